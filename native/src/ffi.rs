@@ -1,0 +1,331 @@
+//! Every function the library exports, and nothing else.
+//!
+//! Conventions (nautilus `ffi/`, wasmtime): C symbols are `<noun>_<verb>`; an
+//! engine is an opaque `Box<Engine>` handle made by [`engine_new`] and freed by
+//! [`engine_drop`]; buffers are caller-owned. No panic crosses into Deno:
+//! every body runs under `catch_unwind`, and a failure becomes an error value
+//! with its message kept for [`tc_last_error`]. `core/native/symbols.ts` holds
+//! the matching `Deno.dlopen` table.
+
+use crate::engine::Engine;
+use crate::record::{CommandRecord, EventRecord};
+use crate::timing;
+use std::cell::RefCell;
+use std::ffi::c_char;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+thread_local! {
+    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Runs `f`, turning an `Err` or a panic into `fallback` and a stored message.
+fn guard<T>(fallback: T, f: impl FnOnce() -> Result<T, String>) -> T {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(msg)) => {
+            LAST_ERROR.with(|e| *e.borrow_mut() = msg);
+            fallback
+        }
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            LAST_ERROR.with(|e| *e.borrow_mut() = format!("Native kernel failed: {msg}"));
+            fallback
+        }
+    }
+}
+
+/// Converts a handle into a reference, or an error for null.
+///
+/// # Safety
+/// `e` is null or a live handle from [`engine_new`] not used concurrently.
+unsafe fn engine<'a>(e: *mut Engine) -> Result<&'a mut Engine, String> {
+    // SAFETY: per this function's contract, a non-null `e` is a live, unaliased Box<Engine>.
+    unsafe { e.as_mut() }.ok_or_else(|| "Cannot use engine: the handle is null".to_string())
+}
+
+/// Library name and version, a static NUL-terminated string.
+#[unsafe(no_mangle)]
+pub extern "C" fn native_version() -> *const c_char {
+    static VERSION: &str = concat!("tradecaptain-native ", env!("CARGO_PKG_VERSION"), "\0");
+    VERSION.as_ptr().cast()
+}
+
+/// Copies the calling thread's last error message into `buf` (UTF-8, not
+/// NUL-terminated) and returns its full length in bytes (which may exceed `cap`).
+///
+/// # Safety
+/// `buf` is null or valid for `cap` bytes of writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tc_last_error(buf: *mut u8, cap: usize) -> usize {
+    LAST_ERROR.with(|e| {
+        let msg = e.borrow();
+        let n = msg.len().min(cap);
+        if !buf.is_null() && n > 0 {
+            // SAFETY: buf is valid for cap >= n bytes (contract); the source is a live String.
+            unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), buf, n) };
+        }
+        msg.len()
+    })
+}
+
+/// Creates an engine for `n` instruments whose tick sizes are `ticks[0..n]`,
+/// with rings of the given capacities (powers of two, 64 to 2^24). Returns
+/// null on failure (see [`tc_last_error`]).
+///
+/// # Safety
+/// `ticks` is valid for `n` reads of `i64`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_new(ticks: *const i64, n: u32, cmd_capacity: u32, evt_capacity: u32) -> *mut Engine {
+    guard(std::ptr::null_mut(), || {
+        if ticks.is_null() && n > 0 {
+            return Err("Cannot create engine: the tick table is null".into());
+        }
+        let ticks = if n == 0 {
+            &[][..]
+        } else {
+            // SAFETY: non-null and valid for n reads (contract).
+            unsafe { std::slice::from_raw_parts(ticks, n as usize) }
+        };
+        Ok(Box::into_raw(Box::new(Engine::new(ticks, cmd_capacity, evt_capacity)?)))
+    })
+}
+
+/// Stops the engine thread if it runs and frees the engine.
+///
+/// # Safety
+/// `e` is null or a handle from [`engine_new`], not used after this call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_drop(e: *mut Engine) {
+    guard((), || {
+        if !e.is_null() {
+            // SAFETY: e came from Box::into_raw in engine_new and is dropped once (contract).
+            drop(unsafe { Box::from_raw(e) });
+        }
+        Ok(())
+    })
+}
+
+/// Pre-sizes the order slab and id map for `orders` orders (inline mode).
+/// Returns 0, or -1 on error.
+///
+/// # Safety
+/// `e` is a live handle, not used concurrently.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_reserve(e: *mut Engine, orders: u64) -> i32 {
+    guard(-1, || {
+        // SAFETY: contract.
+        let e = unsafe { engine(e) }?;
+        let core = e.core().ok_or("Cannot reserve: the engine thread is running")?;
+        core.matcher.reserve(orders as usize);
+        Ok(0)
+    })
+}
+
+/// Applies one command on the caller's thread (inline mode, before
+/// [`engine_start`] or after [`engine_stop`]). Returns the number of events,
+/// readable at [`engine_events`] until the next call; -1 on error.
+///
+/// # Safety
+/// `e` is a live handle, not used concurrently; `cmd` points to a readable
+/// 64-byte command record.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_apply(e: *mut Engine, cmd: *const CommandRecord) -> i64 {
+    guard(-1, || {
+        // SAFETY: contract.
+        let e = unsafe { engine(e) }?;
+        if cmd.is_null() {
+            return Err("Cannot apply command: the record pointer is null".into());
+        }
+        // SAFETY: non-null and readable for 64 bytes (contract); read_unaligned
+        // because a Deno buffer need not be 8-byte aligned.
+        let cmd = unsafe { std::ptr::read_unaligned(cmd) };
+        let core = e.core().ok_or("Cannot apply command inline: the engine thread is running; use the rings")?;
+        Ok(core.process(&cmd).len() as i64)
+    })
+}
+
+/// The events of the last [`engine_apply`] (null while the thread runs).
+///
+/// # Safety
+/// `e` is a live handle. The pointer is valid until the next call on `e`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_events(e: *mut Engine) -> *const EventRecord {
+    guard(std::ptr::null(), || {
+        // SAFETY: contract.
+        let e = unsafe { engine(e) }?;
+        Ok(e.core().map_or(std::ptr::null(), |c| c.staged().as_ptr()))
+    })
+}
+
+/// Writes the state hash to `*out` (inline mode). Returns 0, or -1 on error.
+///
+/// # Safety
+/// `e` is a live handle; `out` is valid for one `u64` write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_state_hash(e: *mut Engine, out: *mut u64) -> i32 {
+    guard(-1, || {
+        // SAFETY: contract.
+        let e = unsafe { engine(e) }?;
+        let core = e.core().ok_or("Cannot hash state inline: the engine thread is running; send a query command")?;
+        if out.is_null() {
+            return Err("Cannot hash state: the output pointer is null".into());
+        }
+        // SAFETY: out is non-null and writable (contract); unaligned-safe.
+        unsafe { std::ptr::write_unaligned(out, core.matcher.state_hash()) };
+        Ok(0)
+    })
+}
+
+/// The shared block (counters and rings; layout in `engine.rs`).
+///
+/// # Safety
+/// `e` is a live handle. The block lives until [`engine_drop`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_shared(e: *mut Engine) -> *mut u8 {
+    // SAFETY: contract.
+    guard(std::ptr::null_mut(), || Ok(unsafe { engine(e) }?.shared().as_ptr()))
+}
+
+/// The shared block's length in bytes.
+///
+/// # Safety
+/// `e` is a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_shared_len(e: *mut Engine) -> u64 {
+    // SAFETY: contract.
+    guard(0, || Ok(unsafe { engine(e) }?.shared().len() as u64))
+}
+
+/// Starts the engine thread pinned to `cpu` (negative: the last CPU). Returns
+/// 0 when pinned, a positive errno when the host refused pinning (the thread
+/// runs unpinned), or -1 when the thread could not start.
+///
+/// # Safety
+/// `e` is a live handle, not used concurrently.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_start(e: *mut Engine, cpu: i32) -> i32 {
+    guard(-1, || {
+        // SAFETY: contract.
+        let e = unsafe { engine(e) }?;
+        Ok(e.start(cpu)?.pin_errno)
+    })
+}
+
+/// Writes the placement `[cpu, pin_errno, thread id]` to `out[0..3]`.
+///
+/// # Safety
+/// `e` is a live handle; `out` is valid for three `i64` writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_placement(e: *mut Engine, out: *mut i64) -> i32 {
+    guard(-1, || {
+        // SAFETY: contract.
+        let p = unsafe { engine(e) }?.placement();
+        if out.is_null() {
+            return Err("Cannot report placement: the output pointer is null".into());
+        }
+        for (i, v) in [i64::from(p.cpu), i64::from(p.pin_errno), p.tid].into_iter().enumerate() {
+            // SAFETY: out is valid for 3 writes (contract), i < 3.
+            unsafe { std::ptr::write_unaligned(out.add(i), v) };
+        }
+        Ok(0)
+    })
+}
+
+/// Stops the engine thread after it has drained the command ring and returns
+/// to inline mode. Returns 0, or -1 when the thread had failed.
+///
+/// # Safety
+/// `e` is a live handle, not used concurrently.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_stop(e: *mut Engine) -> i32 {
+    guard(-1, || {
+        // SAFETY: contract.
+        unsafe { engine(e) }?.stop()?;
+        Ok(0)
+    })
+}
+
+/// Wakes a parked engine thread. Cheap; call it after publishing commands
+/// when the shared `sleeping` word reads 1.
+///
+/// # Safety
+/// `e` is a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_wake(e: *mut Engine) {
+    guard((), || {
+        // SAFETY: contract.
+        unsafe { engine(e) }?.wake();
+        Ok(())
+    })
+}
+
+/// Blocks until the event tail differs from `seen` or `timeout_ms` passes,
+/// and returns the event tail. Meant for a nonblocking Deno call (it runs on
+/// a worker thread), so the event loop sleeps instead of spinning when idle.
+///
+/// # Safety
+/// `e` is a live handle, not dropped during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_wait_events(e: *mut Engine, seen: u32, timeout_ms: u32) -> u32 {
+    guard(seen, || {
+        // SAFETY: contract; wait_events only touches the shared block's atomics.
+        let e = unsafe { e.as_ref() }.ok_or("Cannot wait: the handle is null")?;
+        Ok(e.wait_events(seen, Duration::from_millis(u64::from(timeout_ms))))
+    })
+}
+
+/// The kernel alone: applies `cmds[0..n]` to a fresh matcher with this
+/// engine's instruments, on the caller's thread, and returns the elapsed
+/// nanoseconds. When `latencies` is not null, each command's latency in
+/// nanoseconds is written to `latencies[i]` (a second, timed pass would add
+/// the clock's cost, so time the throughput with `latencies` null).
+///
+/// # Safety
+/// `e` is a live handle; `cmds` is valid for `n` reads of 64-byte records;
+/// `latencies` is null or valid for `n` writes of `f64`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_bench(e: *mut Engine, cmds: *const CommandRecord, n: u64, latencies: *mut f64) -> u64 {
+    guard(0, || {
+        // SAFETY: contract.
+        let e = unsafe { engine(e) }?;
+        if cmds.is_null() && n > 0 {
+            return Err("Cannot bench: the command pointer is null".into());
+        }
+        let mut owned = Vec::with_capacity(n as usize);
+        for i in 0..n as usize {
+            // SAFETY: cmds is valid for n records (contract); unaligned-safe read.
+            owned.push(unsafe { std::ptr::read_unaligned(cmds.add(i)) });
+        }
+        let mut matcher = crate::matcher::Matcher::new(e.ticks())?;
+        matcher.reserve(owned.len());
+        let mut out = Vec::with_capacity(4096);
+        if latencies.is_null() {
+            let start = std::time::Instant::now();
+            for cmd in &owned {
+                out.clear();
+                matcher.apply(std::hint::black_box(cmd), &mut out);
+                std::hint::black_box(&out);
+            }
+            return Ok(start.elapsed().as_nanos() as u64);
+        }
+        static TICKS_PER_NS: OnceLock<f64> = OnceLock::new();
+        let per_ns = *TICKS_PER_NS.get_or_init(|| timing::ticks_per_ns(Duration::from_millis(20)));
+        let start = std::time::Instant::now();
+        for (i, cmd) in owned.iter().enumerate() {
+            out.clear();
+            let t0 = timing::ticks();
+            matcher.apply(std::hint::black_box(cmd), &mut out);
+            let t1 = timing::ticks();
+            std::hint::black_box(&out);
+            // SAFETY: i < n and latencies is valid for n writes (contract).
+            unsafe { std::ptr::write_unaligned(latencies.add(i), (t1 - t0) as f64 / per_ns) };
+        }
+        Ok(start.elapsed().as_nanos() as u64)
+    })
+}

@@ -1,0 +1,522 @@
+//! The pure matching core: `(state, command) -> events`.
+//!
+//! [`Matcher::apply`] validates one command, matches it by price-time
+//! priority and appends its events to a caller-owned `Vec`. It never calls
+//! out, reads a clock or allocates once warm (the `Vec`, the order slab and
+//! the id map keep their capacity), so the same command stream always yields
+//! the same events and the same [`Matcher::state_hash`].
+//!
+//! # Invariants
+//! - Books are never crossed between commands.
+//! - Every command yields at least one event; the first is its
+//!   acknowledgement (`accepted`, `rejected`, `cancelled` or `replaced`).
+//! - An id, once carried by a `new` command, is never accepted again in the
+//!   matcher's lifetime, whatever became of the first order.
+//! - Quantity is conserved: an accepted order's quantity equals what it
+//!   traded, plus what was cancelled or expired, plus what rests.
+//!
+//! # Known limitations
+//! - The id map keeps every id ever seen (to reject duplicates), so memory
+//!   grows with the number of orders in a session: about 16 bytes per id.
+//!   A trading day's session bounds it; the journal (issue 3) will roll it.
+//!
+//! # Performance
+//! Order lookup is one hash probe with a multiplicative hash; levels are found
+//! in O(1) in the book's ladder (see `book.rs`). `benches/matching.rs` and
+//! `deno task bench` measure it.
+
+use crate::book::{Book, NIL, Order, Orders, Side};
+use crate::record::*;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Client ids are arbitrary integers, often sequential: one multiply spreads them.
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        // hashbrown picks the bucket from the low bits and a 7-bit tag from
+        // the top ones. Client ids are mostly sequential, so keeping the id
+        // itself in the low bits puts recent ids in neighbouring buckets (the
+        // working set stays in cache), while a multiply fills the tag bits.
+        const TAG: u64 = 0x7f << 57;
+        self.0 = (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) & TAG) | (n & !TAG);
+    }
+}
+
+type IdMap = HashMap<u64, u32, BuildHasherDefault<IdHasher>>;
+
+/// An id that was carried by a `new` but is not resting.
+const GONE: u32 = NIL;
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// Every book, every resting order, every id seen.
+pub struct Matcher {
+    books: Vec<Book>,
+    orders: Orders,
+    ids: IdMap,
+}
+
+#[inline]
+fn side_of(s: u8) -> Side {
+    if s == SIDE_BUY { Side::Bid } else { Side::Ask }
+}
+
+#[inline]
+fn opposite(s: Side) -> Side {
+    match s {
+        Side::Bid => Side::Ask,
+        Side::Ask => Side::Bid,
+    }
+}
+
+impl Matcher {
+    /// A matcher for instruments with these tick sizes (instrument `i` has
+    /// `ticks[i]`). Fails when a tick is not positive.
+    pub fn new(ticks: &[i64]) -> Result<Self, String> {
+        if let Some(i) = ticks.iter().position(|&t| t <= 0) {
+            return Err(format!(
+                "Cannot create matcher: instrument {i} has tick size {}; it must be positive",
+                ticks[i]
+            ));
+        }
+        Ok(Matcher {
+            books: ticks.iter().map(|&t| Book::new(t)).collect(),
+            orders: Orders::default(),
+            ids: IdMap::default(),
+        })
+    }
+
+    /// Pre-sizes the order slab and id map for `orders` orders.
+    pub fn reserve(&mut self, orders: usize) {
+        self.orders.reserve(orders);
+        self.ids.reserve(orders);
+    }
+
+    /// Number of instruments.
+    pub fn instruments(&self) -> usize {
+        self.books.len()
+    }
+
+    /// Applies one command, appending its events to `out`.
+    pub fn apply(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>) {
+        match cmd.kind {
+            CMD_PLACE_ORDER => self.place(cmd, out),
+            CMD_CANCEL_ORDER => self.cancel(cmd.id, out),
+            CMD_REPLACE_ORDER => self.replace(cmd, out),
+            CMD_QUERY_STATE_HASH => {
+                let mut ev = EventRecord::new(EV_STATE_HASH, NO_INSTRUMENT, cmd.id);
+                ev.maker = self.state_hash();
+                out.push(ev);
+            }
+            _ => out.push(reject(cmd.id, NO_INSTRUMENT, reject::UNKNOWN_COMMAND)),
+        }
+    }
+
+    fn place(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>) {
+        let instrument = cmd.instrument;
+        let Some(book) = self.books.get(instrument as usize) else {
+            self.remember(cmd.id);
+            return out.push(reject(cmd.id, NO_INSTRUMENT, reject::UNKNOWN_SYMBOL));
+        };
+        let limit = cmd.order_type == TYPE_LIMIT;
+        let reason = if cmd.qty <= 0 {
+            reject::INVALID_QTY
+        } else if limit && (cmd.price <= 0 || cmd.price % book.tick() != 0) {
+            reject::INVALID_PRICE
+        } else {
+            0
+        };
+        if reason != 0 {
+            self.remember(cmd.id);
+            return out.push(reject(cmd.id, instrument, reason));
+        }
+        if self.ids.contains_key(&cmd.id) {
+            return out.push(reject(cmd.id, instrument, reject::DUPLICATE_ID));
+        }
+        self.ids.insert(cmd.id, GONE);
+        let post_only = cmd.flags & FLAG_POST_ONLY != 0;
+        let known_type = cmd.order_type == TYPE_LIMIT || cmd.order_type == TYPE_MARKET;
+        let known_tif = cmd.tif <= TIF_FOK && cmd.side <= SIDE_SELL;
+        if !known_type || !known_tif || (post_only && !(limit && cmd.tif == TIF_GTC)) || (!limit && cmd.price != 0) {
+            return out.push(reject(cmd.id, instrument, reject::INVALID_ORDER));
+        }
+        let side = side_of(cmd.side);
+        if post_only && self.crosses(instrument, side, cmd.price) {
+            return out.push(reject(cmd.id, instrument, reject::WOULD_CROSS));
+        }
+        let mut accepted = EventRecord::new(EV_ACCEPTED, instrument, cmd.id);
+        accepted.price = cmd.price;
+        accepted.qty = cmd.qty;
+        accepted.flags = side_flag(side);
+        out.push(accepted);
+
+        let limit_price = if limit { Some(cmd.price) } else { None };
+        if cmd.tif == TIF_FOK && self.available(instrument, side, limit_price, cmd.account, cmd.qty) < cmd.qty {
+            return out.push(leaves_event(EV_EXPIRED, cmd.id, instrument, side, cmd.qty, 0));
+        }
+        let leaves = self.take(instrument, cmd.id, cmd.account, side, limit_price, cmd.qty, out);
+        if leaves == 0 {
+            return;
+        }
+        if limit && cmd.tif == TIF_GTC {
+            let o = self.orders.insert(Order {
+                id: cmd.id,
+                price: cmd.price,
+                leaves,
+                account: cmd.account,
+                instrument,
+                level: NIL,
+                prev: NIL,
+                next: NIL,
+                side: cmd.side,
+                post_only,
+            });
+            self.books[instrument as usize].push_back(&mut self.orders, o, side);
+            self.ids.insert(cmd.id, o);
+        } else {
+            out.push(leaves_event(EV_EXPIRED, cmd.id, instrument, side, leaves, 0));
+        }
+    }
+
+    fn cancel(&mut self, id: u64, out: &mut Vec<EventRecord>) {
+        let Some(o) = self.resting(id) else {
+            return out.push(reject(id, NO_INSTRUMENT, reject::UNKNOWN_ORDER));
+        };
+        let order = *self.orders.get(o);
+        self.remove(o);
+        out.push(leaves_event(
+            EV_CANCELLED,
+            id,
+            order.instrument,
+            side_of(order.side),
+            order.leaves,
+            cancel::REQUESTED,
+        ));
+    }
+
+    fn replace(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>) {
+        let Some(o) = self.resting(cmd.id) else {
+            return out.push(reject(cmd.id, NO_INSTRUMENT, reject::UNKNOWN_ORDER));
+        };
+        let order = *self.orders.get(o);
+        let instrument = order.instrument;
+        let side = side_of(order.side);
+        let tick = self.books[instrument as usize].tick();
+        if cmd.qty <= 0 {
+            return out.push(reject(cmd.id, instrument, reject::INVALID_QTY));
+        }
+        if cmd.price <= 0 || cmd.price % tick != 0 {
+            return out.push(reject(cmd.id, instrument, reject::INVALID_PRICE));
+        }
+        if order.post_only && self.crosses(instrument, side, cmd.price) {
+            return out.push(reject(cmd.id, instrument, reject::WOULD_CROSS));
+        }
+        let mut replaced = EventRecord::new(EV_REPLACED, instrument, cmd.id);
+        replaced.price = cmd.price;
+        replaced.qty = cmd.qty;
+        replaced.flags = side_flag(side);
+        out.push(replaced);
+        if cmd.price == order.price && cmd.qty <= order.leaves {
+            // Reducing in place keeps time priority.
+            self.orders.get_mut(o).leaves = cmd.qty;
+            return;
+        }
+        // Anything else loses priority: out of the level, then in again as a
+        // GTC limit taker at the new price, keeping its slab slot.
+        self.books[instrument as usize].unlink(&mut self.orders, o, side);
+        let leaves = self.take(instrument, cmd.id, order.account, side, Some(cmd.price), cmd.qty, out);
+        if leaves == 0 {
+            self.orders.remove(o);
+            self.ids.insert(cmd.id, GONE);
+            return;
+        }
+        let order = self.orders.get_mut(o);
+        order.price = cmd.price;
+        order.leaves = leaves;
+        self.books[instrument as usize].push_back(&mut self.orders, o, side);
+    }
+
+    /// Matches an incoming order against the opposite side and returns its
+    /// unfilled quantity. Same-account resting orders met on the way are
+    /// cancelled (self-trade prevention) and matching goes on.
+    #[allow(clippy::too_many_arguments)]
+    fn take(
+        &mut self,
+        instrument: u32,
+        taker: u64,
+        account: u32,
+        side: Side,
+        limit: Option<i64>,
+        mut qty: i64,
+        out: &mut Vec<EventRecord>,
+    ) -> i64 {
+        let resting_side = opposite(side);
+        while qty > 0 {
+            let book = &self.books[instrument as usize];
+            let Some(l) = book.best(resting_side) else { break };
+            let level = *book.level(l);
+            if let Some(limit) = limit {
+                let acceptable = match side {
+                    Side::Bid => level.price <= limit,
+                    Side::Ask => level.price >= limit,
+                };
+                if !acceptable {
+                    break;
+                }
+            }
+            let m = level.head;
+            let maker = *self.orders.get(m);
+            if maker.account == account {
+                self.remove(m);
+                out.push(leaves_event(
+                    EV_CANCELLED,
+                    maker.id,
+                    instrument,
+                    resting_side,
+                    maker.leaves,
+                    cancel::SELF_TRADE,
+                ));
+                continue;
+            }
+            let fill = qty.min(maker.leaves);
+            qty -= fill;
+            let mut trade = EventRecord::new(EV_TRADE, instrument, taker);
+            trade.maker = maker.id;
+            trade.price = level.price;
+            trade.qty = fill;
+            trade.flags = side_flag(side);
+            out.push(trade);
+            if fill == maker.leaves {
+                self.remove(m);
+            } else {
+                self.orders.get_mut(m).leaves -= fill;
+            }
+        }
+        qty
+    }
+
+    /// Quantity resting on the opposite side at acceptable prices from other
+    /// accounts, counted up to `needed` (FOK's test).
+    fn available(&self, instrument: u32, side: Side, limit: Option<i64>, account: u32, needed: i64) -> i64 {
+        let book = &self.books[instrument as usize];
+        let mut total = 0i64;
+        for l in book.levels_best_first(opposite(side)) {
+            let level = book.level(l);
+            let acceptable = match (limit, side) {
+                (None, _) => true,
+                (Some(p), Side::Bid) => level.price <= p,
+                (Some(p), Side::Ask) => level.price >= p,
+            };
+            if !acceptable {
+                break;
+            }
+            let mut o = level.head;
+            while o != NIL {
+                let order = self.orders.get(o);
+                if order.account != account {
+                    total = total.saturating_add(order.leaves);
+                    if total >= needed {
+                        return total;
+                    }
+                }
+                o = order.next;
+            }
+        }
+        total
+    }
+
+    /// Would a `side` order at `price` meet the opposite best?
+    fn crosses(&self, instrument: u32, side: Side, price: i64) -> bool {
+        let book = &self.books[instrument as usize];
+        match (side, book.best_price(opposite(side))) {
+            (_, None) => false,
+            (Side::Bid, Some(ask)) => price >= ask,
+            (Side::Ask, Some(bid)) => price <= bid,
+        }
+    }
+
+    #[inline]
+    fn resting(&self, id: u64) -> Option<u32> {
+        match self.ids.get(&id) {
+            Some(&o) if o != GONE => Some(o),
+            _ => None,
+        }
+    }
+
+    /// Takes a resting order out of its book and the slab.
+    fn remove(&mut self, o: u32) {
+        let order = *self.orders.get(o);
+        self.books[order.instrument as usize].unlink(&mut self.orders, o, side_of(order.side));
+        self.orders.remove(o);
+        self.ids.insert(order.id, GONE);
+    }
+
+    fn remember(&mut self, id: u64) {
+        self.ids.entry(id).or_insert(GONE);
+    }
+
+    /// FNV-1a 64 over every book, as `core/matching/STATE_HASH.md` defines it.
+    pub fn state_hash(&self) -> u64 {
+        let mut h = FNV_OFFSET;
+        let mut word = |x: u64| {
+            for b in x.to_le_bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+            }
+        };
+        for (i, book) in self.books.iter().enumerate() {
+            word(i as u64);
+            for side in [Side::Bid, Side::Ask] {
+                let levels = book.levels_best_first(side);
+                word(levels.len() as u64);
+                for l in levels {
+                    let level = book.level(l);
+                    word(level.price as u64);
+                    word(u64::from(level.count));
+                    let mut o = level.head;
+                    while o != NIL {
+                        let order = self.orders.get(o);
+                        word(order.id);
+                        word(u64::from(order.account));
+                        word(order.leaves as u64);
+                        o = order.next;
+                    }
+                }
+            }
+        }
+        h
+    }
+
+    /// The resting orders of one instrument and side, best first, in time
+    /// priority: `(id, account, price, leaves)`. For tests and tools.
+    pub fn depth(&self, instrument: u32, buy: bool) -> Vec<(u64, u32, i64, i64)> {
+        let Some(book) = self.books.get(instrument as usize) else { return Vec::new() };
+        let mut out = Vec::new();
+        for l in book.levels_best_first(if buy { Side::Bid } else { Side::Ask }) {
+            let mut o = book.level(l).head;
+            while o != NIL {
+                let order = self.orders.get(o);
+                out.push((order.id, order.account, order.price, order.leaves));
+                o = order.next;
+            }
+        }
+        out
+    }
+}
+
+#[inline]
+fn side_flag(side: Side) -> u32 {
+    if side == Side::Ask { EVF_SELL } else { 0 }
+}
+
+#[inline]
+fn reject(id: u64, instrument: u32, reason: u32) -> EventRecord {
+    let mut ev = EventRecord::new(EV_REJECTED, instrument, id);
+    ev.reason = reason;
+    ev
+}
+
+#[inline]
+fn leaves_event(kind: u32, id: u64, instrument: u32, side: Side, leaves: i64, reason: u32) -> EventRecord {
+    let mut ev = EventRecord::new(kind, instrument, id);
+    ev.qty = leaves;
+    ev.reason = reason;
+    ev.flags = side_flag(side);
+    ev
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(m: &mut Matcher, cmds: &[CommandRecord]) -> Vec<EventRecord> {
+        let mut out = Vec::new();
+        for c in cmds {
+            m.apply(c, &mut out);
+        }
+        out
+    }
+
+    fn kinds(evs: &[EventRecord]) -> Vec<u32> {
+        evs.iter().map(|e| e.kind).collect()
+    }
+
+    #[test]
+    fn match_fills_at_the_resting_price_when_crossing() {
+        let mut m = Matcher::new(&[1]).unwrap();
+        let evs = run(
+            &mut m,
+            &[CommandRecord::limit(1, 1, 0, SIDE_SELL, 100, 5), CommandRecord::limit(2, 2, 0, SIDE_BUY, 105, 3)],
+        );
+        assert_eq!(kinds(&evs), vec![EV_ACCEPTED, EV_ACCEPTED, EV_TRADE]);
+        assert_eq!((evs[2].id, evs[2].maker, evs[2].price, evs[2].qty), (2, 1, 100, 3));
+        assert_eq!(m.depth(0, false), vec![(1, 1, 100, 2)]);
+    }
+
+    #[test]
+    fn self_trade_cancels_the_resting_order_and_matching_goes_on() {
+        let mut m = Matcher::new(&[1]).unwrap();
+        let evs = run(
+            &mut m,
+            &[
+                CommandRecord::limit(1, 7, 0, SIDE_SELL, 100, 5),
+                CommandRecord::limit(2, 8, 0, SIDE_SELL, 100, 5),
+                CommandRecord::limit(3, 7, 0, SIDE_BUY, 100, 4),
+            ],
+        );
+        assert_eq!(kinds(&evs), vec![EV_ACCEPTED, EV_ACCEPTED, EV_ACCEPTED, EV_CANCELLED, EV_TRADE]);
+        assert_eq!((evs[3].id, evs[3].qty, evs[3].reason), (1, 5, cancel::SELF_TRADE));
+        assert_eq!((evs[4].maker, evs[4].qty), (2, 4));
+    }
+
+    #[test]
+    fn validation_order_takes_the_first_reason() {
+        let mut m = Matcher::new(&[25]).unwrap();
+        let evs = run(
+            &mut m,
+            &[
+                CommandRecord::limit(1, 1, 9, SIDE_BUY, -1, 0),
+                CommandRecord::limit(2, 1, 0, SIDE_BUY, -1, 0),
+                CommandRecord::limit(3, 1, 0, SIDE_BUY, 10, 1),
+                CommandRecord::limit(3, 1, 0, SIDE_BUY, 100, 1),
+                CommandRecord::place(4, 1, 0, SIDE_BUY, TYPE_MARKET, TIF_GTC, 0, 1, true),
+            ],
+        );
+        let reasons: Vec<u32> = evs.iter().map(|e| e.reason).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                reject::UNKNOWN_SYMBOL,
+                reject::INVALID_QTY,
+                reject::INVALID_PRICE,
+                reject::DUPLICATE_ID,
+                reject::INVALID_ORDER
+            ]
+        );
+    }
+
+    #[test]
+    fn state_hash_is_equal_for_equal_books_and_differs_otherwise() {
+        let mut a = Matcher::new(&[1, 1]).unwrap();
+        let mut b = Matcher::new(&[1, 1]).unwrap();
+        run(&mut a, &[CommandRecord::limit(1, 1, 0, SIDE_BUY, 100, 5)]);
+        run(&mut b, &[CommandRecord::limit(1, 1, 0, SIDE_BUY, 100, 9), CommandRecord::replace(1, 100, 5)]);
+        assert_eq!(a.state_hash(), b.state_hash());
+        run(&mut b, &[CommandRecord::limit(2, 1, 1, SIDE_BUY, 100, 5)]);
+        assert_ne!(a.state_hash(), b.state_hash());
+    }
+}

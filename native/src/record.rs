@@ -1,0 +1,194 @@
+//! Fixed-size records: the engine's only input and output format.
+//!
+//! Commands enter and events leave as 64-byte, little-endian `#[repr(C)]`
+//! records. The same bytes sit in the shared-memory rings that Deno reads and
+//! writes (`core/native/records.ts` mirrors these offsets), and later in the
+//! journal, so a field's offset and every numeric code here are fixed forever:
+//! a new field takes reserved space, a new code the next free number.
+//!
+//! # Invariants
+//! - `size_of::<CommandRecord>() == size_of::<EventRecord>() == 64`, checked at
+//!   compile time below.
+//! - Codes are never reused or renumbered.
+
+/// `CommandRecord::kind`: place a new order.
+pub const CMD_PLACE_ORDER: u32 = 1;
+/// `CommandRecord::kind`: cancel a resting order.
+pub const CMD_CANCEL_ORDER: u32 = 2;
+/// `CommandRecord::kind`: change a resting order's price and open quantity.
+pub const CMD_REPLACE_ORDER: u32 = 3;
+/// `CommandRecord::kind`: report the state hash (a control command; books are untouched).
+pub const CMD_QUERY_STATE_HASH: u32 = 64;
+
+/// `EventRecord::kind`: the order passed validation.
+pub const EV_ACCEPTED: u32 = 1;
+/// `EventRecord::kind`: the command was refused; `reason` says why.
+pub const EV_REJECTED: u32 = 2;
+/// `EventRecord::kind`: `id` (taker) traded with `maker` at `price` for `qty`.
+pub const EV_TRADE: u32 = 3;
+/// `EventRecord::kind`: a resting order left the book with `qty` lots open.
+pub const EV_CANCELLED: u32 = 4;
+/// `EventRecord::kind`: an IOC, FOK or market order's rest (`qty` lots) was dropped.
+pub const EV_EXPIRED: u32 = 5;
+/// `EventRecord::kind`: a resting order now has `price` and `qty`.
+pub const EV_REPLACED: u32 = 6;
+/// `EventRecord::kind`: answer to [`CMD_QUERY_STATE_HASH`]; the hash is in `maker`.
+pub const EV_STATE_HASH: u32 = 64;
+
+/// Reject reasons (`EventRecord::reason` of [`EV_REJECTED`]).
+pub mod reject {
+    pub const UNKNOWN_SYMBOL: u32 = 1;
+    pub const INVALID_QTY: u32 = 2;
+    pub const INVALID_PRICE: u32 = 3;
+    pub const DUPLICATE_ID: u32 = 4;
+    pub const INVALID_ORDER: u32 = 5;
+    pub const WOULD_CROSS: u32 = 6;
+    pub const UNKNOWN_ORDER: u32 = 7;
+    /// Not a command this engine knows (an unknown `kind`).
+    pub const UNKNOWN_COMMAND: u32 = 8;
+}
+
+/// Cancel reasons (`EventRecord::reason` of [`EV_CANCELLED`]).
+pub mod cancel {
+    pub const REQUESTED: u32 = 0;
+    pub const SELF_TRADE: u32 = 1;
+}
+
+/// Sides.
+pub const SIDE_BUY: u8 = 0;
+/// Sides.
+pub const SIDE_SELL: u8 = 1;
+/// Order types.
+pub const TYPE_LIMIT: u8 = 0;
+/// Order types.
+pub const TYPE_MARKET: u8 = 1;
+/// Time in force.
+pub const TIF_GTC: u8 = 0;
+/// Time in force.
+pub const TIF_IOC: u8 = 1;
+/// Time in force.
+pub const TIF_FOK: u8 = 2;
+/// `CommandRecord::flags` bit: post-only.
+pub const FLAG_POST_ONLY: u8 = 1;
+
+/// `EventRecord::flags` bit: the order `id` is a sell (else a buy), where known.
+pub const EVF_SELL: u32 = 1;
+/// `EventRecord::flags` bit: the first event of its command (the acknowledgement).
+pub const EVF_FIRST: u32 = 2;
+/// `EventRecord::flags` bit: the last event of its command.
+pub const EVF_LAST: u32 = 4;
+
+/// The instrument number that no instrument has.
+pub const NO_INSTRUMENT: u32 = u32::MAX;
+
+/// One command, 64 bytes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CommandRecord {
+    /// `CMD_*`.
+    pub kind: u32,
+    /// Instrument number (its position in the instrument table).
+    pub instrument: u32,
+    /// Client order id.
+    pub id: u64,
+    /// Price units; 0 = not given; negative = given but invalid.
+    pub price: i64,
+    /// Lots.
+    pub qty: i64,
+    /// Interned account number.
+    pub account: u32,
+    /// `SIDE_*`.
+    pub side: u8,
+    /// `TYPE_*`.
+    pub order_type: u8,
+    /// `TIF_*`.
+    pub tif: u8,
+    /// `FLAG_*` bits.
+    pub flags: u8,
+    /// Nanoseconds since the Unix epoch at ingress; the engine stamps it when 0.
+    pub ingress_ns: u64,
+    /// The caller's correlation tag, echoed on the command's events.
+    pub tag: u64,
+    /// Reserved; must be 0.
+    pub reserved: u64,
+}
+
+/// One event, 64 bytes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EventRecord {
+    /// `EV_*`.
+    pub kind: u32,
+    /// Instrument number, or [`NO_INSTRUMENT`].
+    pub instrument: u32,
+    /// Order id (the taker's, for a trade).
+    pub id: u64,
+    /// Price units.
+    pub price: i64,
+    /// Lots: traded, left open, or the new open quantity.
+    pub qty: i64,
+    /// The maker's order id for a trade; the state hash for [`EV_STATE_HASH`].
+    pub maker: u64,
+    /// `reject::*` or `cancel::*`.
+    pub reason: u32,
+    /// `EVF_*` bits.
+    pub flags: u32,
+    /// The command's correlation tag.
+    pub tag: u64,
+    /// Engine event sequence number, from 1, stamped by the engine layer.
+    pub seq: u64,
+}
+
+const _: () = assert!(std::mem::size_of::<CommandRecord>() == 64);
+const _: () = assert!(std::mem::size_of::<EventRecord>() == 64);
+
+impl EventRecord {
+    pub(crate) fn new(kind: u32, instrument: u32, id: u64) -> Self {
+        EventRecord { kind, instrument, id, ..EventRecord::default() }
+    }
+}
+
+impl CommandRecord {
+    /// A limit or market order (tests and tools).
+    #[allow(clippy::too_many_arguments)]
+    pub fn place(
+        id: u64,
+        account: u32,
+        instrument: u32,
+        side: u8,
+        order_type: u8,
+        tif: u8,
+        price: i64,
+        qty: i64,
+        post_only: bool,
+    ) -> Self {
+        CommandRecord {
+            kind: CMD_PLACE_ORDER,
+            instrument,
+            id,
+            price,
+            qty,
+            account,
+            side,
+            order_type,
+            tif,
+            flags: if post_only { FLAG_POST_ONLY } else { 0 },
+            ..CommandRecord::default()
+        }
+    }
+
+    /// A GTC limit order (tests and tools).
+    pub fn limit(id: u64, account: u32, instrument: u32, side: u8, price: i64, qty: i64) -> Self {
+        Self::place(id, account, instrument, side, TYPE_LIMIT, TIF_GTC, price, qty, false)
+    }
+
+    /// A cancel (tests and tools).
+    pub fn cancel(id: u64) -> Self {
+        CommandRecord { kind: CMD_CANCEL_ORDER, id, ..CommandRecord::default() }
+    }
+
+    /// A replace (tests and tools).
+    pub fn replace(id: u64, price: i64, qty: i64) -> Self {
+        CommandRecord { kind: CMD_REPLACE_ORDER, id, price, qty, ..CommandRecord::default() }
+    }
+}
