@@ -1,0 +1,320 @@
+/**
+ * The native engine from Deno: commands in and events out through the
+ * shared-memory rings, with no FFI call and no allocation per order.
+ *
+ * Deno is the single producer of the command ring and the single consumer
+ * of the event ring; the engine thread is the other end of both. Each ring
+ * counter has one writer, read and written here with `Atomics` so that a
+ * record is complete before the counter that publishes it (see the layout
+ * and invariants in `native/src/engine.rs`).
+ *
+ * @module
+ */
+
+import type { Command, Instrument } from "../matching/types.ts";
+import { lastNativeError, nativeLibrary, type NativeSymbols } from "./symbols.ts";
+import { RECORD_WORDS, writeCommand, writeHashQuery } from "./records.ts";
+
+// Word offsets of the shared block's counters (byte offsets / 4).
+const CMD_TAIL = 0;
+const CMD_HEAD = 16;
+const EVT_TAIL = 32;
+const EVT_HEAD = 48;
+const PROCESSED = 64;
+const STATUS = 65;
+const SLEEPING = 80;
+const LAYOUT = 96;
+const LAYOUT_VERSION = 1;
+
+/** Engine thread status words. */
+export const EngineStatus = { NotStarted: 0, Running: 1, Stopped: 2, Failed: 3 } as const;
+
+/** Options for {@linkcode NativeEngine.open}. */
+export interface EngineOptions {
+  /** Command ring slots, a power of two (default 65536). */
+  readonly commandCapacity?: number;
+  /** Event ring slots, a power of two (default 262144). */
+  readonly eventCapacity?: number;
+}
+
+/** Where the engine thread runs, as the kernel answered. */
+export interface Placement {
+  /** The CPU the thread was asked to run on. */
+  readonly cpu: number;
+  /** True when the thread is pinned to it. */
+  readonly pinned: boolean;
+  /** Why pinning was refused, when it was. */
+  readonly pinError?: string;
+  /** The engine thread's kernel thread id. */
+  readonly threadId: number;
+}
+
+const ERRNO: Readonly<Record<number, string>> = {
+  1: "EPERM: not permitted to set this thread's affinity",
+  22: "EINVAL: the CPU is not in this process's allowed set",
+};
+
+/**
+ * A native engine and its rings.
+ *
+ * Use it inline-free: {@linkcode NativeEngine.start} the thread, then
+ * {@linkcode NativeEngine.push} commands, {@linkcode NativeEngine.flush}
+ * them, and {@linkcode NativeEngine.drain} events. While waiting for space in
+ * the command ring, keep draining: the engine waits for event-ring space.
+ *
+ * @example
+ * ```ts
+ * import { NativeEngine } from "./engine.ts";
+ * import { eventKind, EVF_LAST, eventFlags } from "./records.ts";
+ * import { CommandKind } from "../matching/types.ts";
+ * import { loadInstruments } from "../matching/instruments.ts";
+ *
+ * const engine = NativeEngine.open(loadInstruments());
+ * engine.start();
+ * engine.push({ kind: CommandKind.CancelOrder, id: 1 });
+ * engine.flush();
+ * let done = false;
+ * while (!done) {
+ *   engine.drain((u32, at) => {
+ *     if (eventKind(u32, at) !== 2) throw new Error("expected a reject");
+ *     done = (eventFlags(u32, at) & EVF_LAST) !== 0;
+ *   });
+ * }
+ * engine.close();
+ * ```
+ */
+export class NativeEngine {
+  readonly #lib: NativeSymbols;
+  #handle: Deno.PointerValue;
+  readonly #u32: Uint32Array;
+  readonly #cmdBase: number;
+  readonly #evtBase: number;
+  readonly #cmdMask: number;
+  readonly #evtMask: number;
+  #cmdTail = 0;
+  #cmdHeadSeen = 0;
+  #evtHead = 0;
+  #pushed = 0;
+  #placement: Placement | undefined;
+
+  private constructor(lib: NativeSymbols, handle: Deno.PointerObject) {
+    this.#lib = lib;
+    this.#handle = handle;
+    const ptr = lib.engine_shared(handle);
+    const len = Number(lib.engine_shared_len(handle));
+    if (ptr === null || len === 0) {
+      throw new Error(`Cannot map engine rings: ${lastNativeError(lib)}`);
+    }
+    this.#u32 = new Uint32Array(Deno.UnsafePointerView.getArrayBuffer(ptr, len));
+    const [version, cmdCap, evtCap, recordBytes, cmdOffset, evtOffset] = this.#u32.subarray(
+      LAYOUT,
+      LAYOUT + 6,
+    );
+    if (version !== LAYOUT_VERSION || recordBytes !== RECORD_WORDS * 4) {
+      throw new Error(
+        `Cannot map engine rings: shared layout ${version}/${recordBytes} is not ${LAYOUT_VERSION}/64; rebuild native/`,
+      );
+    }
+    this.#cmdMask = cmdCap! - 1;
+    this.#evtMask = evtCap! - 1;
+    this.#cmdBase = cmdOffset! / 4;
+    this.#evtBase = evtOffset! / 4;
+  }
+
+  /**
+   * Creates an engine for these instruments (not yet started).
+   *
+   * @param instruments The instrument table; position = instrument number.
+   * @param options Ring sizes.
+   * @returns The engine.
+   * @throws {RangeError} When the native side refuses the configuration.
+   */
+  static open(instruments: readonly Instrument[], options: EngineOptions = {}): NativeEngine {
+    const lib = nativeLibrary();
+    const ticks = new BigInt64Array(instruments.map((i) => BigInt(i.tickSize)));
+    const handle = lib.engine_new(
+      ticks,
+      instruments.length,
+      options.commandCapacity ?? 1 << 16,
+      options.eventCapacity ?? 1 << 18,
+    );
+    if (handle === null) throw new RangeError(lastNativeError(lib));
+    return new NativeEngine(lib, handle);
+  }
+
+  /** The native handle (for inline use by `InlineMatcher` and benches). */
+  get handle(): Deno.PointerObject {
+    if (this.#handle === null) throw new Error("Cannot use engine: it is closed");
+    return this.#handle;
+  }
+
+  /** The opened library. */
+  get lib(): NativeSymbols {
+    return this.#lib;
+  }
+
+  /**
+   * Starts the engine thread, pinned to `cpu` (default: the last CPU).
+   * Pinning is best effort; the placement says what the host allowed.
+   *
+   * @param cpu The CPU index, or -1 for the last one.
+   * @returns Where the thread runs.
+   * @throws {Error} When the thread cannot start.
+   */
+  start(cpu = -1): Placement {
+    const rc = this.#lib.engine_start(this.handle, cpu);
+    if (rc < 0) throw new Error(lastNativeError(this.#lib));
+    const out = new BigInt64Array(3);
+    this.#lib.engine_placement(this.handle, out);
+    const placement: Placement = {
+      cpu: Number(out[0]),
+      pinned: rc === 0,
+      threadId: Number(out[2]),
+      ...(rc === 0 ? {} : { pinError: ERRNO[rc] ?? `errno ${rc}` }),
+    };
+    this.#placement = placement;
+    return placement;
+  }
+
+  /** The placement of the running thread, if started. */
+  get placement(): Placement | undefined {
+    return this.#placement;
+  }
+
+  /** The engine thread's status (one of {@linkcode EngineStatus}). */
+  get status(): number {
+    return Atomics.load(this.#u32, STATUS);
+  }
+
+  /** Commands pushed so far (wrapping at 2^32). */
+  get pushed(): number {
+    return this.#pushed;
+  }
+
+  /** Commands whose events are all published (wrapping at 2^32). */
+  get processed(): number {
+    return Atomics.load(this.#u32, PROCESSED);
+  }
+
+  /**
+   * Writes a command into the next free slot, unpublished until
+   * {@linkcode NativeEngine.flush}.
+   *
+   * @param command The command.
+   * @param tag The caller's correlation tag, echoed on its events.
+   * @returns False when the ring is full (drain events, then retry).
+   */
+  push(command: Command, tag = 0): boolean {
+    const at = this.#reserve();
+    if (at < 0) return false;
+    writeCommand(this.#u32, at, command, tag);
+    this.#commit();
+    return true;
+  }
+
+  /**
+   * Writes a state-hash query; its answer is an `EV_STATE_HASH` event.
+   *
+   * @returns False when the ring is full.
+   */
+  pushHashQuery(): boolean {
+    const at = this.#reserve();
+    if (at < 0) return false;
+    writeHashQuery(this.#u32, at);
+    this.#commit();
+    return true;
+  }
+
+  /**
+   * Reserves the next command slot for a caller that encodes in place.
+   *
+   * @returns The slot's word offset in {@linkcode NativeEngine.words}, or -1 when full.
+   */
+  reserve(): number {
+    return this.#reserve();
+  }
+
+  /** Commits the slot returned by {@linkcode NativeEngine.reserve}. */
+  commit(): void {
+    this.#commit();
+  }
+
+  /** The shared block as 32-bit words (for in-place encoders). */
+  get words(): Uint32Array {
+    return this.#u32;
+  }
+
+  #reserve(): number {
+    if (((this.#cmdTail - this.#cmdHeadSeen) >>> 0) > this.#cmdMask) {
+      this.#cmdHeadSeen = Atomics.load(this.#u32, CMD_HEAD);
+      if (((this.#cmdTail - this.#cmdHeadSeen) >>> 0) > this.#cmdMask) return -1;
+    }
+    return this.#cmdBase + (this.#cmdTail & this.#cmdMask) * RECORD_WORDS;
+  }
+
+  #commit(): void {
+    this.#cmdTail = (this.#cmdTail + 1) >>> 0;
+    this.#pushed = (this.#pushed + 1) >>> 0;
+  }
+
+  /** Publishes pushed commands and wakes the engine thread if it sleeps. */
+  flush(): void {
+    // SeqCst store then load: pairs with the engine's store(sleeping) then
+    // load(cmd_tail), so either it sees our tail or we see it asleep.
+    Atomics.store(this.#u32, CMD_TAIL, this.#cmdTail);
+    if (Atomics.load(this.#u32, SLEEPING) === 1) this.#lib.engine_wake(this.handle);
+  }
+
+  /**
+   * Consumes every published event, calling `onEvent` with the shared words
+   * and the record's word offset (valid only during the call).
+   *
+   * @param onEvent Called once per event, in order.
+   * @returns The number of events consumed.
+   * @throws {Error} When the engine thread has failed.
+   */
+  drain(onEvent: (u32: Uint32Array, at: number) => void): number {
+    const tail = Atomics.load(this.#u32, EVT_TAIL);
+    let head = this.#evtHead;
+    if (head === tail) {
+      if (Atomics.load(this.#u32, STATUS) === EngineStatus.Failed) {
+        throw new Error("Cannot read events: the engine thread failed");
+      }
+      return 0;
+    }
+    const n = (tail - head) >>> 0;
+    for (let i = 0; i < n; i++) {
+      onEvent(this.#u32, this.#evtBase + (head & this.#evtMask) * RECORD_WORDS);
+      head = (head + 1) >>> 0;
+    }
+    this.#evtHead = head;
+    Atomics.store(this.#u32, EVT_HEAD, head);
+    return n;
+  }
+
+  /**
+   * Waits, off the event loop, until events arrive or `timeoutMs` passes.
+   *
+   * @param timeoutMs The longest wait.
+   */
+  async waitForEvents(timeoutMs: number): Promise<void> {
+    await this.#lib.engine_wait_events(this.handle, this.#evtHead, timeoutMs);
+  }
+
+  /**
+   * Stops the engine thread after it drains the command ring (inline use is
+   * possible again afterwards).
+   *
+   * @throws {Error} When the thread had failed.
+   */
+  stop(): void {
+    if (this.#lib.engine_stop(this.handle) !== 0) throw new Error(lastNativeError(this.#lib));
+  }
+
+  /** Stops the thread and frees the engine. Idempotent. */
+  close(): void {
+    if (this.#handle === null) return;
+    this.#lib.engine_drop(this.#handle);
+    this.#handle = null;
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * The 64-byte command and event records, as `native/src/record.rs` lays
+ * them out (little-endian). Encoding writes straight into a `Uint32Array`
+ * over the shared ring or a scratch buffer, so the hot path allocates nothing.
+ *
+ * 64-bit integer fields are written and read as two 32-bit halves: JavaScript
+ * numbers hold every safe integer exactly, and the halves avoid a `BigInt`
+ * per field.
+ *
+ * @module
+ */
+
+import {
+  CancelReason,
+  type CancelReasonName,
+  type Command,
+  CommandKind,
+  type EngineEvent,
+  EventKind,
+  RejectReason,
+  type RejectReasonName,
+} from "../matching/types.ts";
+
+/** Bytes per record. */
+export const RECORD_BYTES = 64;
+/** 32-bit words per record. */
+export const RECORD_WORDS = 16;
+
+/** Command kind of the state-hash query (a control command; see record.rs). */
+export const CMD_QUERY_STATE_HASH = 64;
+/** Event kind of the state-hash answer; the hash is in the `maker` field. */
+export const EV_STATE_HASH = 64;
+
+/** Event flag: the order is a sell. */
+export const EVF_SELL = 1;
+/** Event flag: first event of its command. */
+export const EVF_FIRST = 2;
+/** Event flag: last event of its command. */
+export const EVF_LAST = 4;
+
+// Word offsets inside a record.
+const KIND = 0;
+const INSTRUMENT = 1;
+const ID = 2;
+const PRICE = 4;
+const QTY = 6;
+const CMD_ACCOUNT = 8;
+const CMD_BYTES = 9; // side, type, tif, flags
+const CMD_TAG = 12;
+const EV_MAKER = 8;
+const EV_REASON = 10;
+const EV_FLAGS = 11;
+const EV_SEQ = 14;
+
+const TWO_32 = 4294967296;
+
+const REJECT_NAMES: ReadonlyMap<number, RejectReasonName> = new Map(
+  Object.entries(RejectReason).map(([name, code]) => [code, name as RejectReasonName]),
+);
+const CANCEL_NAMES: ReadonlyMap<number, CancelReasonName> = new Map(
+  Object.entries(CancelReason).map(([name, code]) => [code, name as CancelReasonName]),
+);
+
+function writeI64(u32: Uint32Array, at: number, value: number): void {
+  u32[at] = value >>> 0;
+  u32[at + 1] = Math.floor(value / TWO_32) >>> 0;
+}
+
+/** Reads a 64-bit field as a number (exact for safe integers). */
+export function readI64(u32: Uint32Array, at: number): number {
+  return (u32[at + 1]! | 0) * TWO_32 + u32[at]!;
+}
+
+/** Reads a 64-bit field as an unsigned bigint (hashes, sequence numbers). */
+export function readU64(u32: Uint32Array, at: number): bigint {
+  return (BigInt(u32[at + 1]!) << 32n) | BigInt(u32[at]!);
+}
+
+const positiveOr = (value: number, fallback: number): number =>
+  Number.isSafeInteger(value) && value > 0 ? value : fallback;
+
+/**
+ * Writes a command record at word `at` of `u32`.
+ *
+ * Values a matcher must reject are normalised to the engine's sentinels, so
+ * that the native engine and the reference matcher see the same thing: a
+ * quantity that is not a positive safe integer becomes 0, a price that is
+ * not a non-negative safe integer becomes -1.
+ *
+ * @param u32 The buffer, as 32-bit words.
+ * @param at Word offset of the record (a multiple of 16).
+ * @param command The command.
+ * @param tag The caller's correlation tag (a safe integer), echoed on events.
+ *
+ * @example
+ * ```ts
+ * import { writeCommand, RECORD_WORDS } from "./records.ts";
+ * import { CommandKind } from "../matching/types.ts";
+ * const u32 = new Uint32Array(RECORD_WORDS);
+ * writeCommand(u32, 0, { kind: CommandKind.CancelOrder, id: 7 });
+ * if (u32[0] !== 2 || u32[2] !== 7) throw new Error("bad record");
+ * ```
+ */
+export function writeCommand(u32: Uint32Array, at: number, command: Command, tag = 0): void {
+  u32.fill(0, at, at + RECORD_WORDS);
+  u32[at + KIND] = command.kind;
+  writeI64(u32, at + ID, command.id);
+  writeI64(u32, at + CMD_TAG, tag);
+  switch (command.kind) {
+    case CommandKind.PlaceOrder: {
+      u32[at + INSTRUMENT] = command.instrument >>> 0;
+      const price = Number.isSafeInteger(command.price) && command.price >= 0 ? command.price : -1;
+      writeI64(u32, at + PRICE, price);
+      writeI64(u32, at + QTY, positiveOr(command.qty, 0));
+      u32[at + CMD_ACCOUNT] = command.account >>> 0;
+      u32[at + CMD_BYTES] = command.side | (command.type << 8) | (command.tif << 16) |
+        ((command.postOnly ? 1 : 0) << 24);
+      break;
+    }
+    case CommandKind.ReplaceOrder:
+      writeI64(u32, at + PRICE, positiveOr(command.price, -1));
+      writeI64(u32, at + QTY, positiveOr(command.qty, 0));
+      break;
+    case CommandKind.CancelOrder:
+      break;
+  }
+}
+
+/**
+ * Writes the state-hash query at word `at`.
+ *
+ * @param u32 The buffer, as 32-bit words.
+ * @param at Word offset of the record.
+ *
+ * @example
+ * ```ts
+ * import { RECORD_WORDS, writeHashQuery } from "./records.ts";
+ * const u32 = new Uint32Array(RECORD_WORDS);
+ * writeHashQuery(u32, 0);
+ * if (u32[0] !== 64) throw new Error("bad record");
+ * ```
+ */
+export function writeHashQuery(u32: Uint32Array, at: number): void {
+  u32.fill(0, at, at + RECORD_WORDS);
+  u32[at + KIND] = CMD_QUERY_STATE_HASH;
+}
+
+/** The kind word of the record at `at`. */
+export function eventKind(u32: Uint32Array, at: number): number {
+  return u32[at + KIND]!;
+}
+
+/** The flags word (`EVF_*`) of the event at `at`. */
+export function eventFlags(u32: Uint32Array, at: number): number {
+  return u32[at + EV_FLAGS]!;
+}
+
+/** The engine sequence number of the event at `at`. */
+export function eventSeq(u32: Uint32Array, at: number): number {
+  return readI64(u32, at + EV_SEQ);
+}
+
+/** The state hash carried by an `EV_STATE_HASH` event at `at`. */
+export function eventHash(u32: Uint32Array, at: number): bigint {
+  return readU64(u32, at + EV_MAKER);
+}
+
+/**
+ * Decodes the event record at word `at` into an {@linkcode EngineEvent}.
+ *
+ * @param u32 The buffer, as 32-bit words.
+ * @param at Word offset of the record.
+ * @returns The event.
+ * @throws {RangeError} When the kind or reason code is not one this build knows.
+ *
+ * @example
+ * ```ts
+ * import { readEvent, RECORD_WORDS } from "./records.ts";
+ * const u32 = new Uint32Array(RECORD_WORDS);
+ * u32[0] = 1; u32[1] = 0; u32[2] = 42; // accepted, instrument 0, id 42
+ * const ev = readEvent(u32, 0);
+ * if (ev.kind !== 1 || ev.id !== 42) throw new Error("bad decode");
+ * ```
+ */
+export function readEvent(u32: Uint32Array, at: number): EngineEvent {
+  const kind = u32[at + KIND]!;
+  const instrument = u32[at + INSTRUMENT]!;
+  const id = readI64(u32, at + ID);
+  switch (kind) {
+    case EventKind.OrderAccepted:
+      return { kind, id, instrument };
+    case EventKind.OrderRejected: {
+      const code = u32[at + EV_REASON]!;
+      const reason = REJECT_NAMES.get(code);
+      if (reason === undefined) {
+        throw new RangeError(`Cannot decode event: unknown reject reason ${code} for order ${id}`);
+      }
+      return { kind, id, instrument, reason };
+    }
+    case EventKind.OrderTraded:
+      return {
+        kind,
+        instrument,
+        taker: id,
+        maker: readI64(u32, at + EV_MAKER),
+        price: readI64(u32, at + PRICE),
+        qty: readI64(u32, at + QTY),
+      };
+    case EventKind.OrderCancelled: {
+      const code = u32[at + EV_REASON]!;
+      const reason = CANCEL_NAMES.get(code);
+      if (reason === undefined) {
+        throw new RangeError(`Cannot decode event: unknown cancel reason ${code} for order ${id}`);
+      }
+      return { kind, id, instrument, leaves: readI64(u32, at + QTY), reason };
+    }
+    case EventKind.OrderExpired:
+      return { kind, id, instrument, leaves: readI64(u32, at + QTY) };
+    case EventKind.OrderReplaced:
+      return {
+        kind,
+        id,
+        instrument,
+        price: readI64(u32, at + PRICE),
+        qty: readI64(u32, at + QTY),
+      };
+    default:
+      throw new RangeError(`Cannot decode event: unknown kind ${kind}`);
+  }
+}
