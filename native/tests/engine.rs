@@ -130,7 +130,6 @@ fn smoke() {
     assert_eq!(evs.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(evs[1].flags & (EVF_FIRST | EVF_LAST), EVF_FIRST);
     assert_eq!(evs[2].flags & EVF_LAST, EVF_LAST);
-    drop(d);
     engine.stop().unwrap();
 }
 
