@@ -311,6 +311,22 @@ export class NativeEngine {
     if (this.#lib.engine_stop(this.handle) !== 0) throw new Error(lastNativeError(this.#lib));
   }
 
+  /**
+   * The state hash, read on the caller's thread: only while the engine
+   * thread is not running (before {@linkcode NativeEngine.start} or after
+   * {@linkcode NativeEngine.stop}). While it runs, push a hash query.
+   *
+   * @returns FNV-1a 64 over every book (`core/matching/STATE_HASH.md`).
+   * @throws {Error} While the engine thread runs.
+   */
+  stateHash(): bigint {
+    const out = new BigUint64Array(1);
+    if (this.#lib.engine_state_hash(this.handle, out) !== 0) {
+      throw new Error(lastNativeError(this.#lib));
+    }
+    return out[0]!;
+  }
+
   /** Stops the thread and frees the engine. Idempotent. */
   close(): void {
     if (this.#handle === null) return;

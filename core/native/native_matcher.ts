@@ -99,11 +99,7 @@ class InlineMatcher implements Matcher {
   }
 
   stateHash(): bigint {
-    const out = new BigUint64Array(1);
-    if (this.#engine.lib.engine_state_hash(this.#engine.handle, out) !== 0) {
-      throw new Error(lastNativeError(this.#engine.lib));
-    }
-    return out[0]!;
+    return this.#engine.stateHash();
   }
 
   close(): void {

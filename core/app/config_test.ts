@@ -1,0 +1,52 @@
+import { readConfig } from "./config.ts";
+import { assertEquals, assertThrows } from "../matching/_assert.ts";
+
+const from = (vars: Record<string, string>) => (name: string) => vars[name];
+
+Deno.test("readConfig() applies the documented defaults", () => {
+  assertEquals(readConfig(from({})), {
+    instrumentsPath: undefined,
+    engineCpu: -1,
+    syntheticRate: 2000,
+    syntheticSeed: 1,
+    statsIntervalMs: 5000,
+    runForMs: 0,
+  });
+});
+
+Deno.test("readConfig() reads every variable", () => {
+  const config = readConfig(from({
+    INSTRUMENTS: "/tmp/i.json",
+    ENGINE_CPU: "0",
+    SYNTHETIC_RATE: "0",
+    SYNTHETIC_SEED: "42",
+    STATS_INTERVAL_MS: "250",
+    RUN_FOR_MS: "1000",
+  }));
+  assertEquals(config, {
+    instrumentsPath: "/tmp/i.json",
+    engineCpu: 0,
+    syntheticRate: 0,
+    syntheticSeed: 42,
+    statsIntervalMs: 250,
+    runForMs: 1000,
+  });
+});
+
+Deno.test("readConfig() names the variable and the allowed range for a bad value", () => {
+  for (
+    const [name, value] of [
+      ["SYNTHETIC_RATE", "fast"],
+      ["SYNTHETIC_RATE", "-5"],
+      ["SYNTHETIC_RATE", "1.5"],
+      ["ENGINE_CPU", "-2"],
+      ["STATS_INTERVAL_MS", "10"],
+      ["RUN_FOR_MS", "1e3"],
+    ]
+  ) {
+    const error = assertThrows(() => readConfig(from({ [name!]: value! })), RangeError);
+    if (!error.message.startsWith(`Cannot start core: ${name}="${value}" must be an integer`)) {
+      throw new Error(`unexpected message: ${error.message}`);
+    }
+  }
+});
