@@ -79,7 +79,9 @@ function main(): void {
   };
   Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => shutdown("SIGTERM"));
-  if (config.runForMs > 0) setTimeout(() => shutdown(`RUN_FOR_MS=${config.runForMs}`), config.runForMs);
+  if (config.runForMs > 0) {
+    setTimeout(() => shutdown(`RUN_FOR_MS=${config.runForMs}`), config.runForMs);
+  }
 }
 
 if (import.meta.main) {

@@ -26,7 +26,9 @@ Deno.test("the core starts the engine, runs the synthetic market and reports wha
   assert(out.includes("instruments (10):"), out);
   assert(/engine: thread \d+ (pinned to|NOT pinned to) CPU \d+/.test(out), out);
   assert(out.includes("synthetic market: 4000 commands/s, seed 1"), out);
-  const stats = out.split("\n").filter((l) => / commands \(\d+\/s\), \d+ events, \d+ trades/.test(l));
+  const stats = out.split("\n").filter((l) =>
+    / commands \(\d+\/s\), \d+ events, \d+ trades/.test(l)
+  );
   assert(stats.length >= 2, `expected periodic statistics, got:\n${out}`);
   const trades = Number(/(\d+) trades/.exec(stats.at(-1)!)![1]);
   assert(trades > 0, `expected trades, got:\n${out}`);
