@@ -9,7 +9,7 @@
 import { readConfig } from "./app/config.ts";
 import { MarketLoop } from "./app/market_loop.ts";
 import { DEFAULT_INSTRUMENTS_URL, loadInstruments } from "./matching/mod.ts";
-import { NativeEngine, nativeLibrary } from "./native/mod.ts";
+import { NativeEngine, nativeLibrary, pinCurrentThread } from "./native/mod.ts";
 import type { Instrument } from "./matching/types.ts";
 
 const price = (units: number, instrument: Instrument) =>
@@ -35,6 +35,17 @@ function main(): void {
       ? `engine: thread ${placement.threadId} pinned to CPU ${placement.cpu}`
       : `engine: thread ${placement.threadId} NOT pinned to CPU ${placement.cpu} (${placement.pinError}); running unpinned`,
   );
+
+  // Deno's own thread stays off the engine's CPU (where there is another).
+  if (navigator.hardwareConcurrency > 1) {
+    const cpu = placement.cpu === 0 ? 1 : 0;
+    const refused = pinCurrentThread(cpu);
+    console.log(
+      refused
+        ? `core: main thread not pinned (${refused})`
+        : `core: main thread pinned to CPU ${cpu}`,
+    );
+  }
 
   const loop = new MarketLoop({
     instruments,

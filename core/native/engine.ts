@@ -55,6 +55,25 @@ const ERRNO: Readonly<Record<number, string>> = {
 };
 
 /**
+ * Pins the calling thread (Deno's main thread, when called from the event
+ * loop) to `cpu`, so it does not share the engine thread's CPU.
+ *
+ * @param cpu The CPU index.
+ * @returns Undefined when pinned, else why the host refused.
+ *
+ * @example
+ * ```ts
+ * import { pinCurrentThread } from "./engine.ts";
+ * const refused = pinCurrentThread(0);
+ * if (refused !== undefined) console.log(refused);
+ * ```
+ */
+export function pinCurrentThread(cpu: number): string | undefined {
+  const rc = nativeLibrary().thread_pin(cpu);
+  return rc === 0 ? undefined : ERRNO[rc] ?? `errno ${rc}`;
+}
+
+/**
  * A native engine and its rings.
  *
  * Use it inline-free: {@linkcode NativeEngine.start} the thread, then

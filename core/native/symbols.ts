@@ -28,7 +28,11 @@ export const SYMBOLS = {
     result: "u32",
     nonblocking: true,
   },
-  engine_bench: { parameters: ["pointer", "buffer", "u64", "buffer"], result: "u64" },
+  thread_pin: { parameters: ["u32"], result: "i32" },
+  engine_bench: {
+    parameters: ["pointer", "buffer", "u64", "buffer", "buffer"],
+    result: "i32",
+  },
 } as const;
 
 /** The opened library's functions. */

@@ -281,51 +281,73 @@ pub unsafe extern "C" fn engine_wait_events(e: *mut Engine, seen: u32, timeout_m
 }
 
 /// The kernel alone: applies `cmds[0..n]` to a fresh matcher with this
-/// engine's instruments, on the caller's thread, and returns the elapsed
-/// nanoseconds. When `latencies` is not null, each command's latency in
-/// nanoseconds is written to `latencies[i]` (a second, timed pass would add
-/// the clock's cost, so time the throughput with `latencies` null).
+/// engine's instruments, on the caller's thread, and writes
+/// `[elapsed nanoseconds, events emitted]` to `out[0..2]`. When `latencies`
+/// is not null, each command's latency in nanoseconds (cycle counter) is
+/// written to `latencies[i]`; reading the counter costs a few nanoseconds per
+/// command, so time throughput in a run with `latencies` null. Returns 0, or
+/// -1 on error.
 ///
 /// # Safety
 /// `e` is a live handle; `cmds` is valid for `n` reads of 64-byte records;
-/// `latencies` is null or valid for `n` writes of `f64`.
+/// `out` is valid for two `u64` writes; `latencies` is null or valid for `n`
+/// writes of `f64`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_bench(e: *mut Engine, cmds: *const CommandRecord, n: u64, latencies: *mut f64) -> u64 {
-    guard(0, || {
+pub unsafe extern "C" fn engine_bench(
+    e: *mut Engine,
+    cmds: *const CommandRecord,
+    n: u64,
+    out: *mut u64,
+    latencies: *mut f64,
+) -> i32 {
+    guard(-1, || {
         // SAFETY: contract.
         let e = unsafe { engine(e) }?;
-        if cmds.is_null() && n > 0 {
-            return Err("Cannot bench: the command pointer is null".into());
+        if (cmds.is_null() && n > 0) || out.is_null() {
+            return Err("Cannot bench: a required pointer is null".into());
         }
-        let mut owned = Vec::with_capacity(n as usize);
-        for i in 0..n as usize {
-            // SAFETY: cmds is valid for n records (contract); unaligned-safe read.
-            owned.push(unsafe { std::ptr::read_unaligned(cmds.add(i)) });
-        }
+        let n = n as usize;
+        // SAFETY: cmds is valid for n records (contract); read_unaligned, since
+        // a Deno buffer need not be 8-byte aligned.
+        let read = |i: usize| unsafe { std::ptr::read_unaligned(cmds.add(i)) };
         let mut matcher = crate::matcher::Matcher::new(e.ticks())?;
-        matcher.reserve(owned.len());
-        let mut out = Vec::with_capacity(4096);
-        if latencies.is_null() {
-            let start = std::time::Instant::now();
-            for cmd in &owned {
-                out.clear();
-                matcher.apply(std::hint::black_box(cmd), &mut out);
-                std::hint::black_box(&out);
-            }
-            return Ok(start.elapsed().as_nanos() as u64);
-        }
-        static TICKS_PER_NS: OnceLock<f64> = OnceLock::new();
-        let per_ns = *TICKS_PER_NS.get_or_init(|| timing::ticks_per_ns(Duration::from_millis(20)));
+        matcher.reserve(n);
+        let mut events = Vec::with_capacity(4096);
+        let mut emitted = 0u64;
         let start = std::time::Instant::now();
-        for (i, cmd) in owned.iter().enumerate() {
-            out.clear();
-            let t0 = timing::ticks();
-            matcher.apply(std::hint::black_box(cmd), &mut out);
-            let t1 = timing::ticks();
-            std::hint::black_box(&out);
-            // SAFETY: i < n and latencies is valid for n writes (contract).
-            unsafe { std::ptr::write_unaligned(latencies.add(i), (t1 - t0) as f64 / per_ns) };
+        if latencies.is_null() {
+            for i in 0..n {
+                events.clear();
+                matcher.apply(std::hint::black_box(&read(i)), &mut events);
+                emitted += std::hint::black_box(&events).len() as u64;
+            }
+        } else {
+            static TICKS_PER_NS: OnceLock<f64> = OnceLock::new();
+            let per_ns = *TICKS_PER_NS.get_or_init(|| timing::ticks_per_ns(Duration::from_millis(20)));
+            for i in 0..n {
+                let cmd = read(i);
+                events.clear();
+                let t0 = timing::ticks();
+                matcher.apply(std::hint::black_box(&cmd), &mut events);
+                let t1 = timing::ticks();
+                emitted += std::hint::black_box(&events).len() as u64;
+                // SAFETY: i < n and latencies is valid for n writes (contract).
+                unsafe { std::ptr::write_unaligned(latencies.add(i), t1.wrapping_sub(t0) as f64 / per_ns) };
+            }
         }
-        Ok(start.elapsed().as_nanos() as u64)
+        let elapsed = start.elapsed().as_nanos() as u64;
+        // SAFETY: out is valid for two writes (contract).
+        unsafe {
+            std::ptr::write_unaligned(out, elapsed);
+            std::ptr::write_unaligned(out.add(1), emitted);
+        }
+        Ok(0)
     })
+}
+
+/// Pins the calling thread to `cpu` (the Deno side uses it to keep its main
+/// thread off the engine's CPU). Returns 0, or the errno the host answered.
+#[unsafe(no_mangle)]
+pub extern "C" fn thread_pin(cpu: u32) -> i32 {
+    guard(-1, || Ok(crate::sys::pin_current_thread(cpu as usize).err().unwrap_or(0)))
 }

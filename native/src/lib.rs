@@ -13,6 +13,7 @@
 pub mod book;
 pub mod engine;
 pub mod ffi;
+pub mod ids;
 pub mod matcher;
 pub mod record;
 pub mod sys;

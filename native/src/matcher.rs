@@ -17,46 +17,17 @@
 //!
 //! # Known limitations
 //! - The id map keeps every id ever seen (to reject duplicates), so memory
-//!   grows with the number of orders in a session: about 16 bytes per id.
+//!   grows with the number of orders in a session: 32 to 64 bytes per id.
 //!   A trading day's session bounds it; the journal (issue 3) will roll it.
 //!
 //! # Performance
-//! Order lookup is one hash probe with a multiplicative hash; levels are found
+//! Order lookup is one probe in the id table (`ids.rs`); levels are found
 //! in O(1) in the book's ladder (see `book.rs`). `benches/matching.rs` and
 //! `deno task bench` measure it.
 
 use crate::book::{Book, NIL, Order, Orders, Side};
+use crate::ids::IdTable;
 use crate::record::*;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// Client ids are arbitrary integers, often sequential: one multiply spreads them.
-#[derive(Default, Clone, Copy)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        // hashbrown picks the bucket from the low bits and a 7-bit tag from
-        // the top ones. Client ids are mostly sequential, so keeping the id
-        // itself in the low bits puts recent ids in neighbouring buckets (the
-        // working set stays in cache), while a multiply fills the tag bits.
-        const TAG: u64 = 0x7f << 57;
-        self.0 = (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) & TAG) | (n & !TAG);
-    }
-}
-
-type IdMap = HashMap<u64, u32, BuildHasherDefault<IdHasher>>;
 
 /// An id that was carried by a `new` but is not resting.
 const GONE: u32 = NIL;
@@ -68,7 +39,7 @@ const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 pub struct Matcher {
     books: Vec<Book>,
     orders: Orders,
-    ids: IdMap,
+    ids: IdTable,
 }
 
 #[inline]
@@ -97,7 +68,7 @@ impl Matcher {
         Ok(Matcher {
             books: ticks.iter().map(|&t| Book::new(t)).collect(),
             orders: Orders::default(),
-            ids: IdMap::default(),
+            ids: IdTable::default(),
         })
     }
 
@@ -145,7 +116,7 @@ impl Matcher {
             self.remember(cmd.id);
             return out.push(reject(cmd.id, instrument, reason));
         }
-        if self.ids.contains_key(&cmd.id) {
+        if self.ids.contains(cmd.id) {
             return out.push(reject(cmd.id, instrument, reject::DUPLICATE_ID));
         }
         self.ids.insert(cmd.id, GONE);
@@ -352,8 +323,8 @@ impl Matcher {
 
     #[inline]
     fn resting(&self, id: u64) -> Option<u32> {
-        match self.ids.get(&id) {
-            Some(&o) if o != GONE => Some(o),
+        match self.ids.get(id) {
+            Some(o) if o != GONE => Some(o),
             _ => None,
         }
     }
@@ -367,7 +338,7 @@ impl Matcher {
     }
 
     fn remember(&mut self, id: u64) {
-        self.ids.entry(id).or_insert(GONE);
+        self.ids.insert_if_absent(id, GONE);
     }
 
     /// FNV-1a 64 over every book, as `core/matching/STATE_HASH.md` defines it.
