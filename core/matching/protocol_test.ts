@@ -1,0 +1,224 @@
+import { assertEquals } from "./_assert.ts";
+import { loadInstruments } from "./instruments.ts";
+import { CommandParser, eventToJson, formatError, type ParsedLine } from "./protocol.ts";
+import {
+  CommandKind,
+  type EngineEvent,
+  EventKind,
+  INVALID_PRICE,
+  NO_PRICE,
+  OrderType,
+  Side,
+  TimeInForce,
+  UNKNOWN_INSTRUMENT,
+} from "./types.ts";
+
+const instruments = loadInstruments();
+
+/** Parses `fields` as one JSON line with a fresh parser. */
+function parse(fields: Record<string, unknown>): ParsedLine {
+  return new CommandParser(instruments).parse(JSON.stringify(fields));
+}
+
+/** The command of a line that must parse. */
+function command(fields: Record<string, unknown>) {
+  const parsed = parse(fields);
+  if (!parsed.ok) throw new Error(`expected a command, got: ${parsed.message}`);
+  return parsed.command;
+}
+
+const NEW = {
+  op: "new",
+  id: 7,
+  account: "A1",
+  symbol: "AAPL",
+  side: "buy",
+  type: "limit",
+  price: 10050,
+  qty: 100,
+};
+
+Deno.test("parse() reads a full new command", () => {
+  assertEquals(
+    command({ ...NEW, side: "sell", tif: "ioc", postOnly: true, symbol: "ES-FUT" }),
+    {
+      kind: CommandKind.PlaceOrder,
+      id: 7,
+      account: 0,
+      instrument: 9,
+      side: Side.Sell,
+      type: OrderType.Limit,
+      tif: TimeInForce.Ioc,
+      postOnly: true,
+      price: 10050,
+      qty: 100,
+    },
+  );
+});
+
+Deno.test("parse() defaults tif to gtc and postOnly to false", () => {
+  const parsed = command(NEW);
+  assertEquals(parsed.kind === CommandKind.PlaceOrder && [parsed.tif, parsed.postOnly], [
+    TimeInForce.Gtc,
+    false,
+  ]);
+});
+
+Deno.test("parse() reads cancel and replace, ignoring fields it does not know", () => {
+  assertEquals(command({ op: "cancel", id: 0, extra: [1] }), {
+    kind: CommandKind.CancelOrder,
+    id: 0,
+  });
+  assertEquals(command({ op: "replace", id: 7, price: 10040, qty: 80 }), {
+    kind: CommandKind.ReplaceOrder,
+    id: 7,
+    price: 10040,
+    qty: 80,
+  });
+});
+
+Deno.test("parse() numbers accounts in first-seen order, skipping lines that are not commands", () => {
+  const parser = new CommandParser(instruments);
+  const accounts = ["B", "A", "bad", "B", "C", "A"].map((account) => {
+    const parsed = parser.parse(
+      JSON.stringify(
+        account === "bad" ? { ...NEW, account: "X", side: "up" } : { ...NEW, account },
+      ),
+    );
+    return parsed.ok && parsed.command.kind === CommandKind.PlaceOrder
+      ? parsed.command.account
+      : -1;
+  });
+  assertEquals(accounts, [0, 1, -1, 0, 2, 1]);
+});
+
+Deno.test("parse() accepts an account of 64 characters", () => {
+  assertEquals(parse({ ...NEW, account: "x".repeat(64) }).ok, true);
+});
+
+Deno.test("parse() maps unknown or non-string symbols to UNKNOWN_INSTRUMENT", () => {
+  for (const symbol of [undefined, null, 5, "NOPE", "aapl", "toString"]) {
+    const parsed = command({ ...NEW, symbol });
+    assertEquals(parsed.kind === CommandKind.PlaceOrder && parsed.instrument, UNKNOWN_INSTRUMENT);
+  }
+});
+
+Deno.test("parse() passes a qty that is not a positive safe integer as 0", () => {
+  for (const qty of [undefined, null, 0, -1, 1.5, "10", 2 ** 53, true]) {
+    const parsed = command({ ...NEW, qty });
+    assertEquals(parsed.kind === CommandKind.PlaceOrder && parsed.qty, 0, `qty ${qty}`);
+  }
+});
+
+Deno.test("parse() passes a limit price that is not a positive safe integer as INVALID_PRICE", () => {
+  for (const price of [undefined, null, 0, -5, 1.5, "100", 2 ** 53, false]) {
+    const parsed = command({ ...NEW, price });
+    assertEquals(parsed.kind === CommandKind.PlaceOrder && parsed.price, INVALID_PRICE);
+  }
+});
+
+Deno.test("parse() gives a market order NO_PRICE when it has none, INVALID_PRICE when it has any", () => {
+  const price = (fields: Record<string, unknown>) => {
+    const parsed = command({ ...NEW, type: "market", ...fields });
+    return parsed.kind === CommandKind.PlaceOrder && parsed.price;
+  };
+  const { price: _, ...withoutPrice } = NEW;
+  assertEquals(command({ ...withoutPrice, type: "market" }).kind, CommandKind.PlaceOrder);
+  assertEquals(
+    [{ price: undefined }, { price: null }, { price: 100 }, { price: 0 }, { price: "x" }].map(
+      price,
+    ),
+    [NO_PRICE, NO_PRICE, INVALID_PRICE, INVALID_PRICE, INVALID_PRICE],
+  );
+});
+
+Deno.test("parse() passes a replace's invalid price as INVALID_PRICE and qty as 0", () => {
+  assertEquals(command({ op: "replace", id: 1 }), {
+    kind: CommandKind.ReplaceOrder,
+    id: 1,
+    price: INVALID_PRICE,
+    qty: 0,
+  });
+  assertEquals(command({ op: "replace", id: 1, price: 1.5, qty: -2 }), {
+    kind: CommandKind.ReplaceOrder,
+    id: 1,
+    price: INVALID_PRICE,
+    qty: 0,
+  });
+});
+
+Deno.test("parse() says why a line is not a command, checking fields in order", () => {
+  const parser = new CommandParser(instruments);
+  const cases: [string, string][] = [
+    ["", "it is not valid JSON"],
+    ['{"op":"new"', "it is not valid JSON"],
+    ["[]", "it is not a JSON object"],
+    ['"new"', "it is not a JSON object"],
+    ["null", "it is not a JSON object"],
+    ['{"op":"NEW","id":-1}', 'field "op" must be "new", "cancel" or "replace"'],
+    ['{"op":"cancel","id":-1}', 'field "id" must be a non-negative safe integer'],
+    ['{"op":"replace","id":null}', 'field "id" must be a non-negative safe integer'],
+    ['{"op":"new","id":1,"side":"x"}', 'field "account" must be a string of 1 to 64 characters'],
+    [
+      JSON.stringify({ ...NEW, account: "x".repeat(65) }),
+      'field "account" must be a string of 1 to 64 characters',
+    ],
+    [JSON.stringify({ ...NEW, side: "Buy", type: "x" }), 'field "side" must be "buy" or "sell"'],
+    [JSON.stringify({ ...NEW, side: "toString" }), 'field "side" must be "buy" or "sell"'],
+    [
+      JSON.stringify({ ...NEW, type: "stop", tif: "x" }),
+      'field "type" must be "limit" or "market"',
+    ],
+    [
+      JSON.stringify({ ...NEW, tif: "GTC", postOnly: 1 }),
+      'field "tif" must be "gtc", "ioc" or "fok" when present',
+    ],
+    [
+      JSON.stringify({ ...NEW, postOnly: null }),
+      'field "postOnly" must be true or false when present',
+    ],
+  ];
+  assertEquals(
+    cases.map(([line]) => parser.parse(line)),
+    cases.map(([, message]) => ({ ok: false, message })),
+  );
+});
+
+Deno.test("eventToJson() puts ev first, then the named fields, then the symbol", () => {
+  const events: EngineEvent[] = [
+    { kind: EventKind.OrderAccepted, id: 1, instrument: 0 },
+    { kind: EventKind.OrderRejected, id: 2, instrument: 9, reason: "invalid_price" },
+    { kind: EventKind.OrderTraded, instrument: 1, taker: 3, maker: 1, price: 100, qty: 5 },
+    { kind: EventKind.OrderCancelled, id: 1, instrument: 0, leaves: 5, reason: "requested" },
+    { kind: EventKind.OrderCancelled, id: 1, instrument: 0, leaves: 5, reason: "self_trade" },
+    { kind: EventKind.OrderExpired, id: 4, instrument: 8, leaves: 2 },
+    { kind: EventKind.OrderReplaced, id: 5, instrument: 0, price: 99, qty: 3 },
+    {
+      kind: EventKind.OrderRejected,
+      id: 6,
+      instrument: UNKNOWN_INSTRUMENT,
+      reason: "unknown_order",
+    },
+  ];
+  assertEquals(events.map((event) => JSON.stringify(eventToJson(event, instruments))), [
+    '{"ev":"accepted","id":1,"symbol":"AAPL"}',
+    '{"ev":"rejected","id":2,"reason":"invalid_price","symbol":"ES-FUT"}',
+    '{"ev":"trade","taker":3,"maker":1,"price":100,"qty":5,"symbol":"MSFT"}',
+    '{"ev":"cancelled","id":1,"leaves":5,"symbol":"AAPL"}',
+    '{"ev":"cancelled","id":1,"leaves":5,"reason":"self_trade","symbol":"AAPL"}',
+    '{"ev":"expired","id":4,"leaves":2,"symbol":"BRK.B"}',
+    '{"ev":"replaced","id":5,"price":99,"qty":3,"symbol":"AAPL"}',
+    '{"ev":"rejected","id":6,"reason":"unknown_order"}',
+  ]);
+});
+
+Deno.test("formatError() names the line in both fields", () => {
+  assertEquals(
+    JSON.stringify(formatError(12, "it is not valid JSON")),
+    JSON.stringify({
+      ev: "error",
+      line: 12,
+      message: "Cannot read line 12: it is not valid JSON",
+    }),
+  );
+});
