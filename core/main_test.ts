@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "./matching/_assert.ts";
+import { assert, assertEquals } from "./_testing/assert.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 

@@ -1,5 +1,5 @@
 import { readConfig } from "./config.ts";
-import { assertEquals, assertThrows } from "../matching/_assert.ts";
+import { assertEquals, assertThrows } from "../_testing/assert.ts";
 
 const from = (vars: Record<string, string>) => (name: string) => vars[name];
 

@@ -1,7 +1,7 @@
 import { MarketLoop } from "./market_loop.ts";
 import { NativeEngine } from "../native/mod.ts";
 import { loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
-import { assert, assertEquals } from "../matching/_assert.ts";
+import { assert, assertEquals } from "../_testing/assert.ts";
 import type { Command } from "../matching/types.ts";
 
 Deno.test("MarketLoop leaves the engine in the state a reference replay of its commands reaches", () => {

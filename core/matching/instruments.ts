@@ -14,7 +14,7 @@ import type { Instrument } from "./types.ts";
  * @example
  * ```ts
  * import { DEFAULT_INSTRUMENTS_URL } from "./instruments.ts";
- * import { assert } from "./_assert.ts";
+ * import { assert } from "../_testing/assert.ts";
  *
  * assert(DEFAULT_INSTRUMENTS_URL.pathname.endsWith("/core/config/instruments.json"));
  * ```
@@ -38,7 +38,7 @@ const FIELDS: ReadonlySet<string> = new Set(["$comment", "symbol", "name", ...IN
  * @example
  * ```ts
  * import { loadInstruments } from "./instruments.ts";
- * import { assertEquals } from "./_assert.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
  *
  * const instruments = loadInstruments();
  * assertEquals(instruments[0]?.symbol, "AAPL");
@@ -84,7 +84,7 @@ export function loadInstruments(path: string | URL = DEFAULT_INSTRUMENTS_URL): I
  * @example
  * ```ts
  * import { parseInstruments } from "./instruments.ts";
- * import { assertEquals } from "./_assert.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
  *
  * const [es] = parseInstruments({
  *   instruments: [{

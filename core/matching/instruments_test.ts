@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "./_assert.ts";
+import { assertEquals, assertThrows } from "../_testing/assert.ts";
 import { DEFAULT_INSTRUMENTS_URL, loadInstruments, parseInstruments } from "./instruments.ts";
 
 const AAPL = {

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../_testing/assert.ts";
 import { loadInstruments } from "./instruments.ts";
 import { CommandParser } from "./protocol.ts";
 import { replay } from "./replay.ts";
@@ -1174,7 +1174,7 @@ export function matcherSuite(
  * ```ts
  * import { randomCommandStream } from "./matcher_suite.ts";
  * import { loadInstruments, ReferenceMatcher } from "./mod.ts";
- * import { assert, assertEquals } from "./_assert.ts";
+ * import { assert, assertEquals } from "../_testing/assert.ts";
  *
  * const instruments = loadInstruments();
  * const commands = randomCommandStream(42, 1000, instruments);

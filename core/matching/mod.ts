@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { CommandParser, loadInstruments, ReferenceMatcher, replay } from "./mod.ts";
- * import { assertEquals } from "./_assert.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
  *
  * const instruments = loadInstruments();
  * const out: string[] = [];

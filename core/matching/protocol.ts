@@ -50,7 +50,7 @@ const TIFS: Readonly<Record<string, TimeInForce>> = {
  * @example
  * ```ts
  * import { CommandParser, loadInstruments } from "./mod.ts";
- * import { assertEquals } from "./_assert.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
  *
  * const parser = new CommandParser(loadInstruments());
  * const parsed = parser.parse(
@@ -93,7 +93,7 @@ export class CommandParser {
    * @example
    * ```ts
    * import { CommandParser, loadInstruments } from "./mod.ts";
-   * import { assertEquals } from "./_assert.ts";
+   * import { assertEquals } from "../_testing/assert.ts";
    *
    * const parser = new CommandParser(loadInstruments());
    * assertEquals(parser.parse('{"op":"cancel","id":7}'), {
@@ -198,7 +198,7 @@ export class CommandParser {
  * @example
  * ```ts
  * import { eventToJson, loadInstruments } from "./mod.ts";
- * import { assertEquals } from "./_assert.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
  *
  * const json = eventToJson(
  *   { kind: 4, id: 7, instrument: 0, leaves: 20, reason: "self_trade" },
@@ -258,7 +258,7 @@ export function eventToJson(
  * @example
  * ```ts
  * import { formatError } from "./protocol.ts";
- * import { assertEquals } from "./_assert.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
  *
  * assertEquals(
  *   JSON.stringify(formatError(3, `field "side" must be "buy" or "sell"`)),

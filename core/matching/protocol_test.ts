@@ -1,4 +1,4 @@
-import { assertEquals } from "./_assert.ts";
+import { assertEquals } from "../_testing/assert.ts";
 import { loadInstruments } from "./instruments.ts";
 import { CommandParser, eventToJson, formatError, type ParsedLine } from "./protocol.ts";
 import {

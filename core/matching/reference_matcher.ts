@@ -155,7 +155,7 @@ interface Book {
  * @example
  * ```ts
  * import { CommandKind, loadInstruments, OrderType, ReferenceMatcher, Side, TimeInForce } from "./mod.ts";
- * import { assertEquals } from "./_assert.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
  *
  * const matcher = new ReferenceMatcher(loadInstruments());
  * const order = {
@@ -200,7 +200,7 @@ export class ReferenceMatcher implements Matcher {
    * @example
    * ```ts
    * import { CommandKind, loadInstruments, ReferenceMatcher } from "./mod.ts";
-   * import { assertEquals } from "./_assert.ts";
+   * import { assertEquals } from "../_testing/assert.ts";
    *
    * const matcher = new ReferenceMatcher(loadInstruments());
    * assertEquals(matcher.apply({ kind: CommandKind.CancelOrder, id: 9 }), [
@@ -235,7 +235,7 @@ export class ReferenceMatcher implements Matcher {
    * @example
    * ```ts
    * import { CommandKind, loadInstruments, ReferenceMatcher } from "./mod.ts";
-   * import { assertEquals } from "./_assert.ts";
+   * import { assertEquals } from "../_testing/assert.ts";
    *
    * const matcher = new ReferenceMatcher(loadInstruments());
    * const results = matcher.applyAll([
@@ -258,7 +258,7 @@ export class ReferenceMatcher implements Matcher {
    * @example
    * ```ts
    * import { loadInstruments, ReferenceMatcher } from "./mod.ts";
-   * import { assertEquals } from "./_assert.ts";
+   * import { assertEquals } from "../_testing/assert.ts";
    *
    * const instruments = loadInstruments();
    * assertEquals(
@@ -300,7 +300,7 @@ export class ReferenceMatcher implements Matcher {
    * @example
    * ```ts
    * import { loadInstruments, ReferenceMatcher } from "./mod.ts";
-   * import { assertEquals } from "./_assert.ts";
+   * import { assertEquals } from "../_testing/assert.ts";
    *
    * assertEquals(new ReferenceMatcher(loadInstruments()).snapshot(0), { bids: [], asks: [] });
    * ```

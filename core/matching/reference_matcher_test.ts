@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { assert, assertEquals, assertThrows } from "../_testing/assert.ts";
 import { loadInstruments } from "./instruments.ts";
 import { matcherSuite, randomCommandStream } from "./matcher_suite.ts";
 import { ReferenceMatcher } from "./reference_matcher.ts";

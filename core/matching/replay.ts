@@ -36,7 +36,7 @@ export interface ReplayOptions {
  * @example
  * ```ts
  * import { CommandParser, loadInstruments, ReferenceMatcher, replay } from "./mod.ts";
- * import { assertEquals } from "./_assert.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
  *
  * const instruments = loadInstruments();
  * const out: string[] = [];
@@ -104,7 +104,7 @@ export async function replay(
  * @example
  * ```ts
  * import { lines } from "./replay.ts";
- * import { assertEquals } from "./_assert.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
  *
  * const bytes = new TextEncoder().encode("a\r\nb\nc");
  * const out: string[] = [];

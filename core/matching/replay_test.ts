@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../_testing/assert.ts";
 import { loadInstruments } from "./instruments.ts";
 import { CommandParser } from "./protocol.ts";
 import { ReferenceMatcher } from "./reference_matcher.ts";

@@ -21,7 +21,7 @@ const TWO_32 = 0x1_0000_0000;
  * @example
  * ```ts
  * import { StateHasher } from "./state_hash.ts";
- * import { assertEquals } from "./_assert.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
  *
  * const h = new StateHasher();
  * assertEquals(h.digest(), 0xcbf29ce484222325n); // the offset basis
@@ -76,7 +76,7 @@ export class StateHasher {
    * @example
    * ```ts
    * import { StateHasher } from "./state_hash.ts";
-   * import { assertEquals } from "./_assert.ts";
+   * import { assertEquals } from "../_testing/assert.ts";
    *
    * const h = new StateHasher();
    * h.word(1);

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { assertEquals, assertThrows } from "./_assert.ts";
+import { assertEquals, assertThrows } from "../_testing/assert.ts";
 import { StateHasher } from "./state_hash.ts";
 
 /** FNV-1a 64 over bytes, transcribed literally with BigInt: the independent oracle. */

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { matcherSuite, randomCommandStream } from "../matching/matcher_suite.ts";
 import { loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
-import { assertEquals } from "../matching/_assert.ts";
+import { assertEquals } from "../_testing/assert.ts";
 import {
   type Command,
   CommandKind,

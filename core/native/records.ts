@@ -46,7 +46,9 @@ const PRICE = 4;
 const QTY = 6;
 const CMD_ACCOUNT = 8;
 const CMD_BYTES = 9; // side, type, tif, flags
+const INGRESS = 10;
 const CMD_TAG = 12;
+const RESERVED = 14;
 const EV_MAKER = 8;
 const EV_REASON = 10;
 const EV_FLAGS = 11;
@@ -62,8 +64,14 @@ const CANCEL_NAMES: ReadonlyMap<number, CancelReasonName> = new Map(
 );
 
 function writeI64(u32: Uint32Array, at: number, value: number): void {
-  u32[at] = value >>> 0;
-  u32[at + 1] = Math.floor(value / TWO_32) >>> 0;
+  if (value >= 0 && value < TWO_32) {
+    // The common case, without a division.
+    u32[at] = value;
+    u32[at + 1] = 0;
+  } else {
+    u32[at] = value >>> 0;
+    u32[at + 1] = Math.floor(value / TWO_32) >>> 0;
+  }
 }
 
 /** Reads a 64-bit field as a number (exact for safe integers). */
@@ -102,10 +110,9 @@ const positiveOr = (value: number, fallback: number): number =>
  * ```
  */
 export function writeCommand(u32: Uint32Array, at: number, command: Command, tag = 0): void {
-  u32.fill(0, at, at + RECORD_WORDS);
+  // Every word is written (no fill first): this runs once per order.
   u32[at + KIND] = command.kind;
   writeI64(u32, at + ID, command.id);
-  writeI64(u32, at + CMD_TAG, tag);
   switch (command.kind) {
     case CommandKind.PlaceOrder: {
       u32[at + INSTRUMENT] = command.instrument >>> 0;
@@ -118,12 +125,22 @@ export function writeCommand(u32: Uint32Array, at: number, command: Command, tag
       break;
     }
     case CommandKind.ReplaceOrder:
+      u32[at + INSTRUMENT] = 0;
       writeI64(u32, at + PRICE, positiveOr(command.price, -1));
       writeI64(u32, at + QTY, positiveOr(command.qty, 0));
+      u32[at + CMD_ACCOUNT] = 0;
+      u32[at + CMD_BYTES] = 0;
       break;
-    case CommandKind.CancelOrder:
-      break;
+    default:
+      u32[at + INSTRUMENT] = 0;
+      writeI64(u32, at + PRICE, 0);
+      writeI64(u32, at + QTY, 0);
+      u32[at + CMD_ACCOUNT] = 0;
+      u32[at + CMD_BYTES] = 0;
   }
+  writeI64(u32, at + INGRESS, 0);
+  writeI64(u32, at + CMD_TAG, tag);
+  writeI64(u32, at + RESERVED, 0);
 }
 
 /**

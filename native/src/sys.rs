@@ -22,9 +22,12 @@ pub fn pin_current_thread(cpu: usize) -> Result<(), i32> {
     if rc == 0 { Ok(()) } else { Err(errno()) }
 }
 
-/// Number of CPUs this process may run on.
+/// Number of online CPUs. Not the calling thread's affinity: once a thread
+/// is pinned, that would say 1 and "the last CPU" would change meaning.
 pub fn online_cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    if n > 0 { n as usize } else { 1 }
 }
 
 /// Waits while `*word == expected`, for at most `timeout`. Spurious wake-ups

@@ -1,5 +1,5 @@
 /**
- * The few assertions this package's tests need. `@std/assert` comes from JSR,
+ * The few assertions the project's tests need (core, bench). `@std/assert` comes from JSR,
  * which this project cannot reach, so these stand in for it.
  *
  * @module
@@ -27,7 +27,7 @@ export class AssertionError extends Error {
  *
  * @example
  * ```ts
- * import { assert } from "./_assert.ts";
+ * import { assert } from "./assert.ts";
  * assert(1 + 1 === 2);
  * ```
  */
@@ -48,7 +48,7 @@ export function assert(condition: unknown, message = "Assertion failed"): assert
  *
  * @example
  * ```ts
- * import { assertEquals } from "./_assert.ts";
+ * import { assertEquals } from "./assert.ts";
  * assertEquals([{ b: 1, a: 2n }], [{ a: 2n, b: 1 }]);
  * ```
  */
@@ -73,7 +73,7 @@ export function assertEquals(actual: unknown, expected: unknown, message?: strin
  *
  * @example
  * ```ts
- * import { assertThrows } from "./_assert.ts";
+ * import { assertThrows } from "./assert.ts";
  * assertThrows(() => JSON.parse("{"), SyntaxError);
  * ```
  */
@@ -99,6 +99,27 @@ export function assertThrows<E extends Error = Error>(
     return e;
   }
   throw new AssertionError(`Expected ${ErrorClass?.name ?? "an error"} to be thrown`);
+}
+
+/**
+ * Fails unless `lo <= actual <= hi`.
+ *
+ * @param actual The number seen.
+ * @param lo Smallest acceptable value.
+ * @param hi Largest acceptable value.
+ * @param what Names the quantity in the failure message.
+ * @throws {AssertionError} If `actual` is outside the range.
+ *
+ * @example
+ * ```ts
+ * import { assertBetween } from "./assert.ts";
+ * assertBetween(0.55, 0.53, 0.57, "limit share");
+ * ```
+ */
+export function assertBetween(actual: number, lo: number, hi: number, what: string): void {
+  if (!(actual >= lo && actual <= hi)) {
+    throw new AssertionError(`${what} = ${actual}, expected within [${lo}, ${hi}]`);
+  }
 }
 
 function canonical(value: unknown, indent?: number): string {

@@ -1,0 +1,444 @@
+/**
+ * `deno task bench`: the matching performance regression gate.
+ *
+ * Generates the benchmark stream ({@linkcode benchFlow}), replays it through
+ * every matching subject, and prints the full configuration (machine,
+ * runtime, the stream's measured mix and depth), a results table, the
+ * issue's targets as PASS/FAIL lines, and the comparison with
+ * `bench/baseline.json`. Exits 1 if a subject's ratio to the reference fell
+ * by more than the tolerance (unless `--no-gate`), 2 on bad usage or if the
+ * reference subject itself failed.
+ *
+ * Flags:
+ * - `--quick`: 50k commands, 10k warm-up, 1 repetition (CI smoke; not gated,
+ *   since its configuration differs from the baseline's);
+ * - `--count N` (default 1,000,000), `--seed S` (1), `--depth D` (500 levels per side),
+ *   `--warmup N` (count / 5, at most 200,000), `--repeat R` (3);
+ * - `--tolerance T`: largest tolerated fall of a ratio (0.25);
+ * - `--update-baseline`: record this run's ratios in `bench/baseline.json`;
+ * - `--no-gate`: report regressions but exit 0;
+ * - `--gate-targets`: also exit 1 when an absolute target FAILs;
+ * - `--json FILE`: write every figure as JSON.
+ *
+ * @example
+ * ```ts ignore
+ * // deno task bench --quick --no-gate
+ * ```
+ *
+ * @module
+ */
+
+import os from "node:os";
+import { loadInstruments } from "../core/matching/mod.ts";
+import { benchFlow, describeFlow, type FlowDescription } from "../core/synthetic/mod.ts";
+import { KernelSubject, RingsSubject } from "./native_subjects.ts";
+import {
+  type Baseline,
+  compareToBaseline,
+  type Comparison,
+  makeBaseline,
+  parseBaseline,
+  type StreamConfig,
+} from "./baseline.ts";
+import { lazySubject, runMatchingBench, type SubjectResult } from "./matching_bench.ts";
+import { NodejsOrderBookSubject } from "./nodejs_order_book_subject.ts";
+import { ReferenceSubject } from "./reference_subject.ts";
+import {
+  formatNs,
+  formatRate,
+  formatRatio,
+  type MatchingSubject,
+  SubjectNames,
+  timerOverheadNs,
+} from "./subject.ts";
+import { checkTargets, MATCHING_TARGETS, type TargetCheck } from "./targets.ts";
+
+const BASELINE_URL = new URL("./baseline.json", import.meta.url);
+
+/** Parsed command line. */
+interface Flags {
+  readonly quick: boolean;
+  readonly count: number;
+  readonly seed: number;
+  readonly depth: number;
+  readonly warmup: number;
+  readonly repeat: number;
+  readonly tolerance: number;
+  readonly updateBaseline: boolean;
+  readonly gate: boolean;
+  readonly gateTargets: boolean;
+  readonly json?: string;
+}
+
+const USAGE = `Usage: deno task bench [--quick] [--count N] [--seed S] [--depth D] [--warmup N]
+       [--repeat R] [--tolerance T] [--update-baseline] [--no-gate] [--gate-targets] [--json FILE]`;
+
+function parseFlags(args: readonly string[]): Flags {
+  const values = new Map<string, string>();
+  const switches = new Set<string>();
+  const valued = new Set(["count", "seed", "depth", "warmup", "repeat", "tolerance", "json"]);
+  const known = new Set(["quick", "update-baseline", "no-gate", "gate-targets", "help"]);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const name = match?.[1];
+    if (name === undefined) throw new TypeError(`Unexpected argument ${arg}\n${USAGE}`);
+    if (valued.has(name)) {
+      const value = match?.[2] ?? args[++i];
+      if (value === undefined) throw new TypeError(`--${name} needs a value\n${USAGE}`);
+      values.set(name, value);
+    } else if (known.has(name)) {
+      switches.add(name);
+    } else {
+      throw new TypeError(`Unknown flag --${name}\n${USAGE}`);
+    }
+  }
+  if (switches.has("help")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const int = (name: string, fallback: number, min: number): number => {
+    const raw = values.get(name);
+    const n = raw === undefined ? fallback : Number(raw.replaceAll("_", ""));
+    if (!Number.isSafeInteger(n) || n < min) {
+      throw new TypeError(`--${name} must be an integer >= ${min}, got ${raw}`);
+    }
+    return n;
+  };
+  const quick = switches.has("quick");
+  const count = int("count", quick ? 50_000 : 1_000_000, 1);
+  const tolerance = Number(values.get("tolerance") ?? 0.25);
+  if (!(tolerance >= 0 && tolerance < 1)) {
+    throw new TypeError(`--tolerance must be in [0, 1), got ${values.get("tolerance")}`);
+  }
+  const json = values.get("json");
+  return {
+    quick,
+    count,
+    seed: int("seed", 1, 0),
+    depth: int("depth", 500, 1),
+    warmup: int(
+      "warmup",
+      quick ? Math.min(10_000, count) : Math.min(200_000, Math.floor(count / 5)),
+      0,
+    ),
+    repeat: int("repeat", quick ? 1 : 3, 1),
+    tolerance,
+    updateBaseline: switches.has("update-baseline"),
+    gate: !switches.has("no-gate"),
+    gateTargets: switches.has("gate-targets"),
+    ...(json === undefined ? {} : { json }),
+  };
+}
+
+/** The machine and runtime, for the header and the baseline's record. */
+function machine(): Record<string, string | number> {
+  // node:os needs only --allow-sys; Deno reads /proc files only with --allow-all.
+  let cpu = "unknown CPU";
+  try {
+    const first = os.cpus()[0];
+    if (first !== undefined) {
+      cpu = first.speed > 0 ? `${first.model} @ ${first.speed} MHz` : first.model;
+    }
+  } catch {
+    // No permission: the model is informational.
+  }
+  let kernel = "";
+  try {
+    kernel = Deno.osRelease();
+  } catch {
+    // Needs --allow-sys; informational.
+  }
+  return {
+    cpu,
+    cores: navigator.hardwareConcurrency,
+    os: `${Deno.build.os} ${Deno.build.arch}${kernel === "" ? "" : ` (${kernel})`}`,
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+  };
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+function num(x: number): string {
+  return Math.round(x).toLocaleString("en-US");
+}
+
+function pad(s: string, width: number, right = false): string {
+  return right ? s.padStart(width) : s.padEnd(width);
+}
+
+function printHeader(
+  flags: Flags,
+  symbol: string,
+  flow: FlowDescription,
+  host: Record<string, string | number>,
+  clockNs: number,
+  generationSeconds: number,
+): void {
+  const { mix, counts, book, outcome } = flow;
+  const rejects = Object.entries(outcome.rejects).map(([r, n]) => `${r} ${num(n)}`).join(", ");
+  console.log("TradeCaptain matching bench");
+  console.log(`  machine   ${host.cpu}, ${host.cores} cores, ${host.os}`);
+  console.log(`  runtime   Deno ${host.deno}, V8 ${host.v8}, TypeScript ${host.typescript}`);
+  console.log(
+    `  stream    benchFlow seed=${flags.seed} count=${num(flags.count)} instrument=${symbol} ` +
+      `depth target=${flags.depth}/side (generated in ${generationSeconds.toFixed(2)} s)`,
+  );
+  console.log(
+    `  mix       limit ${pct(mix.limit)} (GTC ${num(counts.limitGtc)}, IOC ${
+      num(counts.limitIoc)
+    }, ` +
+      `FOK ${num(counts.limitFok)}), cancel ${pct(mix.cancel)}, market ${pct(mix.market)}, ` +
+      `replace ${pct(mix.replace)}; ${flow.accounts} accounts`,
+  );
+  console.log(
+    `  book      at end ${num(book.bidLevels)} bid + ${num(book.askLevels)} ask levels, ` +
+      `${num(book.restingOrders)} resting orders; mean over the stream ` +
+      `${num(book.meanBidLevels)} + ${num(book.meanAskLevels)} levels`,
+  );
+  console.log(
+    `  outcome   ${num(outcome.events)} events, ${num(outcome.trades)} trades, ` +
+      `${num(outcome.selfTradeCancels)} self-trade cancels, rejects: ${
+        rejects === "" ? "none" : rejects
+      }`,
+  );
+  console.log(
+    `  method    warm-up ${num(flags.warmup)} commands, ${flags.repeat} measured repetition(s) ` +
+      `(median reported), ratios vs ${SubjectNames.reference}; clock read ~${
+        Math.round(clockNs)
+      } ns`,
+  );
+  console.log();
+}
+
+function printResults(results: readonly SubjectResult[]): void {
+  const head = [
+    pad("subject", 20),
+    pad("commands/s", 12, true),
+    pad("p50", 10, true),
+    pad("p99", 10, true),
+    pad("p99.9", 10, true),
+    pad("max", 10, true),
+    pad("vs ref", 9, true),
+    pad("runs (M/s)", 22, true),
+  ].join(" ");
+  console.log(head);
+  console.log("-".repeat(head.length));
+  for (const r of results) {
+    if (r.error !== undefined) {
+      console.log(`${pad(r.name, 20)} not measured: ${r.error}`);
+      continue;
+    }
+    const l = r.latency;
+    console.log([
+      pad(r.name, 20),
+      pad(formatRate(r.commandsPerSecond ?? NaN), 12, true),
+      pad(formatNs(l?.p50 ?? NaN), 10, true),
+      pad(formatNs(l?.p99 ?? NaN), 10, true),
+      pad(formatNs(l?.p999 ?? NaN), 10, true),
+      pad(formatNs(l?.max ?? NaN), 10, true),
+      pad(formatRatio(r.ratio ?? NaN), 9, true),
+      pad((r.repetitions ?? []).map((x) => (x / 1e6).toFixed(3)).join(" "), 22, true),
+    ].join(" "));
+  }
+  for (const r of results) {
+    const notes = [
+      ...(r.note === undefined ? [] : [r.note]),
+      ...(r.skipped ? [`${num(r.skipped)} commands skipped (not expressible)`] : []),
+      ...(r.latency === undefined ? [] : [`${num(r.latency.samples)} latency samples`]),
+      ...(r.events === undefined ? [] : [`${num(r.events)} events`]),
+    ];
+    if (notes.length > 0 && r.error === undefined) console.log(`  ${r.name}: ${notes.join("; ")}`);
+  }
+  console.log();
+}
+
+function printTargets(checks: readonly TargetCheck[], results: readonly SubjectResult[]): void {
+  console.log("targets");
+  for (const c of checks) console.log(`  ${c.status} ${c.target.label}: ${c.detail}`);
+  const byName = new Map(results.map((r) => [r.name, r]));
+  const kernel = byName.get(SubjectNames.kernel);
+  if (kernel?.latency !== undefined) {
+    console.log(`  INFO kernel latency max: ${formatNs(kernel.latency.max)}`);
+  }
+  const nob = byName.get(SubjectNames.nodejsOrderBook);
+  if (nob?.commandsPerSecond !== undefined) {
+    const vsKernel = kernel?.commandsPerSecond === undefined
+      ? ""
+      : `; ${SubjectNames.kernel} is ${
+        formatRatio(kernel.commandsPerSecond / nob.commandsPerSecond)
+      } it`;
+    console.log(
+      `  INFO ${SubjectNames.nodejsOrderBook}: ${formatRate(nob.commandsPerSecond)} = ` +
+        `${formatRatio(nob.ratio ?? NaN)} ${SubjectNames.reference}${vsKernel}`,
+    );
+  }
+  console.log();
+}
+
+function printComparison(
+  comparison: Comparison,
+  baseline: Baseline | undefined,
+  flags: Flags,
+): void {
+  console.log(
+    `baseline (${BASELINE_URL.pathname.split("/").slice(-2).join("/")}, tolerance ${
+      pct(flags.tolerance)
+    })`,
+  );
+  if (baseline === undefined) {
+    console.log("  no baseline yet: run with --update-baseline to record one");
+    console.log();
+    return;
+  }
+  const head = `  ${pad("subject", 20)} ${pad("baseline", 9, true)} ${pad("now", 9, true)} ${
+    pad("change", 8, true)
+  }  verdict`;
+  console.log(head);
+  for (const row of comparison.rows) {
+    const change = row.change === undefined
+      ? "-"
+      : `${row.change >= 0 ? "+" : ""}${pct(row.change)}`;
+    console.log(
+      `  ${pad(row.subject, 20)} ${pad(formatRatio(row.baselineRatio ?? NaN), 9, true)} ${
+        pad(formatRatio(row.ratio ?? NaN), 9, true)
+      } ${pad(change, 8, true)}  ${row.verdict}`,
+    );
+  }
+  if (!comparison.comparable) {
+    const b = baseline.config;
+    console.log(
+      `  not gated: this run's stream (count=${flags.count} seed=${flags.seed} depth=${flags.depth}) ` +
+        `differs from the baseline's (count=${b.count} seed=${b.seed} depth=${b.depth})`,
+    );
+  } else if (comparison.regressions.length > 0) {
+    console.log(
+      `  REGRESSED: ${comparison.regressions.join(", ")} fell more than ${
+        pct(flags.tolerance)
+      } relative to ${baseline.reference}`,
+    );
+  } else {
+    console.log("  OK: no regression beyond tolerance");
+  }
+  if (comparison.rows.some((r) => r.verdict === "improved")) {
+    console.log("  improvements beyond tolerance: consider --update-baseline");
+  }
+  console.log();
+}
+
+function readBaseline(): Baseline | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(BASELINE_URL);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  return parseBaseline(JSON.parse(text), BASELINE_URL.pathname);
+}
+
+function main(args: readonly string[]): number {
+  let flags: Flags;
+  try {
+    flags = parseFlags(args);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    return 2;
+  }
+  const instruments = loadInstruments();
+  const instrument = 0;
+  const log = (line: string) => console.error(`bench: ${line}`);
+
+  log(`generating ${num(flags.count)} commands (seed ${flags.seed}, depth ${flags.depth})`);
+  const t0 = performance.now();
+  const commands = benchFlow({
+    seed: flags.seed,
+    count: flags.count,
+    depth: flags.depth,
+    instrument,
+    instruments,
+  });
+  const generationSeconds = (performance.now() - t0) / 1_000;
+  const flow = describeFlow(commands, instruments);
+
+  // Every subject measured by this run; adding one is one line here. The
+  // native ones are lazy, so a missing library is reported, not fatal.
+  const subjects: MatchingSubject[] = [
+    new ReferenceSubject(instruments),
+    new NodejsOrderBookSubject(instruments),
+    lazySubject(SubjectNames.kernel, () => new KernelSubject(instruments)),
+    lazySubject(SubjectNames.rings, () => new RingsSubject(instruments)),
+  ];
+
+  const host = machine();
+  const clockNs = timerOverheadNs();
+  const results = runMatchingBench({
+    subjects,
+    commands,
+    warmup: flags.warmup,
+    repeat: flags.repeat,
+    reference: SubjectNames.reference,
+    log,
+  });
+  console.error();
+
+  printHeader(
+    flags,
+    `${instruments[instrument]?.symbol}(${instrument})`,
+    flow,
+    host,
+    clockNs,
+    generationSeconds,
+  );
+  printResults(results);
+  const checks = checkTargets(results, MATCHING_TARGETS);
+  printTargets(checks, results);
+
+  const reference = results.find((r) => r.name === SubjectNames.reference);
+  if (reference === undefined || reference.error !== undefined) {
+    console.log(`FAILED: the reference subject could not be measured, so no ratio can be taken`);
+    return 2;
+  }
+  const config: StreamConfig = {
+    count: flags.count,
+    seed: flags.seed,
+    depth: flags.depth,
+    instrument,
+  };
+  const measured = results.flatMap((r) =>
+    r.ratio === undefined || r.commandsPerSecond === undefined
+      ? []
+      : [{ name: r.name, ratio: r.ratio, commandsPerSecond: r.commandsPerSecond }]
+  );
+  const baseline = readBaseline();
+  const comparison = compareToBaseline(baseline, config, measured, flags.tolerance);
+  printComparison(comparison, baseline, flags);
+
+  if (flags.updateBaseline) {
+    const next = makeBaseline(SubjectNames.reference, config, measured, {
+      ...host,
+      date: new Date().toISOString().slice(0, 10),
+    }, baseline);
+    Deno.writeTextFileSync(BASELINE_URL, JSON.stringify(next, null, 2) + "\n");
+    console.log(`baseline updated: ${Object.keys(next.subjects).join(", ")}`);
+  }
+  if (flags.json !== undefined) {
+    const report = { config, machine: host, flow, results, targets: checks, baseline: comparison };
+    Deno.writeTextFileSync(flags.json, JSON.stringify(report, null, 2) + "\n");
+    console.log(`figures written to ${flags.json}`);
+  }
+
+  const targetFailed = checks.some((c) => c.status === "FAIL");
+  if (comparison.regressions.length > 0 && flags.gate) return 1;
+  if (targetFailed && flags.gateTargets && flags.gate) return 1;
+  if (comparison.regressions.length > 0) console.log("regressions ignored (--no-gate)");
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exitCode = main(Deno.args);
+}

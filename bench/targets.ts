@@ -1,0 +1,113 @@
+/**
+ * The matching engine's performance targets (from the issue), checked
+ * against a run's figures. Targets are absolute, so they depend on the
+ * machine; they are reported as PASS/FAIL lines and gate the run only when
+ * asked (`--gate-targets`), whereas the baseline's ratios always gate.
+ *
+ * @example
+ * ```ts
+ * import { checkTargets, MATCHING_TARGETS } from "./targets.ts";
+ *
+ * const checks = checkTargets([{ name: "native-kernel", commandsPerSecond: 12e6 }], MATCHING_TARGETS);
+ * console.log(checks[0]?.status); // "PASS"
+ * ```
+ *
+ * @module
+ */
+
+import type { SubjectResult } from "./matching_bench.ts";
+import { formatNs, formatRate, SubjectNames } from "./subject.ts";
+
+/** What a target bounds. */
+export type TargetMetric = "throughput" | "p50" | "p99";
+
+/** One performance target: `subject`'s `metric` must be `>= min` or `<= max`. */
+export interface Target {
+  /** Printed on the PASS/FAIL line. */
+  readonly label: string;
+  /** The subject whose figure is checked. */
+  readonly subject: string;
+  /** Which figure is checked. */
+  readonly metric: TargetMetric;
+  /** Lower bound (throughput, commands/s). */
+  readonly min?: number;
+  /** Upper bound (latency, ns). */
+  readonly max?: number;
+}
+
+/**
+ * The issue's targets for the native engine.
+ *
+ * @example
+ * ```ts
+ * import { MATCHING_TARGETS } from "./targets.ts";
+ * for (const t of MATCHING_TARGETS) console.log(t.label);
+ * ```
+ */
+export const MATCHING_TARGETS: readonly Target[] = [
+  {
+    label: "kernel alone >= 10 M commands/s",
+    subject: SubjectNames.kernel,
+    metric: "throughput",
+    min: 10e6,
+  },
+  {
+    label: "through rings >= 4 M commands/s",
+    subject: SubjectNames.rings,
+    metric: "throughput",
+    min: 4e6,
+  },
+  { label: "kernel latency p50 <= 200 ns", subject: SubjectNames.kernel, metric: "p50", max: 200 },
+  { label: "kernel latency p99 <= 1 µs", subject: SubjectNames.kernel, metric: "p99", max: 1_000 },
+];
+
+/** The outcome of one target. */
+export interface TargetCheck {
+  /** The target checked. */
+  readonly target: Target;
+  /** SKIP: the subject was not measured, or does not report that metric. */
+  readonly status: "PASS" | "FAIL" | "SKIP";
+  /** The measured figure (commands/s or ns). */
+  readonly figure?: number;
+  /** The figure formatted, or why the target was skipped. */
+  readonly detail: string;
+}
+
+/**
+ * Checks targets against results.
+ *
+ * @param results A run's results (only `name`, `commandsPerSecond`, `latency` and `error` are read).
+ * @param targets The targets.
+ * @returns One check per target, in order.
+ *
+ * @example
+ * ```ts
+ * import { checkTargets } from "./targets.ts";
+ *
+ * const [check] = checkTargets([], [{ label: "x", subject: "gone", metric: "throughput", min: 1 }]);
+ * console.log(check?.status); // "SKIP"
+ * ```
+ */
+export function checkTargets(
+  results: readonly SubjectResult[],
+  targets: readonly Target[],
+): TargetCheck[] {
+  return targets.map((target): TargetCheck => {
+    const result = results.find((r) => r.name === target.subject);
+    if (result === undefined || result.error !== undefined) {
+      return { target, status: "SKIP", detail: `${target.subject} not measured in this run` };
+    }
+    const figure = target.metric === "throughput"
+      ? result.commandsPerSecond
+      : target.metric === "p50"
+      ? result.latency?.p50
+      : result.latency?.p99;
+    if (figure === undefined || !Number.isFinite(figure)) {
+      return { target, status: "SKIP", detail: `${target.subject} reports no ${target.metric}` };
+    }
+    const pass = (target.min === undefined || figure >= target.min) &&
+      (target.max === undefined || figure <= target.max);
+    const detail = target.metric === "throughput" ? formatRate(figure) : formatNs(figure);
+    return { target, status: pass ? "PASS" : "FAIL", figure, detail };
+  });
+}
