@@ -53,8 +53,14 @@ import {
   Side,
   TimeInForce,
 } from "../core/matching/mod.ts";
-import { type MatchingSubject, type RunResult, SubjectNames, timerOverheadNs } from "./subject.ts";
-import type { TsSubjectOptions } from "./reference_subject.ts";
+import {
+  latencyEvery,
+  type MatchingSubject,
+  type RunResult,
+  SubjectNames,
+  timerOverheadNs,
+  type TsSubjectOptions,
+} from "./subject.ts";
 
 const nob = nobModule as unknown as typeof Nob;
 type OrderBook = InstanceType<typeof Nob.OrderBook>;
@@ -97,10 +103,7 @@ export class NodejsOrderBookSubject implements MatchingSubject {
    */
   constructor(instruments: readonly Instrument[], options: TsSubjectOptions = {}) {
     this.#instruments = instruments;
-    this.#every = options.latencyEvery ?? 16;
-    if (!Number.isInteger(this.#every) || this.#every < 0) {
-      throw new RangeError(`latencyEvery must be a non-negative integer, got ${this.#every}`);
-    }
+    this.#every = latencyEvery(options);
   }
 
   /**

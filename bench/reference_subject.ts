@@ -22,18 +22,14 @@
  */
 
 import { type Command, type Instrument, ReferenceMatcher } from "../core/matching/mod.ts";
-import { type MatchingSubject, type RunResult, SubjectNames, timerOverheadNs } from "./subject.ts";
-
-/** Options for the TypeScript subjects. */
-export interface TsSubjectOptions {
-  /**
-   * Time one command in this many (0: none). Reading the clock costs about
-   * 100 ns on a VM, so timing every command would distort both the
-   * latencies and the throughput; 1 in 16 costs a few percent of throughput.
-   * Default 16.
-   */
-  readonly latencyEvery?: number;
-}
+import {
+  latencyEvery,
+  type MatchingSubject,
+  type RunResult,
+  SubjectNames,
+  timerOverheadNs,
+  type TsSubjectOptions,
+} from "./subject.ts";
 
 /**
  * Runs the stream through a fresh {@linkcode ReferenceMatcher}, one
@@ -64,10 +60,7 @@ export class ReferenceSubject implements MatchingSubject {
    */
   constructor(instruments: readonly Instrument[], options: TsSubjectOptions = {}) {
     this.#instruments = instruments;
-    this.#every = options.latencyEvery ?? 16;
-    if (!Number.isInteger(this.#every) || this.#every < 0) {
-      throw new RangeError(`latencyEvery must be a non-negative integer, got ${this.#every}`);
-    }
+    this.#every = latencyEvery(options);
   }
 
   /**

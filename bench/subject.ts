@@ -211,3 +211,35 @@ export function timerOverheadNs(pairs = 20_000): number {
   }
   return percentiles(gaps).p50;
 }
+
+/** Options for the TypeScript subjects. */
+export interface TsSubjectOptions {
+  /**
+   * Time one command in this many (0: none). Reading the clock costs about
+   * 100 ns on a VM, so timing every command would distort both the
+   * latencies and the throughput; 1 in 16 costs a few percent of throughput.
+   * Default 16.
+   */
+  readonly latencyEvery?: number;
+}
+
+/**
+ * Reads and checks {@linkcode TsSubjectOptions.latencyEvery}.
+ *
+ * @param options The subject's options.
+ * @returns How often a command is timed (default 16; 0: never).
+ * @throws {RangeError} If it is not a non-negative integer.
+ *
+ * @example
+ * ```ts
+ * import { latencyEvery } from "./subject.ts";
+ * if (latencyEvery({}) !== 16) throw new Error("bad default");
+ * ```
+ */
+export function latencyEvery(options: TsSubjectOptions): number {
+  const every = options.latencyEvery ?? 16;
+  if (!Number.isInteger(every) || every < 0) {
+    throw new RangeError(`latencyEvery must be a non-negative integer, got ${every}`);
+  }
+  return every;
+}
