@@ -32,6 +32,7 @@ import os from "node:os";
 import { loadInstruments } from "../core/matching/mod.ts";
 import { benchFlow, describeFlow, type FlowDescription } from "../core/synthetic/mod.ts";
 import { KernelSubject, RingsSubject } from "./native_subjects.ts";
+import { nativeLibrary } from "../core/native/mod.ts";
 import {
   type Baseline,
   compareToBaseline,
@@ -149,6 +150,12 @@ function machine(): Record<string, string | number> {
   } catch {
     // Needs --allow-sys; informational.
   }
+  let native = "native library not built";
+  try {
+    native = Deno.UnsafePointerView.getCString(nativeLibrary().native_version()!);
+  } catch {
+    // Reported as such; the native subjects say why they were not measured.
+  }
   return {
     cpu,
     cores: navigator.hardwareConcurrency,
@@ -156,6 +163,7 @@ function machine(): Record<string, string | number> {
     deno: Deno.version.deno,
     v8: Deno.version.v8,
     typescript: Deno.version.typescript,
+    native,
   };
 }
 
@@ -184,6 +192,7 @@ function printHeader(
   console.log("TradeCaptain matching bench");
   console.log(`  machine   ${host.cpu}, ${host.cores} cores, ${host.os}`);
   console.log(`  runtime   Deno ${host.deno}, V8 ${host.v8}, TypeScript ${host.typescript}`);
+  console.log(`  native    ${host.native}`);
   console.log(
     `  stream    benchFlow seed=${flags.seed} count=${num(flags.count)} instrument=${symbol} ` +
       `depth target=${flags.depth}/side (generated in ${generationSeconds.toFixed(2)} s)`,

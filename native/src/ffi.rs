@@ -49,10 +49,18 @@ unsafe fn engine<'a>(e: *mut Engine) -> Result<&'a mut Engine, String> {
     unsafe { e.as_mut() }.ok_or_else(|| "Cannot use engine: the handle is null".to_string())
 }
 
-/// Library name and version, a static NUL-terminated string.
+/// Library name, version, compiler and profile, a static NUL-terminated string.
 #[unsafe(no_mangle)]
 pub extern "C" fn native_version() -> *const c_char {
-    static VERSION: &str = concat!("tradecaptain-native ", env!("CARGO_PKG_VERSION"), "\0");
+    static VERSION: &str = concat!(
+        "tradecaptain-native ",
+        env!("CARGO_PKG_VERSION"),
+        " (",
+        env!("TC_RUSTC_VERSION"),
+        ", ",
+        env!("TC_PROFILE"),
+        ")\0"
+    );
     VERSION.as_ptr().cast()
 }
 
