@@ -73,3 +73,84 @@ pub fn thread_id() -> i64 {
 fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
 }
+
+// ---- Placement: NUMA and huge pages -------------------------------------
+
+const MPOL_BIND: libc::c_int = 2;
+const MPOL_MF_MOVE: libc::c_uint = 1 << 1;
+/// Bits in the node masks we pass (nodes 0..63 are plenty for one host).
+const MAX_NODES: libc::c_ulong = 64;
+
+/// The NUMA node that `cpu` belongs to, read from `/sys`; `None` where the
+/// host exposes no topology (then there is one node, or we cannot tell).
+pub fn numa_node_of_cpu(cpu: usize) -> Option<u32> {
+    let dir = std::fs::read_dir(format!("/sys/devices/system/cpu/cpu{cpu}")).ok()?;
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_prefix("node")).and_then(|n| n.parse().ok()))
+        .next()
+}
+
+/// Binds the calling thread's future allocations to `node`.
+pub fn bind_thread_memory(node: u32) -> Result<(), i32> {
+    if u64::from(node) >= MAX_NODES {
+        return Err(libc::EINVAL);
+    }
+    let mask: libc::c_ulong = 1 << node;
+    // SAFETY: the mask outlives the call and holds MAX_NODES bits, as maxnode says.
+    let rc = unsafe { libc::syscall(libc::SYS_set_mempolicy, MPOL_BIND, &mask as *const libc::c_ulong, MAX_NODES + 1) };
+    if rc == 0 { Ok(()) } else { Err(errno()) }
+}
+
+/// The whole pages inside `[ptr, ptr + len)`, or `None` when there are none.
+fn inner_pages(ptr: *const u8, len: usize) -> Option<(*mut libc::c_void, usize)> {
+    const PAGE: usize = 4096;
+    let start = (ptr as usize).checked_add(PAGE - 1)? & !(PAGE - 1);
+    let end = (ptr as usize).checked_add(len)? & !(PAGE - 1);
+    (end > start).then_some((start as *mut libc::c_void, end - start))
+}
+
+/// Moves the pages of `[ptr, ptr + len)` to `node` and binds them there.
+/// Returns the bytes covered (whole pages only).
+pub fn bind_memory(ptr: *const u8, len: usize, node: u32) -> Result<usize, i32> {
+    if u64::from(node) >= MAX_NODES {
+        return Err(libc::EINVAL);
+    }
+    let Some((addr, bytes)) = inner_pages(ptr, len) else { return Ok(0) };
+    let mask: libc::c_ulong = 1 << node;
+    // SAFETY: [addr, addr + bytes) is whole pages inside a live allocation of
+    // the caller's; mbind changes only placement, never contents; the mask
+    // outlives the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_mbind,
+            addr,
+            bytes as libc::c_ulong,
+            MPOL_BIND,
+            &mask as *const libc::c_ulong,
+            MAX_NODES + 1,
+            MPOL_MF_MOVE,
+        )
+    };
+    if rc == 0 { Ok(bytes) } else { Err(errno()) }
+}
+
+/// Advises the kernel to back `[ptr, ptr + len)` with huge pages. Returns the
+/// bytes covered (whole pages only).
+pub fn advise_huge_pages(ptr: *const u8, len: usize) -> Result<usize, i32> {
+    let Some((addr, bytes)) = inner_pages(ptr, len) else { return Ok(0) };
+    // SAFETY: whole pages inside a live allocation of the caller's; the advice
+    // changes only how the kernel backs them, never their contents.
+    let rc = unsafe { libc::madvise(addr, bytes, libc::MADV_HUGEPAGE) };
+    if rc == 0 { Ok(bytes) } else { Err(errno()) }
+}
+
+/// The transparent huge page mode (`always`, `madvise` or `never`), if known.
+pub fn transparent_huge_pages() -> Option<String> {
+    let text = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").ok()?;
+    let start = text.find('[')? + 1;
+    let end = start + text[start..].find(']')?;
+    Some(text[start..end].to_string())
+}
+
+// ---- Journal files (mmap, preallocation, sync) ---------------------------
+// (Appended by the journal module's author; keep every OS call in this file.)
