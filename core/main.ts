@@ -9,7 +9,7 @@
 import { readConfig } from "./app/config.ts";
 import { MarketLoop } from "./app/market_loop.ts";
 import { DEFAULT_INSTRUMENTS_URL, loadInstruments } from "./matching/mod.ts";
-import { NativeEngine, nativeLibrary, pinCurrentThread } from "./native/mod.ts";
+import { describePlacement, NativeEngine, nativeLibrary, pinCurrentThread } from "./native/mod.ts";
 import type { Instrument } from "./matching/types.ts";
 
 const price = (units: number, instrument: Instrument) =>
@@ -30,11 +30,7 @@ function main(): void {
 
   const engine = NativeEngine.open(instruments);
   const placement = engine.start(config.engineCpu);
-  console.log(
-    placement.pinned
-      ? `engine: thread ${placement.threadId} pinned to CPU ${placement.cpu}`
-      : `engine: thread ${placement.threadId} NOT pinned to CPU ${placement.cpu} (${placement.pinError}); running unpinned`,
-  );
+  for (const line of describePlacement(placement)) console.log(`engine: ${line}`);
 
   // Deno's own thread stays off the engine's CPU (where there is another).
   if (navigator.hardwareConcurrency > 1) {

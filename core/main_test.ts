@@ -24,7 +24,12 @@ Deno.test("the core starts the engine, runs the synthetic market and reports wha
   });
   assertEquals(code, 0, err);
   assert(out.includes("instruments (10):"), out);
-  assert(/engine: thread \d+ (pinned to|NOT pinned to) CPU \d+/.test(out), out);
+  assert(/engine: engine thread \d+ (pinned to|NOT pinned to) CPU \d+/.test(out), out);
+  assert(
+    /engine: (NUMA node \d+: thread memory policy|NUMA: the host shows no topology)/.test(out),
+    out,
+  );
+  assert(/engine: huge pages: [\d.]+ MiB (advised|not advised)/.test(out), out);
   assert(out.includes("synthetic market: 4000 commands/s, seed 1"), out);
   const stats = out.split("\n").filter((l) =>
     / commands \(\d+\/s\), \d+ events, \d+ trades/.test(l)

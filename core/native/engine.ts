@@ -37,7 +37,7 @@ export interface EngineOptions {
   readonly eventCapacity?: number;
 }
 
-/** Where the engine thread runs, as the kernel answered. */
+/** Where the engine thread and its memory ended up, as the host answered. */
 export interface Placement {
   /** The CPU the thread was asked to run on. */
   readonly cpu: number;
@@ -47,12 +47,64 @@ export interface Placement {
   readonly pinError?: string;
   /** The engine thread's kernel thread id. */
   readonly threadId: number;
+  /** The CPU's NUMA node, or undefined where the host shows no topology. */
+  readonly node?: number;
+  /** Whether the thread's memory policy is bound to the node, or why not. */
+  readonly memoryPolicy: "bound" | "not attempted" | string;
+  /** Bytes of books, orders and rings moved to and bound on the node. */
+  readonly boundBytes: number;
+  /** Whether binding those bytes succeeded, or why not. */
+  readonly binding: "bound" | "not attempted" | string;
+  /** Bytes advised for huge pages. */
+  readonly hugePageBytes: number;
+  /** Whether the advice was taken, or why not. */
+  readonly hugePages: "advised" | string;
+  /** Transparent huge pages mode of the host. */
+  readonly transparentHugePages: "always" | "madvise" | "never" | "unknown";
 }
 
 const ERRNO: Readonly<Record<number, string>> = {
-  1: "EPERM: not permitted to set this thread's affinity",
-  22: "EINVAL: the CPU is not in this process's allowed set",
+  1: "EPERM: not permitted",
+  12: "ENOMEM: not enough memory on the node",
+  22: "EINVAL: not valid on this host (for a CPU: not in this process's allowed set)",
+  38: "ENOSYS: the kernel does not support it",
 };
+
+const errnoText = (rc: number): string => ERRNO[rc] ?? `errno ${rc}`;
+const THP = ["unknown", "always", "madvise", "never"] as const;
+
+/**
+ * One line per placement step, saying what was and wasn't applied.
+ *
+ * @param p The placement.
+ * @returns Human-readable lines.
+ *
+ * @example
+ * ```ts
+ * import { describePlacement } from "./engine.ts";
+ * const lines = describePlacement({
+ *   cpu: 1, pinned: true, threadId: 42, node: 0, memoryPolicy: "bound", boundBytes: 8192,
+ *   binding: "bound", hugePageBytes: 8192, hugePages: "advised", transparentHugePages: "madvise",
+ * });
+ * if (!lines[0]!.includes("pinned to CPU 1")) throw new Error(lines[0]);
+ * ```
+ */
+export function describePlacement(p: Placement): string[] {
+  const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+  return [
+    p.pinned
+      ? `engine thread ${p.threadId} pinned to CPU ${p.cpu}`
+      : `engine thread ${p.threadId} NOT pinned to CPU ${p.cpu}: ${p.pinError}; running unpinned`,
+    p.node === undefined
+      ? "NUMA: the host shows no topology; memory left where the allocator put it"
+      : `NUMA node ${p.node}: thread memory policy ${p.memoryPolicy}; ${
+        mib(p.boundBytes)
+      } of books, orders and rings ${p.binding === "bound" ? "bound" : `not bound (${p.binding})`}`,
+    `huge pages: ${mib(p.hugePageBytes)} ${
+      p.hugePages === "advised" ? "advised" : `not advised (${p.hugePages})`
+    } (transparent huge pages: ${p.transparentHugePages})`,
+  ];
+}
 
 /**
  * Pins the calling thread (Deno's main thread, when called from the event
@@ -70,7 +122,7 @@ const ERRNO: Readonly<Record<number, string>> = {
  */
 export function pinCurrentThread(cpu: number): string | undefined {
   const rc = nativeLibrary().thread_pin(cpu);
-  return rc === 0 ? undefined : ERRNO[rc] ?? `errno ${rc}`;
+  return rc === 0 ? undefined : errnoText(rc);
 }
 
 /**
@@ -183,13 +235,23 @@ export class NativeEngine {
   start(cpu = -1): Placement {
     const rc = this.#lib.engine_start(this.handle, cpu);
     if (rc < 0) throw new Error(lastNativeError(this.#lib));
-    const out = new BigInt64Array(3);
+    const out = new BigInt64Array(10);
     this.#lib.engine_placement(this.handle, out);
+    const [onCpu, , tid, node, policy, bound, bind, huge, hugeErr, thp] = Array.from(out, Number);
+    const outcome = (code: number, ok: string) =>
+      code === 0 ? ok : code === -1 ? "not attempted" : errnoText(code);
     const placement: Placement = {
-      cpu: Number(out[0]),
+      cpu: onCpu!,
       pinned: rc === 0,
-      threadId: Number(out[2]),
-      ...(rc === 0 ? {} : { pinError: ERRNO[rc] ?? `errno ${rc}` }),
+      threadId: tid!,
+      ...(rc === 0 ? {} : { pinError: errnoText(rc) }),
+      ...(node! >= 0 ? { node: node! } : {}),
+      memoryPolicy: outcome(policy!, "bound"),
+      boundBytes: bound!,
+      binding: outcome(bind!, "bound"),
+      hugePageBytes: huge!,
+      hugePages: outcome(hugeErr!, "advised"),
+      transparentHugePages: THP[thp!] ?? "unknown",
     };
     this.#placement = placement;
     return placement;

@@ -88,6 +88,11 @@ impl Orders {
         self.slots.reserve(n);
         self.free.reserve(n);
     }
+
+    /// The slab's allocation, for placement (NUMA binding, huge pages).
+    pub fn memory(&self) -> (*const u8, usize) {
+        (self.slots.as_ptr().cast(), self.slots.capacity() * std::mem::size_of::<Order>())
+    }
 }
 
 /// A price level: a FIFO of orders at one price.
@@ -145,6 +150,14 @@ impl Book {
             far_asks: BTreeMap::new(),
             live_levels: 0,
         }
+    }
+
+    /// The ladder's allocations (levels, bitmap), for placement.
+    pub fn memory(&self) -> [(*const u8, usize); 2] {
+        [
+            (self.levels.as_ptr().cast(), self.levels.capacity() * std::mem::size_of::<Level>()),
+            (self.bits.as_ptr().cast(), std::mem::size_of::<[u64; WORDS]>()),
+        ]
     }
 
     /// Price units per tick.

@@ -225,10 +225,13 @@ pub unsafe extern "C" fn engine_start(e: *mut Engine, cpu: i32) -> i32 {
     })
 }
 
-/// Writes the placement `[cpu, pin_errno, thread id]` to `out[0..3]`.
+/// Writes the placement to `out[0..10]`: `[cpu, pin errno, thread id, NUMA
+/// node (-1: none), mempolicy errno (-1: not attempted), bytes bound to the
+/// node, mbind errno (-1: not attempted), bytes advised for huge pages,
+/// madvise errno, THP mode (0 unknown, 1 always, 2 madvise, 3 never)]`.
 ///
 /// # Safety
-/// `e` is a live handle; `out` is valid for three `i64` writes.
+/// `e` is a live handle; `out` is valid for ten `i64` writes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn engine_placement(e: *mut Engine, out: *mut i64) -> i32 {
     guard(-1, || {
@@ -237,8 +240,8 @@ pub unsafe extern "C" fn engine_placement(e: *mut Engine, out: *mut i64) -> i32 
         if out.is_null() {
             return Err("Cannot report placement: the output pointer is null".into());
         }
-        for (i, v) in [i64::from(p.cpu), i64::from(p.pin_errno), p.tid].into_iter().enumerate() {
-            // SAFETY: out is valid for 3 writes (contract), i < 3.
+        for (i, v) in p.to_words().into_iter().enumerate() {
+            // SAFETY: out is valid for 10 writes (contract), i < 10.
             unsafe { std::ptr::write_unaligned(out.add(i), v) };
         }
         Ok(0)

@@ -78,6 +78,13 @@ impl Matcher {
         self.ids.reserve(orders);
     }
 
+    /// The large allocations behind the books and orders, for placement.
+    pub fn memory(&self) -> Vec<(*const u8, usize)> {
+        let mut regions: Vec<(*const u8, usize)> = self.books.iter().flat_map(Book::memory).collect();
+        regions.push(self.orders.memory());
+        regions
+    }
+
     /// Number of instruments.
     pub fn instruments(&self) -> usize {
         self.books.len()

@@ -204,6 +204,16 @@ fn placement_reports_the_cpu_and_thread() {
     assert_eq!(p.cpu, 0);
     assert_eq!(p.pin_errno, 0, "pinning to CPU 0 should be allowed here");
     assert!(p.tid > 0);
+    // This kind of host shows its topology and allows binding and advice;
+    // elsewhere the engine must still run, which the start below checks.
+    if std::path::Path::new("/sys/devices/system/cpu/cpu0/node0").exists() {
+        assert_eq!((p.node, p.mempolicy_errno, p.bind_errno), (0, 0, 0));
+        assert!(p.bound_bytes > 1 << 20, "books and rings should be bound: {p:?}");
+    }
+    if p.thp != 3 {
+        assert_eq!(p.huge_errno, 0, "{p:?}");
+        assert!(p.huge_bytes > 1 << 20, "books and rings should be advised: {p:?}");
+    }
     engine.stop().unwrap();
     // An impossible CPU is refused by the host and reported, and the engine still runs.
     let p = engine.start(100_000).unwrap();
