@@ -65,6 +65,12 @@ export const RejectReason = {
   invalid_order: 5,
   would_cross: 6,
   unknown_order: 7,
+  /** Not a command the engine knows (a malformed control record). Native only. */
+  unknown_command: 8,
+  /** The engine has halted (its journal failed) and takes no more orders. Native only. */
+  halted: 9,
+  /** The journal could not confirm the command; recovery will tell whether it happened. Native only. */
+  in_doubt: 10,
 } as const;
 /** One of {@linkcode RejectReason}'s names. */
 export type RejectReasonName = keyof typeof RejectReason;

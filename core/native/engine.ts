@@ -13,7 +13,7 @@
 
 import type { Command, Instrument } from "../matching/types.ts";
 import { lastNativeError, nativeLibrary, type NativeSymbols } from "./symbols.ts";
-import { RECORD_WORDS, writeCommand, writeHashQuery } from "./records.ts";
+import { RECORD_WORDS, writeCommand, writeDefineAccount, writeHashQuery } from "./records.ts";
 
 // Word offsets of the shared block's counters (byte offsets / 4).
 const CMD_TAIL = 0;
@@ -27,7 +27,64 @@ const LAYOUT = 96;
 const LAYOUT_VERSION = 1;
 
 /** Engine thread status words. */
-export const EngineStatus = { NotStarted: 0, Running: 1, Stopped: 2, Failed: 3 } as const;
+export const EngineStatus = {
+  NotStarted: 0,
+  Running: 1,
+  Stopped: 2,
+  Failed: 3,
+  Halted: 4,
+} as const;
+
+/** How durable a command is when its events are released (see `native/src/engine.rs`). */
+export type Durability = "process-crash" | "group-commit" | "synchronous";
+
+/** Options for {@linkcode NativeEngine.openJournal}. */
+export interface JournalOptions {
+  /** The journal folder (created if missing). */
+  readonly dir: string;
+  /** Default `"process-crash"`: survives kill -9, not power loss. */
+  readonly durability?: Durability;
+  /** Group commit's longest delay before a sync, in milliseconds (default 2). */
+  readonly groupCommitDelayMs?: number;
+  /** Bytes per preallocated segment (default 64 MiB). */
+  readonly segmentBytes?: number;
+  /** Commands between snapshots (default 1,000,000; 0: none). */
+  readonly snapshotEvery?: number;
+  /** Describes the run (the instrument table); must equal the journal's. */
+  readonly meta: string;
+}
+
+/** What recovery found and did (`engine_open_journal`'s report). */
+export interface RecoveryReport {
+  /** True when the folder held no journal. */
+  readonly created: boolean;
+  /** The journal scan: segments, records, last sequence, any torn tail cut. */
+  readonly journal: {
+    readonly segments: number;
+    readonly records: number;
+    readonly lastSeq: number | null;
+    readonly tornTail: unknown;
+    readonly corruption: unknown;
+    readonly cut: boolean;
+  };
+  /** The snapshot restored (its journal sequence), if any. */
+  readonly snapshot: number | null;
+  /** Snapshots passed over, each with why. */
+  readonly snapshotsSkipped: readonly string[];
+  /** Commands replayed after the snapshot, and how fast. */
+  readonly replayed: number;
+  readonly tradesChecked: number;
+  readonly replaySeconds: number;
+  readonly commandsPerSecond: number;
+  /** Account numbers and names from the journal, in definition order. */
+  readonly accounts: readonly (readonly [number, string])[];
+}
+
+const DURABILITY: Readonly<Record<Durability, number>> = {
+  "process-crash": 0,
+  "group-commit": 1,
+  "synchronous": 2,
+};
 
 /** Options for {@linkcode NativeEngine.open}. */
 export interface EngineOptions {
@@ -294,6 +351,23 @@ export class NativeEngine {
   }
 
   /**
+   * Writes a define-account command (journaled, so that tools can print the
+   * account's name); its answer is an `EV_ACCOUNT_DEFINED` event.
+   *
+   * @param account The account number.
+   * @param name Its name (1 to 48 bytes of UTF-8).
+   * @returns False when the ring is full.
+   * @throws {RangeError} When the name is empty or too long.
+   */
+  pushDefineAccount(account: number, name: string): boolean {
+    const at = this.#reserve();
+    if (at < 0) return false;
+    writeDefineAccount(this.#u32, at, account, name);
+    this.#commit();
+    return true;
+  }
+
+  /**
    * Writes a state-hash query; its answer is an `EV_STATE_HASH` event.
    *
    * @returns False when the ring is full.
@@ -390,6 +464,63 @@ export class NativeEngine {
    */
   stop(): void {
     if (this.#lib.engine_stop(this.handle) !== 0) throw new Error(lastNativeError(this.#lib));
+  }
+
+  /**
+   * Opens (or creates) the journal, recovers the books from it (newest valid
+   * snapshot, then the journal after it) and journals every command from
+   * then on. Call it before {@linkcode NativeEngine.start}, on a fresh engine.
+   *
+   * @param options Folder, durability, segment size, snapshot cadence, meta.
+   * @returns What recovery found and did.
+   * @throws {Error} When the journal is corrupt before its tail, was written
+   *   for other instruments, or cannot be opened; the message says which.
+   */
+  openJournal(options: JournalOptions): RecoveryReport {
+    const dir = new TextEncoder().encode(options.dir);
+    const meta = new TextEncoder().encode(options.meta);
+    const args = [
+      DURABILITY[options.durability ?? "process-crash"],
+      Math.round((options.groupCommitDelayMs ?? 2) * 1000),
+      BigInt(options.segmentBytes ?? 64 * 1024 * 1024),
+      BigInt(options.snapshotEvery ?? 1_000_000),
+    ] as const;
+    const rc = this.#lib.engine_open_journal(
+      this.handle,
+      dir,
+      BigInt(dir.length),
+      meta,
+      BigInt(meta.length),
+      ...args,
+    );
+    if (rc !== 0) throw new Error(lastNativeError(this.#lib));
+    return this.recoveryReport()!;
+  }
+
+  /**
+   * The last recovery report, or undefined before any.
+   *
+   * @returns What recovery found and did.
+   */
+  recoveryReport(): RecoveryReport | undefined {
+    const len = Number(this.#lib.engine_recovery_report(this.handle, null, 0n));
+    if (len === 0) return undefined;
+    const buf = new Uint8Array(len);
+    this.#lib.engine_recovery_report(this.handle, buf, BigInt(len));
+    return JSON.parse(new TextDecoder().decode(buf)) as RecoveryReport;
+  }
+
+  /**
+   * Why the engine halted (its journal failed), or undefined.
+   *
+   * @returns The reason, saying what failed and why.
+   */
+  haltReason(): string | undefined {
+    const len = Number(this.#lib.engine_halt_reason(this.handle, null, 0n));
+    if (len === 0) return undefined;
+    const buf = new Uint8Array(len);
+    this.#lib.engine_halt_reason(this.handle, buf, BigInt(len));
+    return new TextDecoder().decode(buf);
   }
 
   /**

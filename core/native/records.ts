@@ -30,6 +30,12 @@ export const RECORD_WORDS = 16;
 export const CMD_QUERY_STATE_HASH = 64;
 /** Event kind of the state-hash answer; the hash is in the `maker` field. */
 export const EV_STATE_HASH = 64;
+/** Command kind that names an account (journaled, so tools can print names). */
+export const CMD_DEFINE_ACCOUNT = 65;
+/** Event kind acknowledging {@linkcode CMD_DEFINE_ACCOUNT}; the account number is in `id`. */
+export const EV_ACCOUNT_DEFINED = 65;
+/** Longest account name, in UTF-8 bytes, that a record carries. */
+export const MAX_ACCOUNT_NAME_BYTES = 48;
 
 /** Event flag: the order is a sell. */
 export const EVF_SELL = 1;
@@ -160,6 +166,47 @@ export function writeCommand(u32: Uint32Array, at: number, command: Command, tag
 export function writeHashQuery(u32: Uint32Array, at: number): void {
   u32.fill(0, at, at + RECORD_WORDS);
   u32[at + KIND] = CMD_QUERY_STATE_HASH;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Writes a define-account record at word `at`: the account number in the
+ * instrument word, the name's byte length at byte 8, the UTF-8 name from
+ * byte 9 (see `CMD_DEFINE_ACCOUNT` in `native/src/record.rs`).
+ *
+ * @param u32 The buffer, as 32-bit words.
+ * @param at Word offset of the record.
+ * @param account The account number.
+ * @param name The account's name, 1 to {@linkcode MAX_ACCOUNT_NAME_BYTES} UTF-8 bytes.
+ * @throws {RangeError} When the name is empty or too long.
+ *
+ * @example
+ * ```ts
+ * import { RECORD_WORDS, writeDefineAccount } from "./records.ts";
+ * const u32 = new Uint32Array(RECORD_WORDS);
+ * writeDefineAccount(u32, 0, 3, "ALICE");
+ * if (u32[0] !== 65 || u32[1] !== 3) throw new Error("bad record");
+ * ```
+ */
+export function writeDefineAccount(
+  u32: Uint32Array,
+  at: number,
+  account: number,
+  name: string,
+): void {
+  const bytes = utf8.encode(name);
+  if (bytes.length === 0 || bytes.length > MAX_ACCOUNT_NAME_BYTES) {
+    throw new RangeError(
+      `Cannot define account ${account}: its name must be 1 to ${MAX_ACCOUNT_NAME_BYTES} bytes of UTF-8, not ${bytes.length}`,
+    );
+  }
+  u32.fill(0, at, at + RECORD_WORDS);
+  u32[at + KIND] = CMD_DEFINE_ACCOUNT;
+  u32[at + INSTRUMENT] = account >>> 0;
+  const view = new Uint8Array(u32.buffer, u32.byteOffset + at * 4, RECORD_BYTES);
+  view[8] = bytes.length;
+  view.set(bytes, 9);
 }
 
 /** The kind word of the record at `at`. */

@@ -29,6 +29,13 @@ export const SYMBOLS = {
     nonblocking: true,
   },
   thread_pin: { parameters: ["u32"], result: "i32" },
+  engine_open_journal: {
+    parameters: ["pointer", "buffer", "usize", "buffer", "usize", "u32", "u32", "u64", "u64"],
+    result: "i32",
+  },
+  engine_recovery_report: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
+  engine_halt_reason: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
+  journal_verify: { parameters: ["buffer", "usize", "buffer", "usize"], result: "i64" },
   engine_bench: {
     parameters: ["pointer", "buffer", "u64", "buffer", "buffer"],
     result: "i32",

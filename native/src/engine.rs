@@ -40,15 +40,17 @@
 //! - A consumer that stops draining stalls the engine (by design: events are
 //!   never dropped). The gateway (issue 4) bounds each client's queue instead.
 
+use crate::journal::{Faults, Journal, JournalConfig, Reader};
 use crate::matcher::Matcher;
 use crate::record::*;
-use crate::sys;
+use crate::{snapshot, sys};
 use std::alloc::{Layout, alloc_zeroed, dealloc};
+use std::path::PathBuf;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering, fence};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Shared block layout version, bumped when an offset changes.
 pub const LAYOUT_VERSION: u32 = 1;
@@ -68,11 +70,16 @@ pub const STATUS_NOT_STARTED: u32 = 0;
 pub const STATUS_RUNNING: u32 = 1;
 pub const STATUS_STOPPED: u32 = 2;
 pub const STATUS_FAILED: u32 = 3;
+/// The thread runs but the engine has halted (journal failure): it rejects
+/// every order with `HALTED`; `engine_halt_reason` says why.
+pub const STATUS_HALTED: u32 = 4;
 
 /// Idle polls before the engine thread parks (about 50 µs of spinning).
 const SPIN_POLLS: u32 = 20_000;
 /// Commands between publications of the event tail under load.
 const PUBLISH_EVERY: u32 = 32;
+/// The same in synchronous mode, where each publication costs a sync.
+const PUBLISH_EVERY_SYNCHRONOUS: u32 = 4096;
 /// Longest park; a safety net, since every publish that finds the engine
 /// asleep wakes it.
 const PARK: Duration = Duration::from_millis(50);
@@ -152,6 +159,15 @@ impl Shared {
     }
 
     #[inline]
+    fn read_evt(&self, position: u32) -> EventRecord {
+        let i = (position & (self.evt_capacity - 1)) as usize;
+        let off = OFF_RECORDS + self.cmd_capacity as usize * RECORD + i * RECORD;
+        // SAFETY: i < evt_capacity, so the record lies inside the block; only
+        // the engine thread calls this, on slots it wrote and has not published.
+        unsafe { std::ptr::read(self.ptr.as_ptr().add(off) as *const EventRecord) }
+    }
+
+    #[inline]
     fn write_evt(&self, position: u32, ev: &EventRecord) {
         let i = (position & (self.evt_capacity - 1)) as usize;
         let off = OFF_RECORDS + self.cmd_capacity as usize * RECORD + i * RECORD;
@@ -169,28 +185,217 @@ impl Drop for Shared {
     }
 }
 
-/// The matcher plus what the engine layer adds: sequence numbers, ingress
-/// stamps and first/last flags. Moves into the engine thread and back.
+/// Journal record kinds (the journal stores them opaquely).
+pub mod kind {
+    /// UTF-8 JSON describing the run (the instrument table); the first record.
+    pub const META: u16 = 1;
+    /// A 64-byte command record, ingress stamped.
+    pub const COMMAND: u16 = 2;
+    /// A 64-byte trade event record (the execution log).
+    pub const TRADE: u16 = 3;
+    /// A 64-byte define-account command record.
+    pub const ACCOUNT: u16 = 4;
+}
+
+/// How durable a command is when its events are released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Records are in the page cache before events are released: they survive
+    /// a process crash (kill -9), not a power loss or kernel crash.
+    ProcessCrash,
+    /// Events are released at once; the journal is synced within `max_delay`
+    /// of its first unsynced record and whenever the engine goes idle, so a
+    /// power loss loses at most that window of acknowledged commands.
+    GroupCommit { max_delay: Duration },
+    /// A batch's events are released only after the journal is synced:
+    /// nothing acknowledged is ever lost.
+    Synchronous,
+}
+
+/// Options for [`Engine::open_journal`].
+#[derive(Clone, Debug)]
+pub struct JournalOptions {
+    pub dir: PathBuf,
+    pub durability: Durability,
+    pub segment_bytes: u64,
+    /// Commands between snapshots (0: none).
+    pub snapshot_every: u64,
+    /// Describes the run (the instrument table); must equal the journal's own.
+    pub meta: Vec<u8>,
+    pub faults: Faults,
+}
+
+/// What recovery found and did.
+#[derive(Debug, Default)]
+pub struct RecoveryReport {
+    /// The journal scan (with any torn tail that was cut).
+    pub journal: String,
+    /// The snapshot restored, by journal sequence number.
+    pub snapshot: Option<u64>,
+    /// Snapshots passed over, each with why.
+    pub snapshots_skipped: Vec<String>,
+    /// Commands replayed after the snapshot.
+    pub replayed: u64,
+    /// Journaled trades compared with the replay's (all equal, or recovery fails).
+    pub trades_checked: u64,
+    pub replay_ns: u64,
+    /// Account names from the journal, in definition order.
+    pub accounts: Vec<(u32, String)>,
+    /// True when the journal was new.
+    pub created: bool,
+}
+
+impl RecoveryReport {
+    /// The report as JSON (field names are a contract of `engine_open_journal`).
+    pub fn to_json(&self) -> String {
+        let per_second = if self.replay_ns == 0 { 0.0 } else { self.replayed as f64 * 1e9 / self.replay_ns as f64 };
+        let accounts: Vec<String> =
+            self.accounts.iter().map(|(n, name)| format!("[{n},{}]", json_string(name))).collect();
+        let skipped: Vec<String> = self.snapshots_skipped.iter().map(|s| json_string(s)).collect();
+        format!(
+            "{{\"created\":{},\"journal\":{},\"snapshot\":{},\"snapshotsSkipped\":[{}],\"replayed\":{},\"tradesChecked\":{},\"replaySeconds\":{},\"commandsPerSecond\":{:.0},\"accounts\":[{}]}}",
+            self.created,
+            self.journal,
+            self.snapshot.map_or_else(|| "null".to_string(), |s| s.to_string()),
+            skipped.join(","),
+            self.replayed,
+            self.trades_checked,
+            self.replay_ns as f64 / 1e9,
+            per_second,
+            accounts.join(",")
+        )
+    }
+}
+
+/// A JSON string literal.
+pub fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The journal as the engine layer drives it.
+struct Journaled {
+    journal: Journal,
+    dir: PathBuf,
+    durability: Durability,
+    snapshot_every: u64,
+    since_snapshot: u64,
+    /// When the oldest unsynced record was appended (group commit's clock).
+    unsynced_since: Option<Instant>,
+    /// A sync failed: the engine has halted and never syncs again.
+    sync_failed: bool,
+}
+
+/// The matcher plus what the engine layer adds: the journal, sequence
+/// numbers, ingress stamps, first/last flags, and halting. Moves into the
+/// engine thread and back.
 pub struct Core {
     pub matcher: Matcher,
     next_seq: u64,
     staged: Vec<EventRecord>,
+    journal: Option<Journaled>,
+    /// Why the engine halted; shared so that any thread can read it.
+    halted: Arc<Mutex<Option<String>>>,
+    is_halted: bool,
 }
 
 impl Core {
     pub fn new(matcher: Matcher) -> Self {
-        Core { matcher, next_seq: 1, staged: Vec::with_capacity(1024) }
+        Core {
+            matcher,
+            next_seq: 1,
+            staged: Vec::with_capacity(1024),
+            journal: None,
+            halted: Arc::new(Mutex::new(None)),
+            is_halted: false,
+        }
     }
 
-    /// Applies one command; its events, stamped, are in the returned slice.
+    /// Why the engine halted, if it has.
+    pub fn halt_reason(&self) -> Option<String> {
+        self.halted.lock().ok().and_then(|h| h.clone())
+    }
+
+    fn halt(&mut self, why: String) {
+        if let Ok(mut h) = self.halted.lock() {
+            h.get_or_insert(why);
+        }
+        self.is_halted = true;
+    }
+
+    /// Applies one command: stamps it, journals it, matches it, journals its
+    /// trades. Its events, stamped, are in the returned slice.
     pub fn process(&mut self, cmd: &CommandRecord) -> &[EventRecord] {
         self.staged.clear();
-        self.matcher.apply(cmd, &mut self.staged);
+        let mut cmd = *cmd;
+        if cmd.ingress_ns == 0 {
+            cmd.ingress_ns = sys::now_ns();
+        }
+        match cmd.kind {
+            CMD_QUERY_STATE_HASH => {
+                // Out of band: no journal record, no sequence number.
+                self.matcher.apply(&cmd, &mut self.staged);
+                self.staged[0].tag = cmd.tag;
+                self.staged[0].flags |= EVF_FIRST | EVF_LAST;
+                return &self.staged;
+            }
+            _ if self.is_halted => self.staged.push(reject_event(&cmd, reject::HALTED)),
+            CMD_DEFINE_ACCOUNT => match cmd.account_definition() {
+                None => self.staged.push(reject_event(&cmd, reject::UNKNOWN_COMMAND)),
+                Some((account, _)) => {
+                    if self.append(kind::ACCOUNT, &cmd) {
+                        self.staged.push(EventRecord::new(EV_ACCOUNT_DEFINED, NO_INSTRUMENT, u64::from(account)));
+                    } else {
+                        self.staged.push(reject_event(&cmd, reject::HALTED));
+                    }
+                }
+            },
+            _ => {
+                if self.append(kind::COMMAND, &cmd) {
+                    self.matcher.apply(&cmd, &mut self.staged);
+                    self.stamp(cmd.tag);
+                    self.journal_trades(cmd.ingress_ns);
+                    self.maybe_snapshot();
+                    return &self.staged;
+                }
+                self.staged.push(reject_event(&cmd, reject::HALTED));
+            }
+        }
+        self.stamp(cmd.tag);
+        &self.staged
+    }
+
+    /// Replays one journaled record into the matcher (recovery): the same as
+    /// [`Core::process`] did, minus the journal. Returns the trades it made.
+    fn replay(&mut self, kind: u16, cmd: &CommandRecord) -> &[EventRecord] {
+        self.staged.clear();
+        match kind {
+            kind::ACCOUNT => {
+                let account = cmd.account_definition().map_or(0, |(a, _)| a);
+                self.staged.push(EventRecord::new(EV_ACCOUNT_DEFINED, NO_INSTRUMENT, u64::from(account)));
+            }
+            _ => self.matcher.apply(cmd, &mut self.staged),
+        }
+        self.stamp(cmd.tag);
+        &self.staged
+    }
+
+    fn stamp(&mut self, tag: u64) {
         let n = self.staged.len();
         for (i, ev) in self.staged.iter_mut().enumerate() {
             ev.seq = self.next_seq;
             self.next_seq += 1;
-            ev.tag = cmd.tag;
+            ev.tag = tag;
             if i == 0 {
                 ev.flags |= EVF_FIRST;
             }
@@ -198,13 +403,119 @@ impl Core {
                 ev.flags |= EVF_LAST;
             }
         }
-        &self.staged
+    }
+
+    /// Journals a command; false (and halted) when the journal refuses.
+    #[inline]
+    fn append(&mut self, kind: u16, cmd: &CommandRecord) -> bool {
+        let Some(j) = self.journal.as_mut() else { return true };
+        match j.journal.append(kind, cmd.ingress_ns, cmd.as_bytes()) {
+            Ok(_) => {
+                j.unsynced_since.get_or_insert_with(Instant::now);
+                true
+            }
+            Err(e) => {
+                self.halt(format!("Engine halted: {e}"));
+                false
+            }
+        }
+    }
+
+    /// Journals the trades of the command just applied (the execution log).
+    #[inline]
+    fn journal_trades(&mut self, ingress_ns: u64) {
+        let Some(j) = self.journal.as_mut() else { return };
+        let mut failed = None;
+        for ev in self.staged.iter().filter(|e| e.kind == EV_TRADE) {
+            if let Err(e) = j.journal.append(kind::TRADE, ingress_ns, ev.as_bytes()) {
+                failed = Some(e);
+                break;
+            }
+        }
+        if let Some(e) = failed {
+            // The command itself is journaled, so replay recreates these
+            // trades: they stand, and the engine takes nothing more.
+            self.halt(format!("Engine halted: {e}"));
+        }
+    }
+
+    fn maybe_snapshot(&mut self) {
+        let Some(j) = self.journal.as_mut() else { return };
+        if j.snapshot_every == 0 {
+            return;
+        }
+        j.since_snapshot += 1;
+        if j.since_snapshot < j.snapshot_every {
+            return;
+        }
+        j.since_snapshot = 0;
+        // The journal first: a snapshot must never run ahead of it.
+        if let Err(e) = j.journal.sync() {
+            j.sync_failed = true;
+            let why = format!("Engine halted: {e}; it never retries a failed sync");
+            self.halt(why);
+            return;
+        }
+        j.unsynced_since = None;
+        let seq = j.journal.next_seq() - 1;
+        let bytes = snapshot::encode(&self.matcher, seq, self.next_seq);
+        // A failed snapshot costs only restart time: the journal still holds everything.
+        let _ = snapshot::write(&j.dir, &bytes, seq);
+    }
+
+    /// Syncs the journal when the durability mode wants it before events are
+    /// released (`force`: whenever anything is unsynced). Returns false when
+    /// the sync failed (the engine has halted).
+    fn confirm(&mut self, force: bool) -> bool {
+        let Some(j) = self.journal.as_mut() else { return true };
+        if j.sync_failed {
+            // Never retry a failed sync; what follows are rejections, which
+            // the journal does not hold.
+            return true;
+        }
+        let due = match j.durability {
+            Durability::ProcessCrash => false,
+            Durability::Synchronous => true,
+            Durability::GroupCommit { max_delay } => {
+                force || j.unsynced_since.is_some_and(|t| t.elapsed() >= max_delay)
+            }
+        };
+        if !due || j.journal.unsynced() == 0 {
+            return true;
+        }
+        match j.journal.sync() {
+            Ok(()) => {
+                j.unsynced_since = None;
+                true
+            }
+            Err(e) => {
+                j.sync_failed = true;
+                self.halt(format!("Engine halted: {e}; it never retries a failed sync"));
+                false
+            }
+        }
+    }
+
+    /// True when released events must wait for a sync.
+    fn synchronous(&self) -> bool {
+        self.journal.as_ref().is_some_and(|j| j.durability == Durability::Synchronous)
+    }
+
+    /// Records appended since the journal's last sync, if there is a journal.
+    pub fn journal_unsynced(&self) -> Option<u64> {
+        self.journal.as_ref().map(|j| j.journal.unsynced())
     }
 
     /// The events of the last [`Core::process`].
     pub fn staged(&self) -> &[EventRecord] {
         &self.staged
     }
+}
+
+fn reject_event(cmd: &CommandRecord, reason: u32) -> EventRecord {
+    let mut ev = EventRecord::new(EV_REJECTED, NO_INSTRUMENT, cmd.id);
+    ev.reason = reason;
+    ev
 }
 
 /// Where the engine thread and its memory ended up. Each step is best
@@ -295,6 +606,10 @@ impl Placement {
 /// then threaded (commands only through the rings) until stopped.
 pub struct Engine {
     ticks: Vec<i64>,
+    /// The core's halt reason, shared with it.
+    halted: Arc<Mutex<Option<String>>>,
+    /// The last recovery report, as JSON.
+    report: String,
     shared: Arc<Shared>,
     core: Option<Core>,
     thread: Option<JoinHandle<Option<Core>>>,
@@ -305,10 +620,13 @@ pub struct Engine {
 impl Engine {
     pub fn new(ticks: &[i64], cmd_capacity: u32, evt_capacity: u32) -> Result<Self, String> {
         let matcher = Matcher::new(ticks)?;
+        let core = Core::new(matcher);
         Ok(Engine {
             ticks: ticks.to_vec(),
+            halted: Arc::clone(&core.halted),
+            report: String::new(),
             shared: Arc::new(Shared::new(cmd_capacity, evt_capacity)?),
-            core: Some(Core::new(matcher)),
+            core: Some(core),
             thread: None,
             stop: Arc::new(AtomicBool::new(false)),
             placement: Placement::default(),
@@ -384,6 +702,115 @@ impl Engine {
         }
     }
 
+    /// Opens (or creates) the journal in `opts.dir`, recovers from it (the
+    /// newest valid snapshot, then the journal after it), and journals every
+    /// command from now on. Inline mode, on an engine that has processed
+    /// nothing yet. A journal written for other instruments is refused.
+    pub fn open_journal(&mut self, opts: JournalOptions) -> Result<RecoveryReport, String> {
+        let ticks = self.ticks.clone();
+        let core = self.core.as_mut().ok_or("Cannot open journal: the engine thread is running")?;
+        if core.next_seq != 1 || core.journal.is_some() {
+            return Err("Cannot open journal: the engine has already processed commands".into());
+        }
+        let dir = opts.dir.clone();
+        let config =
+            JournalConfig { dir: dir.clone(), segment_bytes: opts.segment_bytes, recycle: false, faults: opts.faults };
+        let (mut journal, scan) = Journal::open(config).map_err(|e| format!("Cannot recover: {e}"))?;
+        let last = journal.next_seq() - 1;
+        let mut report = RecoveryReport { journal: scan.to_json(), ..RecoveryReport::default() };
+        let (snap, skipped) = snapshot::load_latest(&dir, &ticks, last);
+        report.snapshots_skipped = skipped;
+        let from = match snap {
+            Some(s) => {
+                report.snapshot = Some(s.journal_seq);
+                core.matcher = s.matcher;
+                core.next_seq = s.next_event_seq;
+                s.journal_seq + 1
+            }
+            None => 1,
+        };
+        let bad = |seq: u64, what: &str| format!("Cannot recover: journal record {seq} is not a valid {what}");
+        let mut meta: Option<Vec<u8>> = None;
+        let mut trades: Vec<EventRecord> = Vec::new();
+        let mut next_trade = 0;
+        let started = Instant::now();
+        let mut reader = Reader::open(&dir).map_err(|e| format!("Cannot recover: {e}"))?;
+        while let Some(record) = reader.next() {
+            let record = record.map_err(|e| format!("Cannot recover: {e}"))?;
+            let seq = record.seq;
+            match record.kind {
+                kind::META => {
+                    meta.get_or_insert_with(|| record.payload.to_vec());
+                }
+                kind::ACCOUNT => {
+                    let cmd = CommandRecord::from_bytes(record.payload).ok_or_else(|| bad(seq, "account"))?;
+                    report.accounts.push(cmd.account_definition().ok_or_else(|| bad(seq, "account"))?);
+                    if seq >= from {
+                        core.replay(kind::ACCOUNT, &cmd);
+                    }
+                }
+                kind::COMMAND if seq >= from => {
+                    let cmd = CommandRecord::from_bytes(record.payload).ok_or_else(|| bad(seq, "command"))?;
+                    trades.clear();
+                    trades.extend(core.replay(kind::COMMAND, &cmd).iter().filter(|e| e.kind == EV_TRADE));
+                    next_trade = 0;
+                    report.replayed += 1;
+                }
+                kind::TRADE if seq >= from => {
+                    let journaled = EventRecord::from_bytes(record.payload).ok_or_else(|| bad(seq, "trade"))?;
+                    if trades.get(next_trade) != Some(&journaled) {
+                        return Err(format!(
+                            "Cannot recover: journal record {seq} (trade {} x {} at {}) differs from what replaying the journal produces; the journal or the engine build is inconsistent",
+                            journaled.id, journaled.maker, journaled.price
+                        ));
+                    }
+                    next_trade += 1;
+                    report.trades_checked += 1;
+                }
+                _ => {}
+            }
+        }
+        report.replay_ns = started.elapsed().as_nanos() as u64;
+        match meta {
+            Some(m) if m != opts.meta => {
+                return Err(format!(
+                    "Cannot recover: the journal in {} was written for another instrument table; use that table or another folder",
+                    dir.display()
+                ));
+            }
+            Some(_) => {}
+            None if last == 0 => {
+                journal
+                    .append(kind::META, sys::now_ns(), &opts.meta)
+                    .map_err(|e| format!("Cannot create journal: {e}"))?;
+                journal.sync().map_err(|e| format!("Cannot create journal: {e}"))?;
+                report.created = true;
+            }
+            None => return Err(format!("Cannot recover: the journal in {} has no meta record", dir.display())),
+        }
+        core.journal = Some(Journaled {
+            journal,
+            dir,
+            durability: opts.durability,
+            snapshot_every: opts.snapshot_every,
+            since_snapshot: 0,
+            unsynced_since: None,
+            sync_failed: false,
+        });
+        self.report = report.to_json();
+        Ok(report)
+    }
+
+    /// The last recovery report as JSON ("" before any recovery).
+    pub fn recovery_report(&self) -> &str {
+        &self.report
+    }
+
+    /// Why the engine halted, if it has (readable from any thread).
+    pub fn halt_reason(&self) -> Option<String> {
+        self.halted.lock().ok().and_then(|h| h.clone())
+    }
+
     /// Wakes a parked engine thread (Deno calls this after publishing
     /// commands when it reads `sleeping == 1`).
     pub fn wake(&self) {
@@ -412,21 +839,23 @@ impl Drop for Engine {
 /// The engine thread's loop.
 fn run(core: &mut Core, shared: &Shared, stop: &AtomicBool) {
     let cmd_tail = shared.word(OFF_CMD_TAIL);
-    let cmd_head = shared.word(OFF_CMD_HEAD);
-    let evt_tail = shared.word(OFF_EVT_TAIL);
     let evt_head = shared.word(OFF_EVT_HEAD);
-    let processed = shared.word(OFF_PROCESSED);
     let sleeping = shared.word(OFF_SLEEPING);
     let waiters = shared.word(OFF_EVT_WAITERS);
     let evt_capacity = shared.evt_capacity;
-    let mut head = cmd_head.load(Ordering::Relaxed);
-    let mut out = evt_tail.load(Ordering::Relaxed);
-    let mut done = processed.load(Ordering::Relaxed);
+    let publish_every = if core.synchronous() { PUBLISH_EVERY_SYNCHRONOUS } else { PUBLISH_EVERY };
+    let mut at = Cursor {
+        head: shared.word(OFF_CMD_HEAD).load(Ordering::Relaxed),
+        out: shared.word(OFF_EVT_TAIL).load(Ordering::Relaxed),
+        published: shared.word(OFF_EVT_TAIL).load(Ordering::Relaxed),
+        done: shared.word(OFF_PROCESSED).load(Ordering::Relaxed),
+    };
     let mut idle = 0u32;
     loop {
         let tail = cmd_tail.load(Ordering::Acquire);
-        if tail == head {
+        if tail == at.head {
             if stop.load(Ordering::Acquire) {
+                publish(core, shared, &mut at, true);
                 return;
             }
             idle += 1;
@@ -434,51 +863,110 @@ fn run(core: &mut Core, shared: &Shared, stop: &AtomicBool) {
                 std::hint::spin_loop();
                 continue;
             }
+            // Going idle: group commit syncs now, so its delay stays bounded.
+            publish(core, shared, &mut at, true);
             // Park. The SeqCst store/load pair pairs with Deno's
             // store(cmd_tail) then load(sleeping): one side sees the other.
             sleeping.store(1, Ordering::SeqCst);
-            if cmd_tail.load(Ordering::SeqCst) == head && !stop.load(Ordering::SeqCst) {
-                sys::futex_wait(cmd_tail, head, PARK);
+            if cmd_tail.load(Ordering::SeqCst) == at.head && !stop.load(Ordering::SeqCst) {
+                sys::futex_wait(cmd_tail, at.head, PARK);
             }
             sleeping.store(0, Ordering::SeqCst);
             idle = 0;
             continue;
         }
         idle = 0;
-        while head != tail {
-            let cmd = shared.cmd(head);
-            head = head.wrapping_add(1);
-            let mut cmd = cmd;
-            if cmd.ingress_ns == 0 {
-                cmd.ingress_ns = sys::now_ns();
-            }
-            for ev in core.process(&cmd) {
+        while at.head != tail {
+            let cmd = shared.cmd(at.head);
+            at.head = at.head.wrapping_add(1);
+            let n = core.process(&cmd).len();
+            for i in 0..n {
                 let mut polls = 0u32;
-                while out.wrapping_sub(evt_head.load(Ordering::Acquire)) >= evt_capacity {
+                while at.out.wrapping_sub(evt_head.load(Ordering::Acquire)) >= evt_capacity {
                     // Full: publish what we have so the consumer can drain it.
-                    evt_tail.store(out, Ordering::Release);
-                    notify(waiters, evt_tail);
+                    if at.published != at.out {
+                        publish(core, shared, &mut at, false);
+                    }
+                    notify(waiters, shared.word(OFF_EVT_TAIL));
                     if stop.load(Ordering::Acquire) {
                         return;
                     }
                     backoff(&mut polls);
                 }
-                shared.write_evt(out, ev);
-                out = out.wrapping_add(1);
+                shared.write_evt(at.out, &core.staged()[i]);
+                at.out = at.out.wrapping_add(1);
             }
-            done = done.wrapping_add(1);
-            // Publish every PUBLISH_EVERY commands and whenever the ring runs
-            // dry: each store moves a cache line to the polling Deno thread,
-            // so publishing per command costs throughput under load, while
+            at.done = at.done.wrapping_add(1);
+            // Publish every few commands and whenever the ring runs dry: each
+            // store moves a cache line to the polling Deno thread, so
+            // publishing per command costs throughput under load, while
             // publishing at the end of a burst keeps latency when idle.
-            if done % PUBLISH_EVERY == 0 || head == tail {
-                evt_tail.store(out, Ordering::Release);
-                processed.store(done, Ordering::Release);
-                cmd_head.store(head, Ordering::Release);
+            if at.done % publish_every == 0 || at.head == tail {
+                publish(core, shared, &mut at, false);
             }
         }
-        notify(waiters, evt_tail);
+        notify(waiters, shared.word(OFF_EVT_TAIL));
     }
+}
+
+/// The engine thread's positions in the rings.
+struct Cursor {
+    /// Next command to read.
+    head: u32,
+    /// Next event slot to write.
+    out: u32,
+    /// Event tail as last published.
+    published: u32,
+    /// Commands processed.
+    done: u32,
+}
+
+/// Makes the events written so far visible, after the sync the durability
+/// mode asks for (`force`: sync anything unsynced). When a synchronous-mode
+/// sync fails, the unconfirmed events are withdrawn first.
+fn publish(core: &mut Core, shared: &Shared, at: &mut Cursor, force: bool) {
+    if !core.confirm(force) && core.synchronous() {
+        at.out = withdraw(shared, at.published, at.out);
+    }
+    if core.is_halted {
+        shared.word(OFF_STATUS).store(STATUS_HALTED, Ordering::SeqCst);
+    }
+    shared.word(OFF_EVT_TAIL).store(at.out, Ordering::Release);
+    shared.word(OFF_PROCESSED).store(at.done, Ordering::Release);
+    shared.word(OFF_CMD_HEAD).store(at.head, Ordering::Release);
+    at.published = at.out;
+}
+
+/// Replaces the unpublished events `[from, to)` of unconfirmed commands with
+/// one `rejected` `IN_DOUBT` event each, and returns the new end. Events
+/// before the first command start belong to a command that was confirmed
+/// (its records were synced when its first events were published) and stay.
+fn withdraw(shared: &Shared, from: u32, to: u32) -> u32 {
+    let mut write = from;
+    let mut read = from;
+    let mut confirmed = true;
+    while read != to {
+        let ev = shared.read_evt(read);
+        read = read.wrapping_add(1);
+        if ev.flags & EVF_FIRST != 0 {
+            confirmed = false;
+        }
+        let kept = if confirmed {
+            ev
+        } else if ev.flags & EVF_FIRST != 0 {
+            let mut r = EventRecord::new(EV_REJECTED, NO_INSTRUMENT, ev.id);
+            r.reason = reject::IN_DOUBT;
+            r.flags = EVF_FIRST | EVF_LAST;
+            r.seq = ev.seq;
+            r.tag = ev.tag;
+            r
+        } else {
+            continue;
+        };
+        shared.write_evt(write, &kept);
+        write = write.wrapping_add(1);
+    }
+    write
 }
 
 #[inline]

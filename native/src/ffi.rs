@@ -7,7 +7,8 @@
 //! with its message kept for [`tc_last_error`]. `core/native/symbols.ts` holds
 //! the matching `Deno.dlopen` table.
 
-use crate::engine::Engine;
+use crate::engine::{Durability, Engine, JournalOptions};
+use crate::journal::Faults;
 use crate::record::{CommandRecord, EventRecord};
 use crate::timing;
 use std::cell::RefCell;
@@ -356,9 +357,207 @@ pub unsafe extern "C" fn engine_bench(
     })
 }
 
+/// Opens (or creates) the engine's journal in the folder `dir[0..dir_len]`
+/// (UTF-8), recovers from it, and journals from then on. `meta` describes
+/// the run (the instrument table) and must equal the journal's. `durability`:
+/// 0 process-crash safe, 1 group commit within `group_delay_us`, 2
+/// synchronous. `snapshot_every`: commands between snapshots (0: none).
+/// Inline mode, before any command. Returns 0, or -1 on failure
+/// ([`tc_last_error`] says why); [`engine_recovery_report`] then tells what
+/// recovery found.
+///
+/// # Safety
+/// `e` is a live handle, not used concurrently; `dir` and `meta` are valid
+/// for their lengths.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn engine_open_journal(
+    e: *mut Engine,
+    dir: *const u8,
+    dir_len: usize,
+    meta: *const u8,
+    meta_len: usize,
+    durability: u32,
+    group_delay_us: u32,
+    segment_bytes: u64,
+    snapshot_every: u64,
+) -> i32 {
+    guard(-1, || {
+        // SAFETY: contract.
+        let e = unsafe { engine(e) }?;
+        if dir.is_null() || meta.is_null() {
+            return Err("Cannot open journal: a required pointer is null".into());
+        }
+        // SAFETY: dir and meta are valid for their lengths (contract).
+        let (dir, meta) =
+            unsafe { (std::slice::from_raw_parts(dir, dir_len), std::slice::from_raw_parts(meta, meta_len)) };
+        let dir = std::str::from_utf8(dir).map_err(|_| "Cannot open journal: the folder name is not UTF-8")?;
+        let durability = match durability {
+            0 => Durability::ProcessCrash,
+            1 => Durability::GroupCommit { max_delay: Duration::from_micros(u64::from(group_delay_us)) },
+            2 => Durability::Synchronous,
+            d => return Err(format!("Cannot open journal: durability {d} is not 0, 1 or 2")),
+        };
+        e.open_journal(JournalOptions {
+            dir: dir.into(),
+            durability,
+            segment_bytes,
+            snapshot_every,
+            meta: meta.to_vec(),
+            faults: Faults::default(),
+        })?;
+        Ok(0)
+    })
+}
+
+/// Copies the last recovery report (JSON; see `RecoveryReport::to_json`)
+/// into `out` and returns its full length (0 before any recovery); call
+/// again with a larger `cap` when it exceeds it.
+///
+/// # Safety
+/// `e` is a live handle; `out` is null or valid for `cap` bytes of writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_recovery_report(e: *mut Engine, out: *mut u8, cap: usize) -> usize {
+    guard(0, || {
+        // SAFETY: contract.
+        let json = unsafe { engine(e) }?.recovery_report().to_string();
+        let n = json.len().min(cap);
+        if !out.is_null() && n > 0 {
+            // SAFETY: out is valid for cap >= n bytes (contract).
+            unsafe { std::ptr::copy_nonoverlapping(json.as_ptr(), out, n) };
+        }
+        Ok(json.len())
+    })
+}
+
+/// Copies why the engine halted into `buf` and returns the message's full
+/// length; 0 when it has not halted.
+///
+/// # Safety
+/// `e` is a live handle (any thread may call this); `buf` is null or valid
+/// for `cap` bytes of writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_halt_reason(e: *mut Engine, buf: *mut u8, cap: usize) -> usize {
+    guard(0, || {
+        // SAFETY: contract; halt_reason only locks the shared message.
+        let e = unsafe { e.as_ref() }.ok_or("Cannot read halt reason: the handle is null")?;
+        let msg = e.halt_reason().unwrap_or_default();
+        let n = msg.len().min(cap);
+        if !buf.is_null() && n > 0 {
+            // SAFETY: buf is valid for cap >= n bytes (contract).
+            unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), buf, n) };
+        }
+        Ok(msg.len())
+    })
+}
+
 /// Pins the calling thread to `cpu` (the Deno side uses it to keep its main
 /// thread off the engine's CPU). Returns 0, or the errno the host answered.
 #[unsafe(no_mangle)]
 pub extern "C" fn thread_pin(cpu: u32) -> i32 {
     guard(-1, || Ok(crate::sys::pin_current_thread(cpu as usize).err().unwrap_or(0)))
+}
+
+// ---- Journal tools ----
+
+/// Checks every segment of the journal in `dir` (read-only) and writes the
+/// report's JSON (`VerifyReport::to_json`), or `{"error":"…"}` when the check
+/// could not run, into `out` (UTF-8, not NUL-terminated, cut at `cap`).
+/// Returns the JSON's full length, which may exceed `cap` (call again with a
+/// bigger buffer), or -1 when `dir` is null, or `out` is null with `cap > 0`.
+///
+/// # Safety
+/// `dir` is valid for `dir_len` reads; `out` is null or valid for `cap` writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn journal_verify(dir: *const u8, dir_len: usize, out: *mut u8, cap: usize) -> i64 {
+    guard(-1, || {
+        if dir.is_null() || (out.is_null() && cap > 0) {
+            return Err("Cannot verify journal: a required pointer is null".into());
+        }
+        // SAFETY: non-null and valid for dir_len reads (contract); a path is
+        // bytes, not necessarily UTF-8.
+        let dir = std::path::PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(unsafe {
+            std::slice::from_raw_parts(dir, dir_len)
+        }));
+        let json = match crate::journal::verify(&dir) {
+            Ok(report) => report.to_json(),
+            Err(e) => format!(r#"{{"error":{}}}"#, crate::journal::json_string(&e.to_string())),
+        };
+        let n = json.len().min(cap);
+        if n > 0 {
+            // SAFETY: out is non-null here (cap > 0) and valid for cap >= n writes (contract).
+            unsafe { std::ptr::copy_nonoverlapping(json.as_ptr(), out, n) };
+        }
+        Ok(json.len() as i64)
+    })
+}
+
+/// Appends `count` records of `payload_len` bytes to a fresh journal in
+/// `dir` (which must be empty or absent) with 64 MiB segments. With
+/// `sync_every` 0 it never syncs (process-crash durability); otherwise it
+/// syncs after every `sync_every` appends and once at the end (group
+/// commit). Writes `[elapsed nanoseconds, syncs]` to `out[0..2]`; when
+/// `latencies` is not null, each append's latency in nanoseconds (cycle
+/// counter) to `latencies[i]`. Returns 0, or -1 on error (see [`tc_last_error`]).
+///
+/// # Safety
+/// `dir` is valid for `dir_len` reads; `out` is valid for two `u64` writes;
+/// `latencies` is null or valid for `count` writes of `f64`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn journal_bench(
+    dir: *const u8,
+    dir_len: usize,
+    count: u64,
+    payload_len: u32,
+    sync_every: u64,
+    out: *mut u64,
+    latencies: *mut f64,
+) -> i32 {
+    guard(-1, || {
+        if dir.is_null() || out.is_null() {
+            return Err("Cannot bench journal: a required pointer is null".into());
+        }
+        // SAFETY: non-null and valid for dir_len reads (contract); a path is
+        // bytes, not necessarily UTF-8.
+        let dir = std::path::PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(unsafe {
+            std::slice::from_raw_parts(dir, dir_len)
+        }));
+        if std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
+            return Err(format!("Cannot bench journal: {} is not empty", dir.display()));
+        }
+        let config = crate::journal::JournalConfig::new(&dir);
+        let (mut journal, _) = crate::journal::Journal::open(config).map_err(|e| e.to_string())?;
+        let payload: Vec<u8> = (0..payload_len).map(|i| (i as u8) | 1).collect();
+        static TICKS_PER_NS: OnceLock<f64> = OnceLock::new();
+        let per_ns = match latencies.is_null() {
+            true => 1.0,
+            false => *TICKS_PER_NS.get_or_init(|| timing::ticks_per_ns(Duration::from_millis(20))),
+        };
+        let mut syncs = 0u64;
+        let start = std::time::Instant::now();
+        for i in 0..count {
+            let t0 = timing::ticks();
+            journal.append(2, i, std::hint::black_box(&payload)).map_err(|e| e.to_string())?;
+            if !latencies.is_null() {
+                let t1 = timing::ticks();
+                // SAFETY: i < count and latencies is valid for count writes (contract).
+                unsafe { std::ptr::write_unaligned(latencies.add(i as usize), t1.wrapping_sub(t0) as f64 / per_ns) };
+            }
+            if sync_every > 0 && (i + 1) % sync_every == 0 {
+                journal.sync().map_err(|e| e.to_string())?;
+                syncs += 1;
+            }
+        }
+        if sync_every > 0 && journal.unsynced() > 0 {
+            journal.sync().map_err(|e| e.to_string())?;
+            syncs += 1;
+        }
+        let elapsed = start.elapsed().as_nanos() as u64;
+        // SAFETY: out is valid for two writes (contract).
+        unsafe {
+            std::ptr::write_unaligned(out, elapsed);
+            std::ptr::write_unaligned(out.add(1), syncs);
+        }
+        Ok(0)
+    })
 }

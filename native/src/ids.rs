@@ -86,6 +86,11 @@ impl IdTable {
         self.map.contains_key(&id)
     }
 
+    /// Every `(id, value)`, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.map.iter().map(|(&k, &v)| (k, v))
+    }
+
     /// Stores `value` for `id`, replacing any earlier value.
     #[inline]
     pub fn insert(&mut self, id: u64, value: u32) {

@@ -30,7 +30,18 @@ use crate::ids::IdTable;
 use crate::record::*;
 
 /// An id that was carried by a `new` but is not resting.
-const GONE: u32 = NIL;
+pub(crate) const GONE: u32 = NIL;
+
+/// A resting order as a snapshot stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RestingOrder {
+    pub id: u64,
+    pub account: u32,
+    pub side: u8,
+    pub post_only: bool,
+    pub price: i64,
+    pub leaves: i64,
+}
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -377,6 +388,77 @@ impl Matcher {
             }
         }
         h
+    }
+
+    /// Every id seen, with the slab index of the ones resting (or `GONE`).
+    pub(crate) fn ids(&self) -> &IdTable {
+        &self.ids
+    }
+
+    /// The tick sizes the matcher was made with.
+    pub fn ticks(&self) -> Vec<i64> {
+        self.books.iter().map(Book::tick).collect()
+    }
+
+    /// Rebuilds a matcher from its parts: `orders[i]` are instrument `i`'s
+    /// resting orders, bids then asks, each side best first and in time
+    /// priority; `gone` are the ids seen that rest nowhere.
+    pub(crate) fn from_parts(ticks: &[i64], orders: &[Vec<RestingOrder>], gone: &[u64]) -> Result<Self, String> {
+        let mut m = Matcher::new(ticks)?;
+        if orders.len() != ticks.len() {
+            return Err(format!("{} order lists for {} instruments", orders.len(), ticks.len()));
+        }
+        m.ids.reserve(gone.len() + orders.iter().map(Vec::len).sum::<usize>());
+        for &id in gone {
+            m.ids.insert(id, GONE);
+        }
+        for (instrument, list) in orders.iter().enumerate() {
+            for r in list {
+                if r.leaves <= 0 || r.price <= 0 || r.side > SIDE_SELL || m.ids.contains(r.id) {
+                    return Err(format!("order {} of instrument {instrument} is not a valid resting order", r.id));
+                }
+                let o = m.orders.insert(Order {
+                    id: r.id,
+                    price: r.price,
+                    leaves: r.leaves,
+                    account: r.account,
+                    instrument: instrument as u32,
+                    level: NIL,
+                    prev: NIL,
+                    next: NIL,
+                    side: r.side,
+                    post_only: r.post_only,
+                });
+                m.books[instrument].push_back(&mut m.orders, o, side_of(r.side));
+                m.ids.insert(r.id, o);
+            }
+        }
+        Ok(m)
+    }
+
+    /// Instrument `i`'s resting orders, bids then asks, best first, in time
+    /// priority (the order [`Matcher::from_parts`] takes).
+    pub(crate) fn resting_orders(&self, instrument: usize) -> Vec<RestingOrder> {
+        let book = &self.books[instrument];
+        let mut out = Vec::new();
+        for side in [Side::Bid, Side::Ask] {
+            for l in book.levels_best_first(side) {
+                let mut o = book.level(l).head;
+                while o != NIL {
+                    let order = self.orders.get(o);
+                    out.push(RestingOrder {
+                        id: order.id,
+                        account: order.account,
+                        side: order.side,
+                        post_only: order.post_only,
+                        price: order.price,
+                        leaves: order.leaves,
+                    });
+                    o = order.next;
+                }
+            }
+        }
+        out
     }
 
     /// The resting orders of one instrument and side, best first, in time

@@ -17,8 +17,16 @@ pub const CMD_PLACE_ORDER: u32 = 1;
 pub const CMD_CANCEL_ORDER: u32 = 2;
 /// `CommandRecord::kind`: change a resting order's price and open quantity.
 pub const CMD_REPLACE_ORDER: u32 = 3;
-/// `CommandRecord::kind`: report the state hash (a control command; books are untouched).
+/// `CommandRecord::kind`: report the state hash (a control command; books are
+/// untouched, nothing is journaled, no event sequence number is used).
 pub const CMD_QUERY_STATE_HASH: u32 = 64;
+/// `CommandRecord::kind`: name an account number (journaled so that tools can
+/// print names). Layout: `instrument` holds the account number, the byte at
+/// offset 8 the name's length, bytes 9.. the UTF-8 name (at most
+/// [`MAX_ACCOUNT_NAME`] bytes).
+pub const CMD_DEFINE_ACCOUNT: u32 = 65;
+/// Longest account name a [`CMD_DEFINE_ACCOUNT`] record carries, in UTF-8 bytes.
+pub const MAX_ACCOUNT_NAME: usize = 48;
 
 /// `EventRecord::kind`: the order passed validation.
 pub const EV_ACCEPTED: u32 = 1;
@@ -34,6 +42,8 @@ pub const EV_EXPIRED: u32 = 5;
 pub const EV_REPLACED: u32 = 6;
 /// `EventRecord::kind`: answer to [`CMD_QUERY_STATE_HASH`]; the hash is in `maker`.
 pub const EV_STATE_HASH: u32 = 64;
+/// `EventRecord::kind`: answer to [`CMD_DEFINE_ACCOUNT`]; the account number is in `id`.
+pub const EV_ACCOUNT_DEFINED: u32 = 65;
 
 /// Reject reasons (`EventRecord::reason` of [`EV_REJECTED`]).
 pub mod reject {
@@ -44,8 +54,13 @@ pub mod reject {
     pub const INVALID_ORDER: u32 = 5;
     pub const WOULD_CROSS: u32 = 6;
     pub const UNKNOWN_ORDER: u32 = 7;
-    /// Not a command this engine knows (an unknown `kind`).
+    /// Not a command this engine knows (an unknown `kind`), or a malformed control command.
     pub const UNKNOWN_COMMAND: u32 = 8;
+    /// The engine has halted (its journal failed) and takes no more orders.
+    pub const HALTED: u32 = 9;
+    /// The journal could not confirm this command (a failed sync in
+    /// synchronous mode): whether it happened is known after recovery.
+    pub const IN_DOUBT: u32 = 10;
 }
 
 /// Cancel reasons (`EventRecord::reason` of [`EV_CANCELLED`]).
@@ -143,12 +158,66 @@ const _: () = assert!(std::mem::size_of::<CommandRecord>() == 64);
 const _: () = assert!(std::mem::size_of::<EventRecord>() == 64);
 
 impl EventRecord {
+    /// The record's 64 bytes (for the journal).
+    pub fn as_bytes(&self) -> &[u8; 64] {
+        // SAFETY: EventRecord is repr(C), 64 bytes (checked above) of plain
+        // integers with no padding between or after its fields.
+        unsafe { &*(self as *const EventRecord).cast::<[u8; 64]>() }
+    }
+
+    /// A record from 64 journaled bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let bytes: &[u8; 64] = bytes.try_into().ok()?;
+        // SAFETY: 64 readable bytes; every bit pattern is a valid EventRecord
+        // (plain integers); read_unaligned needs no alignment.
+        Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<EventRecord>()) })
+    }
+
     pub(crate) fn new(kind: u32, instrument: u32, id: u64) -> Self {
         EventRecord { kind, instrument, id, ..EventRecord::default() }
     }
 }
 
 impl CommandRecord {
+    /// The record's 64 bytes (for the journal).
+    pub fn as_bytes(&self) -> &[u8; 64] {
+        // SAFETY: CommandRecord is repr(C), 64 bytes (checked above) of plain
+        // integers with no padding between or after its fields.
+        unsafe { &*(self as *const CommandRecord).cast::<[u8; 64]>() }
+    }
+
+    /// A record from 64 journaled bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let bytes: &[u8; 64] = bytes.try_into().ok()?;
+        // SAFETY: 64 readable bytes; every bit pattern is a valid
+        // CommandRecord (plain integers); read_unaligned needs no alignment.
+        Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<CommandRecord>()) })
+    }
+
+    /// A [`CMD_DEFINE_ACCOUNT`] record; `None` when the name is empty or too long.
+    pub fn define_account(account: u32, name: &str) -> Option<Self> {
+        if name.is_empty() || name.len() > MAX_ACCOUNT_NAME {
+            return None;
+        }
+        let mut r = CommandRecord { kind: CMD_DEFINE_ACCOUNT, instrument: account, ..CommandRecord::default() };
+        let mut bytes = *r.as_bytes();
+        bytes[8] = name.len() as u8;
+        bytes[9..9 + name.len()].copy_from_slice(name.as_bytes());
+        r = CommandRecord::from_bytes(&bytes)?;
+        Some(r)
+    }
+
+    /// The account number and name of a [`CMD_DEFINE_ACCOUNT`] record, if well formed.
+    pub fn account_definition(&self) -> Option<(u32, String)> {
+        let bytes = self.as_bytes();
+        let len = bytes[8] as usize;
+        if self.kind != CMD_DEFINE_ACCOUNT || len == 0 || len > MAX_ACCOUNT_NAME {
+            return None;
+        }
+        let name = std::str::from_utf8(&bytes[9..9 + len]).ok()?;
+        Some((self.instrument, name.to_string()))
+    }
+
     /// A limit or market order (tests and tools).
     #[allow(clippy::too_many_arguments)]
     pub fn place(

@@ -106,7 +106,7 @@ fn inner_pages(ptr: *const u8, len: usize) -> Option<(*mut libc::c_void, usize)>
     const PAGE: usize = 4096;
     let start = (ptr as usize).checked_add(PAGE - 1)? & !(PAGE - 1);
     let end = (ptr as usize).checked_add(len)? & !(PAGE - 1);
-    (end > start).then_some((start as *mut libc::c_void, end - start))
+    (end > start).then(|| (start as *mut libc::c_void, end - start))
 }
 
 /// Moves the pages of `[ptr, ptr + len)` to `node` and binds them there.
@@ -154,3 +154,77 @@ pub fn transparent_huge_pages() -> Option<String> {
 
 // ---- Journal files (mmap, preallocation, sync) ---------------------------
 // (Appended by the journal module's author; keep every OS call in this file.)
+
+/// Reserves `[offset, offset + len)` of `file` on disk (`fallocate`, mode 0):
+/// afterwards, stores into a shared mapping of that range cannot fail for
+/// lack of space (no `SIGBUS`), and the file is at least `offset + len` long.
+pub fn fallocate(file: &std::fs::File, offset: u64, len: u64) -> Result<(), i32> {
+    use std::os::fd::AsRawFd;
+    let (Ok(off), Ok(n)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+        return Err(libc::EFBIG);
+    };
+    loop {
+        // SAFETY: the descriptor is open for the call's duration (borrowed
+        // File); fallocate touches no memory of ours.
+        let rc = unsafe { libc::fallocate(file.as_raw_fd(), 0, off, n) };
+        if rc == 0 {
+            return Ok(());
+        }
+        match errno() {
+            libc::EINTR => continue,
+            e => return Err(e),
+        }
+    }
+}
+
+/// Flushes `file`'s data and the metadata needed to read it back (`fdatasync`).
+pub fn fdatasync(file: &std::fs::File) -> Result<(), i32> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open for the call's duration.
+    let rc = unsafe { libc::fdatasync(file.as_raw_fd()) };
+    if rc == 0 { Ok(()) } else { Err(errno()) }
+}
+
+/// Flushes a directory, making the creation, renaming and removal of its
+/// entries durable (`fsync` on the directory).
+pub fn fsync_dir(dir: &std::fs::File) -> Result<(), i32> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open for the call's duration.
+    let rc = unsafe { libc::fsync(dir.as_raw_fd()) };
+    if rc == 0 { Ok(()) } else { Err(errno()) }
+}
+
+/// The page-aligned span covering `[ptr, ptr + len)`, or `None` when empty.
+fn outer_pages(ptr: *const u8, len: usize) -> Option<(*mut libc::c_void, usize)> {
+    const PAGE: usize = 4096;
+    if len == 0 {
+        return None;
+    }
+    let start = ptr as usize & !(PAGE - 1);
+    let end = (ptr as usize).checked_add(len)?;
+    Some((start as *mut libc::c_void, end - start))
+}
+
+/// Writes the dirty pages of a shared file mapping that overlap `bytes` to
+/// disk and waits for them (`msync(MS_SYNC)`). The start is rounded down to
+/// its page, which lies in the same mapping, since mappings are page-aligned.
+pub fn msync(bytes: &[u8]) -> Result<(), i32> {
+    let Some((addr, len)) = outer_pages(bytes.as_ptr(), bytes.len()) else { return Ok(()) };
+    // SAFETY: [addr, addr + len) is whole pages of one live mapping (the
+    // slice's, rounded out to its pages); msync writes pages back and never
+    // changes their contents.
+    let rc = unsafe { libc::msync(addr, len, libc::MS_SYNC) };
+    if rc == 0 { Ok(()) } else { Err(errno()) }
+}
+
+/// Pre-faults the pages of a shared writable file mapping overlapping `bytes`
+/// as writable (`MADV_POPULATE_WRITE`, Linux 5.14+), so that the first store
+/// to each page takes no fault later. Contents are unchanged; the pages
+/// become dirty. Returns the bytes covered.
+pub fn populate_write(bytes: &[u8]) -> Result<usize, i32> {
+    let Some((addr, len)) = outer_pages(bytes.as_ptr(), bytes.len()) else { return Ok(0) };
+    // SAFETY: whole pages of one live mapping; populating faults pages in and
+    // never changes what they hold.
+    let rc = unsafe { libc::madvise(addr, len, libc::MADV_POPULATE_WRITE) };
+    if rc == 0 { Ok(len) } else { Err(errno()) }
+}

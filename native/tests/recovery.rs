@@ -1,0 +1,263 @@
+//! The engine with its journal: recovery to the same state, snapshots and
+//! their fallback, halting on journal failure, and what each durability mode
+//! releases.
+
+mod common;
+
+use common::Driver;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tradecaptain_native::engine::*;
+use tradecaptain_native::journal::{Faults, Journal, JournalConfig};
+use tradecaptain_native::matcher::Matcher;
+use tradecaptain_native::record::*;
+
+const TICKS: [i64; 3] = [1, 1, 25];
+const META: &[u8] = br#"{"instruments":["A","B","C"]}"#;
+
+/// A fresh folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("tc-recovery-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn options(dir: &TempDir) -> JournalOptions {
+    JournalOptions {
+        dir: dir.0.clone(),
+        durability: Durability::ProcessCrash,
+        segment_bytes: 64 * 1024,
+        snapshot_every: 0,
+        meta: META.to_vec(),
+        faults: Faults::default(),
+    }
+}
+
+/// A seeded stream over three instruments and five accounts that crosses often.
+fn flow(n: u64, first_id: u64) -> Vec<CommandRecord> {
+    let mut x = 0x2545_F491_4F6C_DD1Du64 ^ first_id;
+    (0..n)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let id = first_id + i;
+            let side = (x & 1) as u8;
+            let instrument = (x >> 8) as u32 % 3;
+            let price = if instrument == 2 { 25 * (40 + (x >> 12) as i64 % 8) } else { 1000 + (x >> 12) as i64 % 20 };
+            match x % 10 {
+                0..=5 => {
+                    CommandRecord::limit(id, (x >> 24) as u32 % 5, instrument, side, price, 1 + (x >> 16) as i64 % 9)
+                }
+                6 | 7 => CommandRecord::cancel(id.saturating_sub(1 + (x >> 40) % 30)),
+                8 => CommandRecord::replace(id.saturating_sub(1 + (x >> 40) % 30), price, 1 + (x >> 16) as i64 % 9),
+                _ => CommandRecord::place(id, 9, instrument, side, TYPE_MARKET, TIF_IOC, 0, 20, false),
+            }
+        })
+        .collect()
+}
+
+/// Events and hash of the same commands on a fresh matcher without a journal.
+fn reference(cmds: &[CommandRecord]) -> (usize, u64) {
+    let mut m = Matcher::new(&TICKS).unwrap();
+    let mut out = Vec::new();
+    for c in cmds {
+        m.apply(c, &mut out);
+    }
+    (out.len(), m.state_hash())
+}
+
+fn hash(engine: &mut Engine) -> u64 {
+    engine.core().unwrap().matcher.state_hash()
+}
+
+#[test]
+fn smoke() {
+    let dir = TempDir::new("smoke");
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let report = engine.open_journal(options(&dir)).unwrap();
+    assert!(report.created);
+    let core = engine.core().unwrap();
+    assert_eq!(core.process(&CommandRecord::limit(1, 1, 0, SIDE_BUY, 100, 5))[0].kind, EV_ACCEPTED);
+    drop(engine);
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let report = engine.open_journal(options(&dir)).unwrap();
+    assert_eq!((report.created, report.replayed), (false, 1));
+    assert_eq!(engine.core().unwrap().process(&CommandRecord::cancel(1))[0].kind, EV_CANCELLED);
+}
+
+#[test]
+fn a_run_split_across_restarts_through_the_rings_ends_where_one_run_ends() {
+    let dir = TempDir::new("split");
+    let cmds = flow(30_000, 1);
+    let mut seqs = Vec::new();
+    for part in cmds.chunks(10_000) {
+        let mut engine = Engine::new(&TICKS, 256, 256).unwrap();
+        engine.open_journal(options(&dir)).unwrap();
+        engine.start(-1).unwrap();
+        let evs = Driver::new(&engine).run(part);
+        seqs.extend(evs.iter().map(|e| e.seq));
+        // No stop(): dropping is the closest a test gets to kill -9 here;
+        // the rings have been drained, the journal is in the page cache.
+        drop(engine);
+    }
+    let (events, expected) = reference(&cmds);
+    assert_eq!(seqs.len(), events);
+    assert!(seqs.iter().enumerate().all(|(i, &s)| s == i as u64 + 1), "event numbers run on across restarts");
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let report = engine.open_journal(options(&dir)).unwrap();
+    assert_eq!(report.replayed, 30_000);
+    assert!(report.trades_checked > 1000, "trades are journaled and checked: {report:?}");
+    assert_eq!(hash(&mut engine), expected);
+}
+
+#[test]
+fn snapshots_shorten_replay_and_a_bad_newest_one_falls_back_to_the_older() {
+    let dir = TempDir::new("snapshots");
+    let cmds = flow(2_500, 1);
+    let (_, expected) = reference(&cmds);
+    {
+        let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+        engine.open_journal(JournalOptions { snapshot_every: 1000, ..options(&dir) }).unwrap();
+        let core = engine.core().unwrap();
+        for c in &cmds {
+            core.process(c);
+        }
+    }
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let report = engine.open_journal(options(&dir)).unwrap();
+    assert!(report.snapshot.is_some() && report.replayed == 500, "{report:?}");
+    assert_eq!(hash(&mut engine), expected);
+    drop(engine);
+
+    let newest = std::fs::read_dir(dir.0.join("snapshots")).unwrap().filter_map(Result::ok).map(|e| e.path()).max();
+    std::fs::write(newest.unwrap(), b"not a snapshot").unwrap();
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let report = engine.open_journal(options(&dir)).unwrap();
+    assert_eq!(report.replayed, 1500, "falls back to the older snapshot: {report:?}");
+    assert_eq!(report.snapshots_skipped.len(), 1);
+    assert_eq!(hash(&mut engine), expected);
+}
+
+#[test]
+fn a_journal_for_other_instruments_is_refused() {
+    let dir = TempDir::new("meta");
+    Engine::new(&TICKS, 64, 64).unwrap().open_journal(options(&dir)).unwrap();
+    let err = Engine::new(&TICKS, 64, 64)
+        .unwrap()
+        .open_journal(JournalOptions { meta: b"{}".to_vec(), ..options(&dir) })
+        .unwrap_err();
+    assert!(err.contains("another instrument table"), "{err}");
+}
+
+#[test]
+fn a_journaled_trade_that_replay_does_not_produce_is_refused() {
+    let dir = TempDir::new("mismatch");
+    Engine::new(&TICKS, 64, 64).unwrap().open_journal(options(&dir)).unwrap();
+    let (mut journal, _) = Journal::open(JournalConfig::new(&dir.0)).unwrap();
+    let lonely = CommandRecord::limit(1, 1, 0, SIDE_BUY, 100, 5);
+    journal.append(kind::COMMAND, 1, lonely.as_bytes()).unwrap();
+    let mut fake = EventRecord { kind: EV_TRADE, id: 1, maker: 99, price: 100, qty: 5, ..EventRecord::default() };
+    fake.seq = 2;
+    journal.append(kind::TRADE, 1, fake.as_bytes()).unwrap();
+    drop(journal);
+    let err = Engine::new(&TICKS, 64, 64).unwrap().open_journal(options(&dir)).unwrap_err();
+    assert!(err.contains("differs from what replaying the journal produces"), "{err}");
+}
+
+#[test]
+fn account_names_are_journaled_and_recovered() {
+    let dir = TempDir::new("accounts");
+    {
+        let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+        engine.open_journal(options(&dir)).unwrap();
+        let core = engine.core().unwrap();
+        let ack = core.process(&CommandRecord::define_account(0, "ALICE").unwrap())[0];
+        assert_eq!((ack.kind, ack.id), (EV_ACCOUNT_DEFINED, 0));
+        core.process(&CommandRecord::define_account(1, "Bøb").unwrap());
+    }
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let report = engine.open_journal(options(&dir)).unwrap();
+    assert_eq!(report.accounts, vec![(0, "ALICE".to_string()), (1, "Bøb".to_string())]);
+    assert!(report.to_json().contains(r#""accounts":[[0,"ALICE"],[1,"Bøb"]]"#), "{}", report.to_json());
+    assert!(CommandRecord::define_account(2, &"x".repeat(MAX_ACCOUNT_NAME + 1)).is_none());
+}
+
+#[test]
+fn running_out_of_space_halts_the_engine_and_keeps_every_acknowledged_command() {
+    let dir = TempDir::new("enospc");
+    let cmds = flow(5_000, 1);
+    let mut acknowledged = 0;
+    {
+        let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+        let faults = Faults { enospc_on_segment: Some(2), ..Faults::default() };
+        engine.open_journal(JournalOptions { faults, ..options(&dir) }).unwrap();
+        let core = engine.core().unwrap();
+        let mut halted = false;
+        for c in &cmds {
+            let ev = core.process(c)[0];
+            if ev.kind == EV_REJECTED && ev.reason == reject::HALTED {
+                halted = true;
+            } else {
+                assert!(!halted, "nothing is accepted after the halt");
+                acknowledged += 1;
+            }
+        }
+        assert!(halted && acknowledged > 100, "the journal filled up after {acknowledged} commands");
+        let why = engine.halt_reason().unwrap();
+        assert!(why.contains("no space left on device"), "{why}");
+    }
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let report = engine.open_journal(options(&dir)).unwrap();
+    assert_eq!(report.replayed, acknowledged as u64);
+    assert_eq!(hash(&mut engine), reference(&cmds[..acknowledged]).1);
+}
+
+#[test]
+fn a_failed_sync_in_synchronous_mode_withdraws_the_batch_as_in_doubt_and_halts() {
+    let dir = TempDir::new("syncfail");
+    let mut engine = Engine::new(&TICKS, 64, 256).unwrap();
+    let faults = Faults { fail_sync_on: Some(3), ..Faults::default() };
+    engine.open_journal(JournalOptions { durability: Durability::Synchronous, faults, ..options(&dir) }).unwrap();
+    engine.start(-1).unwrap();
+    let mut driver = Driver::new(&engine);
+    // Sync 1 wrote the meta record; syncs 2 and 3 confirm the next two batches.
+    let first = driver.run(&flow(10, 1));
+    assert!(first.iter().all(|e| e.reason != reject::IN_DOUBT));
+    let second = driver.run(&flow(10, 100));
+    assert_eq!(second.len(), 10, "one event per command: {second:?}");
+    assert!(second.iter().all(|e| e.kind == EV_REJECTED && e.reason == reject::IN_DOUBT));
+    let third = driver.run(&flow(3, 200));
+    assert!(third.iter().all(|e| e.kind == EV_REJECTED && e.reason == reject::HALTED));
+    assert_eq!(engine.shared().word(OFF_STATUS).load(Ordering::SeqCst), STATUS_HALTED);
+    assert!(engine.halt_reason().unwrap().contains("never retries a failed sync"));
+}
+
+#[test]
+fn group_commit_syncs_when_the_engine_goes_idle() {
+    let dir = TempDir::new("group");
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let durability = Durability::GroupCommit { max_delay: Duration::from_secs(3600) };
+    engine.open_journal(JournalOptions { durability, ..options(&dir) }).unwrap();
+    engine.start(-1).unwrap();
+    Driver::new(&engine).run(&flow(100, 1));
+    // The delay is an hour, so only going idle can have synced: the engine
+    // parks (sleeping = 1) only after its idle sync.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while engine.shared().word(OFF_SLEEPING).load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    engine.stop().unwrap();
+    assert_eq!(engine.core().unwrap().journal_unsynced(), Some(0));
+}
