@@ -16,6 +16,7 @@
  */
 
 export * from "./engine.ts";
+export * from "./journal.ts";
 export * from "./native_matcher.ts";
 export * from "./records.ts";
 export * from "./symbols.ts";

@@ -36,6 +36,13 @@ export const SYMBOLS = {
   engine_recovery_report: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
   engine_halt_reason: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
   journal_verify: { parameters: ["buffer", "usize", "buffer", "usize"], result: "i64" },
+  journal_bench: {
+    parameters: ["buffer", "usize", "u64", "u32", "u64", "buffer", "buffer"],
+    result: "i32",
+  },
+  journal_reader_open: { parameters: ["buffer", "usize"], result: "pointer" },
+  journal_reader_next: { parameters: ["pointer", "buffer", "buffer", "usize"], result: "i32" },
+  journal_reader_drop: { parameters: ["pointer"], result: "void" },
   engine_bench: {
     parameters: ["pointer", "buffer", "u64", "buffer", "buffer"],
     result: "i32",

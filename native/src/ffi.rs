@@ -8,7 +8,7 @@
 //! the matching `Deno.dlopen` table.
 
 use crate::engine::{Durability, Engine, JournalOptions};
-use crate::journal::Faults;
+use crate::journal::{Faults, Reader};
 use crate::record::{CommandRecord, EventRecord};
 use crate::timing;
 use std::cell::RefCell;
@@ -448,6 +448,73 @@ pub unsafe extern "C" fn engine_halt_reason(e: *mut Engine, buf: *mut u8, cap: u
             unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), buf, n) };
         }
         Ok(msg.len())
+    })
+}
+
+/// Opens a read-only journal reader over the folder `dir[0..dir_len]`.
+/// Returns null on failure ([`tc_last_error`] says why); free it with
+/// [`journal_reader_drop`].
+///
+/// # Safety
+/// `dir` is valid for `dir_len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn journal_reader_open(dir: *const u8, dir_len: usize) -> *mut Reader {
+    guard(std::ptr::null_mut(), || {
+        if dir.is_null() {
+            return Err("Cannot read journal: the folder pointer is null".into());
+        }
+        // SAFETY: dir is valid for dir_len bytes (contract).
+        let dir = std::str::from_utf8(unsafe { std::slice::from_raw_parts(dir, dir_len) })
+            .map_err(|_| "Cannot read journal: the folder name is not UTF-8")?;
+        let reader = Reader::open(std::path::Path::new(dir)).map_err(|e| format!("Cannot read journal: {e}"))?;
+        Ok(Box::into_raw(Box::new(reader)))
+    })
+}
+
+/// Reads the next valid record: writes `[seq, kind, ingress_ns, payload
+/// length]` to `header[0..4]` and copies up to `cap` payload bytes to
+/// `payload`. Returns 1 for a record, 0 at the end of the valid records (a
+/// torn tail ends them too), -1 on corruption or error ([`tc_last_error`]).
+///
+/// # Safety
+/// `r` is a live reader; `header` is valid for four `u64` writes; `payload`
+/// is null or valid for `cap` bytes of writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn journal_reader_next(r: *mut Reader, header: *mut u64, payload: *mut u8, cap: usize) -> i32 {
+    guard(-1, || {
+        // SAFETY: contract: a live, unaliased reader.
+        let r = unsafe { r.as_mut() }.ok_or("Cannot read journal: the reader is null")?;
+        if header.is_null() {
+            return Err("Cannot read journal: the header pointer is null".into());
+        }
+        let Some(record) = r.next() else { return Ok(0) };
+        let record = record.map_err(|e| format!("Cannot read journal: {e}"))?;
+        let fields = [record.seq, u64::from(record.kind), record.ingress_ns, record.payload.len() as u64];
+        for (i, v) in fields.into_iter().enumerate() {
+            // SAFETY: header is valid for 4 writes (contract), i < 4.
+            unsafe { std::ptr::write_unaligned(header.add(i), v) };
+        }
+        let n = record.payload.len().min(cap);
+        if !payload.is_null() && n > 0 {
+            // SAFETY: payload is valid for cap >= n bytes (contract).
+            unsafe { std::ptr::copy_nonoverlapping(record.payload.as_ptr(), payload, n) };
+        }
+        Ok(1)
+    })
+}
+
+/// Frees a reader from [`journal_reader_open`].
+///
+/// # Safety
+/// `r` is null or a reader from [`journal_reader_open`], not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn journal_reader_drop(r: *mut Reader) {
+    guard((), || {
+        if !r.is_null() {
+            // SAFETY: r came from Box::into_raw in journal_reader_open, dropped once (contract).
+            drop(unsafe { Box::from_raw(r) });
+        }
+        Ok(())
     })
 }
 

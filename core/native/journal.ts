@@ -1,0 +1,130 @@
+/**
+ * The journal from Deno, read-only: verify a journal folder, and iterate
+ * its records. Writing is the engine's alone (`NativeEngine.openJournal`).
+ *
+ * Record kinds are those of `native/src/engine.rs` (`kind`): the run's meta
+ * (JSON), commands and trades (64-byte records), account names.
+ *
+ * @module
+ */
+
+import { lastNativeError, nativeLibrary } from "./symbols.ts";
+
+/** Journal record kinds. */
+export const JournalKind = { Meta: 1, Command: 2, Trade: 3, Account: 4 } as const;
+
+/** The largest record payload {@linkcode readJournal} reads. */
+export const MAX_RECORD_PAYLOAD = 1 << 20;
+
+/** Where a journal is damaged. */
+export interface Damage {
+  readonly segment: number;
+  readonly file?: string;
+  readonly offset: number;
+  readonly seq: number | null;
+  readonly bytes: number;
+  readonly reason: string;
+}
+
+/** What `journal verify` found. */
+export interface VerifyReport {
+  readonly segments: number;
+  readonly records: number;
+  readonly firstSeq: number | null;
+  readonly lastSeq: number | null;
+  /** Damage at the end that recovery would cut (a crash mid-append). */
+  readonly tornTail: Damage | null;
+  /** Damage before the end: records after it would be lost by cutting. */
+  readonly corruption: Damage | null;
+  readonly cut: boolean;
+}
+
+/** One journal record; `payload` is a copy the caller owns. */
+export interface JournalRecord {
+  readonly seq: number;
+  readonly kind: number;
+  readonly ingressNs: bigint;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * Checks every segment of the journal in `dir`, read-only.
+ *
+ * @param dir The journal folder.
+ * @returns The report.
+ * @throws {Error} When the folder cannot be read as a journal.
+ *
+ * @example
+ * ```ts
+ * import { verifyJournal } from "./journal.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const report = verifyJournal(dir);
+ * if (report.records !== 0 || report.corruption !== null) throw new Error("expected empty");
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function verifyJournal(dir: string): VerifyReport {
+  const lib = nativeLibrary();
+  const path = new TextEncoder().encode(dir);
+  let out = new Uint8Array(4096);
+  for (;;) {
+    const n = Number(lib.journal_verify(path, BigInt(path.length), out, BigInt(out.length)));
+    if (n < 0) throw new Error(lastNativeError(lib));
+    if (n <= out.length) {
+      const parsed = JSON.parse(new TextDecoder().decode(out.subarray(0, n)));
+      if (typeof parsed.error === "string") throw new Error(parsed.error);
+      return parsed as VerifyReport;
+    }
+    out = new Uint8Array(n);
+  }
+}
+
+/**
+ * Iterates the valid records of the journal in `dir`, in sequence order. It
+ * ends at the last valid record (a torn tail ends it too).
+ *
+ * @param dir The journal folder.
+ * @returns The records.
+ * @throws {Error} On corruption before the tail, or an unreadable folder.
+ *
+ * @example
+ * ```ts
+ * import { readJournal } from "./journal.ts";
+ * const dir = Deno.makeTempDirSync();
+ * if ([...readJournal(dir)].length !== 0) throw new Error("expected no records");
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function* readJournal(dir: string): Generator<JournalRecord> {
+  const lib = nativeLibrary();
+  const path = new TextEncoder().encode(dir);
+  const reader = lib.journal_reader_open(path, BigInt(path.length));
+  if (reader === null) throw new Error(lastNativeError(lib));
+  try {
+    const header = new BigUint64Array(4);
+    // Commands, trades and account names are 64 bytes, the meta record a
+    // few KiB: one buffer far above any of them serves every record.
+    const payload = new Uint8Array(MAX_RECORD_PAYLOAD);
+    for (;;) {
+      const rc = lib.journal_reader_next(reader, header, payload, BigInt(payload.length));
+      if (rc < 0) throw new Error(lastNativeError(lib));
+      if (rc === 0) return;
+      const length = Number(header[3]);
+      if (length > payload.length) {
+        throw new Error(
+          `Cannot read journal: record ${
+            header[0]
+          } holds ${length} bytes, more than the ${payload.length} this reader takes`,
+        );
+      }
+      yield {
+        seq: Number(header[0]),
+        kind: Number(header[1]),
+        ingressNs: header[2]!,
+        payload: payload.slice(0, length),
+      };
+    }
+  } finally {
+    lib.journal_reader_drop(reader);
+  }
+}
