@@ -9,7 +9,14 @@
 import { readConfig } from "./app/config.ts";
 import { MarketLoop } from "./app/market_loop.ts";
 import { DEFAULT_INSTRUMENTS_URL, loadInstruments } from "./matching/mod.ts";
-import { describePlacement, NativeEngine, nativeLibrary, pinCurrentThread } from "./native/mod.ts";
+import {
+  describePlacement,
+  describeRecovery,
+  journalMeta,
+  NativeEngine,
+  nativeLibrary,
+  pinCurrentThread,
+} from "./native/mod.ts";
 import type { Instrument } from "./matching/types.ts";
 
 const price = (units: number, instrument: Instrument) =>
@@ -29,6 +36,26 @@ function main(): void {
   }
 
   const engine = NativeEngine.open(instruments);
+  let firstId = 1;
+  const known = new Set<number>();
+  if (config.journalDir === undefined) {
+    console.log("journal: off (JOURNAL_DIR=none): nothing survives a restart");
+  } else {
+    Deno.mkdirSync(config.journalDir, { recursive: true });
+    const report = engine.openJournal({
+      dir: config.journalDir,
+      meta: journalMeta(instruments),
+      durability: config.durability,
+      groupCommitDelayMs: config.groupCommitMs,
+      snapshotEvery: config.snapshotEvery,
+    });
+    for (const line of describeRecovery(config.journalDir, config.durability, report)) {
+      console.log(`journal: ${line}`);
+    }
+    console.log(`journal: state hash after recovery ${engine.stateHash()}`);
+    firstId = (report.maxOrderId ?? 0) + 1;
+    for (const [account] of report.accounts) known.add(account);
+  }
   const placement = engine.start(config.engineCpu);
   for (const line of describePlacement(placement)) console.log(`engine: ${line}`);
 
@@ -48,7 +75,9 @@ function main(): void {
     engine,
     rate: config.syntheticRate,
     seed: config.syntheticSeed,
+    firstId,
   });
+  if (config.journalDir !== undefined) loop.defineAccounts(known);
   console.log(
     config.syntheticRate === 0
       ? "synthetic market: off (SYNTHETIC_RATE=0)"

@@ -4,7 +4,7 @@ const MAIN = new URL("./main.ts", import.meta.url).pathname;
 
 async function runCore(env: Record<string, string>) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-ffi", "--allow-env", "--allow-sys", MAIN],
+    args: ["run", "--allow-read", "--allow-write", "--allow-ffi", "--allow-env", "--allow-sys", MAIN],
     env,
     stdout: "piped",
     stderr: "piped",
@@ -17,10 +17,12 @@ async function runCore(env: Record<string, string>) {
 }
 
 Deno.test("the core starts the engine, runs the synthetic market and reports what it does", async () => {
+  const journal = await Deno.makeTempDir();
   const { code, out, err } = await runCore({
     RUN_FOR_MS: "1500",
     STATS_INTERVAL_MS: "500",
     SYNTHETIC_RATE: "4000",
+    JOURNAL_DIR: journal,
   });
   assertEquals(code, 0, err);
   assert(out.includes("instruments (10):"), out);
@@ -38,10 +40,19 @@ Deno.test("the core starts the engine, runs the synthetic market and reports wha
   const trades = Number(/(\d+) trades/.exec(stats.at(-1)!)![1]);
   assert(trades > 0, `expected trades, got:\n${out}`);
   assert(/stopped \(RUN_FOR_MS=1500\): \d+ commands/.test(out), out);
+  assert(out.includes(`journal: ${journal}: new journal, process-crash`), out);
+
+  // A second start recovers what the first journaled.
+  const again = await runCore({ RUN_FOR_MS: "300", SYNTHETIC_RATE: "0", JOURNAL_DIR: journal });
+  assertEquals(again.code, 0, again.err);
+  const sent = Number(/stopped \(RUN_FOR_MS=1500\): (\d+) commands/.exec(out)![1]);
+  const replayed = Number(/replayed (\d+) commands/.exec(again.out)?.[1]);
+  assertEquals(replayed, sent, again.out);
+  await Deno.remove(journal, { recursive: true });
 });
 
 Deno.test("the core refuses a bad setting with a clear message and exit code 2", async () => {
-  const { code, err } = await runCore({ SYNTHETIC_RATE: "lots" });
+  const { code, err } = await runCore({ SYNTHETIC_RATE: "lots", JOURNAL_DIR: "none" });
   assertEquals(code, 2);
   assert(err.includes('SYNTHETIC_RATE="lots" must be an integer from 0 to 10000000'), err);
 });

@@ -11,6 +11,10 @@ Deno.test("readConfig() applies the documented defaults", () => {
     syntheticSeed: 1,
     statsIntervalMs: 5000,
     runForMs: 0,
+    journalDir: "data/journal",
+    durability: "process-crash",
+    groupCommitMs: 2,
+    snapshotEvery: 1_000_000,
   });
 });
 
@@ -22,6 +26,10 @@ Deno.test("readConfig() reads every variable", () => {
     SYNTHETIC_SEED: "42",
     STATS_INTERVAL_MS: "250",
     RUN_FOR_MS: "1000",
+    JOURNAL_DIR: "none",
+    DURABILITY: "synchronous",
+    GROUP_COMMIT_MS: "10",
+    SNAPSHOT_EVERY: "0",
   }));
   assertEquals(config, {
     instrumentsPath: "/tmp/i.json",
@@ -30,6 +38,10 @@ Deno.test("readConfig() reads every variable", () => {
     syntheticSeed: 42,
     statsIntervalMs: 250,
     runForMs: 1000,
+    journalDir: undefined,
+    durability: "synchronous",
+    groupCommitMs: 10,
+    snapshotEvery: 0,
   });
 });
 
@@ -42,6 +54,8 @@ Deno.test("readConfig() names the variable and the allowed range for a bad value
       ["ENGINE_CPU", "-2"],
       ["STATS_INTERVAL_MS", "10"],
       ["RUN_FOR_MS", "1e3"],
+      ["GROUP_COMMIT_MS", "0"],
+      ["SNAPSHOT_EVERY", "-1"],
     ]
   ) {
     const error = assertThrows(() => readConfig(from({ [name!]: value! })), RangeError);
@@ -49,4 +63,12 @@ Deno.test("readConfig() names the variable and the allowed range for a bad value
       throw new Error(`unexpected message: ${error.message}`);
     }
   }
+});
+
+Deno.test("readConfig() names the durability modes when given another", () => {
+  assertThrows(
+    () => readConfig(from({ DURABILITY: "paranoid" })),
+    RangeError,
+    'DURABILITY="paranoid" must be one of process-crash, group-commit, synchronous',
+  );
 });

@@ -11,7 +11,14 @@
  */
 
 import { EventKind, type Instrument } from "../matching/types.ts";
-import { eventFlags, EVF_LAST, NativeEngine, readEvent } from "../native/mod.ts";
+import {
+  EV_ACCOUNT_DEFINED,
+  eventFlags,
+  eventKind,
+  EVF_LAST,
+  NativeEngine,
+  readEvent,
+} from "../native/mod.ts";
 import { SyntheticMarket } from "../synthetic/mod.ts";
 import type { Command, EngineEvent } from "../matching/types.ts";
 
@@ -40,6 +47,8 @@ export interface MarketLoopOptions {
   readonly seed: number;
   /** Called with every command sent (tests record the stream with it). */
   readonly onCommand?: (command: Command) => void;
+  /** The first order id (default 1); after recovery, above every id the journal holds. */
+  readonly firstId?: number;
 }
 
 /**
@@ -74,7 +83,11 @@ export class MarketLoop {
     this.#engine = options.engine;
     this.#rate = options.rate;
     this.#onCommand = options.onCommand;
-    this.#market = new SyntheticMarket({ instruments: options.instruments, seed: options.seed });
+    this.#market = new SyntheticMarket({
+      instruments: options.instruments,
+      seed: options.seed,
+      firstId: options.firstId ?? 1,
+    });
     this.stats = {
       commands: 0,
       events: 0,
@@ -86,6 +99,38 @@ export class MarketLoop {
         lastPrice: undefined,
       })),
     };
+  }
+
+  /**
+   * Names the market's accounts in the engine's journal, except those it
+   * already knows, and waits for the engine to acknowledge them.
+   *
+   * @param known Account numbers the journal already names.
+   * @returns How many accounts were defined.
+   * @throws {Error} When the engine does not acknowledge a definition.
+   */
+  defineAccounts(known: ReadonlySet<number>): number {
+    const engine = this.#engine;
+    const names = this.#market.accountNames();
+    let defined = 0;
+    names.forEach((name, account) => {
+      if (known.has(account)) return;
+      while (!engine.pushDefineAccount(account, name)) engine.drain(() => {});
+      defined++;
+    });
+    engine.flush();
+    let acks = 0;
+    while (acks < defined) {
+      engine.drain((u32, at) => {
+        if (eventKind(u32, at) !== EV_ACCOUNT_DEFINED) {
+          throw new Error(
+            `Cannot define accounts: the engine answered ${JSON.stringify(readEvent(u32, at))}`,
+          );
+        }
+        acks++;
+      });
+    }
+    return defined;
   }
 
   /**

@@ -78,6 +78,8 @@ export interface RecoveryReport {
   readonly commandsPerSecond: number;
   /** Account numbers and names from the journal, in definition order. */
   readonly accounts: readonly (readonly [number, string])[];
+  /** The highest order id seen; new orders must go above it (ids are never reused). */
+  readonly maxOrderId: number | null;
 }
 
 const DURABILITY: Readonly<Record<Durability, number>> = {
@@ -161,6 +163,51 @@ export function describePlacement(p: Placement): string[] {
       p.hugePages === "advised" ? "advised" : `not advised (${p.hugePages})`
     } (transparent huge pages: ${p.transparentHugePages})`,
   ];
+}
+
+/**
+ * What recovery did, one line per fact.
+ *
+ * @param dir The journal folder.
+ * @param durability The durability mode in force.
+ * @param r The recovery report.
+ * @returns Human-readable lines.
+ *
+ * @example
+ * ```ts
+ * import { describeRecovery } from "./engine.ts";
+ * const lines = describeRecovery("data/journal", "process-crash", {
+ *   created: true, snapshot: null, snapshotsSkipped: [], replayed: 0, tradesChecked: 0,
+ *   replaySeconds: 0, commandsPerSecond: 0, accounts: [], maxOrderId: null,
+ *   journal: { segments: 0, records: 0, lastSeq: null, tornTail: null, corruption: null, cut: false },
+ * });
+ * if (!lines[0]!.startsWith("data/journal: new journal")) throw new Error(lines[0]);
+ * ```
+ */
+export function describeRecovery(
+  dir: string,
+  durability: Durability,
+  r: RecoveryReport,
+): string[] {
+  const lines = [
+    r.created
+      ? `${dir}: new journal, ${durability}`
+      : `${dir}: ${r.journal.records} records in ${r.journal.segments} segments, last sequence ${r.journal.lastSeq}, ${durability}`,
+  ];
+  if (r.journal.cut) lines.push(`torn tail cut: ${JSON.stringify(r.journal.tornTail)}`);
+  for (const skipped of r.snapshotsSkipped) lines.push(`snapshot skipped: ${skipped}`);
+  if (!r.created) {
+    lines.push(
+      `recovered ${
+        r.snapshot === null ? "from the start" : `from the snapshot at ${r.snapshot}`
+      }: ` +
+        `replayed ${r.replayed} commands in ${r.replaySeconds.toFixed(3)} s ` +
+        `(${
+          (r.commandsPerSecond / 1e6).toFixed(2)
+        } M commands/s), ${r.tradesChecked} trades checked`,
+    );
+  }
+  return lines;
 }
 
 /**

@@ -8,7 +8,36 @@
  * @module
  */
 
+import type { Instrument } from "../matching/types.ts";
 import { lastNativeError, nativeLibrary } from "./symbols.ts";
+
+/**
+ * The journal's meta record for an instrument table: a journal may only be
+ * continued with the table it was written for, and tools read symbols from it.
+ *
+ * @param instruments The instrument table.
+ * @returns Canonical JSON (the same table always gives the same string).
+ *
+ * @example
+ * ```ts
+ * import { journalMeta } from "./journal.ts";
+ * import { loadInstruments } from "../matching/instruments.ts";
+ * const meta = journalMeta(loadInstruments());
+ * if (JSON.parse(meta).instruments[0].symbol !== "AAPL") throw new Error(meta);
+ * ```
+ */
+export function journalMeta(instruments: readonly Instrument[]): string {
+  return JSON.stringify({
+    instruments: instruments.map((i) => ({
+      symbol: i.symbol,
+      name: i.name,
+      tickSize: i.tickSize,
+      lotSize: i.lotSize,
+      priceScale: i.priceScale,
+      referencePrice: i.referencePrice,
+    })),
+  });
+}
 
 /** Journal record kinds. */
 export const JournalKind = { Meta: 1, Command: 2, Trade: 3, Account: 4 } as const;

@@ -209,6 +209,53 @@ export function writeDefineAccount(
   view.set(bytes, 9);
 }
 
+/**
+ * Decodes the command record at word `at` (the inverse of
+ * {@linkcode writeCommand} for the values it writes; invalid values come back
+ * as the engine's sentinels).
+ *
+ * @param u32 The buffer, as 32-bit words.
+ * @param at Word offset of the record.
+ * @returns The command.
+ * @throws {RangeError} When the kind is not a trading command.
+ *
+ * @example
+ * ```ts
+ * import { readCommand, RECORD_WORDS, writeCommand } from "./records.ts";
+ * const u32 = new Uint32Array(RECORD_WORDS);
+ * writeCommand(u32, 0, { kind: 3, id: 7, price: 10040, qty: 80 });
+ * const c = readCommand(u32, 0);
+ * if (c.kind !== 3 || c.price !== 10040 || c.qty !== 80) throw new Error("bad decode");
+ * ```
+ */
+export function readCommand(u32: Uint32Array, at: number): Command {
+  const kind = u32[at + KIND]!;
+  const id = readI64(u32, at + ID);
+  switch (kind) {
+    case CommandKind.PlaceOrder: {
+      const bytes = u32[at + CMD_BYTES]!;
+      return {
+        kind,
+        id,
+        account: u32[at + CMD_ACCOUNT]!,
+        instrument: u32[at + INSTRUMENT]!,
+        side: (bytes & 0xff) as 0 | 1,
+        type: ((bytes >>> 8) & 0xff) as 0 | 1,
+        tif: ((bytes >>> 16) & 0xff) as 0 | 1 | 2,
+        postOnly: ((bytes >>> 24) & 1) === 1,
+        price: readI64(u32, at + PRICE),
+        qty: readI64(u32, at + QTY),
+      };
+    }
+    case CommandKind.CancelOrder:
+      return { kind, id };
+    case CommandKind.ReplaceOrder:
+      return { kind, id, price: readI64(u32, at + PRICE), qty: readI64(u32, at + QTY) };
+    default:
+      throw new RangeError(`Cannot decode command: kind ${kind} is not a trading command`);
+  }
+}
+
 /** The kind word of the record at `at`. */
 export function eventKind(u32: Uint32Array, at: number): number {
   return u32[at + KIND]!;

@@ -243,6 +243,9 @@ pub struct RecoveryReport {
     pub accounts: Vec<(u32, String)>,
     /// True when the journal was new.
     pub created: bool,
+    /// The highest order id the recovered engine has seen (ids are never
+    /// reused, so new orders must go above it).
+    pub max_order_id: Option<u64>,
 }
 
 impl RecoveryReport {
@@ -253,7 +256,7 @@ impl RecoveryReport {
             self.accounts.iter().map(|(n, name)| format!("[{n},{}]", json_string(name))).collect();
         let skipped: Vec<String> = self.snapshots_skipped.iter().map(|s| json_string(s)).collect();
         format!(
-            "{{\"created\":{},\"journal\":{},\"snapshot\":{},\"snapshotsSkipped\":[{}],\"replayed\":{},\"tradesChecked\":{},\"replaySeconds\":{},\"commandsPerSecond\":{:.0},\"accounts\":[{}]}}",
+            "{{\"created\":{},\"journal\":{},\"snapshot\":{},\"snapshotsSkipped\":[{}],\"replayed\":{},\"tradesChecked\":{},\"replaySeconds\":{},\"commandsPerSecond\":{:.0},\"accounts\":[{}],\"maxOrderId\":{}}}",
             self.created,
             self.journal,
             self.snapshot.map_or_else(|| "null".to_string(), |s| s.to_string()),
@@ -262,7 +265,8 @@ impl RecoveryReport {
             self.trades_checked,
             self.replay_ns as f64 / 1e9,
             per_second,
-            accounts.join(",")
+            accounts.join(","),
+            self.max_order_id.map_or_else(|| "null".to_string(), |m| m.to_string())
         )
     }
 }
@@ -771,6 +775,7 @@ impl Engine {
             }
         }
         report.replay_ns = started.elapsed().as_nanos() as u64;
+        report.max_order_id = core.matcher.ids().iter().map(|(id, _)| id).max();
         match meta {
             Some(m) if m != opts.meta => {
                 return Err(format!(
