@@ -1,0 +1,128 @@
+/**
+ * The kill -9 loop: a child core under synthetic load is killed at random
+ * moments, many times, on one journal. After each kill, every command the
+ * child had received all events for is in the journal; at each restart, the
+ * state the engine recovers equals a replay of the journaled commands in a
+ * fresh reference matcher.
+ */
+
+import { assert, assertEquals } from "../_testing/assert.ts";
+import { loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
+import { JournalKind, readCommand, readJournal } from "../native/mod.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const ROUNDS = 12;
+
+/** Commands in the journal, and the state hash a fresh replay of them reaches. */
+function replayJournal(dir: string): { commands: number; hash: bigint } {
+  const matcher = new ReferenceMatcher(loadInstruments());
+  let commands = 0;
+  for (const record of readJournal(dir)) {
+    if (record.kind !== JournalKind.Command) continue;
+    matcher.apply(readCommand(new Uint32Array(record.payload.buffer), 0));
+    commands++;
+  }
+  const hash = matcher.stateHash();
+  matcher.close();
+  return { commands, hash };
+}
+
+/** A small seeded generator, so a failing run can be repeated. */
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Round {
+  /** The state hash the child printed after recovering. */
+  recoveredHash: bigint | undefined;
+  /** Commands whose events the child had all received, by its last report. */
+  acknowledged: number;
+  output: string;
+}
+
+/** Starts a core on `dir`, kills it with SIGKILL `delayMs` after it starts trading. */
+async function crashRound(dir: string, seed: number, delayMs: number): Promise<Round> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-ffi",
+      "--allow-env",
+      "--allow-sys",
+      MAIN,
+    ],
+    env: {
+      JOURNAL_DIR: dir,
+      SYNTHETIC_RATE: "60000",
+      SYNTHETIC_SEED: String(seed),
+      STATS_INTERVAL_MS: "100",
+      SNAPSHOT_EVERY: "5000",
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const round: Round = { recoveredHash: undefined, acknowledged: 0, output: "" };
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const lines = child.stdout.pipeThrough(new TextDecoderStream());
+  let pending = "";
+  for await (const chunk of lines) {
+    round.output += chunk;
+    pending += chunk;
+    const complete = pending.split("\n");
+    pending = complete.pop()!;
+    for (const line of complete) {
+      const hash = /^journal: state hash after recovery (\d+)$/.exec(line);
+      if (hash) round.recoveredHash = BigInt(hash[1]!);
+      const stats = /^(\d+) commands \(/.exec(line);
+      if (stats) round.acknowledged = Number(stats[1]);
+      if (line.startsWith("synthetic market:") && killTimer === undefined) {
+        killTimer = setTimeout(() => child.kill("SIGKILL"), delayMs);
+      }
+    }
+  }
+  clearTimeout(killTimer);
+  const status = await child.status;
+  const stderr = await new Response(child.stderr).text();
+  assertEquals(
+    status.signal,
+    "SIGKILL",
+    `the child should die by SIGKILL:\n${round.output}\n${stderr}`,
+  );
+  return round;
+}
+
+Deno.test("kill -9 at random moments loses no acknowledged command, and recovery equals a fresh replay", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tc-crash-" });
+  const random = mulberry32(20261125);
+  let killsUnderLoad = 0;
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      const before = replayJournal(dir);
+      const result = await crashRound(dir, round, 100 + Math.floor(random() * 700));
+      if (round > 1) {
+        assertEquals(
+          result.recoveredHash,
+          before.hash,
+          `round ${round}: recovered state differs from a replay of the ${before.commands} journaled commands`,
+        );
+      }
+      const after = replayJournal(dir);
+      assert(
+        after.commands >= before.commands + result.acknowledged,
+        `round ${round}: ${result.acknowledged} commands were acknowledged, but the journal grew by only ${
+          after.commands - before.commands
+        }`,
+      );
+      if (result.acknowledged > 0) killsUnderLoad++;
+    }
+    assert(killsUnderLoad >= ROUNDS / 2, `only ${killsUnderLoad} kills hit a trading core`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
