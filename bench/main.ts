@@ -32,6 +32,14 @@ import os from "node:os";
 import { loadInstruments } from "../core/matching/mod.ts";
 import { benchFlow, describeFlow, type FlowDescription } from "../core/synthetic/mod.ts";
 import { KernelSubject, RingsSubject } from "./native_subjects.ts";
+import {
+  checkJournal,
+  CoreSubject,
+  type JournalCheck,
+  type JournalFigures,
+  JournalSubjectNames,
+  runJournalBench,
+} from "./journal_bench.ts";
 import { nativeLibrary } from "../core/native/mod.ts";
 import {
   type Baseline,
@@ -381,6 +389,15 @@ function main(args: readonly string[]): number {
     new NodejsOrderBookSubject(instruments),
     lazySubject(SubjectNames.kernel, () => new KernelSubject(instruments)),
     lazySubject(SubjectNames.rings, () => new RingsSubject(instruments)),
+    lazySubject(JournalSubjectNames.core, () => new CoreSubject(instruments, { journal: false })),
+    lazySubject(
+      JournalSubjectNames.coreJournal,
+      () => new CoreSubject(instruments, { journal: true }),
+    ),
+    lazySubject(
+      JournalSubjectNames.ringsJournal,
+      () => new RingsSubject(instruments, { journal: true }),
+    ),
   ];
 
   const host = machine();
@@ -406,6 +423,15 @@ function main(args: readonly string[]): number {
   printResults(results);
   const checks = checkTargets(results, MATCHING_TARGETS);
   printTargets(checks, results);
+
+  log("journal: appends, group commit, recovery");
+  const journal = runJournalBench({
+    appends: Math.min(flags.count, 2_000_000),
+    groupCommitRecords: Math.max(flags.count, 100_000) * 2,
+    recovery: { instruments, commands },
+  });
+  const journalChecks = checkJournal(journal, results, SubjectNames.rings);
+  printJournal(journal, journalChecks);
 
   const reference = results.find((r) => r.name === SubjectNames.reference);
   if (reference === undefined || reference.error !== undefined) {
@@ -436,16 +462,50 @@ function main(args: readonly string[]): number {
     console.log(`baseline updated: ${Object.keys(next.subjects).join(", ")}`);
   }
   if (flags.json !== undefined) {
-    const report = { config, machine: host, flow, results, targets: checks, baseline: comparison };
+    const report = {
+      config,
+      machine: host,
+      flow,
+      results,
+      targets: checks,
+      journal: { figures: journal, targets: journalChecks },
+      baseline: comparison,
+    };
     Deno.writeTextFileSync(flags.json, JSON.stringify(report, null, 2) + "\n");
     console.log(`figures written to ${flags.json}`);
   }
 
-  const targetFailed = checks.some((c) => c.status === "FAIL");
+  const targetFailed = [...checks, ...journalChecks].some((c) => c.status === "FAIL");
   if (comparison.regressions.length > 0 && flags.gate) return 1;
   if (targetFailed && flags.gateTargets && flags.gate) return 1;
   if (comparison.regressions.length > 0) console.log("regressions ignored (--no-gate)");
   return 0;
+}
+
+function printJournal(f: JournalFigures, checks: readonly JournalCheck[]): void {
+  const a = f.append;
+  console.log();
+  console.log("journal (64-byte records, 64 MiB preallocated mmap segments)");
+  console.log(
+    `  append, process-crash mode: p50 ${formatNs(a.p50)}, p99 ${formatNs(a.p99)}, p99.9 ${
+      formatNs(a.p999)
+    }, max ${formatNs(a.max)} over ${a.samples.toLocaleString("en-US")} appends (${
+      (f.appendRecordsPerSecond / 1e6).toFixed(1)
+    } M records/s)`,
+  );
+  console.log(
+    `  group commit: ${
+      (f.groupCommit.recordsPerSecond / 1e6).toFixed(2)
+    } M records/s with a real sync every ${f.groupCommit.batch} records (${f.groupCommit.syncs} syncs)`,
+  );
+  if (f.recovery) {
+    console.log(
+      `  recovery: ${(f.recovery.commandsPerSecond / 1e6).toFixed(2)} M commands/s replaying ${
+        f.recovery.replayed.toLocaleString("en-US")
+      } commands (no snapshot)`,
+    );
+  }
+  for (const c of checks) console.log(`  ${c.status} ${c.label}: ${c.figure}`);
 }
 
 if (import.meta.main) {

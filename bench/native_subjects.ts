@@ -105,6 +105,8 @@ export interface RingsSubjectOptions {
   readonly cpu?: number;
   /** Publish the command tail every this many commands (default 256). */
   readonly publishEvery?: number;
+  /** Journal every command into a fresh temporary journal (process-crash mode). */
+  readonly journal?: boolean;
 }
 
 /**
@@ -127,13 +129,15 @@ export interface RingsSubjectOptions {
  * ```
  */
 export class RingsSubject implements MatchingSubject {
-  /** {@linkcode SubjectNames.rings}. */
-  readonly name: string = SubjectNames.rings;
+  /** {@linkcode SubjectNames.rings}, or `native-rings+journal` with a journal. */
+  readonly name: string;
   readonly #instruments: readonly Instrument[];
   readonly #cpu: number;
   readonly #publishEvery: number;
   #engine: NativeEngine | undefined;
   #mainPinError: string | undefined;
+  readonly #journal: boolean;
+  #dir: string | undefined;
 
   /**
    * @param instruments The instrument table the stream was made for.
@@ -143,6 +147,8 @@ export class RingsSubject implements MatchingSubject {
     this.#instruments = instruments;
     this.#cpu = options.cpu ?? -1;
     this.#publishEvery = options.publishEvery ?? 256;
+    this.#journal = options.journal ?? false;
+    this.name = this.#journal ? `${SubjectNames.rings}+journal` : SubjectNames.rings;
   }
 
   /**
@@ -151,11 +157,15 @@ export class RingsSubject implements MatchingSubject {
    * @param _commands Unused.
    */
   prepare(_commands: readonly Command[]): void {
-    this.#engine?.close();
+    this.close();
     this.#engine = NativeEngine.open(this.#instruments, {
       commandCapacity: 1 << 16,
       eventCapacity: 1 << 18,
     });
+    if (this.#journal) {
+      this.#dir = Deno.makeTempDirSync({ prefix: "tc-bench-rings-" });
+      this.#engine.openJournal({ dir: this.#dir, meta: "{}", snapshotEvery: 0 });
+    }
     const placement = this.#engine.start(this.#cpu);
     // Keep Deno's thread off the engine's CPU, as the core does.
     this.#mainPinError = pinCurrentThread(placement.cpu === 0 ? 1 : 0);
@@ -203,13 +213,17 @@ export class RingsSubject implements MatchingSubject {
         placement?.pinned ? `pinned to CPU ${placement.cpu}` : "unpinned"
       }, Deno's thread ${
         this.#mainPinError ? `unpinned (${this.#mainPinError})` : "pinned to another CPU"
-      }; Deno encodes each command object into the ring, publishes every ${every}`,
+      }; Deno encodes each command object into the ring, publishes every ${every}${
+        this.#journal ? "; journal on (process-crash mode)" : ""
+      }`,
     };
   }
 
-  /** Stops and frees the engine. */
+  /** Stops and frees the engine, and removes its journal. */
   close(): void {
     this.#engine?.close();
     this.#engine = undefined;
+    if (this.#dir !== undefined) Deno.removeSync(this.#dir, { recursive: true });
+    this.#dir = undefined;
   }
 }

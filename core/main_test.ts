@@ -4,7 +4,15 @@ const MAIN = new URL("./main.ts", import.meta.url).pathname;
 
 async function runCore(env: Record<string, string>) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-ffi", "--allow-env", "--allow-sys", MAIN],
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-ffi",
+      "--allow-env",
+      "--allow-sys",
+      MAIN,
+    ],
     env,
     stdout: "piped",
     stderr: "piped",

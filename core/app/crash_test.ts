@@ -8,7 +8,7 @@
 
 import { assert, assertEquals } from "../_testing/assert.ts";
 import { loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
-import { JournalKind, readCommand, readJournal } from "../native/mod.ts";
+import { journalEntries, JournalKind, readCommand } from "../native/mod.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const ROUNDS = 12;
@@ -17,7 +17,7 @@ const ROUNDS = 12;
 function replayJournal(dir: string): { commands: number; hash: bigint } {
   const matcher = new ReferenceMatcher(loadInstruments());
   let commands = 0;
-  for (const record of readJournal(dir)) {
+  for (const record of journalEntries(dir)) {
     if (record.kind !== JournalKind.Command) continue;
     matcher.apply(readCommand(new Uint32Array(record.payload.buffer), 0));
     commands++;

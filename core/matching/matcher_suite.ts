@@ -985,7 +985,7 @@ export function matcherSuite(
 
   // --- the replay protocol ------------------------------------------------------------------------
 
-  const tooLongAccount = "A".repeat(65);
+  const tooLongAccount = "é".repeat(24) + "A"; // 49 bytes of UTF-8 in 25 characters
   test("lines that are not commands become error events with their line number and touch nothing", () =>
     check(
       `
@@ -1027,10 +1027,10 @@ export function matcherSuite(
       {"ev":"error","line":11,"message":"Cannot read line 11: field \\"id\\" must be a non-negative safe integer"}
       {"ev":"error","line":12,"message":"Cannot read line 12: field \\"id\\" must be a non-negative safe integer"}
       {"ev":"error","line":13,"message":"Cannot read line 13: field \\"id\\" must be a non-negative safe integer"}
-      {"ev":"error","line":14,"message":"Cannot read line 14: field \\"account\\" must be a string of 1 to 64 characters"}
-      {"ev":"error","line":15,"message":"Cannot read line 15: field \\"account\\" must be a string of 1 to 64 characters"}
-      {"ev":"error","line":16,"message":"Cannot read line 16: field \\"account\\" must be a string of 1 to 64 characters"}
-      {"ev":"error","line":17,"message":"Cannot read line 17: field \\"account\\" must be a string of 1 to 64 characters"}
+      {"ev":"error","line":14,"message":"Cannot read line 14: field \\"account\\" must be a string of 1 to 48 bytes of UTF-8"}
+      {"ev":"error","line":15,"message":"Cannot read line 15: field \\"account\\" must be a string of 1 to 48 bytes of UTF-8"}
+      {"ev":"error","line":16,"message":"Cannot read line 16: field \\"account\\" must be a string of 1 to 48 bytes of UTF-8, not 49 bytes"}
+      {"ev":"error","line":17,"message":"Cannot read line 17: field \\"account\\" must be a string of 1 to 48 bytes of UTF-8"}
       {"ev":"error","line":18,"message":"Cannot read line 18: field \\"side\\" must be \\"buy\\" or \\"sell\\""}
       {"ev":"error","line":19,"message":"Cannot read line 19: field \\"type\\" must be \\"limit\\" or \\"market\\""}
       {"ev":"error","line":20,"message":"Cannot read line 20: field \\"tif\\" must be \\"gtc\\", \\"ioc\\" or \\"fok\\" when present"}

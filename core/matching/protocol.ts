@@ -6,7 +6,8 @@
  * matchers reject the same things in the same order. Values the matcher
  * judges are passed through as sentinels: quantity `0`, price
  * {@linkcode INVALID_PRICE} or {@linkcode NO_PRICE}, instrument
- * {@linkcode UNKNOWN_INSTRUMENT}.
+ * {@linkcode UNKNOWN_INSTRUMENT}. {@linkcode commandToJson} goes the other
+ * way, so a journaled command can be replayed as a line.
  *
  * @module
  */
@@ -20,6 +21,7 @@ import {
   INVALID_PRICE,
   NO_PRICE,
   OrderType,
+  type PlaceOrder,
   Side,
   TimeInForce,
   UNKNOWN_INSTRUMENT,
@@ -28,8 +30,37 @@ import {
 /** The outcome of {@linkcode CommandParser.parse}: a command, or why the line is not one. */
 export type ParsedLine = { ok: true; command: Command } | { ok: false; message: string };
 
-/** The longest account name a command may carry. */
-const MAX_ACCOUNT_LENGTH = 64;
+/**
+ * The longest account name a command may carry, in UTF-8 bytes: what a
+ * journal's define-account record holds (`MAX_ACCOUNT_NAME_BYTES` in
+ * `core/native/records.ts`, `MAX_ACCOUNT_NAME` in `native/src/record.rs`),
+ * so that every account a run names can be journaled.
+ *
+ * @example
+ * ```ts
+ * import { CommandParser, loadInstruments, MAX_ACCOUNT_BYTES } from "./mod.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
+ *
+ * const parser = new CommandParser(loadInstruments());
+ * const line = (account: string) => JSON.stringify({ op: "new", id: 1, account, side: "buy", type: "market" });
+ * assertEquals(parser.parse(line("é".repeat(MAX_ACCOUNT_BYTES / 2))).ok, true);
+ * assertEquals(parser.parse(line("é".repeat(MAX_ACCOUNT_BYTES / 2 + 1))), {
+ *   ok: false,
+ *   message: 'field "account" must be a string of 1 to 48 bytes of UTF-8, not 50 bytes',
+ * });
+ * ```
+ */
+export const MAX_ACCOUNT_BYTES = 48;
+
+/** Options for the {@linkcode CommandParser} constructor. */
+export interface CommandParserOptions {
+  /**
+   * Accounts numbered by an earlier run, as `[number, name]` pairs (a
+   * journal's, in definition order). The parser gives these names these
+   * numbers, and new names the numbers after the highest of them.
+   */
+  readonly accounts?: Iterable<readonly [number, string]>;
+}
 
 const SIDES: Readonly<Record<string, Side>> = { buy: Side.Buy, sell: Side.Sell };
 const TYPES: Readonly<Record<string, OrderType>> = {
@@ -42,10 +73,15 @@ const TIFS: Readonly<Record<string, TimeInForce>> = {
   fok: TimeInForce.Fok,
 };
 
+/** Each table turned around: the name of each code, by code. */
+const SIDE_NAMES = codeNames(SIDES);
+const TYPE_NAMES = codeNames(TYPES);
+const TIF_NAMES = codeNames(TIFS);
+
 /**
  * Turns command lines into normalised {@linkcode Command}s. Stateful: it
- * numbers accounts in first-seen order (0, 1, 2, …), so one parser serves
- * one run.
+ * numbers accounts in first-seen order (0, 1, 2, …, or on from the accounts
+ * it was given), so one parser serves one run.
  *
  * @example
  * ```ts
@@ -71,15 +107,78 @@ export class CommandParser {
   readonly instruments: readonly Instrument[];
   readonly #symbols = new Map<string, number>();
   readonly #accounts = new Map<string, number>();
+  readonly #names = new Map<number, string>();
+  #nextAccount = 0;
 
   /**
    * Makes a parser for one run.
    *
    * @param instruments The instrument table; a symbol's number is its position.
+   * @param options Accounts an earlier run numbered; see {@linkcode CommandParserOptions}.
+   * @throws {RangeError} When `options.accounts` gives one name two numbers,
+   *   one number two names, or a number that is not a non-negative integer
+   *   below 2^32.
+   *
+   * @example
+   * ```ts
+   * import { CommandParser, loadInstruments } from "./mod.ts";
+   * import { assertEquals } from "../_testing/assert.ts";
+   *
+   * // A run that continues one whose journal named accounts 0 and 1.
+   * const parser = new CommandParser(loadInstruments(), { accounts: [[0, "A"], [1, "B"]] });
+   * const account = (name: string) => {
+   *   const parsed = parser.parse(JSON.stringify({ op: "new", id: 1, account: name, side: "buy", type: "market" }));
+   *   return parsed.ok && parsed.command.kind === 1 ? parsed.command.account : undefined;
+   * };
+   * assertEquals([account("B"), account("C"), account("A")], [1, 2, 0]);
+   * assertEquals(parser.accountName(2), "C");
+   * ```
    */
-  constructor(instruments: readonly Instrument[]) {
+  constructor(instruments: readonly Instrument[], options: CommandParserOptions = {}) {
     this.instruments = instruments;
     instruments.forEach((instrument, i) => this.#symbols.set(instrument.symbol, i));
+    for (const [account, name] of options.accounts ?? []) {
+      if (!Number.isInteger(account) || account < 0 || account > 0xffff_ffff) {
+        throw new RangeError(
+          `Cannot number accounts: account ${account} ("${name}") is not an integer from 0 to 2^32 - 1`,
+        );
+      }
+      const number = this.#accounts.get(name);
+      const known = this.#names.get(account);
+      // Repeating a pair is harmless; a conflict would give a name two accounts.
+      if ((number !== undefined && number !== account) || (known !== undefined && known !== name)) {
+        throw new RangeError(
+          `Cannot number accounts: account ${account} is "${name}", but ${
+            number !== undefined && number !== account
+              ? `"${name}" is already account ${number}`
+              : `account ${account} is already "${known}"`
+          }`,
+        );
+      }
+      this.#accounts.set(name, account);
+      this.#names.set(account, name);
+      this.#nextAccount = Math.max(this.#nextAccount, account + 1);
+    }
+  }
+
+  /**
+   * The name of an account number this parser gave out or was given.
+   *
+   * @param account The account number.
+   * @returns Its name, or undefined when the parser does not know the number.
+   *
+   * @example
+   * ```ts
+   * import { CommandParser, loadInstruments } from "./mod.ts";
+   * import { assertEquals } from "../_testing/assert.ts";
+   *
+   * const parser = new CommandParser(loadInstruments());
+   * parser.parse('{"op":"new","id":1,"account":"ALICE","side":"buy","type":"market","qty":1}');
+   * assertEquals([parser.accountName(0), parser.accountName(1)], ["ALICE", undefined]);
+   * ```
+   */
+  accountName(account: number): string | undefined {
+    return this.#names.get(account);
   }
 
   /**
@@ -140,10 +239,11 @@ export class CommandParser {
 
   #parseNew(record: Record<string, unknown>, id: number): ParsedLine {
     const { account, side, type, tif, postOnly, price, symbol } = record;
-    if (
-      typeof account !== "string" || account.length === 0 || account.length > MAX_ACCOUNT_LENGTH
-    ) {
-      return invalid("account", `a string of 1 to ${MAX_ACCOUNT_LENGTH} characters`);
+    if (typeof account !== "string" || account === "") return invalid("account", ACCOUNT);
+    // A known name was checked when it was first seen.
+    if (!this.#accounts.has(account)) {
+      const why = accountProblem(account);
+      if (why !== undefined) return invalid("account", `${ACCOUNT}, ${why}`);
     }
     const sideCode = lookup(SIDES, side);
     if (sideCode === undefined) return invalid("side", `"buy" or "sell"`);
@@ -180,11 +280,116 @@ export class CommandParser {
   #intern(account: string): number {
     let n = this.#accounts.get(account);
     if (n === undefined) {
-      n = this.#accounts.size;
+      n = this.#nextAccount++;
       this.#accounts.set(account, n);
+      this.#names.set(n, account);
     }
     return n;
   }
+}
+
+const ACCOUNT = `a string of 1 to ${MAX_ACCOUNT_BYTES} bytes of UTF-8`;
+const utf8 = new TextEncoder();
+
+/** Why a non-empty account name cannot be journaled, or undefined when it can. */
+function accountProblem(account: string): string | undefined {
+  // A lone surrogate would be journaled as U+FFFD: two such names would
+  // become one account after a restart.
+  if (!account.isWellFormed()) {
+    return "and this one holds a lone surrogate, which UTF-8 cannot encode";
+  }
+  // A UTF-16 code unit takes at most 3 bytes of UTF-8: short names need no encoding.
+  if (account.length * 3 <= MAX_ACCOUNT_BYTES) return undefined;
+  const bytes = utf8.encode(account).length;
+  return bytes > MAX_ACCOUNT_BYTES ? `not ${bytes} bytes` : undefined;
+}
+
+/**
+ * The JSON object of one command line: the inverse of
+ * {@linkcode CommandParser.parse}, so that a parser reading the line gets the
+ * same command back (its account numbered by that parser). Field order:
+ * `op`, `id`, then for `new` `account`, `symbol`, `side`, `type`, `tif`,
+ * `price` (not for a market order without one), `qty`, `postOnly`, and for
+ * `replace` `price`, `qty`.
+ *
+ * A command whose line carried invalid values holds the sentinels the parser
+ * put there; they are written back as values that parse to the same
+ * sentinels, so that replaying the line gets the same rejection:
+ * - an instrument not in the table ({@linkcode UNKNOWN_INSTRUMENT} or past
+ *   its end) becomes the symbol `"?"`, which no table can configure
+ *   (symbols are `[A-Z0-9.-]`): `unknown_symbol`;
+ * - quantity `0` stays `0` (`invalid_qty`); a negative price stays negative
+ *   (`invalid_price`, or `invalid_order` for a market order, whose price is
+ *   written whenever it is not {@linkcode NO_PRICE}).
+ *
+ * @param command The command.
+ * @param instruments The instrument table, for the symbol.
+ * @param accountName The name of a `new` command's account number.
+ * @returns An object ready for `JSON.stringify`.
+ * @throws {RangeError} When a side, type or time in force is not a code
+ *   the line format has a name for (a record decoded from foreign bytes).
+ *
+ * @example
+ * ```ts
+ * import { commandToJson, CommandParser, loadInstruments } from "./mod.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
+ *
+ * const instruments = loadInstruments();
+ * const command = {
+ *   kind: 1, id: 7, account: 0, instrument: 0xffff_ffff, side: 1, type: 1, tif: 0,
+ *   postOnly: false, price: 0, qty: 5,
+ * } as const;
+ * const json = commandToJson(command, instruments, () => "A1");
+ * assertEquals(
+ *   JSON.stringify(json),
+ *   '{"op":"new","id":7,"account":"A1","symbol":"?","side":"sell","type":"market","tif":"gtc","qty":5,"postOnly":false}',
+ * );
+ * assertEquals(new CommandParser(instruments).parse(JSON.stringify(json)), { ok: true, command });
+ * ```
+ */
+export function commandToJson(
+  command: Command,
+  instruments: readonly Instrument[],
+  accountName: (account: number) => string,
+): Record<string, unknown> {
+  switch (command.kind) {
+    case CommandKind.PlaceOrder:
+      return placeToJson(command, instruments, accountName);
+    case CommandKind.CancelOrder:
+      return { op: "cancel", id: command.id };
+    case CommandKind.ReplaceOrder:
+      return { op: "replace", id: command.id, price: command.price, qty: command.qty };
+  }
+}
+
+function placeToJson(
+  command: PlaceOrder,
+  instruments: readonly Instrument[],
+  accountName: (account: number) => string,
+): Record<string, unknown> {
+  const name = (names: readonly (string | undefined)[], code: number, field: string) => {
+    const found = names[code];
+    if (found === undefined) {
+      throw new RangeError(
+        `Cannot write order ${command.id} as a line: ${field} ${code} has no name in the line format`,
+      );
+    }
+    return found;
+  };
+  const type = name(TYPE_NAMES, command.type, "type");
+  const json: Record<string, unknown> = {
+    op: "new",
+    id: command.id,
+    account: accountName(command.account),
+    symbol: instruments[command.instrument]?.symbol ?? "?",
+    side: name(SIDE_NAMES, command.side, "side"),
+    type,
+    tif: name(TIF_NAMES, command.tif, "tif"),
+  };
+  if (command.type !== OrderType.Market || command.price !== NO_PRICE) json.price = command.price;
+  json.qty = command.qty;
+  json.postOnly = command.postOnly;
+  return json;
 }
 
 /**
@@ -272,6 +477,12 @@ export function formatError(line: number, message: string): Record<string, unkno
 
 function invalid(field: string, what: string): ParsedLine {
   return { ok: false, message: `field "${field}" must be ${what}` };
+}
+
+function codeNames(table: Readonly<Record<string, number>>): readonly (string | undefined)[] {
+  const names: (string | undefined)[] = [];
+  for (const [name, code] of Object.entries(table)) names[code] = name;
+  return names;
 }
 
 function lookup<T>(table: Readonly<Record<string, T>>, key: unknown): T | undefined {

@@ -1,7 +1,16 @@
-import { assertEquals } from "../_testing/assert.ts";
+import fc from "fast-check";
+import { assertEquals, assertThrows } from "../_testing/assert.ts";
 import { loadInstruments } from "./instruments.ts";
-import { CommandParser, eventToJson, formatError, type ParsedLine } from "./protocol.ts";
 import {
+  CommandParser,
+  commandToJson,
+  eventToJson,
+  formatError,
+  MAX_ACCOUNT_BYTES,
+  type ParsedLine,
+} from "./protocol.ts";
+import {
+  type Command,
   CommandKind,
   type EngineEvent,
   EventKind,
@@ -92,8 +101,61 @@ Deno.test("parse() numbers accounts in first-seen order, skipping lines that are
   assertEquals(accounts, [0, 1, -1, 0, 2, 1]);
 });
 
-Deno.test("parse() accepts an account of 64 characters", () => {
-  assertEquals(parse({ ...NEW, account: "x".repeat(64) }).ok, true);
+Deno.test("parse() accepts an account of up to 48 bytes of UTF-8, however many characters", () => {
+  for (const account of ["x".repeat(48), "é".repeat(24), "€".repeat(16), "😀".repeat(12), "a"]) {
+    assertEquals(parse({ ...NEW, account }).ok, true, account);
+  }
+});
+
+Deno.test("parse() refuses an account of more than 48 bytes, or one UTF-8 cannot encode", () => {
+  const cases: [string, string][] = [
+    ["x".repeat(49), ", not 49 bytes"],
+    ["é".repeat(25), ", not 50 bytes"],
+    ["😀".repeat(12) + "x", ", not 49 bytes"],
+    ["€".repeat(100), ", not 300 bytes"],
+    ["a\ud800b", ", and this one holds a lone surrogate, which UTF-8 cannot encode"],
+  ];
+  for (const [account, why] of cases) {
+    assertEquals(parse({ ...NEW, account }), {
+      ok: false,
+      message: `field "account" must be a string of 1 to ${MAX_ACCOUNT_BYTES} bytes of UTF-8${why}`,
+    });
+  }
+});
+
+Deno.test("CommandParser numbers new accounts after the accounts it is given", () => {
+  const parser = new CommandParser(instruments, { accounts: [[0, "A"], [3, "D"], [0, "A"]] });
+  const account = (name: string) => {
+    const parsed = parser.parse(JSON.stringify({ ...NEW, account: name }));
+    return parsed.ok && parsed.command.kind === CommandKind.PlaceOrder && parsed.command.account;
+  };
+  assertEquals(["D", "E", "A", "F", "E"].map(account), [3, 4, 0, 5, 4]);
+  assertEquals([0, 1, 3, 4, 5, 6].map((n) => parser.accountName(n)), [
+    "A",
+    undefined,
+    "D",
+    "E",
+    "F",
+    undefined,
+  ]);
+});
+
+Deno.test("CommandParser refuses given accounts that conflict", () => {
+  assertThrows(
+    () => new CommandParser(instruments, { accounts: [[0, "A"], [1, "A"]] }),
+    RangeError,
+    'account 1 is "A", but "A" is already account 0',
+  );
+  assertThrows(
+    () => new CommandParser(instruments, { accounts: [[0, "A"], [0, "B"]] }),
+    RangeError,
+    'account 0 is "B", but account 0 is already "A"',
+  );
+  assertThrows(
+    () => new CommandParser(instruments, { accounts: [[-1, "A"]] }),
+    RangeError,
+    "is not an integer from 0 to 2^32 - 1",
+  );
 });
 
 Deno.test("parse() maps unknown or non-string symbols to UNKNOWN_INSTRUMENT", () => {
@@ -158,10 +220,17 @@ Deno.test("parse() says why a line is not a command, checking fields in order", 
     ['{"op":"NEW","id":-1}', 'field "op" must be "new", "cancel" or "replace"'],
     ['{"op":"cancel","id":-1}', 'field "id" must be a non-negative safe integer'],
     ['{"op":"replace","id":null}', 'field "id" must be a non-negative safe integer'],
-    ['{"op":"new","id":1,"side":"x"}', 'field "account" must be a string of 1 to 64 characters'],
     [
-      JSON.stringify({ ...NEW, account: "x".repeat(65) }),
-      'field "account" must be a string of 1 to 64 characters',
+      '{"op":"new","id":1,"side":"x"}',
+      'field "account" must be a string of 1 to 48 bytes of UTF-8',
+    ],
+    [
+      JSON.stringify({ ...NEW, account: "" }),
+      'field "account" must be a string of 1 to 48 bytes of UTF-8',
+    ],
+    [
+      JSON.stringify({ ...NEW, account: 7 }),
+      'field "account" must be a string of 1 to 48 bytes of UTF-8',
     ],
     [JSON.stringify({ ...NEW, side: "Buy", type: "x" }), 'field "side" must be "buy" or "sell"'],
     [JSON.stringify({ ...NEW, side: "toString" }), 'field "side" must be "buy" or "sell"'],
@@ -221,4 +290,103 @@ Deno.test("formatError() names the line in both fields", () => {
       message: "Cannot read line 12: it is not valid JSON",
     }),
   );
+});
+
+/** Commands as the parser makes them: every sentinel included, any instrument number. */
+const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
+  fc.record({
+    kind: fc.constant(CommandKind.PlaceOrder),
+    id: fc.nat(),
+    account: fc.nat(5),
+    instrument: fc.oneof(fc.nat(instruments.length + 2), fc.constant(UNKNOWN_INSTRUMENT)),
+    side: fc.constantFrom(Side.Buy, Side.Sell),
+    type: fc.constantFrom(OrderType.Limit, OrderType.Market),
+    tif: fc.constantFrom(TimeInForce.Gtc, TimeInForce.Ioc, TimeInForce.Fok),
+    postOnly: fc.boolean(),
+    price: fc.oneof(fc.integer({ min: 1, max: 1e9 }), fc.constant(INVALID_PRICE)),
+    qty: fc.oneof(fc.integer({ min: 1, max: 1e6 }), fc.constant(0)),
+  }).map((c) => // The parser gives a limit a positive price or INVALID_PRICE, a market
+  // order NO_PRICE or INVALID_PRICE, and an unknown symbol UNKNOWN_INSTRUMENT.
+  ({
+    ...c,
+    price: c.type === OrderType.Market && c.price > 0 ? NO_PRICE : c.price,
+    instrument: c.instrument < instruments.length ? c.instrument : UNKNOWN_INSTRUMENT,
+  })),
+  fc.record({ kind: fc.constant(CommandKind.CancelOrder), id: fc.nat() }),
+  fc.record({
+    kind: fc.constant(CommandKind.ReplaceOrder),
+    id: fc.nat(),
+    price: fc.oneof(fc.integer({ min: 1, max: 1e9 }), fc.constant(INVALID_PRICE)),
+    qty: fc.oneof(fc.integer({ min: 1, max: 1e6 }), fc.constant(0)),
+  }),
+);
+
+Deno.test("commandToJson() writes a line that parses to the same command", () => {
+  const names = ["A", "Zoë", "€".repeat(16), "#1", "b", "x y"];
+  const accounts = names.map((name, i) => [i, name] as const);
+  fc.assert(
+    fc.property(commandArbitrary, (command) => {
+      const line = JSON.stringify(commandToJson(command, instruments, (n) => names[n]!));
+      const parser = new CommandParser(instruments, { accounts });
+      assertEquals(parser.parse(line), { ok: true, command });
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("commandToJson() writes fields in the README's order, the sentinels as values", () => {
+  const write = (command: Command) =>
+    JSON.stringify(commandToJson(command, instruments, () => "A1"));
+  const place = {
+    kind: CommandKind.PlaceOrder,
+    id: 7,
+    account: 0,
+    instrument: 0,
+    side: Side.Buy,
+    type: OrderType.Limit,
+    tif: TimeInForce.Ioc,
+    postOnly: true,
+    price: 10050,
+    qty: 100,
+  } as const;
+  assertEquals(
+    [
+      write(place),
+      write({ ...place, instrument: UNKNOWN_INSTRUMENT, price: INVALID_PRICE, qty: 0 }),
+      write({ ...place, type: OrderType.Market, price: NO_PRICE }),
+      write({ ...place, type: OrderType.Market, price: INVALID_PRICE }),
+      write({ kind: CommandKind.CancelOrder, id: 7 }),
+      write({ kind: CommandKind.ReplaceOrder, id: 7, price: INVALID_PRICE, qty: 0 }),
+    ],
+    [
+      '{"op":"new","id":7,"account":"A1","symbol":"AAPL","side":"buy","type":"limit","tif":"ioc","price":10050,"qty":100,"postOnly":true}',
+      '{"op":"new","id":7,"account":"A1","symbol":"?","side":"buy","type":"limit","tif":"ioc","price":-1,"qty":0,"postOnly":true}',
+      '{"op":"new","id":7,"account":"A1","symbol":"AAPL","side":"buy","type":"market","tif":"ioc","qty":100,"postOnly":true}',
+      '{"op":"new","id":7,"account":"A1","symbol":"AAPL","side":"buy","type":"market","tif":"ioc","price":-1,"qty":100,"postOnly":true}',
+      '{"op":"cancel","id":7}',
+      '{"op":"replace","id":7,"price":-1,"qty":0}',
+    ],
+  );
+});
+
+Deno.test("commandToJson() refuses codes the line format has no name for", () => {
+  const place = {
+    kind: CommandKind.PlaceOrder,
+    id: 7,
+    account: 0,
+    instrument: 0,
+    side: Side.Buy,
+    type: OrderType.Limit,
+    tif: TimeInForce.Gtc,
+    postOnly: false,
+    price: 100,
+    qty: 1,
+  } as const;
+  for (const [field, bad] of [["side", 2], ["type", 9], ["tif", 3]] as const) {
+    assertThrows(
+      () => commandToJson({ ...place, [field]: bad } as Command, instruments, () => "A"),
+      RangeError,
+      `Cannot write order 7 as a line: ${field} ${bad} has no name in the line format`,
+    );
+  }
 });

@@ -1,6 +1,7 @@
 /**
  * The replay loop behind `deno task match`: command lines in, event lines
- * out, through any {@linkcode Matcher}.
+ * out, through any {@linkcode Matcher}; and the line reader and writer the
+ * tools share.
  *
  * @module
  */
@@ -135,4 +136,82 @@ export async function* lines(readable: ReadableStream<Uint8Array>): AsyncGenerat
 
 function stripCr(line: string): string {
   return line.endsWith("\r") ? line.slice(0, -1) : line;
+}
+
+/** Where a {@linkcode LineWriter} writes: `Deno.stdout`, a file, … */
+export interface ByteWriter {
+  /** Writes some of `bytes`, returning how many. */
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+/**
+ * Buffers text lines and writes them in large chunks, each line followed by
+ * `\n`: few system calls, bounded memory.
+ *
+ * @example
+ * ```ts
+ * import { LineWriter } from "./replay.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
+ *
+ * const chunks: string[] = [];
+ * const sink = {
+ *   write: (bytes: Uint8Array) => {
+ *     chunks.push(new TextDecoder().decode(bytes));
+ *     return Promise.resolve(bytes.length);
+ *   },
+ * };
+ * const out = new LineWriter(sink);
+ * out.write("a");
+ * out.write("b");
+ * assertEquals(chunks, []);
+ * await out.flush();
+ * assertEquals(chunks, ["a\nb\n"]);
+ * ```
+ */
+export class LineWriter {
+  readonly #writer: ByteWriter;
+  readonly #flushAt: number;
+  readonly #encoder = new TextEncoder();
+  #lines: string[] = [];
+  #size = 0;
+
+  /**
+   * Makes a writer.
+   *
+   * @param writer Where the bytes go.
+   * @param flushAt Writes once this many UTF-16 code units are buffered (default 65536).
+   */
+  constructor(writer: ByteWriter, flushAt = 1 << 16) {
+    this.#writer = writer;
+    this.#flushAt = flushAt;
+  }
+
+  /**
+   * Buffers one line, writing the buffer when it is full.
+   *
+   * @param line The line, without its line break.
+   * @returns A promise when it writes (await it before writing on), else nothing.
+   */
+  write(line: string): Promise<void> | void {
+    this.#lines.push(line);
+    this.#size += line.length + 1;
+    if (this.#size >= this.#flushAt) return this.flush();
+  }
+
+  /**
+   * Writes every buffered line.
+   *
+   * @returns When the bytes are written.
+   * @throws Whatever the writer throws (`Deno.errors.BrokenPipe` when a reader stops early).
+   */
+  async flush(): Promise<void> {
+    if (this.#lines.length === 0) return;
+    const bytes = this.#encoder.encode(this.#lines.join("\n") + "\n");
+    this.#lines = [];
+    this.#size = 0;
+    // A write may take only part of the buffer.
+    for (let written = 0; written < bytes.length;) {
+      written += await this.#writer.write(bytes.subarray(written));
+    }
+  }
 }

@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../_testing/assert.ts";
 import { loadInstruments } from "./instruments.ts";
 import { CommandParser } from "./protocol.ts";
 import { ReferenceMatcher } from "./reference_matcher.ts";
-import { lines, replay } from "./replay.ts";
+import { lines, LineWriter, replay } from "./replay.ts";
 import { type Command, type EngineEvent, EventKind, type Matcher } from "./types.ts";
 
 const instruments = loadInstruments();
@@ -161,4 +161,30 @@ Deno.test("lines() handles large inputs and long lines in linear time", async ()
   assertEquals(split[123_456], cancel(123_456));
   assertEquals(joined.map((line) => line.length), [long.length, 3]);
   assert(elapsed < 3000, `took ${elapsed.toFixed(0)} ms`);
+});
+
+/** A writer that takes at most `max` bytes per call, recording each call. */
+class TrickleWriter {
+  readonly calls: string[] = [];
+  constructor(readonly max: number) {}
+  write(bytes: Uint8Array): Promise<number> {
+    const n = Math.min(this.max, bytes.length);
+    this.calls.push(new TextDecoder().decode(bytes.subarray(0, n)));
+    return Promise.resolve(n);
+  }
+}
+
+Deno.test("LineWriter writes lines with line breaks once flushAt is reached, and all of a partial write", async () => {
+  const sink = new TrickleWriter(3);
+  const out = new LineWriter(sink, 6);
+  assertEquals(out.write("ab"), undefined);
+  const pending = out.write("cde");
+  assert(pending instanceof Promise, "expected a flush at 6 code units");
+  await pending;
+  assertEquals(sink.calls.join(""), "ab\ncde\n");
+  assertEquals(sink.calls.length, 3);
+  out.write("é");
+  await out.flush();
+  await out.flush();
+  assertEquals(sink.calls.join(""), "ab\ncde\né\n");
 });

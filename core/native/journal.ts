@@ -39,8 +39,15 @@ export function journalMeta(instruments: readonly Instrument[]): string {
   });
 }
 
-/** Journal record kinds. */
-export const JournalKind = { Meta: 1, Command: 2, Trade: 3, Account: 4 } as const;
+/**
+ * Journal record kinds. The engine writes a meta record first, then batch
+ * records whose entries are commands, trades and account names (see
+ * `kind` in `native/src/engine.rs`); {@linkcode journalEntries} flattens them.
+ */
+export const JournalKind = { Meta: 1, Command: 2, Trade: 3, Account: 4, Batch: 5 } as const;
+
+/** Bytes per batch entry: `u32` kind, `u32` zero, a 64-byte record. */
+const ENTRY_BYTES = 72;
 
 /** The largest record payload {@linkcode readJournal} reads. */
 export const MAX_RECORD_PAYLOAD = 1 << 20;
@@ -155,5 +162,48 @@ export function* readJournal(dir: string): Generator<JournalRecord> {
     }
   } finally {
     lib.journal_reader_drop(reader);
+  }
+}
+
+/**
+ * Iterates the journal's logical entries in order: the meta record, then
+ * every command, trade and account name, with batches flattened. Each
+ * entry carries its record's sequence number (a batch's entries share one).
+ *
+ * @param dir The journal folder.
+ * @returns The entries; `payload` is the meta JSON or a 64-byte record.
+ * @throws {Error} On corruption before the tail, an unreadable folder, or a
+ *   malformed batch.
+ *
+ * @example
+ * ```ts
+ * import { journalEntries, JournalKind } from "./journal.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const commands = [...journalEntries(dir)].filter((e) => e.kind === JournalKind.Command);
+ * if (commands.length !== 0) throw new Error("expected none");
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function* journalEntries(dir: string): Generator<JournalRecord> {
+  for (const record of readJournal(dir)) {
+    if (record.kind !== JournalKind.Batch) {
+      yield record;
+      continue;
+    }
+    const bytes = record.payload;
+    if (bytes.length % ENTRY_BYTES !== 0) {
+      throw new Error(
+        `Cannot read journal: batch record ${record.seq} is ${bytes.length} bytes, not a multiple of ${ENTRY_BYTES}`,
+      );
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    for (let at = 0; at < bytes.length; at += ENTRY_BYTES) {
+      yield {
+        seq: record.seq,
+        kind: view.getUint32(at, true),
+        ingressNs: record.ingressNs,
+        payload: bytes.slice(at + 8, at + ENTRY_BYTES),
+      };
+    }
   }
 }

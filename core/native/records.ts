@@ -256,6 +256,52 @@ export function readCommand(u32: Uint32Array, at: number): Command {
   }
 }
 
+const utf8Strict = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Decodes the define-account record at word `at` (the inverse of
+ * {@linkcode writeDefineAccount}), e.g. a journal's account record.
+ *
+ * @param u32 The buffer, as 32-bit words.
+ * @param at Word offset of the record.
+ * @returns The account number and its name.
+ * @throws {RangeError} When the record is not a define-account record, or
+ *   its name is empty, longer than {@linkcode MAX_ACCOUNT_NAME_BYTES} or not UTF-8.
+ *
+ * @example
+ * ```ts
+ * import { readDefineAccount, RECORD_WORDS, writeDefineAccount } from "./records.ts";
+ * const u32 = new Uint32Array(RECORD_WORDS);
+ * writeDefineAccount(u32, 0, 3, "ALICE");
+ * const [account, name] = readDefineAccount(u32, 0);
+ * if (account !== 3 || name !== "ALICE") throw new Error("bad decode");
+ * ```
+ */
+export function readDefineAccount(u32: Uint32Array, at: number): readonly [number, string] {
+  const kind = u32[at + KIND]!;
+  if (kind !== CMD_DEFINE_ACCOUNT) {
+    throw new RangeError(
+      `Cannot decode account definition: kind ${kind} is not ${CMD_DEFINE_ACCOUNT}`,
+    );
+  }
+  const account = u32[at + INSTRUMENT]!;
+  const view = new Uint8Array(u32.buffer, u32.byteOffset + at * 4, RECORD_BYTES);
+  const length = view[8]!;
+  if (length === 0 || length > MAX_ACCOUNT_NAME_BYTES) {
+    throw new RangeError(
+      `Cannot decode account definition: account ${account}'s name is ${length} bytes, not 1 to ${MAX_ACCOUNT_NAME_BYTES}`,
+    );
+  }
+  try {
+    return [account, utf8Strict.decode(view.subarray(9, 9 + length))];
+  } catch (cause) {
+    throw new RangeError(
+      `Cannot decode account definition: account ${account}'s name is not UTF-8`,
+      { cause },
+    );
+  }
+}
+
 /** The kind word of the record at `at`. */
 export function eventKind(u32: Uint32Array, at: number): number {
   return u32[at + KIND]!;

@@ -35,6 +35,10 @@ export const SYMBOLS = {
   },
   engine_recovery_report: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
   engine_halt_reason: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
+  engine_bench_core: {
+    parameters: ["pointer", "buffer", "u64", "buffer", "usize", "buffer"],
+    result: "i32",
+  },
   journal_verify: { parameters: ["buffer", "usize", "buffer", "usize"], result: "i64" },
   journal_bench: {
     parameters: ["buffer", "usize", "u64", "u32", "u64", "buffer", "buffer"],

@@ -7,10 +7,21 @@
  *
  * ```sh
  * deno task match [--instruments FILE] [--reference] < commands.jsonl > events.jsonl
+ * deno task match [--instruments FILE] --journal DIR [--durability MODE] < commands.jsonl
  * ```
  *
- * Exit codes: 0 done; 1 the instrument table could not be loaded; 2 bad
- * usage.
+ * With `--journal DIR` the run is journaled in DIR. When DIR already holds a
+ * journal, the engine first recovers from it, printing nothing for the
+ * commands it replays, and the parser numbers accounts on from the
+ * journal's: a stream split across runs prints exactly the events of one
+ * run (error events count lines from 1 in each run: they name a line of
+ * that run's input). `--durability` is `process-crash` (default),
+ * `group-commit` or `synchronous`.
+ *
+ * Exit codes: 0 done; 1 the instrument table could not be loaded, the
+ * journal could not be opened (another instrument table, corruption, …) or
+ * the engine halted because its journal failed (the events up to then are
+ * printed); 2 bad usage.
  *
  * @module
  */
@@ -20,74 +31,108 @@ import {
   DEFAULT_INSTRUMENTS_URL,
   type Instrument,
   lines,
+  LineWriter,
   loadInstruments,
   type Matcher,
   ReferenceMatcher,
   replay,
 } from "../matching/mod.ts";
-import { openNativeMatcher } from "../native/mod.ts";
+import { type Damage, type Durability, openNativeMatcher } from "../native/mod.ts";
+import { fromInvocationDir, messageOf, optionValue } from "./_cli.ts";
+import { describeDamage } from "./journal.ts";
+import { JournaledMatcher } from "./journaled_matcher.ts";
 
-const USAGE = "Usage: deno task match [--instruments FILE] [--reference] < commands.jsonl";
+const USAGE = `Usage: deno task match [--instruments FILE] [--reference] < commands.jsonl
+       deno task match [--instruments FILE] --journal DIR [--durability MODE] < commands.jsonl
+MODE: process-crash (default), group-commit or synchronous`;
 
-/** Flush stdout once this many UTF-16 code units are buffered: few writes, bounded memory. */
-const FLUSH_AT = 1 << 16;
+const DURABILITIES: readonly Durability[] = ["process-crash", "group-commit", "synchronous"];
 
 interface Options {
   instruments: string | URL;
   reference: boolean;
+  journal?: string;
+  durability?: Durability;
+  help: boolean;
 }
 
 /** The options, or the message for a usage error. */
 function parseArgs(args: readonly string[]): Options | string {
-  const options: Options = { instruments: DEFAULT_INSTRUMENTS_URL, reference: false };
+  const options: Options = {
+    instruments: DEFAULT_INSTRUMENTS_URL,
+    reference: false,
+    help: false,
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
+    const instruments = optionValue(args, i, "--instruments");
+    const journal = optionValue(args, i, "--journal");
+    const durability = optionValue(args, i, "--durability");
     if (arg === "--reference") {
       options.reference = true;
-    } else if (arg === "--instruments" || arg.startsWith("--instruments=")) {
-      const value = arg === "--instruments" ? args[++i] : arg.slice("--instruments=".length);
-      if (!value) return "--instruments needs a file";
-      options.instruments = fromInvocationDir(value);
+    } else if (arg === "--help" || arg === "-h") {
+      options.help = true;
+    } else if (instruments) {
+      if (instruments.value === undefined) return "--instruments needs a file";
+      options.instruments = fromInvocationDir(instruments.value);
+      i = instruments.last;
+    } else if (journal) {
+      if (journal.value === undefined) return "--journal needs a folder";
+      options.journal = fromInvocationDir(journal.value);
+      i = journal.last;
+    } else if (durability) {
+      const mode = durability.value as Durability | undefined;
+      if (mode === undefined || !DURABILITIES.includes(mode)) {
+        return `--durability must be one of ${DURABILITIES.join(", ")}`;
+      }
+      options.durability = mode;
+      i = durability.last;
     } else {
       return `unknown argument ${JSON.stringify(arg)}`;
     }
   }
+  if (options.reference && options.journal !== undefined) {
+    return "--reference cannot be combined with --journal: only the native engine journals";
+  }
+  if (options.durability !== undefined && options.journal === undefined) {
+    return "--durability needs --journal";
+  }
   return options;
 }
 
-/**
- * `deno task` runs in the directory of `deno.json`, not where it was typed;
- * it says where in `INIT_CWD`, so a relative path means what the user meant.
- */
-function fromInvocationDir(path: string): string {
-  if (path.startsWith("/")) return path;
-  const env = Deno.permissions.querySync({ name: "env", variable: "INIT_CWD" });
-  const dir = env.state === "granted" ? Deno.env.get("INIT_CWD") : undefined;
-  return dir ? `${dir}/${path}` : path;
-}
-
-/** Buffers lines and writes them to stdout in large chunks. */
-class StdoutLines {
-  readonly #encoder = new TextEncoder();
-  #lines: string[] = [];
-  #size = 0;
-
-  write(line: string): Promise<void> | void {
-    this.#lines.push(line);
-    this.#size += line.length + 1;
-    if (this.#size >= FLUSH_AT) return this.flush();
+/** The matcher and parser of a run, or the exit code when they cannot be made. */
+function openRun(
+  options: Options,
+  instruments: Instrument[],
+): { matcher: Matcher; parser: CommandParser; journaled?: JournaledMatcher } | number {
+  if (options.journal === undefined) {
+    return {
+      matcher: options.reference
+        ? new ReferenceMatcher(instruments)
+        : openNativeMatcher(instruments),
+      parser: new CommandParser(instruments),
+    };
   }
-
-  async flush(): Promise<void> {
-    if (this.#lines.length === 0) return;
-    const bytes = this.#encoder.encode(this.#lines.join("\n") + "\n");
-    this.#lines = [];
-    this.#size = 0;
-    // A write may take only part of the buffer.
-    for (let written = 0; written < bytes.length;) {
-      written += await Deno.stdout.write(bytes.subarray(written));
-    }
+  let journaled: JournaledMatcher;
+  try {
+    journaled = JournaledMatcher.open(instruments, {
+      dir: options.journal,
+      ...(options.durability === undefined ? {} : { durability: options.durability }),
+    });
+  } catch (error) {
+    console.error(`match: ${messageOf(error)}`);
+    return 1;
   }
+  const { tornTail, cut } = journaled.report.journal;
+  if (cut && tornTail !== null) {
+    // The engine reports the tail it cut as `journal verify` reports damage.
+    const where = describeDamage(tornTail as Damage);
+    // Worth knowing, and no event: stdout stays the events of the commands.
+    console.error(
+      `match: ${options.journal}: cut a torn tail (a write a crash cut short): ${where}`,
+    );
+  }
+  return { matcher: journaled, parser: journaled.parser, journaled };
 }
 
 async function main(args: readonly string[]): Promise<number> {
@@ -96,31 +141,34 @@ async function main(args: readonly string[]): Promise<number> {
     console.error(`match: ${options}\n${USAGE}`);
     return 2;
   }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
   let instruments: Instrument[];
   try {
     instruments = loadInstruments(options.instruments);
   } catch (error) {
-    console.error(`match: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`match: ${messageOf(error)}`);
     return 1;
   }
-  const matcher: Matcher = options.reference
-    ? new ReferenceMatcher(instruments)
-    : openNativeMatcher(instruments);
-  const out = new StdoutLines();
+  const run = openRun(options, instruments);
+  if (typeof run === "number") return run;
+  const out = new LineWriter(Deno.stdout);
+  let halted: string | undefined;
   try {
-    await replay(
-      lines(Deno.stdin.readable),
-      matcher,
-      new CommandParser(instruments),
-      (line) => out.write(line),
-    );
+    await replay(lines(Deno.stdin.readable), run.matcher, run.parser, (line) => out.write(line));
     await out.flush();
   } catch (error) {
     // A reader that stops early (`| head`) is not a failure of ours.
-    if (error instanceof Deno.errors.BrokenPipe) return 0;
-    throw error;
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
   } finally {
-    matcher.close();
+    halted = run.journaled?.haltReason();
+    run.matcher.close();
+  }
+  if (halted !== undefined) {
+    console.error(`match: ${halted}`);
+    return 1;
   }
   return 0;
 }

@@ -451,6 +451,71 @@ pub unsafe extern "C" fn engine_halt_reason(e: *mut Engine, buf: *mut u8, cap: u
     })
 }
 
+/// The engine layer on the caller's thread: applies `cmds[0..n]` through a
+/// fresh core (stamping, and journaling in batches of 32 commands, as the
+/// engine thread publishes under load, into a new journal in
+/// `dir[0..dir_len]` when `dir` is not null, process-crash mode, no
+/// snapshots) and writes `[elapsed nanoseconds, events]` to `out[0..2]`.
+/// Compared with the same call without a journal, it measures what
+/// journaling costs. Returns 0, or -1 on error.
+///
+/// # Safety
+/// `e` is a live handle; `cmds` is valid for `n` 64-byte records; `dir` is
+/// null or valid for `dir_len` bytes; `out` is valid for two `u64` writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_bench_core(
+    e: *mut Engine,
+    cmds: *const CommandRecord,
+    n: u64,
+    dir: *const u8,
+    dir_len: usize,
+    out: *mut u64,
+) -> i32 {
+    guard(-1, || {
+        // SAFETY: contract.
+        let e = unsafe { engine(e) }?;
+        if (cmds.is_null() && n > 0) || out.is_null() {
+            return Err("Cannot bench: a required pointer is null".into());
+        }
+        let ticks = e.ticks().to_vec();
+        let mut fresh = Engine::new(&ticks, 64, 64)?;
+        if !dir.is_null() {
+            // SAFETY: dir is valid for dir_len bytes (contract).
+            let dir = std::str::from_utf8(unsafe { std::slice::from_raw_parts(dir, dir_len) })
+                .map_err(|_| "Cannot bench: the folder name is not UTF-8")?;
+            fresh.open_journal(JournalOptions {
+                dir: dir.into(),
+                durability: Durability::ProcessCrash,
+                segment_bytes: crate::journal::DEFAULT_SEGMENT_BYTES,
+                snapshot_every: 0,
+                meta: b"{}".to_vec(),
+                faults: Faults::default(),
+            })?;
+        }
+        let core = fresh.core().ok_or("Cannot bench: no inline core")?;
+        core.matcher.reserve(n as usize);
+        let mut emitted = 0u64;
+        let start = std::time::Instant::now();
+        for i in 0..n as usize {
+            // SAFETY: cmds is valid for n records (contract); unaligned-safe read.
+            let cmd = unsafe { std::ptr::read_unaligned(cmds.add(i)) };
+            emitted += core.process_batched(std::hint::black_box(&cmd)).len() as u64;
+            // As the engine thread does: journal before each publication.
+            if i % 32 == 31 {
+                core.flush();
+            }
+        }
+        core.flush();
+        let elapsed = start.elapsed().as_nanos() as u64;
+        // SAFETY: out is valid for two writes (contract).
+        unsafe {
+            std::ptr::write_unaligned(out, elapsed);
+            std::ptr::write_unaligned(out.add(1), emitted);
+        }
+        Ok(0)
+    })
+}
+
 /// Opens a read-only journal reader over the folder `dir[0..dir_len]`.
 /// Returns null on failure ([`tc_last_error`] says why); free it with
 /// [`journal_reader_drop`].

@@ -137,15 +137,18 @@ impl Matcher {
         if self.ids.contains(cmd.id) {
             return out.push(reject(cmd.id, instrument, reject::DUPLICATE_ID));
         }
-        self.ids.insert(cmd.id, GONE);
+        // From here the id is taken whatever happens: every exit below
+        // records it once, as resting or gone (one table write, not two).
         let post_only = cmd.flags & FLAG_POST_ONLY != 0;
         let known_type = cmd.order_type == TYPE_LIMIT || cmd.order_type == TYPE_MARKET;
         let known_tif = cmd.tif <= TIF_FOK && cmd.side <= SIDE_SELL;
         if !known_type || !known_tif || (post_only && !(limit && cmd.tif == TIF_GTC)) || (!limit && cmd.price != 0) {
+            self.ids.insert(cmd.id, GONE);
             return out.push(reject(cmd.id, instrument, reject::INVALID_ORDER));
         }
         let side = side_of(cmd.side);
         if post_only && self.crosses(instrument, side, cmd.price) {
+            self.ids.insert(cmd.id, GONE);
             return out.push(reject(cmd.id, instrument, reject::WOULD_CROSS));
         }
         let mut accepted = EventRecord::new(EV_ACCEPTED, instrument, cmd.id);
@@ -156,10 +159,12 @@ impl Matcher {
 
         let limit_price = if limit { Some(cmd.price) } else { None };
         if cmd.tif == TIF_FOK && self.available(instrument, side, limit_price, cmd.account, cmd.qty) < cmd.qty {
+            self.ids.insert(cmd.id, GONE);
             return out.push(leaves_event(EV_EXPIRED, cmd.id, instrument, side, cmd.qty, 0));
         }
         let leaves = self.take(instrument, cmd.id, cmd.account, side, limit_price, cmd.qty, out);
         if leaves == 0 {
+            self.ids.insert(cmd.id, GONE);
             return;
         }
         if limit && cmd.tif == TIF_GTC {
@@ -178,6 +183,7 @@ impl Matcher {
             self.books[instrument as usize].push_back(&mut self.orders, o, side);
             self.ids.insert(cmd.id, o);
         } else {
+            self.ids.insert(cmd.id, GONE);
             out.push(leaves_event(EV_EXPIRED, cmd.id, instrument, side, leaves, 0));
         }
     }

@@ -167,13 +167,18 @@ fn a_journaled_trade_that_replay_does_not_produce_is_refused() {
     Engine::new(&TICKS, 64, 64).unwrap().open_journal(options(&dir)).unwrap();
     let (mut journal, _) = Journal::open(JournalConfig::new(&dir.0)).unwrap();
     let lonely = CommandRecord::limit(1, 1, 0, SIDE_BUY, 100, 5);
-    journal.append(kind::COMMAND, 1, lonely.as_bytes()).unwrap();
     let mut fake = EventRecord { kind: EV_TRADE, id: 1, maker: 99, price: 100, qty: 5, ..EventRecord::default() };
     fake.seq = 2;
-    journal.append(kind::TRADE, 1, fake.as_bytes()).unwrap();
+    let mut batch = Vec::new();
+    for (k, bytes) in [(kind::COMMAND, lonely.as_bytes()), (kind::TRADE, fake.as_bytes())] {
+        batch.extend_from_slice(&u32::from(k).to_le_bytes());
+        batch.extend_from_slice(&[0; 4]);
+        batch.extend_from_slice(bytes);
+    }
+    journal.append(kind::BATCH, 1, &batch).unwrap();
     drop(journal);
     let err = Engine::new(&TICKS, 64, 64).unwrap().open_journal(options(&dir)).unwrap_err();
-    assert!(err.contains("differs from what replaying the journal produces"), "{err}");
+    assert!(err.contains("that replaying the journal does not produce"), "{err}");
 }
 
 #[test]

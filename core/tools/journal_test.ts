@@ -1,0 +1,218 @@
+import { assert, assertEquals } from "../_testing/assert.ts";
+import { CommandParser, eventToJson, loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
+import { readJournal, verifyJournal } from "../native/mod.ts";
+import {
+  expectCode,
+  firstSegment,
+  jsonl,
+  recordExtents,
+  runTool,
+  sampleLines,
+} from "./_test_support.ts";
+
+const LINES = sampleLines(300);
+
+/** A temp folder for `fn`, removed afterwards. */
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Journals `LINES` in `parts` runs of `match --journal` and returns what they printed. */
+async function journalRuns(dir: string, parts: number, args: string[] = []): Promise<string> {
+  let out = "";
+  const size = Math.ceil(LINES.length / parts);
+  for (let i = 0; i < LINES.length; i += size) {
+    const run = await runTool(
+      "match",
+      ["--journal", dir, ...args],
+      jsonl(LINES.slice(i, i + size)),
+    );
+    out += expectCode(run, 0).stdout;
+  }
+  return out;
+}
+
+const lineList = (text: string) => text.split("\n").filter((line) => line !== "");
+
+Deno.test("journal dump | match reproduces the events of the journaled runs", async () => {
+  await withDir(async (dir) => {
+    const events = await journalRuns(dir, 2);
+    const dump = expectCode(await runTool("journal", ["dump", dir]), 0).stdout;
+    assertEquals(lineList(dump).length, LINES.length);
+    const replayed = expectCode(await runTool("match", [], dump), 0).stdout;
+    assert(replayed === events, "dump | match differs from the journaled runs' events");
+  });
+});
+
+Deno.test("journal dump --events puts each command's events, in match's format, after it", async () => {
+  await withDir(async (dir) => {
+    const events = await journalRuns(dir, 3);
+    const dump = lineList(expectCode(await runTool("journal", ["dump", dir]), 0).stdout);
+    const interleaved = lineList(
+      expectCode(await runTool("journal", ["dump", "--events", dir]), 0).stdout,
+    );
+    // The reference matcher, fed the dumped lines one by one, says what follows each.
+    const instruments = loadInstruments();
+    const parser = new CommandParser(instruments);
+    const reference = new ReferenceMatcher(instruments);
+    const expected = dump.flatMap((line) => {
+      const parsed = parser.parse(line);
+      if (!parsed.ok) throw new Error(parsed.message);
+      return [
+        line,
+        ...reference.apply(parsed.command).map((e) => JSON.stringify(eventToJson(e, instruments))),
+      ];
+    });
+    assertEquals(interleaved, expected);
+    assertEquals(interleaved.filter((line) => line.startsWith('{"ev":')), lineList(events));
+  });
+});
+
+Deno.test("journal dump names symbols from the journal's own instrument table", async () => {
+  await withDir(async (dir) => {
+    const table = `${dir}/table.json`;
+    await Deno.writeTextFile(
+      table,
+      JSON.stringify({
+        instruments: ["ZED", "QQ.B"].map((symbol) => ({
+          symbol,
+          name: symbol,
+          tickSize: 5,
+          lotSize: 1,
+          priceScale: 100,
+          referencePrice: 1000,
+        })),
+      }),
+    );
+    const lines = [
+      '{"op":"new","id":1,"account":"A","symbol":"QQ.B","side":"sell","type":"limit","price":1005,"qty":3}',
+      '{"op":"new","id":2,"account":"B","symbol":"QQ.B","side":"buy","type":"limit","price":1005,"qty":1}',
+      '{"op":"new","id":3,"account":"B","symbol":"AAPL","side":"buy","type":"limit","price":1003,"qty":1}',
+    ];
+    const journal = `${dir}/journal`;
+    const events = await runTool(
+      "match",
+      ["--journal", journal, "--instruments", table],
+      jsonl(lines),
+    );
+    const dump = expectCode(await runTool("journal", ["dump", journal]), 0).stdout;
+    assertEquals(lineList(dump), [
+      '{"op":"new","id":1,"account":"A","symbol":"QQ.B","side":"sell","type":"limit","tif":"gtc","price":1005,"qty":3,"postOnly":false}',
+      '{"op":"new","id":2,"account":"B","symbol":"QQ.B","side":"buy","type":"limit","tif":"gtc","price":1005,"qty":1,"postOnly":false}',
+      // AAPL is not in this table: the journal holds "unknown instrument", dumped as "?".
+      '{"op":"new","id":3,"account":"B","symbol":"?","side":"buy","type":"limit","tif":"gtc","price":1003,"qty":1,"postOnly":false}',
+    ]);
+    const replayed = await runTool("match", ["--instruments", table], dump);
+    assertEquals(expectCode(replayed, 0).stdout, expectCode(events, 0).stdout);
+  });
+});
+
+Deno.test("journal verify reports a clean journal (exit 0), and --json the raw report", async () => {
+  await withDir(async (dir) => {
+    await journalRuns(dir, 2);
+    const records = [...readJournal(dir)].length;
+    const run = expectCode(await runTool("journal", ["verify", dir]), 0);
+    assertEquals(lineList(run.stdout), [
+      "segments: 2",
+      `records: ${records}`,
+      "first sequence: 1",
+      `last sequence: ${records}`,
+      "torn tail: none",
+      "corruption: none",
+      "verdict: valid",
+    ]);
+    const json = expectCode(await runTool("journal", ["verify", "--json", dir]), 0);
+    assertEquals(JSON.parse(json.stdout), verifyJournal(dir));
+  });
+});
+
+Deno.test("journal verify reports a torn tail it would cut (exit 0), and match recovers past it", async () => {
+  await withDir(async (dir) => {
+    await journalRuns(dir, 3);
+    const before = [...readJournal(dir)].length;
+    const segment = firstSegment(dir);
+    const last = recordExtents(await Deno.readFile(segment)).at(-1)!;
+    const cutAt = last.offset + Math.floor(last.length / 2);
+    await Deno.truncate(segment, cutAt);
+
+    const run = expectCode(await runTool("journal", ["verify", dir]), 0);
+    const lines = lineList(run.stdout);
+    assertEquals(lines.slice(1, 4), [
+      `records: ${before - 1}`,
+      "first sequence: 1",
+      `last sequence: ${before - 1}`,
+    ]);
+    assert(
+      lines[4]!.startsWith(
+        `torn tail: segment-0000000000000000.tcj at byte ${last.offset} (sequence ${before}, `,
+      ) && lines[4]!.endsWith("; recovery would cut it there"),
+      lines[4],
+    );
+    assertEquals(lines.slice(5), ["corruption: none", "verdict: valid up to a torn tail"]);
+
+    const resumed = await runTool("match", ["--journal", dir], jsonl(LINES.slice(0, 1)));
+    expectCode(resumed, 0);
+    assert(resumed.stderr.includes(`cut a torn tail`), resumed.stderr);
+    assert(resumed.stderr.includes(`at byte ${last.offset}`), resumed.stderr);
+    const after = expectCode(await runTool("journal", ["verify", dir]), 0).stdout;
+    assert(after.includes("verdict: valid\n"), after);
+  });
+});
+
+Deno.test("journal verify reports corruption before the tail (exit 1); dump stops there (exit 1)", async () => {
+  await withDir(async (dir) => {
+    await journalRuns(dir, 3);
+    const segment = firstSegment(dir);
+    const bytes = await Deno.readFile(segment);
+    const extents = recordExtents(bytes);
+    assert(extents.length >= 3, `expected 3 records or more, got ${extents.length}`);
+    const middle = extents[extents.length >> 1]!;
+    const file = await Deno.open(segment, { write: true });
+    await file.seek(middle.offset + 40, Deno.SeekMode.Start);
+    await file.write(new Uint8Array([bytes[middle.offset + 40]! ^ 0x10]));
+    file.close();
+
+    const run = await runTool("journal", ["verify", dir]);
+    assertEquals(run.code, 1);
+    const lines = lineList(run.stdout);
+    assertEquals(lines[4], "torn tail: none");
+    assert(
+      lines[5]!.startsWith(`corruption: segment-0000000000000000.tcj at byte ${middle.offset} (`) &&
+        lines[5]!.includes("bad CRC; valid records follow it"),
+      lines[5],
+    );
+    assertEquals(lines[6], "verdict: corrupt");
+    const json = await runTool("journal", ["verify", "--json", dir]);
+    assertEquals(json.code, 1);
+    assertEquals(JSON.parse(json.stdout).corruption.offset, middle.offset);
+
+    const dump = await runTool("journal", ["dump", dir]);
+    assertEquals(dump.code, 1);
+    assert(dump.stderr.includes("is corrupt at byte"), dump.stderr);
+  });
+});
+
+Deno.test("journal refuses a missing folder and bad usage with exit code 2", async () => {
+  const missing = `${await Deno.makeTempDir()}/none`;
+  const cases: [string[], string][] = [
+    [["verify", missing], `${missing} does not exist`],
+    [["dump", "--events", missing], `${missing} does not exist`],
+    [["verify", new URL(import.meta.url).pathname], "is not a folder"],
+    [[], "a command is needed: verify or dump"],
+    [["check", "/tmp"], 'unknown command "check"'],
+    [["verify"], "verify needs the journal folder"],
+    [["verify", "/tmp", "/var"], "verify takes one folder, not 2"],
+    [["dump", "--json", "/tmp"], 'unknown option "--json" for dump'],
+  ];
+  for (const [args, message] of cases) {
+    const run = await runTool("journal", args);
+    assertEquals(run.code, 2, args.join(" "));
+    assert(run.stderr.includes(message), run.stderr);
+  }
+  await Deno.remove(missing.slice(0, -"/none".length));
+});
