@@ -80,6 +80,8 @@ export interface RecoveryReport {
   readonly accounts: readonly (readonly [number, string])[];
   /** The highest order id seen; new orders must go above it (ids are never reused). */
   readonly maxOrderId: number | null;
+  /** Huge-page advice on the journal's mapping: bytes advised, or the errno the host answered. */
+  readonly journalHugePages: { readonly bytes: number } | { readonly errno: number };
 }
 
 const DURABILITY: Readonly<Record<Durability, number>> = {
@@ -195,6 +197,14 @@ export function describeRecovery(
       : `${dir}: ${r.journal.records} records in ${r.journal.segments} segments, last sequence ${r.journal.lastSeq}, ${durability}`,
   ];
   if (r.journal.cut) lines.push(`torn tail cut: ${JSON.stringify(r.journal.tornTail)}`);
+  const huge = r.journalHugePages;
+  lines.push(
+    "bytes" in huge
+      ? `huge pages: ${(huge.bytes / 1048576).toFixed(1)} MiB of the active segment advised`
+      : `huge pages: not advised for the journal mapping (${
+        errnoText(huge.errno)
+      }); it runs on 4 KiB pages`,
+  );
   for (const skipped of r.snapshotsSkipped) lines.push(`snapshot skipped: ${skipped}`);
   if (!r.created) {
     lines.push(

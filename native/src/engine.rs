@@ -238,7 +238,7 @@ pub struct JournalOptions {
 }
 
 /// What recovery found and did.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RecoveryReport {
     /// The journal scan (with any torn tail that was cut).
     pub journal: String,
@@ -258,6 +258,27 @@ pub struct RecoveryReport {
     /// The highest order id the recovered engine has seen (ids are never
     /// reused, so new orders must go above it).
     pub max_order_id: Option<u64>,
+    /// `MADV_HUGEPAGE` on the active segment's mapping: bytes advised, or the
+    /// errno the host answered (file mappings take huge pages only on some
+    /// filesystems and kernels; the journal works either way).
+    pub journal_huge_pages: Result<usize, i32>,
+}
+
+impl Default for RecoveryReport {
+    fn default() -> Self {
+        RecoveryReport {
+            journal: String::new(),
+            snapshot: None,
+            snapshots_skipped: Vec::new(),
+            replayed: 0,
+            trades_checked: 0,
+            replay_ns: 0,
+            accounts: Vec::new(),
+            created: false,
+            max_order_id: None,
+            journal_huge_pages: Ok(0),
+        }
+    }
 }
 
 impl RecoveryReport {
@@ -268,7 +289,7 @@ impl RecoveryReport {
             self.accounts.iter().map(|(n, name)| format!("[{n},{}]", json_string(name))).collect();
         let skipped: Vec<String> = self.snapshots_skipped.iter().map(|s| json_string(s)).collect();
         format!(
-            "{{\"created\":{},\"journal\":{},\"snapshot\":{},\"snapshotsSkipped\":[{}],\"replayed\":{},\"tradesChecked\":{},\"replaySeconds\":{},\"commandsPerSecond\":{:.0},\"accounts\":[{}],\"maxOrderId\":{}}}",
+            "{{\"created\":{},\"journal\":{},\"snapshot\":{},\"snapshotsSkipped\":[{}],\"replayed\":{},\"tradesChecked\":{},\"replaySeconds\":{},\"commandsPerSecond\":{:.0},\"accounts\":[{}],\"maxOrderId\":{},\"journalHugePages\":{}}}",
             self.created,
             self.journal,
             self.snapshot.map_or_else(|| "null".to_string(), |s| s.to_string()),
@@ -278,7 +299,11 @@ impl RecoveryReport {
             self.replay_ns as f64 / 1e9,
             per_second,
             accounts.join(","),
-            self.max_order_id.map_or_else(|| "null".to_string(), |m| m.to_string())
+            self.max_order_id.map_or_else(|| "null".to_string(), |m| m.to_string()),
+            match self.journal_huge_pages {
+                Ok(bytes) => format!("{{\"bytes\":{bytes}}}"),
+                Err(errno) => format!("{{\"errno\":{errno}}}"),
+            }
         )
     }
 }
@@ -836,6 +861,7 @@ impl Engine {
         }
         report.replay_ns = started.elapsed().as_nanos() as u64;
         report.max_order_id = core.matcher.ids().iter().map(|(id, _)| id).max();
+        report.journal_huge_pages = journal.huge_page_advice();
         match meta {
             Some(m) if m != opts.meta => {
                 return Err(format!(

@@ -424,23 +424,31 @@ impl Journal {
         }
         let seq = self.next_seq;
         let pos = self.pos;
+        // The header and the CRC come from the caller's bytes, which are in
+        // cache; the mapped segment is written once and never read back, so
+        // the payload can go in with streaming stores (see `copy_streaming`).
+        let mut header = [0u8; 32];
+        header[8..16].copy_from_slice(&seq.to_le_bytes());
+        header[16..24].copy_from_slice(&ingress_ns.to_le_bytes());
+        header[24..26].copy_from_slice(&kind.to_le_bytes());
+        header[28..32].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        let padding = len - 32 - payload.len();
+        let crc = format::record_crc_parts(self.active.seed, len as u32, &header[8..], payload, padding);
+        header[4..8].copy_from_slice(&crc.to_le_bytes());
         let map = &mut self.active.map[..self.active.size];
         let rec = &mut map[pos..pos + len];
-        // Padding first: the payload copy then overwrites its part of it.
-        rec[len - 8..].fill(0);
-        rec[8..16].copy_from_slice(&seq.to_le_bytes());
-        rec[16..24].copy_from_slice(&ingress_ns.to_le_bytes());
-        rec[24..26].copy_from_slice(&kind.to_le_bytes());
-        rec[26..28].fill(0);
-        rec[28..32].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-        rec[32..32 + payload.len()].copy_from_slice(payload);
-        let crc = format::record_crc(self.active.seed, len as u32, &rec[8..]);
-        rec[4..8].copy_from_slice(&crc.to_le_bytes());
+        // Everything but the length word, which is published last.
+        rec[4..32].copy_from_slice(&header[4..]);
+        copy_streaming(&mut rec[32..32 + payload.len()], payload);
+        rec[32 + payload.len()..].fill(0);
         // The next record's length word reads 0 (end) before this one's is
         // published: a recycled segment holds stale bytes there.
         if let Some(next) = map.get_mut(pos + len..pos + len + 8) {
             next.fill(0);
         }
+        // Streaming stores are weakly ordered: fence them before the
+        // release store that makes the record visible.
+        store_fence();
         let word = map[pos..].as_mut_ptr().cast::<u32>();
         debug_assert!(word.is_aligned());
         // SAFETY: `word` is 4-aligned (pos is a multiple of 8 in a page-aligned
@@ -973,4 +981,41 @@ mod tests {
         assert!(seg[200..].iter().all(|&b| b == 0));
         assert_eq!(zero_after(&mut seg, 200), None);
     }
+}
+
+/// Copies `src` into `dst` (equal lengths) without reading `dst`'s cache lines
+/// in first: journal pages are cold, and a normal store would fetch each line
+/// before overwriting it. Whole 8-byte words use non-temporal stores; the
+/// rest, ordinary ones. Call [`store_fence`] before publishing the bytes.
+#[inline]
+fn copy_streaming(dst: &mut [u8], src: &[u8]) {
+    debug_assert_eq!(dst.len(), src.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        let head = dst.as_ptr().align_offset(8).min(dst.len());
+        dst[..head].copy_from_slice(&src[..head]);
+        let words = (dst.len() - head) / 8;
+        let base = dst[head..].as_mut_ptr().cast::<i64>();
+        for (i, chunk) in src[head..head + words * 8].chunks_exact(8).enumerate() {
+            let word = i64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            // SAFETY: base is 8-aligned (head aligned it) and base + i lies
+            // within dst (i < words, words * 8 <= dst.len() - head); MOVNTI
+            // is part of SSE2, which every x86_64 CPU has.
+            unsafe { core::arch::x86_64::_mm_stream_si64(base.add(i), word) };
+        }
+        let tail = head + words * 8;
+        dst[tail..].copy_from_slice(&src[tail..]);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    dst.copy_from_slice(src);
+}
+
+/// Orders streaming stores before the stores that follow.
+#[inline]
+fn store_fence() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SFENCE has no preconditions (SSE, on every x86_64 CPU).
+    unsafe {
+        core::arch::x86_64::_mm_sfence()
+    };
 }
