@@ -953,36 +953,6 @@ fn make_spare(path: &Path, index: u64) -> Result<(), JournalError> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_escapes_quotes_and_controls() {
-        assert_eq!(json_string("a\"b\\c\n\u{1}"), r#""a\"b\\c\n\u0001""#);
-    }
-
-    #[test]
-    fn empty_report_serialises_with_nulls() {
-        let json = VerifyReport::default().to_json();
-        assert_eq!(
-            json,
-            r#"{"segments":0,"records":0,"firstSeq":null,"lastSeq":null,"tornTail":null,"corruption":null,"cut":false}"#
-        );
-    }
-
-    #[test]
-    fn zero_after_touches_only_non_zero_pages() {
-        let mut seg = vec![0u8; 4 * PAGE as usize];
-        seg[100] = 1; // before `from`: kept
-        seg[PAGE as usize * 2 + 5] = 7;
-        assert_eq!(zero_after(&mut seg, 200), Some(2 * PAGE as usize));
-        assert_eq!(seg[100], 1);
-        assert!(seg[200..].iter().all(|&b| b == 0));
-        assert_eq!(zero_after(&mut seg, 200), None);
-    }
-}
-
 /// Copies `src` into `dst` (equal lengths) without reading `dst`'s cache lines
 /// in first: journal pages are cold, and a normal store would fetch each line
 /// before overwriting it. Whole 8-byte words use non-temporal stores; the
@@ -1018,4 +988,34 @@ fn store_fence() {
     unsafe {
         core::arch::x86_64::_mm_sfence()
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escapes_quotes_and_controls() {
+        assert_eq!(json_string("a\"b\\c\n\u{1}"), r#""a\"b\\c\n\u0001""#);
+    }
+
+    #[test]
+    fn empty_report_serialises_with_nulls() {
+        let json = VerifyReport::default().to_json();
+        assert_eq!(
+            json,
+            r#"{"segments":0,"records":0,"firstSeq":null,"lastSeq":null,"tornTail":null,"corruption":null,"cut":false}"#
+        );
+    }
+
+    #[test]
+    fn zero_after_touches_only_non_zero_pages() {
+        let mut seg = vec![0u8; 4 * PAGE as usize];
+        seg[100] = 1; // before `from`: kept
+        seg[PAGE as usize * 2 + 5] = 7;
+        assert_eq!(zero_after(&mut seg, 200), Some(2 * PAGE as usize));
+        assert_eq!(seg[100], 1);
+        assert!(seg[200..].iter().all(|&b| b == 0));
+        assert_eq!(zero_after(&mut seg, 200), None);
+    }
 }
