@@ -28,6 +28,8 @@ struct BenchDir(PathBuf);
 impl BenchDir {
     fn new(case: &str) -> Self {
         let base = std::env::var_os("TC_JOURNAL_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+        // Case names are prose ("paced at 1 M/s"): keep only a file-name-safe form.
+        let case: String = case.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
         let path = base.join(format!("tc-journal-bench-{case}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         BenchDir(path)

@@ -424,31 +424,37 @@ impl Journal {
         }
         let seq = self.next_seq;
         let pos = self.pos;
-        // The header and the CRC come from the caller's bytes, which are in
-        // cache; the mapped segment is written once and never read back, so
-        // the payload can go in with streaming stores (see `copy_streaming`).
-        let mut header = [0u8; 32];
-        header[8..16].copy_from_slice(&seq.to_le_bytes());
-        header[16..24].copy_from_slice(&ingress_ns.to_le_bytes());
-        header[24..26].copy_from_slice(&kind.to_le_bytes());
-        header[28..32].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-        let padding = len - 32 - payload.len();
-        let crc = format::record_crc_parts(self.active.seed, len as u32, &header[8..], payload, padding);
-        header[4..8].copy_from_slice(&crc.to_le_bytes());
         let map = &mut self.active.map[..self.active.size];
         let rec = &mut map[pos..pos + len];
-        // Everything but the length word, which is published last.
-        rec[4..32].copy_from_slice(&header[4..]);
-        copy_streaming(&mut rec[32..32 + payload.len()], payload);
+        rec[8..16].copy_from_slice(&seq.to_le_bytes());
+        rec[16..24].copy_from_slice(&ingress_ns.to_le_bytes());
+        rec[24..26].copy_from_slice(&kind.to_le_bytes());
+        rec[26..28].fill(0);
+        rec[28..32].copy_from_slice(&(payload.len() as u32).to_le_bytes());
         rec[32 + payload.len()..].fill(0);
+        let streamed = payload.len() >= STREAMING_MIN;
+        let crc = if streamed {
+            // Large (the engine's batches): the mapped pages are cold, so
+            // stream the payload in without fetching their lines first, and
+            // take the CRC from the caller's bytes, which are in cache.
+            copy_streaming(&mut rec[32..32 + payload.len()], payload);
+            let padding = len - 32 - payload.len();
+            format::record_crc_parts(self.active.seed, len as u32, &rec[8..32], payload, padding)
+        } else {
+            rec[32..32 + payload.len()].copy_from_slice(payload);
+            format::record_crc(self.active.seed, len as u32, &rec[8..])
+        };
+        rec[4..8].copy_from_slice(&crc.to_le_bytes());
         // The next record's length word reads 0 (end) before this one's is
         // published: a recycled segment holds stale bytes there.
         if let Some(next) = map.get_mut(pos + len..pos + len + 8) {
             next.fill(0);
         }
-        // Streaming stores are weakly ordered: fence them before the
-        // release store that makes the record visible.
-        store_fence();
+        if streamed {
+            // Streaming stores are weakly ordered: fence them before the
+            // release store that makes the record visible.
+            store_fence();
+        }
         let word = map[pos..].as_mut_ptr().cast::<u32>();
         debug_assert!(word.is_aligned());
         // SAFETY: `word` is 4-aligned (pos is a multiple of 8 in a page-aligned
@@ -952,6 +958,11 @@ fn make_spare(path: &Path, index: u64) -> Result<(), JournalError> {
         errno,
     })
 }
+
+/// Payloads from this size are written with streaming stores. Below it the
+/// fence that must follow them (it waits for the stores to reach memory,
+/// ~200 ns) costs more than reading the destination lines saves.
+const STREAMING_MIN: usize = 1024;
 
 /// Copies `src` into `dst` (equal lengths) without reading `dst`'s cache lines
 /// in first: journal pages are cold, and a normal store would fetch each line
