@@ -13,7 +13,15 @@
 
 import type { Command, Instrument } from "../matching/types.ts";
 import { lastNativeError, nativeLibrary, type NativeSymbols } from "./symbols.ts";
-import { RECORD_WORDS, writeCommand, writeDefineAccount, writeHashQuery } from "./records.ts";
+import {
+  EV_STATE_HASH,
+  eventHash,
+  eventKind,
+  RECORD_WORDS,
+  writeCommand,
+  writeDefineAccount,
+  writeHashQuery,
+} from "./records.ts";
 
 // Word offsets of the shared block's counters (byte offsets / 4).
 const CMD_TAIL = 0;
@@ -579,6 +587,27 @@ export class NativeEngine {
     const buf = new Uint8Array(len);
     this.#lib.engine_halt_reason(this.handle, buf, BigInt(len));
     return new TextDecoder().decode(buf);
+  }
+
+  /**
+   * Asks the running engine thread for its state hash (a query through the
+   * rings, answered in order after every command pushed before it), draining
+   * and discarding other events meanwhile: call it when no events are
+   * outstanding that the caller still needs.
+   *
+   * @returns FNV-1a 64 over every book (`core/matching/STATE_HASH.md`).
+   * @throws {Error} When the engine thread has failed.
+   */
+  queryStateHash(): bigint {
+    while (!this.pushHashQuery()) this.drain(() => {});
+    this.flush();
+    let hash: bigint | undefined;
+    while (hash === undefined) {
+      this.drain((u32, at) => {
+        if (eventKind(u32, at) === EV_STATE_HASH) hash = eventHash(u32, at);
+      });
+    }
+    return hash;
   }
 
   /**

@@ -17,10 +17,7 @@ import type { Command, EngineEvent, Instrument, Matcher } from "../matching/type
 import { type EngineOptions, NativeEngine } from "./engine.ts";
 import { lastNativeError } from "./symbols.ts";
 import {
-  EV_STATE_HASH,
   eventFlags,
-  eventHash,
-  eventKind,
   EVF_LAST,
   readEvent,
   RECORD_BYTES,
@@ -137,16 +134,7 @@ class RingMatcher implements Matcher {
   }
 
   stateHash(): bigint {
-    const engine = this.#engine;
-    while (!engine.pushHashQuery()) engine.drain(() => {});
-    engine.flush();
-    let hash: bigint | undefined;
-    while (hash === undefined) {
-      engine.drain((u32, at) => {
-        if (eventKind(u32, at) === EV_STATE_HASH) hash = eventHash(u32, at);
-      });
-    }
-    return hash;
+    return this.#engine.queryStateHash();
   }
 
   close(): void {

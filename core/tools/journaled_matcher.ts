@@ -30,9 +30,7 @@ import {
 import {
   type Durability,
   EV_ACCOUNT_DEFINED,
-  EV_STATE_HASH,
   eventFlags,
-  eventHash,
   eventKind,
   EVF_LAST,
   journalMeta,
@@ -214,16 +212,7 @@ export class JournaledMatcher implements Matcher {
    * @returns FNV-1a 64 over every book (`core/matching/STATE_HASH.md`).
    */
   stateHash(): bigint {
-    const engine = this.#engine;
-    while (!engine.pushHashQuery()) engine.drain(() => {});
-    engine.flush();
-    let hash: bigint | undefined;
-    while (hash === undefined) {
-      engine.drain((u32, at) => {
-        if (eventKind(u32, at) === EV_STATE_HASH) hash = eventHash(u32, at);
-      });
-    }
-    return hash;
+    return this.#engine.queryStateHash();
   }
 
   /**

@@ -40,7 +40,7 @@
 //! - A consumer that stops draining stalls the engine (by design: events are
 //!   never dropped). The gateway (issue 4) bounds each client's queue instead.
 
-use crate::journal::{Faults, Journal, JournalConfig, Reader};
+use crate::journal::{Faults, Journal, JournalConfig, Reader, json_string};
 use crate::matcher::Matcher;
 use crate::record::*;
 use crate::{snapshot, sys};
@@ -306,22 +306,6 @@ impl RecoveryReport {
             }
         )
     }
-}
-
-/// A JSON string literal.
-pub fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// The journal as the engine layer drives it.

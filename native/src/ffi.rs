@@ -50,6 +50,32 @@ unsafe fn engine<'a>(e: *mut Engine) -> Result<&'a mut Engine, String> {
     unsafe { e.as_mut() }.ok_or_else(|| "Cannot use engine: the handle is null".to_string())
 }
 
+/// A path argument: `ptr[0..len]` as the OS's bytes (Linux paths need not
+/// be UTF-8); `None` for a null pointer.
+///
+/// # Safety
+/// `ptr` is null or valid for `len` bytes of reads.
+unsafe fn path_arg(ptr: *const u8, len: usize) -> Option<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: non-null and valid for len reads (contract).
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
+    Some(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+/// Writes `values` to `out[0..values.len()]`.
+///
+/// # Safety
+/// `out` is valid for `values.len()` `u64` writes (any alignment).
+unsafe fn write_u64s(out: *mut u64, values: &[u64]) {
+    for (i, &v) in values.iter().enumerate() {
+        // SAFETY: i < values.len() and out is valid for that many writes (contract).
+        unsafe { std::ptr::write_unaligned(out.add(i), v) };
+    }
+}
+
 /// Library name, version, compiler and profile, a static NUL-terminated string.
 #[unsafe(no_mangle)]
 pub extern "C" fn native_version() -> *const c_char {
@@ -347,12 +373,8 @@ pub unsafe extern "C" fn engine_bench(
                 unsafe { std::ptr::write_unaligned(latencies.add(i), t1.wrapping_sub(t0) as f64 / per_ns) };
             }
         }
-        let elapsed = start.elapsed().as_nanos() as u64;
         // SAFETY: out is valid for two writes (contract).
-        unsafe {
-            std::ptr::write_unaligned(out, elapsed);
-            std::ptr::write_unaligned(out.add(1), emitted);
-        }
+        unsafe { write_u64s(out, &[start.elapsed().as_nanos() as u64, emitted]) };
         Ok(0)
     })
 }
@@ -385,13 +407,13 @@ pub unsafe extern "C" fn engine_open_journal(
     guard(-1, || {
         // SAFETY: contract.
         let e = unsafe { engine(e) }?;
-        if dir.is_null() || meta.is_null() {
-            return Err("Cannot open journal: a required pointer is null".into());
+        // SAFETY: dir is null or valid for dir_len bytes (contract).
+        let dir = unsafe { path_arg(dir, dir_len) }.ok_or("Cannot open journal: the folder pointer is null")?;
+        if meta.is_null() {
+            return Err("Cannot open journal: the meta pointer is null".into());
         }
-        // SAFETY: dir and meta are valid for their lengths (contract).
-        let (dir, meta) =
-            unsafe { (std::slice::from_raw_parts(dir, dir_len), std::slice::from_raw_parts(meta, meta_len)) };
-        let dir = std::str::from_utf8(dir).map_err(|_| "Cannot open journal: the folder name is not UTF-8")?;
+        // SAFETY: meta is valid for meta_len bytes (contract).
+        let meta = unsafe { std::slice::from_raw_parts(meta, meta_len) };
         let durability = match durability {
             0 => Durability::ProcessCrash,
             1 => Durability::GroupCommit { max_delay: Duration::from_micros(u64::from(group_delay_us)) },
@@ -399,7 +421,7 @@ pub unsafe extern "C" fn engine_open_journal(
             d => return Err(format!("Cannot open journal: durability {d} is not 0, 1 or 2")),
         };
         e.open_journal(JournalOptions {
-            dir: dir.into(),
+            dir,
             durability,
             segment_bytes,
             snapshot_every,
@@ -479,12 +501,10 @@ pub unsafe extern "C" fn engine_bench_core(
         }
         let ticks = e.ticks().to_vec();
         let mut fresh = Engine::new(&ticks, 64, 64)?;
-        if !dir.is_null() {
-            // SAFETY: dir is valid for dir_len bytes (contract).
-            let dir = std::str::from_utf8(unsafe { std::slice::from_raw_parts(dir, dir_len) })
-                .map_err(|_| "Cannot bench: the folder name is not UTF-8")?;
+        // SAFETY: dir is null or valid for dir_len bytes (contract).
+        if let Some(dir) = unsafe { path_arg(dir, dir_len) } {
             fresh.open_journal(JournalOptions {
-                dir: dir.into(),
+                dir,
                 durability: Durability::ProcessCrash,
                 segment_bytes: crate::journal::DEFAULT_SEGMENT_BYTES,
                 snapshot_every: 0,
@@ -506,12 +526,8 @@ pub unsafe extern "C" fn engine_bench_core(
             }
         }
         core.flush();
-        let elapsed = start.elapsed().as_nanos() as u64;
         // SAFETY: out is valid for two writes (contract).
-        unsafe {
-            std::ptr::write_unaligned(out, elapsed);
-            std::ptr::write_unaligned(out.add(1), emitted);
-        }
+        unsafe { write_u64s(out, &[start.elapsed().as_nanos() as u64, emitted]) };
         Ok(0)
     })
 }
@@ -525,13 +541,9 @@ pub unsafe extern "C" fn engine_bench_core(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn journal_reader_open(dir: *const u8, dir_len: usize) -> *mut Reader {
     guard(std::ptr::null_mut(), || {
-        if dir.is_null() {
-            return Err("Cannot read journal: the folder pointer is null".into());
-        }
-        // SAFETY: dir is valid for dir_len bytes (contract).
-        let dir = std::str::from_utf8(unsafe { std::slice::from_raw_parts(dir, dir_len) })
-            .map_err(|_| "Cannot read journal: the folder name is not UTF-8")?;
-        let reader = Reader::open(std::path::Path::new(dir)).map_err(|e| format!("Cannot read journal: {e}"))?;
+        // SAFETY: dir is null or valid for dir_len bytes (contract).
+        let dir = unsafe { path_arg(dir, dir_len) }.ok_or("Cannot read journal: the folder pointer is null")?;
+        let reader = Reader::open(&dir).map_err(|e| format!("Cannot read journal: {e}"))?;
         Ok(Box::into_raw(Box::new(reader)))
     })
 }
@@ -555,10 +567,8 @@ pub unsafe extern "C" fn journal_reader_next(r: *mut Reader, header: *mut u64, p
         let Some(record) = r.next() else { return Ok(0) };
         let record = record.map_err(|e| format!("Cannot read journal: {e}"))?;
         let fields = [record.seq, u64::from(record.kind), record.ingress_ns, record.payload.len() as u64];
-        for (i, v) in fields.into_iter().enumerate() {
-            // SAFETY: header is valid for 4 writes (contract), i < 4.
-            unsafe { std::ptr::write_unaligned(header.add(i), v) };
-        }
+        // SAFETY: header is valid for 4 writes (contract).
+        unsafe { write_u64s(header, &fields) };
         let n = record.payload.len().min(cap);
         if !payload.is_null() && n > 0 {
             // SAFETY: payload is valid for cap >= n bytes (contract).
@@ -606,11 +616,8 @@ pub unsafe extern "C" fn journal_verify(dir: *const u8, dir_len: usize, out: *mu
         if dir.is_null() || (out.is_null() && cap > 0) {
             return Err("Cannot verify journal: a required pointer is null".into());
         }
-        // SAFETY: non-null and valid for dir_len reads (contract); a path is
-        // bytes, not necessarily UTF-8.
-        let dir = std::path::PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(unsafe {
-            std::slice::from_raw_parts(dir, dir_len)
-        }));
+        // SAFETY: dir is non-null (checked above) and valid for dir_len reads (contract).
+        let dir = unsafe { path_arg(dir, dir_len) }.unwrap_or_default();
         let json = match crate::journal::verify(&dir) {
             Ok(report) => report.to_json(),
             Err(e) => format!(r#"{{"error":{}}}"#, crate::journal::json_string(&e.to_string())),
@@ -649,11 +656,8 @@ pub unsafe extern "C" fn journal_bench(
         if dir.is_null() || out.is_null() {
             return Err("Cannot bench journal: a required pointer is null".into());
         }
-        // SAFETY: non-null and valid for dir_len reads (contract); a path is
-        // bytes, not necessarily UTF-8.
-        let dir = std::path::PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(unsafe {
-            std::slice::from_raw_parts(dir, dir_len)
-        }));
+        // SAFETY: dir is non-null (checked above) and valid for dir_len reads (contract).
+        let dir = unsafe { path_arg(dir, dir_len) }.unwrap_or_default();
         if std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
             return Err(format!("Cannot bench journal: {} is not empty", dir.display()));
         }
@@ -686,10 +690,7 @@ pub unsafe extern "C" fn journal_bench(
         }
         let elapsed = start.elapsed().as_nanos() as u64;
         // SAFETY: out is valid for two writes (contract).
-        unsafe {
-            std::ptr::write_unaligned(out, elapsed);
-            std::ptr::write_unaligned(out.add(1), syncs);
-        }
+        unsafe { write_u64s(out, &[elapsed, syncs]) };
         Ok(0)
     })
 }
