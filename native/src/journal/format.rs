@@ -124,15 +124,6 @@ pub fn record_crc(seed: u32, len: u32, body: &[u8]) -> u32 {
     crc32c_append(crc32c_append(seed, &len.to_le_bytes()), body)
 }
 
-/// The same CRC as [`record_crc`], from the record's parts: the header's
-/// bytes 8..32, the payload, and `padding` zero bytes.
-#[inline]
-pub fn record_crc_parts(seed: u32, len: u32, header: &[u8], payload: &[u8], padding: usize) -> u32 {
-    const ZEROS: [u8; 8] = [0; 8];
-    let crc = crc32c_append(crc32c_append(seed, &len.to_le_bytes()), header);
-    crc32c_append(crc32c_append(crc, payload), &ZEROS[..padding])
-}
-
 #[inline]
 pub fn le32(b: &[u8], at: usize) -> u32 {
     let mut w = [0u8; 4];

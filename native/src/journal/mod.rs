@@ -431,29 +431,14 @@ impl Journal {
         rec[24..26].copy_from_slice(&kind.to_le_bytes());
         rec[26..28].fill(0);
         rec[28..32].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        rec[32..32 + payload.len()].copy_from_slice(payload);
         rec[32 + payload.len()..].fill(0);
-        let streamed = payload.len() >= STREAMING_MIN;
-        let crc = if streamed {
-            // Large (the engine's batches): the mapped pages are cold, so
-            // stream the payload in without fetching their lines first, and
-            // take the CRC from the caller's bytes, which are in cache.
-            copy_streaming(&mut rec[32..32 + payload.len()], payload);
-            let padding = len - 32 - payload.len();
-            format::record_crc_parts(self.active.seed, len as u32, &rec[8..32], payload, padding)
-        } else {
-            rec[32..32 + payload.len()].copy_from_slice(payload);
-            format::record_crc(self.active.seed, len as u32, &rec[8..])
-        };
+        let crc = format::record_crc(self.active.seed, len as u32, &rec[8..]);
         rec[4..8].copy_from_slice(&crc.to_le_bytes());
         // The next record's length word reads 0 (end) before this one's is
         // published: a recycled segment holds stale bytes there.
         if let Some(next) = map.get_mut(pos + len..pos + len + 8) {
             next.fill(0);
-        }
-        if streamed {
-            // Streaming stores are weakly ordered: fence them before the
-            // release store that makes the record visible.
-            store_fence();
         }
         let word = map[pos..].as_mut_ptr().cast::<u32>();
         debug_assert!(word.is_aligned());
@@ -957,48 +942,6 @@ fn make_spare(path: &Path, index: u64) -> Result<(), JournalError> {
         path: path.to_path_buf(),
         errno,
     })
-}
-
-/// Payloads from this size are written with streaming stores. Below it the
-/// fence that must follow them (it waits for the stores to reach memory,
-/// ~200 ns) costs more than reading the destination lines saves.
-const STREAMING_MIN: usize = 1024;
-
-/// Copies `src` into `dst` (equal lengths) without reading `dst`'s cache lines
-/// in first: journal pages are cold, and a normal store would fetch each line
-/// before overwriting it. Whole 8-byte words use non-temporal stores; the
-/// rest, ordinary ones. Call [`store_fence`] before publishing the bytes.
-#[inline]
-fn copy_streaming(dst: &mut [u8], src: &[u8]) {
-    debug_assert_eq!(dst.len(), src.len());
-    #[cfg(target_arch = "x86_64")]
-    {
-        let head = dst.as_ptr().align_offset(8).min(dst.len());
-        dst[..head].copy_from_slice(&src[..head]);
-        let words = (dst.len() - head) / 8;
-        let base = dst[head..].as_mut_ptr().cast::<i64>();
-        for (i, chunk) in src[head..head + words * 8].chunks_exact(8).enumerate() {
-            let word = i64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-            // SAFETY: base is 8-aligned (head aligned it) and base + i lies
-            // within dst (i < words, words * 8 <= dst.len() - head); MOVNTI
-            // is part of SSE2, which every x86_64 CPU has.
-            unsafe { core::arch::x86_64::_mm_stream_si64(base.add(i), word) };
-        }
-        let tail = head + words * 8;
-        dst[tail..].copy_from_slice(&src[tail..]);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    dst.copy_from_slice(src);
-}
-
-/// Orders streaming stores before the stores that follow.
-#[inline]
-fn store_fence() {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: SFENCE has no preconditions (SSE, on every x86_64 CPU).
-    unsafe {
-        core::arch::x86_64::_mm_sfence()
-    };
 }
 
 #[cfg(test)]
