@@ -846,6 +846,8 @@ impl Engine {
         report.replay_ns = started.elapsed().as_nanos() as u64;
         report.max_order_id = core.matcher.ids().iter().map(|(id, _)| id).max();
         report.journal_huge_pages = journal.huge_page_advice();
+        // Take no order while the next segment is still being prepared.
+        journal.wait_ready();
         match meta {
             Some(m) if m != opts.meta => {
                 return Err(format!(

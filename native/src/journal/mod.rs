@@ -488,6 +488,13 @@ impl Journal {
         self.next_seq
     }
 
+    /// Blocks until the next segment is prepared, so that the first roll only
+    /// writes a header and no preparation competes with the first appends
+    /// (the engine calls it before it takes orders).
+    pub fn wait_ready(&mut self) {
+        self.preparer.wait();
+    }
+
     /// The result of `MADV_HUGEPAGE` on the active segment: bytes advised, or errno.
     pub fn huge_page_advice(&self) -> Result<usize, i32> {
         self.huge
@@ -805,6 +812,8 @@ struct Preparer {
     thread: Option<JoinHandle<()>>,
     /// The index requested and not yet taken.
     pending: Option<u64>,
+    /// The thread's answer for `pending`, once [`Preparer::wait`] has received it.
+    answered: Option<Result<Ready, JournalError>>,
 }
 
 impl Preparer {
@@ -826,7 +835,7 @@ impl Preparer {
                 }
             })
             .map_err(|e| JournalError::io("start the segment preparation thread for", Path::new("the journal"), &e))?;
-        Ok(Preparer { requests: Some(requests), results, thread: Some(thread), pending: None })
+        Ok(Preparer { requests: Some(requests), results, thread: Some(thread), pending: None, answered: None })
     }
 
     fn request(&mut self, index: u64) {
@@ -843,14 +852,28 @@ impl Preparer {
         }
     }
 
+    /// Blocks until the requested segment is ready (or its preparation failed).
+    fn wait(&mut self) {
+        if self.pending.is_some() && self.answered.is_none() {
+            self.answered = Some(self.receive());
+        }
+    }
+
+    fn receive(&mut self) -> Result<Ready, JournalError> {
+        self.results.recv().unwrap_or_else(|_| {
+            Err(JournalError::Failed("Cannot append to journal: the segment preparation thread died".into()))
+        })
+    }
+
     /// Segment `index`, ready: the thread's work when it was requested,
     /// else made here and now.
     fn take(&mut self, dir: &Dir, index: u64) -> Result<Ready, JournalError> {
         match self.pending.take() {
             Some(pending) => {
-                let result = self.results.recv().unwrap_or_else(|_| {
-                    Err(JournalError::Failed("Cannot append to journal: the segment preparation thread died".into()))
-                });
+                let result = match self.answered.take() {
+                    Some(answer) => answer,
+                    None => self.receive(),
+                };
                 match (pending == index, result) {
                     (true, result) => result,
                     // Not what is needed (cannot happen: requests follow the
