@@ -141,12 +141,9 @@ impl Shared {
         self.ptr.as_ptr()
     }
 
-    pub fn len(&self) -> usize {
+    /// The block's size in bytes.
+    pub fn size(&self) -> usize {
         self.layout.size()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     #[inline]
@@ -725,7 +722,7 @@ impl Engine {
         let (tx, rx) = std::sync::mpsc::channel();
         let spawned = std::thread::Builder::new().name("tc-engine".into()).spawn(move || {
             let mut regions = core.matcher.memory();
-            regions.push((shared.as_ptr().cast_const(), shared.len()));
+            regions.push((shared.as_ptr().cast_const(), shared.size()));
             let _ = tx.send(Placement::apply(cpu, &regions));
             shared.word(OFF_STATUS).store(STATUS_RUNNING, Ordering::SeqCst);
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

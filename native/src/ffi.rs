@@ -234,7 +234,7 @@ pub unsafe extern "C" fn engine_shared(e: *mut Engine) -> *mut u8 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn engine_shared_len(e: *mut Engine) -> u64 {
     // SAFETY: contract.
-    guard(0, || Ok(unsafe { engine(e) }?.shared().len() as u64))
+    guard(0, || Ok(unsafe { engine(e) }?.shared().size() as u64))
 }
 
 /// Starts the engine thread pinned to `cpu` (negative: the last CPU). Returns
