@@ -1,0 +1,123 @@
+/**
+ * Test helpers for the wire: the reference `capnp` tool, frames built by hand.
+ *
+ * @module
+ */
+
+import { Message } from "capnp-es";
+import * as gen from "../../schemas/gen/gateway.ts";
+import { REPOSITORY_ROOT } from "./schemas.ts";
+
+/** The schema, relative to the repository root (the `capnp` tool runs there). */
+export const SCHEMA = "schemas/gateway.capnp";
+
+/**
+ * Runs the reference `capnp` tool in the repository root.
+ *
+ * @param args Its arguments.
+ * @param stdin Bytes for its standard input.
+ * @returns Its standard output.
+ * @throws {Error} If the tool is not installed (the tests need it: CI installs
+ * Debian's `capnproto`), or exits with an error.
+ */
+export async function capnp(args: string[], stdin: Uint8Array | string): Promise<Uint8Array> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("capnp", {
+      args,
+      cwd: REPOSITORY_ROOT,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new Error(
+        "The reference Cap'n Proto tool `capnp` is not installed; these tests need it " +
+          "(Debian: apt-get install capnproto; .ci/run installs it)",
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  const writer = child.stdin.getWriter();
+  await writer.write(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
+  await writer.close();
+  const out = await child.output();
+  if (!out.success) {
+    throw new Error(
+      `capnp ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr).trim()}`,
+    );
+  }
+  return out.stdout;
+}
+
+/**
+ * Frames segments (each a whole number of words) with the standard stream
+ * header.
+ */
+export function framed(...segments: Uint8Array[]): Uint8Array {
+  const table = Math.ceil((4 + 4 * segments.length) / 8) * 8;
+  const body = segments.reduce((n, s) => n + s.byteLength, 0);
+  const out = new Uint8Array(table + body);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, segments.length - 1, true);
+  segments.forEach((s, i) => view.setUint32(4 + 4 * i, s.byteLength / 8, true));
+  let at = table;
+  for (const s of segments) {
+    out.set(s, at);
+    at += s.byteLength;
+  }
+  return out;
+}
+
+/** A segment from 64-bit words. */
+export function words(...values: bigint[]): Uint8Array {
+  const out = new Uint8Array(values.length * 8);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setBigUint64(i * 8, BigInt.asUintN(64, v), true));
+  return out;
+}
+
+/** A struct pointer word: offset (words after the pointer), data words, pointer count. */
+export function structPointer(offset: number, dataWords: number, pointers: number): bigint {
+  return BigInt((offset << 2) >>> 0) | BigInt(dataWords) << 32n | BigInt(pointers) << 48n;
+}
+
+/** A far pointer word: landing pad at word `offset` of segment `segment`. */
+export function farPointer(offset: number, segment: number): bigint {
+  return BigInt(((offset << 3) | 2) >>> 0) | BigInt(segment) << 32n;
+}
+
+/**
+ * Builds a client frame with capnp-es directly, for values
+ * `encodeClientMessage` cannot express (unknown enumerants, raw 64-bit values).
+ */
+export function buildClient(fill: (root: gen.ClientMessage) => void): Uint8Array {
+  const message = new Message();
+  fill(message.initRoot(gen.ClientMessage));
+  return new Uint8Array(message.toArrayBuffer());
+}
+
+/**
+ * The byte offset, in a single-segment frame, of the root struct's data
+ * section (where `requestId`, `sentAt` and the union tag live).
+ */
+export function rootData(frame: Uint8Array): number {
+  const pointer = new DataView(frame.buffer, frame.byteOffset).getInt32(8, true);
+  return 8 + 8 + (pointer >> 2) * 8;
+}
+
+/** Sets a little-endian u16 / u32 in a copy of `frame`. */
+export function patched(
+  frame: Uint8Array,
+  at: number,
+  value: number,
+  width: 2 | 4 = 4,
+): Uint8Array {
+  const out = frame.slice();
+  const view = new DataView(out.buffer);
+  if (width === 2) view.setUint16(at, value, true);
+  else view.setUint32(at, value, true);
+  return out;
+}

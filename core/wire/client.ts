@@ -1,0 +1,499 @@
+/**
+ * Client frames: {@linkcode decodeClientFrame} (the gateway's side: untrusted
+ * bytes in, a checked {@linkcode ClientRequest} or a reason out) and
+ * {@linkcode encodeClientMessage} (a trader's side: bots, tests).
+ *
+ * @module
+ */
+
+import { Message, type Struct, Text, utils } from "capnp-es";
+import * as gen from "../../schemas/gen/gateway.ts";
+import { checkFrame, type FrameLimits } from "./frame.ts";
+import {
+  type ClientRequest,
+  type OrderType,
+  OrderTypeCode,
+  type Reason,
+  type RequestType,
+  type Side,
+  SideCode,
+  type TimeInForce,
+  TimeInForceCode,
+} from "./types.ts";
+
+/** A frame that decoded to a valid request. */
+export interface DecodeOk {
+  readonly ok: true;
+  /** The request, every field checked. */
+  readonly message: ClientRequest;
+}
+
+/**
+ * A frame that did not: nothing of it may reach the engine. The gateway
+ * answers with a reject or error carrying `reason` and `message`, echoing
+ * `requestId`, and keeps the connection.
+ */
+export interface DecodeFailure {
+  readonly ok: false;
+  /** Why, as a `RejectReason` name. */
+  readonly reason: Reason;
+  /** What failed, for people: "Cannot place order: quantity must be positive, got 0". */
+  readonly message: string;
+  /** The request's kind, when the frame was read that far; else `"unspecified"`. */
+  readonly request: RequestType;
+  /** The frame's `requestId`, when it was read; else `0n`. */
+  readonly requestId: bigint;
+  /** The client order id the request named, when it was read; else `0n`. */
+  readonly clientOrderId: bigint;
+}
+
+/** What {@linkcode decodeClientFrame} returns. */
+export type DecodeResult = DecodeOk | DecodeFailure;
+
+/** Symbols as the instrument table has them. */
+const SYMBOL = /^[A-Z0-9.-]{1,12}$/;
+/** The engine's limit on account names. */
+const MAX_ACCOUNT_BYTES = 48;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+const SIDES: readonly (Side | undefined)[] = [undefined, "buy", "sell"];
+const ORDER_TYPES: readonly (OrderType | undefined)[] = [undefined, "limit", "market"];
+const TIMES_IN_FORCE: readonly (TimeInForce | undefined)[] = ["gtc", "ioc", "fok"];
+
+/**
+ * What a null struct pointer means in Cap'n Proto: the struct with every
+ * field at its default. capnp-es would *allocate* such a struct inside the
+ * received message on each read of a null pointer; reading these shared,
+ * never-written instances instead costs nothing.
+ */
+const DEFAULT = {
+  newOrder: new Message().initRoot(gen.NewOrder),
+  cancel: new Message().initRoot(gen.CancelOrder),
+  replace: new Message().initRoot(gen.ReplaceOrder),
+  cancelAll: new Message().initRoot(gen.CancelAll),
+  subscribe: new Message().initRoot(gen.Subscribe),
+  unsubscribe: new Message().initRoot(gen.Unsubscribe),
+  requestSnapshot: new Message().initRoot(gen.RequestSnapshot),
+  requestOrders: new Message().initRoot(gen.RequestOrders),
+};
+
+/**
+ * Decodes one client frame (one WebSocket binary message) into a checked
+ * request. Never throws on bad input; never lets capnp-es see a frame whose
+ * header has not been checked.
+ *
+ * In order:
+ * 1. the header, by hand ({@linkcode checkFrame}): over `maxFrameBytes` is
+ *    `frameTooLarge`; an impossible segment table, truncated frame or
+ *    trailing bytes is `malformedFrame`;
+ * 2. the message, with capnp-es: anything it cannot read (pointers out of
+ *    bounds, wrong pointer types, far pointers to missing segments, text
+ *    without its NUL terminator) is `malformedFrame`;
+ * 3. the union tag: one this gateway does not know is `unknownMessage`;
+ * 4. the fields, with the engine's reasons so that the same mistake gets the
+ *    same reason wherever it is caught. Zero means "missing" for every field
+ *    (a Cap'n Proto reader sees absent fields as 0), so required fields are
+ *    nonzero:
+ *    - `newOrder`: `clientOrderId` 0, `side` or `orderType` missing or
+ *      unknown, `timeInForce` unknown, `account` over 48 bytes:
+ *      `invalidOrder`; symbol not 1–12 of `[A-Z0-9.-]`: `unknownSymbol`;
+ *      quantity not in 1..2^53-1: `invalidQty`; a limit price not in
+ *      1..2^53-1: `invalidPrice`; a market order with a price, post-only on
+ *      anything but a GTC limit: `invalidOrder`;
+ *    - `cancel`, `replace`: `clientOrderId` 0: `unknownOrder`; then (replace)
+ *      quantity `invalidQty`, price `invalidPrice` as above;
+ *    - `cancelAll`: a symbol that is neither empty nor valid: `unknownSymbol`;
+ *    - `subscribe`, `unsubscribe`, `requestSnapshot`: an invalid symbol:
+ *      `unknownSymbol`;
+ *    - `requestOrders`, `ping`: nothing to check.
+ *
+ * Whether a symbol is configured, an id is a duplicate, a price is on the
+ * tick, or the session may use an account is for the gateway and engine.
+ *
+ * Allocation: the frame is copied once (capnp-es copies each segment into its
+ * own buffer; a view of part of a larger buffer is copied once more first),
+ * plus capnp-es's small per-read wrapper objects; a struct smaller than the
+ * schema's (a client built against an older schema) makes capnp-es copy it
+ * into a new 4 KiB segment. So buffers total at most the frame plus 16 KiB,
+ * which the property test checks on random and mutated frames.
+ *
+ * @param bytes The frame.
+ * @param limits Size limits; default 64 KiB and 64 segments.
+ * @returns `{ ok: true, message }` or `{ ok: false, reason, message, … }`.
+ *
+ * @example
+ * ```ts
+ * import { decodeClientFrame, encodeClientMessage } from "./client.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
+ *
+ * const frame = encodeClientMessage({
+ *   type: "cancel", requestId: 7n, sentAt: 0n, clientOrderId: 42n,
+ * });
+ * assertEquals(decodeClientFrame(frame), {
+ *   ok: true,
+ *   message: { type: "cancel", requestId: 7n, sentAt: 0n, clientOrderId: 42n },
+ * });
+ *
+ * const bad = decodeClientFrame(new Uint8Array([1, 2, 3]));
+ * assertEquals(bad.ok ? "" : bad.reason, "malformedFrame");
+ * ```
+ */
+export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): DecodeResult {
+  const problem = checkFrame(bytes, limits);
+  if (problem) return failure(problem.reason, problem.message, "unspecified", 0n, 0n);
+  let requestId = 0n;
+  let request: RequestType = "unspecified";
+  try {
+    const root = new Message(wholeBuffer(bytes), false).getRoot(gen.ClientMessage);
+    requestId = root.requestId;
+    const sentAt = root.sentAt;
+    const which = root.which();
+    switch (which) {
+      case gen.ClientMessage.NEW_ORDER:
+        request = "newOrder";
+        return newOrder(
+          root._hasNewOrder() ? root.newOrder : DEFAULT.newOrder,
+          requestId,
+          sentAt,
+        );
+      case gen.ClientMessage.CANCEL: {
+        request = "cancel";
+        const s = root._hasCancel() ? root.cancel : DEFAULT.cancel;
+        const clientOrderId = s.clientOrderId;
+        if (clientOrderId === 0n) {
+          return failure(
+            "unknownOrder",
+            "Cannot cancel order: clientOrderId is missing (0)",
+            request,
+            requestId,
+            0n,
+          );
+        }
+        return { ok: true, message: { type: "cancel", requestId, sentAt, clientOrderId } };
+      }
+      case gen.ClientMessage.REPLACE:
+        request = "replace";
+        return replace(
+          root._hasReplace() ? root.replace : DEFAULT.replace,
+          requestId,
+          sentAt,
+        );
+      case gen.ClientMessage.CANCEL_ALL: {
+        request = "cancelAll";
+        const symbol = text(root._hasCancelAll() ? root.cancelAll : DEFAULT.cancelAll, 0);
+        if (symbol !== "" && !SYMBOL.test(symbol)) {
+          return badSymbol("Cannot cancel orders", symbol, request, requestId);
+        }
+        return { ok: true, message: { type: "cancelAll", requestId, sentAt, symbol } };
+      }
+      case gen.ClientMessage.SUBSCRIBE: {
+        request = "subscribe";
+        const symbol = text(root._hasSubscribe() ? root.subscribe : DEFAULT.subscribe, 0);
+        if (!SYMBOL.test(symbol)) return badSymbol("Cannot subscribe", symbol, request, requestId);
+        return { ok: true, message: { type: "subscribe", requestId, sentAt, symbol } };
+      }
+      case gen.ClientMessage.UNSUBSCRIBE: {
+        request = "unsubscribe";
+        const symbol = text(root._hasUnsubscribe() ? root.unsubscribe : DEFAULT.unsubscribe, 0);
+        if (!SYMBOL.test(symbol)) {
+          return badSymbol("Cannot unsubscribe", symbol, request, requestId);
+        }
+        return { ok: true, message: { type: "unsubscribe", requestId, sentAt, symbol } };
+      }
+      case gen.ClientMessage.REQUEST_SNAPSHOT: {
+        request = "requestSnapshot";
+        const symbol = text(
+          root._hasRequestSnapshot() ? root.requestSnapshot : DEFAULT.requestSnapshot,
+          0,
+        );
+        if (!SYMBOL.test(symbol)) {
+          return badSymbol("Cannot send a snapshot", symbol, request, requestId);
+        }
+        return { ok: true, message: { type: "requestSnapshot", requestId, sentAt, symbol } };
+      }
+      case gen.ClientMessage.REQUEST_ORDERS: {
+        request = "requestOrders";
+        const sinceSequence =
+          (root._hasRequestOrders() ? root.requestOrders : DEFAULT.requestOrders).sinceSequence;
+        return { ok: true, message: { type: "requestOrders", requestId, sentAt, sinceSequence } };
+      }
+      case gen.ClientMessage.PING:
+        // A ping's struct has no fields: null, empty or larger (a newer
+        // client's), there is nothing to read.
+        request = "ping";
+        return { ok: true, message: { type: "ping", requestId, sentAt } };
+      default:
+        return failure(
+          "unknownMessage",
+          `Cannot read request: unknown ClientMessage member ${which as number}`,
+          request,
+          requestId,
+          0n,
+        );
+    }
+  } catch (e) {
+    // capnp-es throws on whatever it cannot read: bad pointers, bad types.
+    return failure(
+      "malformedFrame",
+      `Cannot read frame: ${e instanceof Error ? e.message : String(e)}`,
+      request,
+      requestId,
+      0n,
+    );
+  }
+}
+
+function newOrder(s: gen.NewOrder, requestId: bigint, sentAt: bigint): DecodeResult {
+  const clientOrderId = s.clientOrderId;
+  const fail = (reason: Reason, why: string) =>
+    failure(reason, `Cannot place order: ${why}`, "newOrder", requestId, clientOrderId);
+  if (clientOrderId === 0n) return fail("invalidOrder", "clientOrderId is missing (0)");
+  const side = SIDES[s.side];
+  if (side === undefined) return fail("invalidOrder", `side is missing or unknown (${s.side})`);
+  const orderType = ORDER_TYPES[s.orderType];
+  if (orderType === undefined) {
+    return fail("invalidOrder", `orderType is missing or unknown (${s.orderType})`);
+  }
+  const timeInForce = TIMES_IN_FORCE[s.timeInForce];
+  if (timeInForce === undefined) {
+    return fail("invalidOrder", `timeInForce is unknown (${s.timeInForce})`);
+  }
+  const account = text(s, NEW_ORDER_ACCOUNT);
+  if (utf8Length(account) > MAX_ACCOUNT_BYTES) {
+    return fail("invalidOrder", `account is longer than ${MAX_ACCOUNT_BYTES} bytes`);
+  }
+  const symbol = text(s, NEW_ORDER_SYMBOL);
+  if (!SYMBOL.test(symbol)) return fail("unknownSymbol", symbolProblem(symbol));
+  const quantity = s.quantity;
+  if (quantity <= 0n || quantity > MAX_SAFE) {
+    return fail("invalidQty", `quantity must be in 1..2^53-1 lots, got ${quantity}`);
+  }
+  const price = s.price;
+  if (orderType === "limit" && (price <= 0n || price > MAX_SAFE)) {
+    return fail("invalidPrice", `a limit price must be in 1..2^53-1 price units, got ${price}`);
+  }
+  if (orderType === "market" && price !== 0n) {
+    return fail("invalidOrder", `a market order carries no price, got ${price}`);
+  }
+  const postOnly = s.postOnly;
+  if (postOnly && (orderType !== "limit" || timeInForce !== "gtc")) {
+    return fail("invalidOrder", "post-only is for GTC limit orders only");
+  }
+  return {
+    ok: true,
+    message: {
+      type: "newOrder",
+      requestId,
+      sentAt,
+      clientOrderId,
+      symbol,
+      side,
+      orderType,
+      timeInForce,
+      postOnly,
+      price: Number(price),
+      quantity: Number(quantity),
+      account,
+    },
+  };
+}
+
+function replace(s: gen.ReplaceOrder, requestId: bigint, sentAt: bigint): DecodeResult {
+  const clientOrderId = s.clientOrderId;
+  const fail = (reason: Reason, why: string) =>
+    failure(reason, `Cannot replace order: ${why}`, "replace", requestId, clientOrderId);
+  if (clientOrderId === 0n) return fail("unknownOrder", "clientOrderId is missing (0)");
+  const quantity = s.quantity;
+  if (quantity <= 0n || quantity > MAX_SAFE) {
+    return fail("invalidQty", `quantity must be in 1..2^53-1 lots, got ${quantity}`);
+  }
+  const price = s.price;
+  if (price <= 0n || price > MAX_SAFE) {
+    return fail("invalidPrice", `price must be in 1..2^53-1 price units, got ${price}`);
+  }
+  return {
+    ok: true,
+    message: {
+      type: "replace",
+      requestId,
+      sentAt,
+      clientOrderId,
+      price: Number(price),
+      quantity: Number(quantity),
+    },
+  };
+}
+
+/**
+ * Pointer slots of the text fields read through {@linkcode text}. Slots follow
+ * from ordinals, which never change; every other request's symbol is slot 0.
+ */
+const NEW_ORDER_SYMBOL = 0;
+const NEW_ORDER_ACCOUNT = 1;
+
+/**
+ * Reads the text in pointer slot `index` of `s`, as the generated getter
+ * would, but refuses text that is not NUL-terminated as the reference
+ * implementation does: capnp-es silently drops the last byte instead, so
+ * `AAPL` sent without its NUL would read as `AAP`, another symbol.
+ */
+function text(s: Struct, index: number): string {
+  const pointer = utils.getPointer(index, s);
+  if (utils.isNull(pointer)) return "";
+  const value = Text.fromPointer(pointer); // checks it is a list of bytes
+  const bytes = utils.getTargetListLength(pointer);
+  const content = utils.getContent(pointer);
+  if (bytes === 0 || content.segment.getUint8(content.byteOffset + bytes - 1) !== 0) {
+    throw new TypeError("a text field is not NUL-terminated");
+  }
+  return value.get(0);
+}
+
+function badSymbol(
+  what: string,
+  symbol: string,
+  request: RequestType,
+  requestId: bigint,
+): DecodeFailure {
+  return failure("unknownSymbol", `${what}: ${symbolProblem(symbol)}`, request, requestId, 0n);
+}
+
+function symbolProblem(symbol: string): string {
+  if (symbol === "") return "symbol is missing";
+  const shown = symbol.length > 16 ? `${symbol.slice(0, 16)}…` : symbol;
+  return `symbol must be 1 to 12 of [A-Z0-9.-], got ${JSON.stringify(shown)}`;
+}
+
+function failure(
+  reason: Reason,
+  message: string,
+  request: RequestType,
+  requestId: bigint,
+  clientOrderId: bigint,
+): DecodeFailure {
+  return { ok: false, reason, message, request, requestId, clientOrderId };
+}
+
+/**
+ * The frame as an `ArrayBuffer` for capnp-es. A view of a whole buffer (what
+ * a WebSocket delivers) is passed as is: capnp-es copies each segment out of
+ * it, so the caller's bytes are never written. A view of part of a buffer is
+ * passed as the view, which capnp-es copies first.
+ */
+function wholeBuffer(bytes: Uint8Array): ArrayBuffer | Uint8Array {
+  const buffer = bytes.buffer;
+  return buffer instanceof ArrayBuffer && bytes.byteOffset === 0 &&
+      bytes.byteLength === buffer.byteLength
+    ? buffer
+    : bytes;
+}
+
+/** UTF-8 length of a string, without encoding it. */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 4; // a surrogate pair: one code point of 4 bytes
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/**
+ * Encodes a request as a client frame: what a trader (a bot, the terminal, a
+ * test) sends. Field values are written as given, without the checks of
+ * {@linkcode decodeClientFrame}, so tests can build frames it must refuse.
+ *
+ * @param request The request.
+ * @returns One frame: a single-segment Cap'n Proto message.
+ * @throws {RangeError} If a price or quantity is not a safe integer.
+ * @throws {TypeError} If an enumeration field holds an unknown name.
+ *
+ * @example
+ * ```ts
+ * import { encodeClientMessage } from "./client.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
+ *
+ * const frame = encodeClientMessage({ type: "ping", requestId: 1n, sentAt: 2n });
+ * assertEquals(frame.byteLength % 8, 0);
+ * ```
+ */
+export function encodeClientMessage(request: ClientRequest): Uint8Array {
+  const message = new Message();
+  const root = message.initRoot(gen.ClientMessage);
+  root.requestId = request.requestId;
+  root.sentAt = request.sentAt;
+  switch (request.type) {
+    case "newOrder": {
+      const s = root._initNewOrder();
+      s.clientOrderId = request.clientOrderId;
+      s.symbol = request.symbol;
+      s.side = code(SideCode, request.side, "side");
+      s.orderType = code(OrderTypeCode, request.orderType, "orderType");
+      s.timeInForce = code(TimeInForceCode, request.timeInForce, "timeInForce");
+      s.postOnly = request.postOnly;
+      s.price = int64(request.price, "price");
+      s.quantity = int64(request.quantity, "quantity");
+      if (request.account !== "") s.account = request.account;
+      break;
+    }
+    case "cancel":
+      root._initCancel().clientOrderId = request.clientOrderId;
+      break;
+    case "replace": {
+      const s = root._initReplace();
+      s.clientOrderId = request.clientOrderId;
+      s.price = int64(request.price, "price");
+      s.quantity = int64(request.quantity, "quantity");
+      break;
+    }
+    case "cancelAll": {
+      const s = root._initCancelAll();
+      if (request.symbol !== "") s.symbol = request.symbol;
+      break;
+    }
+    case "subscribe":
+      root._initSubscribe().symbol = request.symbol;
+      break;
+    case "unsubscribe":
+      root._initUnsubscribe().symbol = request.symbol;
+      break;
+    case "requestSnapshot":
+      root._initRequestSnapshot().symbol = request.symbol;
+      break;
+    case "requestOrders":
+      root._initRequestOrders().sinceSequence = request.sinceSequence;
+      break;
+    case "ping":
+      root._initPing();
+      break;
+    default: {
+      const unknown: never = request;
+      throw new TypeError(`Cannot encode request: unknown type ${JSON.stringify(unknown)}`);
+    }
+  }
+  return new Uint8Array(message.toArrayBuffer());
+}
+
+function code<K extends string, V extends number>(
+  table: Readonly<Record<K, V>>,
+  name: K,
+  field: string,
+): V {
+  const value = Object.hasOwn(table, name) ? table[name] : undefined;
+  if (value === undefined) {
+    throw new TypeError(`Cannot encode request: ${field} ${JSON.stringify(name)} is unknown`);
+  }
+  return value;
+}
+
+function int64(value: number, field: string): bigint {
+  if (!Number.isSafeInteger(value)) {
+    throw new RangeError(`Cannot encode request: ${field} must be a safe integer, got ${value}`);
+  }
+  return BigInt(value);
+}
