@@ -71,6 +71,20 @@ export const RejectReason = {
   halted: 9,
   /** The journal could not confirm the command; recovery will tell whether it happened. Native only. */
   in_doubt: 10,
+  /** Pre-trade risk (native engine layer): quantity above the per-order limit. */
+  max_order_qty: 11,
+  /** Pre-trade risk: price × quantity above the per-order notional limit. */
+  max_notional: 12,
+  /** Pre-trade risk: price too far from the reference price. */
+  price_collar: 13,
+  /** Pre-trade risk: a full fill would take the position beyond its limit. */
+  position_limit: 14,
+  /** Pre-trade risk: too many working orders. */
+  open_order_limit: 15,
+  /** Pre-trade risk: too many orders per second. */
+  order_rate_limit: 16,
+  /** Pre-trade risk: trading is switched off for the account or everyone. */
+  kill_switch: 17,
 } as const;
 /** One of {@linkcode RejectReason}'s names. */
 export type RejectReasonName = keyof typeof RejectReason;

@@ -14,11 +14,18 @@
 import type { Command, Instrument } from "../matching/types.ts";
 import { lastNativeError, nativeLibrary, type NativeSymbols } from "./symbols.ts";
 import {
+  ALL_ACCOUNTS,
+  CMD_SET_KILL_SWITCH,
+  CMD_SET_REFERENCE_PRICE,
+  CMD_SET_RISK_LIMIT,
   EV_STATE_HASH,
   eventHash,
   eventKind,
   RECORD_WORDS,
+  RiskLimit,
+  type RiskLimitName,
   writeCommand,
+  writeControl,
   writeDefineAccount,
   writeHashQuery,
 } from "./records.ts";
@@ -429,6 +436,55 @@ export class NativeEngine {
     const at = this.#reserve();
     if (at < 0) return false;
     writeDefineAccount(this.#u32, at, account, name);
+    this.#commit();
+    return true;
+  }
+
+  /**
+   * Writes a risk control command (journaled like an order, so replay
+   * restores it); its answer is an `EV_CONTROL_APPLIED` event, or a reject.
+   *
+   * @param control What to set: a limit (0 removes it) for an account or
+   *   `"all"` (the defaults), a kill switch, or an instrument's reference price.
+   * @returns False when the ring is full.
+   *
+   * @example
+   * ```ts
+   * import { NativeEngine } from "./engine.ts";
+   * import { loadInstruments } from "../matching/instruments.ts";
+   * const engine = NativeEngine.open(loadInstruments());
+   * engine.start();
+   * engine.pushRiskControl({ limit: "maxOrderQty", account: "all", value: 1000 });
+   * engine.flush();
+   * engine.close();
+   * ```
+   */
+  pushRiskControl(
+    control:
+      | { limit: RiskLimitName; account: number | "all"; value: number }
+      | { killSwitch: boolean; account: number | "all" }
+      | { referencePrice: number; instrument: number },
+  ): boolean {
+    const at = this.#reserve();
+    if (at < 0) return false;
+    const account = (a: number | "all") => (a === "all" ? ALL_ACCOUNTS : a);
+    if ("limit" in control) {
+      writeControl(this.#u32, at, CMD_SET_RISK_LIMIT, {
+        account: account(control.account),
+        instrument: RiskLimit[control.limit],
+        qty: control.value,
+      });
+    } else if ("killSwitch" in control) {
+      writeControl(this.#u32, at, CMD_SET_KILL_SWITCH, {
+        account: account(control.account),
+        qty: control.killSwitch ? 1 : 0,
+      });
+    } else {
+      writeControl(this.#u32, at, CMD_SET_REFERENCE_PRICE, {
+        instrument: control.instrument,
+        price: control.referencePrice,
+      });
+    }
     this.#commit();
     return true;
   }

@@ -34,6 +34,66 @@ export const EV_STATE_HASH = 64;
 export const CMD_DEFINE_ACCOUNT = 65;
 /** Event kind acknowledging {@linkcode CMD_DEFINE_ACCOUNT}; the account number is in `id`. */
 export const EV_ACCOUNT_DEFINED = 65;
+/** Command kind: set one pre-trade risk limit (see `native/src/risk.rs`). */
+export const CMD_SET_RISK_LIMIT = 66;
+/** Command kind: a kill switch for an account, or everyone. */
+export const CMD_SET_KILL_SWITCH = 67;
+/** Command kind: an instrument's reference price for the price collar. */
+export const CMD_SET_REFERENCE_PRICE = 68;
+/** Event kind acknowledging a risk control command; `id` echoes the command's. */
+export const EV_CONTROL_APPLIED = 66;
+/** The account number meaning "every account" in risk control commands. */
+export const ALL_ACCOUNTS = 0xffff_ffff;
+
+/** Risk limit ids (`native/src/risk.rs` `limit`). 0 as a value means "no limit". */
+export const RiskLimit = {
+  /** Largest quantity of one order, in lots. */
+  maxOrderQty: 1,
+  /** Largest price × quantity of one order, in price units × lots. */
+  maxNotional: 2,
+  /** Largest absolute position per instrument, in lots. */
+  position: 3,
+  /** Most working orders at once. */
+  openOrders: 4,
+  /** Most new orders and replaces per second. */
+  ordersPerSecond: 5,
+  /** Farthest a limit price may be from the reference price, in basis points. */
+  collarBps: 6,
+} as const;
+/** One of {@linkcode RiskLimit}'s names. */
+export type RiskLimitName = keyof typeof RiskLimit;
+
+/**
+ * Writes a risk control record at word `at`: kind, account (or
+ * {@linkcode ALL_ACCOUNTS}), the instrument word, price and quantity words.
+ *
+ * @param u32 The buffer, as 32-bit words.
+ * @param at Word offset of the record.
+ * @param kind `CMD_SET_RISK_LIMIT`, `CMD_SET_KILL_SWITCH` or `CMD_SET_REFERENCE_PRICE`.
+ * @param fields What the kind reads: `account`, `instrument` (the limit id for a limit), `price`, `qty`.
+ *
+ * @example
+ * ```ts
+ * import { CMD_SET_RISK_LIMIT, RECORD_WORDS, RiskLimit, writeControl } from "./records.ts";
+ * const u32 = new Uint32Array(RECORD_WORDS);
+ * writeControl(u32, 0, CMD_SET_RISK_LIMIT, { account: 1, instrument: RiskLimit.position, qty: 100 });
+ * if (u32[0] !== 66 || u32[1] !== 3 || u32[6] !== 100 || u32[8] !== 1) throw new Error("bad record");
+ * ```
+ */
+export function writeControl(
+  u32: Uint32Array,
+  at: number,
+  kind: number,
+  fields: { account?: number; instrument?: number; price?: number; qty?: number },
+): void {
+  u32.fill(0, at, at + RECORD_WORDS);
+  u32[at + KIND] = kind;
+  u32[at + INSTRUMENT] = (fields.instrument ?? 0) >>> 0;
+  writeI64(u32, at + PRICE, fields.price ?? 0);
+  writeI64(u32, at + QTY, fields.qty ?? 0);
+  u32[at + CMD_ACCOUNT] = (fields.account ?? 0) >>> 0;
+}
+
 /** Longest account name, in UTF-8 bytes, that a record carries. */
 export const MAX_ACCOUNT_NAME_BYTES = 48;
 

@@ -61,13 +61,13 @@ Deno.test("the wire's enumeration tables are the schema's, name for name and num
   assertEquals(asGenerated(OrderTypeCode), without(gen.OrderType, "UNSPECIFIED"));
 });
 
-Deno.test("reject reasons 1 to 10 are the engine's codes, under the same names", () => {
+Deno.test("reject reasons 1 to 17 are the engine's codes (risk included), under the same names", () => {
   for (const [engineName, code] of Object.entries(EngineRejectReason)) {
     const wireName = engineName.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
     assertEquals([wireName, ReasonCode[wireName as keyof typeof ReasonCode]], [wireName, code]);
   }
   assertEquals(ReasonCode.unspecified, 0);
-  assertEquals(Math.max(...Object.values(EngineRejectReason)), 10);
+  assertEquals(Math.max(...Object.values(EngineRejectReason)), 17);
 });
 
 Deno.test("RequestType numbers the ClientMessage union's members in order, from 1", () => {

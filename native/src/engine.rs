@@ -43,6 +43,7 @@
 use crate::journal::{Faults, Journal, JournalConfig, Reader, json_string};
 use crate::matcher::Matcher;
 use crate::record::*;
+use crate::risk::{Proposed, Risk};
 use crate::{snapshot, sys};
 use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::path::PathBuf;
@@ -333,6 +334,8 @@ pub struct Core {
     next_seq: u64,
     staged: Vec<EventRecord>,
     journal: Option<Journaled>,
+    /// Pre-trade risk: limits, kill switches, positions.
+    pub risk: Risk,
     /// Why the engine halted; shared so that any thread can read it.
     halted: Arc<Mutex<Option<String>>>,
     is_halted: bool,
@@ -345,6 +348,7 @@ impl Core {
             next_seq: 1,
             staged: Vec::with_capacity(1024),
             journal: None,
+            risk: Risk::default(),
             halted: Arc::new(Mutex::new(None)),
             is_halted: false,
         }
@@ -390,7 +394,7 @@ impl Core {
             },
             _ => {
                 self.append(kind::COMMAND, &cmd);
-                self.matcher.apply(&cmd, &mut self.staged);
+                self.execute(&cmd);
                 self.stamp(cmd.tag);
                 self.journal_trades();
                 self.maybe_snapshot();
@@ -410,10 +414,43 @@ impl Core {
                 let account = cmd.account_definition().map_or(0, |(a, _)| a);
                 self.staged.push(EventRecord::new(EV_ACCOUNT_DEFINED, NO_INSTRUMENT, u64::from(account)));
             }
-            _ => self.matcher.apply(cmd, &mut self.staged),
+            _ => self.execute(cmd),
         }
         self.stamp(cmd.tag);
         &self.staged
+    }
+
+    /// Applies a journaled command to the state: risk controls to the risk
+    /// book; orders through the matcher, past the risk check, with their
+    /// trades booked into positions. The same path serves live commands and
+    /// replay, so replay makes the same decisions.
+    fn execute(&mut self, cmd: &CommandRecord) {
+        match cmd.kind {
+            CMD_SET_RISK_LIMIT | CMD_SET_KILL_SWITCH | CMD_SET_REFERENCE_PRICE => {
+                let reason = self.risk.control(cmd);
+                let mut ev = EventRecord::new(EV_CONTROL_APPLIED, NO_INSTRUMENT, cmd.id);
+                if reason != 0 {
+                    ev = reject_event(cmd, reason);
+                }
+                self.staged.push(ev);
+            }
+            _ => {
+                // A replace's trades belong to the resting order's account.
+                let taker = match cmd.kind {
+                    CMD_REPLACE_ORDER => self.matcher.account_of(cmd.id).unwrap_or(cmd.account),
+                    _ => cmd.account,
+                };
+                if self.risk.checks_configured() {
+                    let risk = &mut self.risk;
+                    self.matcher.apply_with(cmd, &mut self.staged, &mut |p: &Proposed| risk.check(p));
+                } else {
+                    self.matcher.apply(cmd, &mut self.staged);
+                }
+                for ev in self.staged.iter().filter(|e| e.kind == EV_TRADE) {
+                    self.risk.on_trade(ev.instrument, taker, ev.reason, ev.flags & EVF_SELL == 0, ev.price, ev.qty);
+                }
+            }
+        }
     }
 
     fn stamp(&mut self, tag: u64) {

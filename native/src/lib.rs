@@ -17,6 +17,7 @@ pub mod ids;
 pub mod journal;
 pub mod matcher;
 pub mod record;
+pub mod risk;
 pub mod snapshot;
 pub mod sys;
 pub mod timing;

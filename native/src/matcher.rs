@@ -28,6 +28,7 @@
 use crate::book::{Book, NIL, Order, Orders, Side};
 use crate::ids::IdTable;
 use crate::record::*;
+use crate::risk::Proposed;
 
 /// An id that was carried by a `new` but is not resting.
 pub(crate) const GONE: u32 = NIL;
@@ -51,6 +52,43 @@ pub struct Matcher {
     books: Vec<Book>,
     orders: Orders,
     ids: IdTable,
+    /// Working orders per account.
+    open: OpenCounts,
+}
+
+/// Working orders per account: dense for the small account numbers the
+/// gateway assigns, a map for the rest.
+#[derive(Default)]
+struct OpenCounts {
+    small: Vec<u32>,
+    large: std::collections::HashMap<u32, u32>,
+}
+
+impl OpenCounts {
+    const SMALL: u32 = 4096;
+
+    #[inline]
+    fn get(&self, account: u32) -> u32 {
+        if account < Self::SMALL {
+            self.small.get(account as usize).copied().unwrap_or(0)
+        } else {
+            self.large.get(&account).copied().unwrap_or(0)
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, account: u32, delta: i32) {
+        let slot = if account < Self::SMALL {
+            let i = account as usize;
+            if self.small.len() <= i {
+                self.small.resize(i + 1, 0);
+            }
+            &mut self.small[i]
+        } else {
+            self.large.entry(account).or_insert(0)
+        };
+        *slot = slot.wrapping_add_signed(delta);
+    }
 }
 
 #[inline]
@@ -80,6 +118,7 @@ impl Matcher {
             books: ticks.iter().map(|&t| Book::new(t)).collect(),
             orders: Orders::default(),
             ids: IdTable::default(),
+            open: OpenCounts::default(),
         })
     }
 
@@ -103,10 +142,23 @@ impl Matcher {
 
     /// Applies one command, appending its events to `out`.
     pub fn apply(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>) {
+        self.apply_with(cmd, out, &mut |_: &Proposed| 0);
+    }
+
+    /// [`Matcher::apply`], with `check` consulted for every new order and
+    /// replace that passed the matcher's own validation, before it is
+    /// accepted: a non-zero reason rejects it (the engine layer's pre-trade
+    /// risk). The matcher stays pure as long as `check` is.
+    pub fn apply_with<F: FnMut(&Proposed) -> u32>(
+        &mut self,
+        cmd: &CommandRecord,
+        out: &mut Vec<EventRecord>,
+        check: &mut F,
+    ) {
         match cmd.kind {
-            CMD_PLACE_ORDER => self.place(cmd, out),
+            CMD_PLACE_ORDER => self.place(cmd, out, check),
             CMD_CANCEL_ORDER => self.cancel(cmd.id, out),
-            CMD_REPLACE_ORDER => self.replace(cmd, out),
+            CMD_REPLACE_ORDER => self.replace(cmd, out, check),
             CMD_QUERY_STATE_HASH => {
                 let mut ev = EventRecord::new(EV_STATE_HASH, NO_INSTRUMENT, cmd.id);
                 ev.maker = self.state_hash();
@@ -116,7 +168,7 @@ impl Matcher {
         }
     }
 
-    fn place(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>) {
+    fn place<F: FnMut(&Proposed) -> u32>(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>, check: &mut F) {
         let instrument = cmd.instrument;
         let Some(book) = self.books.get(instrument as usize) else {
             self.remember(cmd.id);
@@ -151,6 +203,21 @@ impl Matcher {
             self.ids.insert(cmd.id, GONE);
             return out.push(reject(cmd.id, instrument, reject::WOULD_CROSS));
         }
+        let reason = check(&Proposed {
+            account: cmd.account,
+            instrument,
+            buy: side == Side::Bid,
+            price: if limit { cmd.price } else { 0 },
+            qty: cmd.qty,
+            opposite: self.books[instrument as usize].best_price(opposite(side)),
+            open_orders: self.open.get(cmd.account),
+            new_order: true,
+            ingress_ns: cmd.ingress_ns,
+        });
+        if reason != 0 {
+            self.ids.insert(cmd.id, GONE);
+            return out.push(reject(cmd.id, instrument, reason));
+        }
         let mut accepted = EventRecord::new(EV_ACCEPTED, instrument, cmd.id);
         accepted.price = cmd.price;
         accepted.qty = cmd.qty;
@@ -182,6 +249,7 @@ impl Matcher {
             });
             self.books[instrument as usize].push_back(&mut self.orders, o, side);
             self.ids.insert(cmd.id, o);
+            self.open.add(cmd.account, 1);
         } else {
             self.ids.insert(cmd.id, GONE);
             out.push(leaves_event(EV_EXPIRED, cmd.id, instrument, side, leaves, 0));
@@ -204,7 +272,7 @@ impl Matcher {
         ));
     }
 
-    fn replace(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>) {
+    fn replace<F: FnMut(&Proposed) -> u32>(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>, check: &mut F) {
         let Some(o) = self.resting(cmd.id) else {
             return out.push(reject(cmd.id, NO_INSTRUMENT, reject::UNKNOWN_ORDER));
         };
@@ -220,6 +288,20 @@ impl Matcher {
         }
         if order.post_only && self.crosses(instrument, side, cmd.price) {
             return out.push(reject(cmd.id, instrument, reject::WOULD_CROSS));
+        }
+        let reason = check(&Proposed {
+            account: order.account,
+            instrument,
+            buy: side == Side::Bid,
+            price: cmd.price,
+            qty: cmd.qty,
+            opposite: self.books[instrument as usize].best_price(opposite(side)),
+            open_orders: self.open.get(order.account),
+            new_order: false,
+            ingress_ns: cmd.ingress_ns,
+        });
+        if reason != 0 {
+            return out.push(reject(cmd.id, instrument, reason));
         }
         let mut replaced = EventRecord::new(EV_REPLACED, instrument, cmd.id);
         replaced.price = cmd.price;
@@ -238,6 +320,7 @@ impl Matcher {
         if leaves == 0 {
             self.orders.remove(o);
             self.ids.insert(cmd.id, GONE);
+            self.open.add(order.account, -1);
             return;
         }
         let order = self.orders.get_mut(o);
@@ -295,6 +378,7 @@ impl Matcher {
             trade.price = level.price;
             trade.qty = fill;
             trade.flags = side_flag(side);
+            trade.reason = maker.account;
             out.push(trade);
             if fill == maker.leaves {
                 self.remove(m);
@@ -345,6 +429,11 @@ impl Matcher {
         }
     }
 
+    /// The account of resting order `id`, if it rests.
+    pub fn account_of(&self, id: u64) -> Option<u32> {
+        self.resting(id).map(|o| self.orders.get(o).account)
+    }
+
     #[inline]
     fn resting(&self, id: u64) -> Option<u32> {
         match self.ids.get(id) {
@@ -359,6 +448,7 @@ impl Matcher {
         self.books[order.instrument as usize].unlink(&mut self.orders, o, side_of(order.side));
         self.orders.remove(o);
         self.ids.insert(order.id, GONE);
+        self.open.add(order.account, -1);
     }
 
     fn remember(&mut self, id: u64) {
@@ -437,6 +527,7 @@ impl Matcher {
                 });
                 m.books[instrument].push_back(&mut m.orders, o, side_of(r.side));
                 m.ids.insert(r.id, o);
+                m.open.add(r.account, 1);
             }
         }
         Ok(m)

@@ -25,6 +25,16 @@ pub const CMD_QUERY_STATE_HASH: u32 = 64;
 /// offset 8 the name's length, bytes 9.. the UTF-8 name (at most
 /// [`MAX_ACCOUNT_NAME`] bytes).
 pub const CMD_DEFINE_ACCOUNT: u32 = 65;
+/// `CommandRecord::kind`: set one pre-trade risk limit (`crate::risk`):
+/// `account` (or `ALL_ACCOUNTS` for the defaults), the limit's id in
+/// `instrument`, its value in `qty` (0: no limit).
+pub const CMD_SET_RISK_LIMIT: u32 = 66;
+/// `CommandRecord::kind`: a kill switch: `account` (or `ALL_ACCOUNTS` for
+/// every account), `qty` 1 to stop new orders and replaces, 0 to allow them.
+pub const CMD_SET_KILL_SWITCH: u32 = 67;
+/// `CommandRecord::kind`: set `instrument`'s reference price (`price`) for
+/// the price collar; trades move it afterwards.
+pub const CMD_SET_REFERENCE_PRICE: u32 = 68;
 /// Longest account name a [`CMD_DEFINE_ACCOUNT`] record carries, in UTF-8 bytes.
 pub const MAX_ACCOUNT_NAME: usize = 48;
 
@@ -44,6 +54,8 @@ pub const EV_REPLACED: u32 = 6;
 pub const EV_STATE_HASH: u32 = 64;
 /// `EventRecord::kind`: answer to [`CMD_DEFINE_ACCOUNT`]; the account number is in `id`.
 pub const EV_ACCOUNT_DEFINED: u32 = 65;
+/// `EventRecord::kind`: a risk control command was applied; `id` echoes the command's.
+pub const EV_CONTROL_APPLIED: u32 = 66;
 
 /// Reject reasons (`EventRecord::reason` of [`EV_REJECTED`]).
 pub mod reject {
@@ -61,6 +73,20 @@ pub mod reject {
     /// The journal could not confirm this command (a failed sync in
     /// synchronous mode): whether it happened is known after recovery.
     pub const IN_DOUBT: u32 = 10;
+    /// Pre-trade risk (see `crate::risk`): quantity above the per-order limit.
+    pub const MAX_ORDER_QTY: u32 = 11;
+    /// Price × quantity above the per-order notional limit.
+    pub const MAX_NOTIONAL: u32 = 12;
+    /// Price too far from the instrument's reference price.
+    pub const PRICE_COLLAR: u32 = 13;
+    /// A full fill would take the position beyond its limit.
+    pub const POSITION_LIMIT: u32 = 14;
+    /// Too many working orders.
+    pub const OPEN_ORDER_LIMIT: u32 = 15;
+    /// Too many orders per second.
+    pub const ORDER_RATE_LIMIT: u32 = 16;
+    /// Trading is switched off for the account, or for everyone.
+    pub const KILL_SWITCH: u32 = 17;
 }
 
 /// Cancel reasons (`EventRecord::reason` of [`EV_CANCELLED`]).
@@ -144,7 +170,7 @@ pub struct EventRecord {
     pub qty: i64,
     /// The maker's order id for a trade; the state hash for [`EV_STATE_HASH`].
     pub maker: u64,
-    /// `reject::*` or `cancel::*`.
+    /// `reject::*` or `cancel::*`; for [`EV_TRADE`], the maker's account.
     pub reason: u32,
     /// `EVF_*` bits.
     pub flags: u32,

@@ -1,0 +1,51 @@
+import { assertEquals } from "../_testing/assert.ts";
+import { loadInstruments } from "../matching/instruments.ts";
+import { CommandKind, type EngineEvent, OrderType, Side, TimeInForce } from "../matching/types.ts";
+import { NativeEngine } from "./engine.ts";
+import { EV_CONTROL_APPLIED, eventFlags, eventKind, EVF_LAST, readEvent } from "./records.ts";
+
+/** Drains until `count` commands have answered; control acks become "applied". */
+function answers(engine: NativeEngine, count: number): (EngineEvent | "applied")[] {
+  const out: (EngineEvent | "applied")[] = [];
+  let done = 0;
+  while (done < count) {
+    engine.drain((u32, at) => {
+      out.push(eventKind(u32, at) === EV_CONTROL_APPLIED ? "applied" : readEvent(u32, at));
+      if (eventFlags(u32, at) & EVF_LAST) done++;
+    });
+  }
+  return out;
+}
+
+const order = (id: number, account: number, qty: number) => ({
+  kind: CommandKind.PlaceOrder,
+  id,
+  account,
+  instrument: 0,
+  side: Side.Buy,
+  type: OrderType.Limit,
+  tif: TimeInForce.Gtc,
+  postOnly: false,
+  price: 10_000,
+  qty,
+});
+
+Deno.test("NativeEngine.pushRiskControl sets limits and switches the engine enforces through the rings", () => {
+  const engine = NativeEngine.open(loadInstruments());
+  try {
+    engine.start();
+    engine.pushRiskControl({ limit: "maxOrderQty", account: "all", value: 100 });
+    engine.pushRiskControl({ killSwitch: true, account: 2 });
+    engine.push(order(1, 1, 101));
+    engine.push(order(2, 1, 100));
+    engine.push(order(3, 2, 1));
+    engine.flush();
+    const [limitSet, switchSet, tooBig, fine, killed] = answers(engine, 5);
+    assertEquals([limitSet, switchSet], ["applied", "applied"]);
+    assertEquals(tooBig, { kind: 2, id: 1, instrument: 0, reason: "max_order_qty" });
+    assertEquals(fine, { kind: 1, id: 2, instrument: 0 });
+    assertEquals(killed, { kind: 2, id: 3, instrument: 0, reason: "kill_switch" });
+  } finally {
+    engine.close();
+  }
+});

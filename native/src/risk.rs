@@ -1,0 +1,230 @@
+//! Pre-trade risk: per-account limits, kill switches and positions, checked
+//! on the engine thread after the matcher's own validation and before an
+//! order can trade or rest.
+//!
+//! Limits are set, and switches flipped, by control commands that travel the
+//! command ring and the journal like orders, so a replay of the journal makes
+//! exactly the same risk decisions. Nothing here reads a clock: the order
+//! rate is counted by the commands' journaled ingress time.
+//!
+//! # Invariants
+//! - A limit of 0 means "no limit"; an account without limits of its own
+//!   has the defaults (set with account [`ALL_ACCOUNTS`]).
+//! - Cancels are never refused by risk: reducing risk must always work.
+//! - Positions change only by trades, for both the taker's and the maker's
+//!   account.
+//!
+//! # Known limitations
+//! - The position check assumes the whole order fills (the conservative
+//!   reading) and ignores the account's other working orders on the same side.
+//! - A market order's notional is priced at the best opposite price when
+//!   there is one, else not checked.
+
+use crate::record::*;
+use std::collections::{HashMap, HashSet};
+
+/// The account number meaning "every account" (defaults; global kill switch).
+pub const ALL_ACCOUNTS: u32 = u32::MAX;
+
+/// Limit identifiers (the `instrument` word of a [`CMD_SET_RISK_LIMIT`] record).
+pub mod limit {
+    /// Largest quantity of one order, in lots.
+    pub const MAX_ORDER_QTY: u32 = 1;
+    /// Largest price × quantity of one order, in price units × lots.
+    pub const MAX_NOTIONAL: u32 = 2;
+    /// Largest absolute position per instrument, in lots.
+    pub const POSITION: u32 = 3;
+    /// Most working (resting) orders at once.
+    pub const OPEN_ORDERS: u32 = 4;
+    /// Most new orders and replaces per second of ingress time.
+    pub const ORDERS_PER_SECOND: u32 = 5;
+    /// Farthest a limit price may be from the instrument's reference price,
+    /// in basis points.
+    pub const COLLAR_BPS: u32 = 6;
+}
+
+/// One account's limits; 0 is "no limit".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub max_order_qty: i64,
+    pub max_notional: i64,
+    pub position: i64,
+    pub open_orders: i64,
+    pub orders_per_second: i64,
+    pub collar_bps: i64,
+}
+
+impl Limits {
+    fn set(&mut self, which: u32, value: i64) -> bool {
+        let slot = match which {
+            limit::MAX_ORDER_QTY => &mut self.max_order_qty,
+            limit::MAX_NOTIONAL => &mut self.max_notional,
+            limit::POSITION => &mut self.position,
+            limit::OPEN_ORDERS => &mut self.open_orders,
+            limit::ORDERS_PER_SECOND => &mut self.orders_per_second,
+            limit::COLLAR_BPS => &mut self.collar_bps,
+            _ => return false,
+        };
+        *slot = value;
+        true
+    }
+}
+
+/// What the risk check needs to know of an order about to be accepted.
+#[derive(Clone, Copy, Debug)]
+pub struct Proposed {
+    pub account: u32,
+    pub instrument: u32,
+    pub buy: bool,
+    /// The limit price, or 0 for a market order.
+    pub price: i64,
+    /// The quantity that may trade (a replace's new open quantity).
+    pub qty: i64,
+    /// The best opposite price, if any (prices a market order's notional).
+    pub opposite: Option<i64>,
+    /// The account's working orders now.
+    pub open_orders: u32,
+    /// True for a new order (counts toward the open-order limit).
+    pub new_order: bool,
+    /// The command's ingress time (for the rate limit).
+    pub ingress_ns: u64,
+}
+
+/// Limits, switches, positions and rate counters.
+#[derive(Default)]
+pub struct Risk {
+    defaults: Limits,
+    accounts: HashMap<u32, Limits>,
+    killed: HashSet<u32>,
+    global_kill: bool,
+    positions: HashMap<(u32, u32), i64>,
+    /// Per account: (second of ingress time, requests in it).
+    rate: HashMap<u32, (u64, i64)>,
+    /// Per instrument: the reference price for the collar (last trade, or set).
+    reference: Vec<i64>,
+}
+
+impl Risk {
+    /// Applies a control command; returns the reject reason, or 0 when applied.
+    pub fn control(&mut self, cmd: &CommandRecord) -> u32 {
+        match cmd.kind {
+            CMD_SET_RISK_LIMIT => {
+                if cmd.qty < 0 {
+                    return reject::UNKNOWN_COMMAND;
+                }
+                let limits = if cmd.account == ALL_ACCOUNTS {
+                    &mut self.defaults
+                } else {
+                    let defaults = self.defaults;
+                    self.accounts.entry(cmd.account).or_insert(defaults)
+                };
+                if limits.set(cmd.instrument, cmd.qty) { 0 } else { reject::UNKNOWN_COMMAND }
+            }
+            CMD_SET_KILL_SWITCH => {
+                let on = cmd.qty != 0;
+                if cmd.account == ALL_ACCOUNTS {
+                    self.global_kill = on;
+                } else if on {
+                    self.killed.insert(cmd.account);
+                } else {
+                    self.killed.remove(&cmd.account);
+                }
+                0
+            }
+            CMD_SET_REFERENCE_PRICE => {
+                if cmd.price <= 0 {
+                    return reject::INVALID_PRICE;
+                }
+                self.set_reference(cmd.instrument, cmd.price);
+                0
+            }
+            _ => reject::UNKNOWN_COMMAND,
+        }
+    }
+
+    fn set_reference(&mut self, instrument: u32, price: i64) {
+        let i = instrument as usize;
+        if self.reference.len() <= i {
+            self.reference.resize(i + 1, 0);
+        }
+        self.reference[i] = price;
+    }
+
+    fn limits(&self, account: u32) -> &Limits {
+        self.accounts.get(&account).unwrap_or(&self.defaults)
+    }
+
+    /// Checks an order; returns the reject reason, or 0 to let it through.
+    /// A pass counts toward the account's order rate.
+    pub fn check(&mut self, p: &Proposed) -> u32 {
+        if self.global_kill || self.killed.contains(&p.account) {
+            return reject::KILL_SWITCH;
+        }
+        let l = *self.limits(p.account);
+        let second = p.ingress_ns / 1_000_000_000;
+        if l.orders_per_second > 0 {
+            let (window, count) = self.rate.get(&p.account).copied().unwrap_or((second, 0));
+            let count = if window == second { count } else { 0 };
+            if count >= l.orders_per_second {
+                return reject::ORDER_RATE_LIMIT;
+            }
+        }
+        if l.max_order_qty > 0 && p.qty > l.max_order_qty {
+            return reject::MAX_ORDER_QTY;
+        }
+        let reference = self.reference.get(p.instrument as usize).copied().unwrap_or(0);
+        if l.collar_bps > 0 && p.price > 0 && reference > 0 {
+            // |price - reference| / reference > bps / 10_000, in integers.
+            let off = i128::from((p.price - reference).abs()) * 10_000;
+            if off > i128::from(l.collar_bps) * i128::from(reference) {
+                return reject::PRICE_COLLAR;
+            }
+        }
+        if l.max_notional > 0 {
+            let price = if p.price > 0 { Some(p.price) } else { p.opposite };
+            if let Some(price) = price
+                && i128::from(price) * i128::from(p.qty) > i128::from(l.max_notional)
+            {
+                return reject::MAX_NOTIONAL;
+            }
+        }
+        if l.open_orders > 0 && p.new_order && i64::from(p.open_orders) >= l.open_orders {
+            return reject::OPEN_ORDER_LIMIT;
+        }
+        if l.position > 0 {
+            let now = self.positions.get(&(p.account, p.instrument)).copied().unwrap_or(0);
+            let after = if p.buy { now.saturating_add(p.qty) } else { now.saturating_sub(p.qty) };
+            if after.abs() > l.position {
+                return reject::POSITION_LIMIT;
+            }
+        }
+        if l.orders_per_second > 0 {
+            let entry = self.rate.entry(p.account).or_insert((second, 0));
+            if entry.0 != second {
+                *entry = (second, 0);
+            }
+            entry.1 += 1;
+        }
+        0
+    }
+
+    /// Books a trade: the taker bought (`taker_buys`) or sold `qty` at `price`.
+    pub fn on_trade(&mut self, instrument: u32, taker: u32, maker: u32, taker_buys: bool, price: i64, qty: i64) {
+        let signed = if taker_buys { qty } else { -qty };
+        *self.positions.entry((taker, instrument)).or_insert(0) += signed;
+        *self.positions.entry((maker, instrument)).or_insert(0) -= signed;
+        self.set_reference(instrument, price);
+    }
+
+    /// An account's net position in an instrument, in lots.
+    pub fn position(&self, account: u32, instrument: u32) -> i64 {
+        self.positions.get(&(account, instrument)).copied().unwrap_or(0)
+    }
+
+    /// True when any limit or kill switch is set. Until then orders skip the
+    /// check; positions and reference prices are kept from the start anyway,
+    /// so that limits set later see the true positions.
+    pub fn checks_configured(&self) -> bool {
+        self.defaults != Limits::default() || !self.accounts.is_empty() || !self.killed.is_empty() || self.global_kill
+    }
+}
