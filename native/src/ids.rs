@@ -19,7 +19,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 /// The locality-keeping hash described in the module documentation.
 #[derive(Default, Clone, Copy)]
-struct IdHasher(u64);
+pub(crate) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     #[inline]

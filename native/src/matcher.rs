@@ -30,6 +30,31 @@ use crate::ids::IdTable;
 use crate::record::*;
 use crate::risk::Proposed;
 
+/// What [`Matcher::apply_with`] consults before accepting an order.
+pub trait PreTradeCheck {
+    /// False for a check that never refuses: the matcher then skips even
+    /// gathering what a check would need (compiled away).
+    const ACTIVE: bool = true;
+    /// Returns a reject reason, or 0 to let the order through.
+    fn check(&mut self, order: &Proposed) -> u32;
+}
+
+/// The check that never refuses.
+pub struct NoCheck;
+
+impl PreTradeCheck for NoCheck {
+    const ACTIVE: bool = false;
+    fn check(&mut self, _: &Proposed) -> u32 {
+        0
+    }
+}
+
+impl<F: FnMut(&Proposed) -> u32> PreTradeCheck for F {
+    fn check(&mut self, order: &Proposed) -> u32 {
+        self(order)
+    }
+}
+
 /// An id that was carried by a `new` but is not resting.
 pub(crate) const GONE: u32 = NIL;
 
@@ -142,19 +167,14 @@ impl Matcher {
 
     /// Applies one command, appending its events to `out`.
     pub fn apply(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>) {
-        self.apply_with(cmd, out, &mut |_: &Proposed| 0);
+        self.apply_with(cmd, out, &mut NoCheck);
     }
 
     /// [`Matcher::apply`], with `check` consulted for every new order and
     /// replace that passed the matcher's own validation, before it is
     /// accepted: a non-zero reason rejects it (the engine layer's pre-trade
     /// risk). The matcher stays pure as long as `check` is.
-    pub fn apply_with<F: FnMut(&Proposed) -> u32>(
-        &mut self,
-        cmd: &CommandRecord,
-        out: &mut Vec<EventRecord>,
-        check: &mut F,
-    ) {
+    pub fn apply_with<C: PreTradeCheck>(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>, check: &mut C) {
         match cmd.kind {
             CMD_PLACE_ORDER => self.place(cmd, out, check),
             CMD_CANCEL_ORDER => self.cancel(cmd.id, out),
@@ -168,7 +188,7 @@ impl Matcher {
         }
     }
 
-    fn place<F: FnMut(&Proposed) -> u32>(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>, check: &mut F) {
+    fn place<C: PreTradeCheck>(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>, check: &mut C) {
         let instrument = cmd.instrument;
         let Some(book) = self.books.get(instrument as usize) else {
             self.remember(cmd.id);
@@ -203,17 +223,21 @@ impl Matcher {
             self.ids.insert(cmd.id, GONE);
             return out.push(reject(cmd.id, instrument, reject::WOULD_CROSS));
         }
-        let reason = check(&Proposed {
-            account: cmd.account,
-            instrument,
-            buy: side == Side::Bid,
-            price: if limit { cmd.price } else { 0 },
-            qty: cmd.qty,
-            opposite: self.books[instrument as usize].best_price(opposite(side)),
-            open_orders: self.open.get(cmd.account),
-            new_order: true,
-            ingress_ns: cmd.ingress_ns,
-        });
+        let reason = if !C::ACTIVE {
+            0
+        } else {
+            check.check(&Proposed {
+                account: cmd.account,
+                instrument,
+                buy: side == Side::Bid,
+                price: if limit { cmd.price } else { 0 },
+                qty: cmd.qty,
+                opposite: self.books[instrument as usize].best_price(opposite(side)),
+                open_orders: self.open.get(cmd.account),
+                new_order: true,
+                ingress_ns: cmd.ingress_ns,
+            })
+        };
         if reason != 0 {
             self.ids.insert(cmd.id, GONE);
             return out.push(reject(cmd.id, instrument, reason));
@@ -272,7 +296,7 @@ impl Matcher {
         ));
     }
 
-    fn replace<F: FnMut(&Proposed) -> u32>(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>, check: &mut F) {
+    fn replace<C: PreTradeCheck>(&mut self, cmd: &CommandRecord, out: &mut Vec<EventRecord>, check: &mut C) {
         let Some(o) = self.resting(cmd.id) else {
             return out.push(reject(cmd.id, NO_INSTRUMENT, reject::UNKNOWN_ORDER));
         };
@@ -289,17 +313,21 @@ impl Matcher {
         if order.post_only && self.crosses(instrument, side, cmd.price) {
             return out.push(reject(cmd.id, instrument, reject::WOULD_CROSS));
         }
-        let reason = check(&Proposed {
-            account: order.account,
-            instrument,
-            buy: side == Side::Bid,
-            price: cmd.price,
-            qty: cmd.qty,
-            opposite: self.books[instrument as usize].best_price(opposite(side)),
-            open_orders: self.open.get(order.account),
-            new_order: false,
-            ingress_ns: cmd.ingress_ns,
-        });
+        let reason = if !C::ACTIVE {
+            0
+        } else {
+            check.check(&Proposed {
+                account: order.account,
+                instrument,
+                buy: side == Side::Bid,
+                price: cmd.price,
+                qty: cmd.qty,
+                opposite: self.books[instrument as usize].best_price(opposite(side)),
+                open_orders: self.open.get(order.account),
+                new_order: false,
+                ingress_ns: cmd.ingress_ns,
+            })
+        };
         if reason != 0 {
             return out.push(reject(cmd.id, instrument, reason));
         }

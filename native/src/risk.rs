@@ -20,8 +20,19 @@
 //! - A market order's notional is priced at the best opposite price when
 //!   there is one, else not checked.
 
+use crate::ids::IdHasher;
 use crate::record::*;
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
+
+/// Positions by `account << 32 | instrument`, hashed like order ids (one
+/// multiply), since this map is touched twice per trade.
+type Positions = HashMap<u64, i64, BuildHasherDefault<IdHasher>>;
+
+#[inline]
+fn key(account: u32, instrument: u32) -> u64 {
+    u64::from(account) << 32 | u64::from(instrument)
+}
 
 /// The account number meaning "every account" (defaults; global kill switch).
 pub const ALL_ACCOUNTS: u32 = u32::MAX;
@@ -97,7 +108,7 @@ pub struct Risk {
     accounts: HashMap<u32, Limits>,
     killed: HashSet<u32>,
     global_kill: bool,
-    positions: HashMap<(u32, u32), i64>,
+    positions: Positions,
     /// Per account: (second of ingress time, requests in it).
     rate: HashMap<u32, (u64, i64)>,
     /// Per instrument: the reference price for the collar (last trade, or set).
@@ -192,7 +203,7 @@ impl Risk {
             return reject::OPEN_ORDER_LIMIT;
         }
         if l.position > 0 {
-            let now = self.positions.get(&(p.account, p.instrument)).copied().unwrap_or(0);
+            let now = self.positions.get(&key(p.account, p.instrument)).copied().unwrap_or(0);
             let after = if p.buy { now.saturating_add(p.qty) } else { now.saturating_sub(p.qty) };
             if after.abs() > l.position {
                 return reject::POSITION_LIMIT;
@@ -211,14 +222,14 @@ impl Risk {
     /// Books a trade: the taker bought (`taker_buys`) or sold `qty` at `price`.
     pub fn on_trade(&mut self, instrument: u32, taker: u32, maker: u32, taker_buys: bool, price: i64, qty: i64) {
         let signed = if taker_buys { qty } else { -qty };
-        *self.positions.entry((taker, instrument)).or_insert(0) += signed;
-        *self.positions.entry((maker, instrument)).or_insert(0) -= signed;
+        *self.positions.entry(key(taker, instrument)).or_insert(0) += signed;
+        *self.positions.entry(key(maker, instrument)).or_insert(0) -= signed;
         self.set_reference(instrument, price);
     }
 
     /// An account's net position in an instrument, in lots.
     pub fn position(&self, account: u32, instrument: u32) -> i64 {
-        self.positions.get(&(account, instrument)).copied().unwrap_or(0)
+        self.positions.get(&key(account, instrument)).copied().unwrap_or(0)
     }
 
     /// True when any limit or kill switch is set. Until then orders skip the
