@@ -1,0 +1,144 @@
+/**
+ * `deno task token --account ALICE --role trader [--ttl 8h] [--data DIR]`:
+ * mints a gateway token for local use and prints only the token on stdout,
+ * so that `TOKEN=$(deno task token …)` works.
+ *
+ * The secret comes from {@linkcode loadSecret}: `GATEWAY_JWT_SECRET`, or
+ * `<DIR>/jwt.secret` (default `data/`), generated when missing. Usage errors
+ * exit with status 2, other failures with 1, both with a message on stderr.
+ *
+ * @module
+ */
+
+import {
+  AUDIENCE,
+  DEFAULT_DATA_DIR,
+  DEFAULT_TTL_SECONDS,
+  ISSUER,
+  type Role,
+  ROLES,
+} from "./config.ts";
+import { accountProblem, signJwt } from "./jwt.ts";
+import { loadSecret } from "./secret.ts";
+import { fromInvocationDir } from "../tools/_cli.ts";
+
+const USAGE = `Usage: deno task token --account NAME --role ${
+  ROLES.join("|")
+} [--ttl 8h] [--data DIR]
+
+Mints a gateway JWT (HS256, issuer ${ISSUER}, audience ${AUDIENCE}) and prints it.
+  --account NAME  the account (1 to 48 bytes of UTF-8)
+  --role ROLE     trader, viewer (market data only) or admin
+  --ttl DURATION  lifetime: a whole number of s, m, h or d, at most 366d (default 8h)
+  --data DIR      the folder of jwt.secret (default ${DEFAULT_DATA_DIR}/); ignored when
+                  GATEWAY_JWT_SECRET is set`;
+
+/** The longest lifetime accepted: a year and a day. */
+const MAX_TTL_SECONDS = 366 * 86_400;
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** A command-line mistake: exit status 2. */
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/**
+ * Parses a lifetime such as `90s`, `15m`, `8h` or `7d`.
+ *
+ * @param text The lifetime.
+ * @returns Its seconds.
+ * @throws {UsageError} If it is not a positive whole number with a unit, or
+ *   is longer than 366 days.
+ */
+function parseTtl(text: string): number {
+  const match = /^([1-9][0-9]{0,8})([smhd])$/.exec(text);
+  const seconds = match ? Number(match[1]) * UNIT_SECONDS[match[2]!]! : NaN;
+  if (!(seconds <= MAX_TTL_SECONDS)) {
+    throw new UsageError(
+      `Cannot mint token: --ttl ${JSON.stringify(text)} must be a whole number of s, m, h or d, ` +
+        `from 1s to 366d`,
+    );
+  }
+  return seconds;
+}
+
+interface Args {
+  readonly account: string;
+  readonly role: Role;
+  readonly ttlSeconds: number;
+  readonly dataDir: string;
+}
+
+/** Parses the arguments; undefined means `--help`. */
+function parseArgs(args: readonly string[]): Args | undefined {
+  const values = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--help" || arg === "-h") return undefined;
+    const eq = arg.indexOf("=");
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    if (!["--account", "--role", "--ttl", "--data"].includes(name)) {
+      throw new UsageError(`Cannot mint token: unknown argument ${JSON.stringify(arg)}`);
+    }
+    const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
+    if (value === undefined || value === "") {
+      throw new UsageError(`Cannot mint token: ${name} needs a value`);
+    }
+    if (values.has(name)) throw new UsageError(`Cannot mint token: ${name} given twice`);
+    values.set(name, value);
+  }
+  const account = values.get("--account");
+  const role = values.get("--role");
+  if (account === undefined) throw new UsageError("Cannot mint token: --account is required");
+  const problem = accountProblem(account);
+  if (problem !== undefined) throw new UsageError(`Cannot mint token: ${problem}`);
+  if (role === undefined) throw new UsageError("Cannot mint token: --role is required");
+  if (!(ROLES as readonly string[]).includes(role)) {
+    throw new UsageError(
+      `Cannot mint token: --role must be one of ${ROLES.join(", ")}, not ${JSON.stringify(role)}`,
+    );
+  }
+  const data = values.get("--data");
+  return {
+    account,
+    role: role as Role,
+    ttlSeconds: parseTtl(values.get("--ttl") ?? `${DEFAULT_TTL_SECONDS}s`),
+    dataDir: data === undefined ? DEFAULT_DATA_DIR : fromInvocationDir(data),
+  };
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  let parsed: Args | undefined;
+  try {
+    parsed = parseArgs(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed === undefined) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    const key = await loadSecret({ dataDir: parsed.dataDir });
+    const iat = Math.floor(Date.now() / 1000);
+    const token = await signJwt({
+      sub: parsed.account,
+      role: parsed.role,
+      iss: ISSUER,
+      aud: AUDIENCE,
+      iat,
+      exp: iat + parsed.ttlSeconds,
+      jti: crypto.randomUUID(),
+    }, key);
+    console.log(token);
+    return 0;
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

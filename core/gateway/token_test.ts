@@ -1,0 +1,89 @@
+import { assert, assertEquals } from "../_testing/assert.ts";
+import { AUDIENCE, ISSUER } from "./config.ts";
+import { verifyJwt } from "./jwt.ts";
+import { loadSecret } from "./secret.ts";
+import { withTempDir } from "../_testing/temp.ts";
+
+const SCRIPT = new URL("./token.ts", import.meta.url).pathname;
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+/** Runs `deno task token`'s script with `args`, GATEWAY_JWT_SECRET unset unless given. */
+async function mint(args: string[], env: Record<string, string> = {}) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--allow-read", "--allow-write", "--allow-env", SCRIPT, ...args],
+    cwd: ROOT,
+    env: { GATEWAY_JWT_SECRET: "", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: text.decode(output.stdout),
+    stderr: text.decode(output.stderr),
+  };
+}
+
+Deno.test("token mints, on stdout alone, a token verifyJwt accepts with the data folder's secret", async () => {
+  await withTempDir(async (dataDir) => {
+    const before = Math.floor(Date.now() / 1000);
+    const run = await mint(["--account", "ALICE", "--role", "trader", "--data", dataDir]);
+    assertEquals({ code: run.code, stderr: run.stderr }, { code: 0, stderr: "" });
+    assert(/^[\w-]+\.[\w-]+\.[\w-]+\n$/.test(run.stdout), JSON.stringify(run.stdout));
+    const key = await loadSecret({ env: () => undefined, dataDir });
+    const result = await verifyJwt(run.stdout.trim(), key, { issuer: ISSUER, audience: AUDIENCE });
+    assert(result.ok, JSON.stringify(result));
+    const { sub, role, iss, aud, exp, iat, jti } = result.claims;
+    assertEquals({ sub, role, iss, aud }, {
+      sub: "ALICE",
+      role: "trader",
+      iss: ISSUER,
+      aud: AUDIENCE,
+    });
+    assert(iat !== undefined && iat >= before && exp === iat + 8 * 3600, `iat ${iat}, exp ${exp}`);
+    assert(jti !== undefined && jti.length > 0);
+  });
+});
+
+Deno.test("token --ttl sets the lifetime, and GATEWAY_JWT_SECRET wins over the folder", async () => {
+  await withTempDir(async (dataDir) => {
+    const secret = "A".repeat(43); // 32 zero bytes, base64url
+    const run = await mint(["--account=BOB", "--role=viewer", "--ttl=15m", `--data=${dataDir}`], {
+      GATEWAY_JWT_SECRET: secret,
+    });
+    assertEquals(run.code, 0, run.stderr);
+    assertEquals([...Deno.readDirSync(dataDir)], [], "a secret file was written");
+    const key = await loadSecret({ env: () => secret });
+    const result = await verifyJwt(run.stdout.trim(), key, { issuer: ISSUER, audience: AUDIENCE });
+    assert(result.ok && result.claims.exp - result.claims.iat! === 900, JSON.stringify(result));
+  });
+});
+
+Deno.test("token exits 2 with usage on stderr, and nothing on stdout, for bad arguments", async () => {
+  const cases: [string[], string][] = [
+    [[], "--account is required"],
+    [["--account", "ALICE"], "--role is required"],
+    [["--account", "ALICE", "--role", "root"], 'not "root"'],
+    [["--account", "é".repeat(25), "--role", "trader"], "not 50 bytes"],
+    [["--account", "ALICE", "--role", "trader", "--ttl", "8"], "--ttl"],
+    [["--account", "ALICE", "--role", "trader", "--ttl", "0h"], "--ttl"],
+    [["--account", "ALICE", "--role", "trader", "--ttl", "367d"], "--ttl"],
+    [["--account", "ALICE", "--role", "trader", "--frobnicate"], 'unknown argument "--frobnicate"'],
+    [["--account", "ALICE", "--role"], "--role needs a value"],
+    [["--account", "A", "--account", "B", "--role", "trader"], "--account given twice"],
+  ];
+  for (const [args, message] of cases) {
+    const run = await mint(args);
+    assertEquals({ args, code: run.code, stdout: run.stdout }, { args, code: 2, stdout: "" });
+    assert(run.stderr.includes(message), `${args.join(" ")}: ${run.stderr}`);
+    assert(run.stderr.includes("Usage: deno task token"), run.stderr);
+  }
+});
+
+Deno.test("token exits 1 with the reason when the secret is unusable", async () => {
+  const run = await mint(["--account", "ALICE", "--role", "trader"], {
+    GATEWAY_JWT_SECRET: "short-secret",
+  });
+  assertEquals({ code: run.code, stdout: run.stdout }, { code: 1, stdout: "" });
+  assert(run.stderr.includes("GATEWAY_JWT_SECRET decodes to 9 bytes"), run.stderr);
+});
