@@ -25,13 +25,43 @@ use crate::record::*;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
-/// Positions by `account << 32 | instrument`, hashed like order ids (one
-/// multiply), since this map is touched twice per trade.
-type Positions = HashMap<u64, i64, BuildHasherDefault<IdHasher>>;
+/// Net positions, touched twice per trade: a row per account for the small
+/// account numbers the gateway assigns (an array index, no hashing), a map
+/// keyed by `account << 32 | instrument` for the rest.
+#[derive(Default)]
+struct Positions {
+    rows: Vec<Vec<i64>>,
+    other: HashMap<u64, i64, BuildHasherDefault<IdHasher>>,
+}
 
-#[inline]
-fn key(account: u32, instrument: u32) -> u64 {
-    u64::from(account) << 32 | u64::from(instrument)
+impl Positions {
+    const DENSE_ACCOUNTS: u32 = 4096;
+
+    #[inline]
+    fn get(&self, account: u32, instrument: u32) -> i64 {
+        if account < Self::DENSE_ACCOUNTS {
+            self.rows.get(account as usize).and_then(|r| r.get(instrument as usize)).copied().unwrap_or(0)
+        } else {
+            self.other.get(&(u64::from(account) << 32 | u64::from(instrument))).copied().unwrap_or(0)
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, account: u32, instrument: u32, delta: i64) {
+        if account < Self::DENSE_ACCOUNTS {
+            let (a, i) = (account as usize, instrument as usize);
+            if self.rows.len() <= a {
+                self.rows.resize_with(a + 1, Vec::new);
+            }
+            let row = &mut self.rows[a];
+            if row.len() <= i {
+                row.resize(i + 1, 0);
+            }
+            row[i] += delta;
+        } else {
+            *self.other.entry(u64::from(account) << 32 | u64::from(instrument)).or_insert(0) += delta;
+        }
+    }
 }
 
 /// The account number meaning "every account" (defaults; global kill switch).
@@ -153,6 +183,7 @@ impl Risk {
         }
     }
 
+    #[inline]
     fn set_reference(&mut self, instrument: u32, price: i64) {
         let i = instrument as usize;
         if self.reference.len() <= i {
@@ -203,7 +234,7 @@ impl Risk {
             return reject::OPEN_ORDER_LIMIT;
         }
         if l.position > 0 {
-            let now = self.positions.get(&key(p.account, p.instrument)).copied().unwrap_or(0);
+            let now = self.positions.get(p.account, p.instrument);
             let after = if p.buy { now.saturating_add(p.qty) } else { now.saturating_sub(p.qty) };
             if after.abs() > l.position {
                 return reject::POSITION_LIMIT;
@@ -222,14 +253,14 @@ impl Risk {
     /// Books a trade: the taker bought (`taker_buys`) or sold `qty` at `price`.
     pub fn on_trade(&mut self, instrument: u32, taker: u32, maker: u32, taker_buys: bool, price: i64, qty: i64) {
         let signed = if taker_buys { qty } else { -qty };
-        *self.positions.entry(key(taker, instrument)).or_insert(0) += signed;
-        *self.positions.entry(key(maker, instrument)).or_insert(0) -= signed;
+        self.positions.add(taker, instrument, signed);
+        self.positions.add(maker, instrument, -signed);
         self.set_reference(instrument, price);
     }
 
     /// An account's net position in an instrument, in lots.
     pub fn position(&self, account: u32, instrument: u32) -> i64 {
-        self.positions.get(&key(account, instrument)).copied().unwrap_or(0)
+        self.positions.get(account, instrument)
     }
 
     /// True when any limit or kill switch is set. Until then orders skip the
@@ -237,5 +268,21 @@ impl Risk {
     /// so that limits set later see the true positions.
     pub fn checks_configured(&self) -> bool {
         self.defaults != Limits::default() || !self.accounts.is_empty() || !self.killed.is_empty() || self.global_kill
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_kept_for_small_and_large_account_numbers_alike() {
+        let mut risk = Risk::default();
+        for (taker, maker) in [(1, 2), (Positions::DENSE_ACCOUNTS + 7, u32::MAX - 1)] {
+            risk.on_trade(3, taker, maker, true, 100, 5);
+            risk.on_trade(3, taker, maker, false, 100, 2);
+            assert_eq!((risk.position(taker, 3), risk.position(maker, 3)), (3, -3));
+            assert_eq!(risk.position(taker, 0), 0);
+        }
     }
 }
