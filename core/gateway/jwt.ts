@@ -19,7 +19,7 @@
  * @module
  */
 
-import { MAX_ACCOUNT_BYTES } from "../matching/mod.ts";
+import { accountNameFault, MAX_ACCOUNT_BYTES } from "../matching/mod.ts";
 import { decodeBase64Url, encodeBase64Url } from "./_base64url.ts";
 import { DEFAULT_LEEWAY_SECONDS, MAX_TOKEN_BYTES, type Role, ROLES } from "./config.ts";
 
@@ -103,11 +103,11 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 export function accountProblem(account: unknown): string | undefined {
   if (typeof account !== "string") return `account must be a string, not ${typeOf(account)}`;
   if (account === "") return "account must not be empty";
-  if (!account.isWellFormed()) return "account holds a lone surrogate, which UTF-8 cannot encode";
-  const bytes = account.length * 3 <= MAX_ACCOUNT_BYTES ? 0 : utf8.encode(account).length;
-  return bytes > MAX_ACCOUNT_BYTES
-    ? `account must be 1 to ${MAX_ACCOUNT_BYTES} bytes of UTF-8, not ${bytes} bytes`
-    : undefined;
+  const fault = accountNameFault(account);
+  if (fault === undefined) return undefined;
+  return fault.kind === "lone_surrogate"
+    ? "account holds a lone surrogate, which UTF-8 cannot encode"
+    : `account must be 1 to ${MAX_ACCOUNT_BYTES} bytes of UTF-8, not ${fault.bytes} bytes`;
 }
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Instrument } from "./types.ts";
+import { type Instrument, SYMBOL_PATTERN } from "./types.ts";
 
 /**
  * Where the instrument table lives in this repository.
@@ -21,7 +21,6 @@ import type { Instrument } from "./types.ts";
  */
 export const DEFAULT_INSTRUMENTS_URL: URL = new URL("../config/instruments.json", import.meta.url);
 
-const SYMBOL = /^[A-Z0-9.-]{1,12}$/;
 const INTEGER_FIELDS = ["tickSize", "lotSize", "priceScale", "referencePrice"] as const;
 const FIELDS: ReadonlySet<string> = new Set(["$comment", "symbol", "name", ...INTEGER_FIELDS]);
 
@@ -114,7 +113,7 @@ export function parseInstruments(json: unknown, source: string): Instrument[] {
       if (!FIELDS.has(key)) fail(`instrument ${i} has unknown field ${JSON.stringify(key)}`);
     }
     const { symbol, name } = entry;
-    if (typeof symbol !== "string" || !SYMBOL.test(symbol)) {
+    if (typeof symbol !== "string" || !SYMBOL_PATTERN.test(symbol)) {
       return fail(
         `instrument ${i} ${has("symbol", symbol)}; it must be 1 to 12 of A-Z, 0-9, "." and "-"`,
       );

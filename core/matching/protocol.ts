@@ -13,12 +13,14 @@
  */
 
 import {
+  accountNameFault,
   type Command,
   CommandKind,
   type EngineEvent,
   EventKind,
   type Instrument,
   INVALID_PRICE,
+  MAX_ACCOUNT_BYTES,
   NO_PRICE,
   OrderType,
   type PlaceOrder,
@@ -29,28 +31,6 @@ import {
 
 /** The outcome of {@linkcode CommandParser.parse}: a command, or why the line is not one. */
 export type ParsedLine = { ok: true; command: Command } | { ok: false; message: string };
-
-/**
- * The longest account name a command may carry, in UTF-8 bytes: what a
- * journal's define-account record holds (`MAX_ACCOUNT_NAME_BYTES` in
- * `core/native/records.ts`, `MAX_ACCOUNT_NAME` in `native/src/record.rs`),
- * so that every account a run names can be journaled.
- *
- * @example
- * ```ts
- * import { CommandParser, loadInstruments, MAX_ACCOUNT_BYTES } from "./mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
- *
- * const parser = new CommandParser(loadInstruments());
- * const line = (account: string) => JSON.stringify({ op: "new", id: 1, account, side: "buy", type: "market" });
- * assertEquals(parser.parse(line("é".repeat(MAX_ACCOUNT_BYTES / 2))).ok, true);
- * assertEquals(parser.parse(line("é".repeat(MAX_ACCOUNT_BYTES / 2 + 1))), {
- *   ok: false,
- *   message: 'field "account" must be a string of 1 to 48 bytes of UTF-8, not 50 bytes',
- * });
- * ```
- */
-export const MAX_ACCOUNT_BYTES = 48;
 
 /** Options for the {@linkcode CommandParser} constructor. */
 export interface CommandParserOptions {
@@ -289,19 +269,13 @@ export class CommandParser {
 }
 
 const ACCOUNT = `a string of 1 to ${MAX_ACCOUNT_BYTES} bytes of UTF-8`;
-const utf8 = new TextEncoder();
-
 /** Why a non-empty account name cannot be journaled, or undefined when it can. */
 function accountProblem(account: string): string | undefined {
-  // A lone surrogate would be journaled as U+FFFD: two such names would
-  // become one account after a restart.
-  if (!account.isWellFormed()) {
-    return "and this one holds a lone surrogate, which UTF-8 cannot encode";
-  }
-  // A UTF-16 code unit takes at most 3 bytes of UTF-8: short names need no encoding.
-  if (account.length * 3 <= MAX_ACCOUNT_BYTES) return undefined;
-  const bytes = utf8.encode(account).length;
-  return bytes > MAX_ACCOUNT_BYTES ? `not ${bytes} bytes` : undefined;
+  const fault = accountNameFault(account);
+  if (fault === undefined) return undefined;
+  return fault.kind === "lone_surrogate"
+    ? "and this one holds a lone surrogate, which UTF-8 cannot encode"
+    : `not ${fault.bytes} bytes`;
 }
 
 /**

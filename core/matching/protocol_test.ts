@@ -6,7 +6,6 @@ import {
   commandToJson,
   eventToJson,
   formatError,
-  MAX_ACCOUNT_BYTES,
   type ParsedLine,
 } from "./protocol.ts";
 import {
@@ -15,6 +14,7 @@ import {
   type EngineEvent,
   EventKind,
   INVALID_PRICE,
+  MAX_ACCOUNT_BYTES,
   NO_PRICE,
   OrderType,
   Side,

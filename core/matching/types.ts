@@ -203,6 +203,46 @@ export type EngineEvent =
   | OrderExpired
   | OrderReplaced;
 
+/** A symbol: 1–12 of `[A-Z0-9.-]` (the instrument table, the wire, the edge). */
+export const SYMBOL_PATTERN: RegExp = /^[A-Z0-9.-]{1,12}$/;
+
+/**
+ * Longest account name, in bytes of UTF-8: what the journal's define-account
+ * record holds (`MAX_ACCOUNT_NAME` in `native/src/record.rs`).
+ */
+export const MAX_ACCOUNT_BYTES = 48;
+
+/** Why an account name cannot be journaled; see {@linkcode accountNameFault}. */
+export type AccountNameFault =
+  | { readonly kind: "lone_surrogate" }
+  | { readonly kind: "too_long"; readonly bytes: number };
+
+const utf8 = new TextEncoder();
+
+/**
+ * Why a non-empty account name cannot be journaled, or undefined when it
+ * can: one rule for the replay tool, the wire and the gateway's tokens.
+ *
+ * @param account The name.
+ * @returns The fault, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { accountNameFault } from "./types.ts";
+ * if (accountNameFault("ALICE") !== undefined) throw new Error("ALICE refused");
+ * if (accountNameFault("é".repeat(25))?.kind !== "too_long") throw new Error("50 bytes accepted");
+ * ```
+ */
+export function accountNameFault(account: string): AccountNameFault | undefined {
+  // A lone surrogate would be journaled as U+FFFD: two such names would
+  // become one account after a restart.
+  if (!account.isWellFormed()) return { kind: "lone_surrogate" };
+  // A UTF-16 code unit takes at most 3 bytes of UTF-8: short names need no encoding.
+  if (account.length * 3 <= MAX_ACCOUNT_BYTES) return undefined;
+  const bytes = utf8.encode(account).length;
+  return bytes > MAX_ACCOUNT_BYTES ? { kind: "too_long", bytes } : undefined;
+}
+
 /** One row of the instrument table (`core/config/instruments.json`). */
 export interface Instrument {
   /** Ticker, 1–12 of `[A-Z0-9.-]`. */

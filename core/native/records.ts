@@ -17,6 +17,7 @@ import {
   CommandKind,
   type EngineEvent,
   EventKind,
+  MAX_ACCOUNT_BYTES,
   RejectReason,
   type RejectReasonName,
 } from "../matching/types.ts";
@@ -93,9 +94,6 @@ export function writeControl(
   writeI64(u32, at + QTY, fields.qty ?? 0);
   u32[at + CMD_ACCOUNT] = (fields.account ?? 0) >>> 0;
 }
-
-/** Longest account name, in UTF-8 bytes, that a record carries. */
-export const MAX_ACCOUNT_NAME_BYTES = 48;
 
 /** Event flag: the order is a sell. */
 export const EVF_SELL = 1;
@@ -238,7 +236,7 @@ const utf8 = new TextEncoder();
  * @param u32 The buffer, as 32-bit words.
  * @param at Word offset of the record.
  * @param account The account number.
- * @param name The account's name, 1 to {@linkcode MAX_ACCOUNT_NAME_BYTES} UTF-8 bytes.
+ * @param name The account's name, 1 to {@linkcode MAX_ACCOUNT_BYTES} UTF-8 bytes.
  * @throws {RangeError} When the name is empty or too long.
  *
  * @example
@@ -256,9 +254,9 @@ export function writeDefineAccount(
   name: string,
 ): void {
   const bytes = utf8.encode(name);
-  if (bytes.length === 0 || bytes.length > MAX_ACCOUNT_NAME_BYTES) {
+  if (bytes.length === 0 || bytes.length > MAX_ACCOUNT_BYTES) {
     throw new RangeError(
-      `Cannot define account ${account}: its name must be 1 to ${MAX_ACCOUNT_NAME_BYTES} bytes of UTF-8, not ${bytes.length}`,
+      `Cannot define account ${account}: its name must be 1 to ${MAX_ACCOUNT_BYTES} bytes of UTF-8, not ${bytes.length}`,
     );
   }
   u32.fill(0, at, at + RECORD_WORDS);
@@ -326,7 +324,7 @@ const utf8Strict = new TextDecoder("utf-8", { fatal: true });
  * @param at Word offset of the record.
  * @returns The account number and its name.
  * @throws {RangeError} When the record is not a define-account record, or
- *   its name is empty, longer than {@linkcode MAX_ACCOUNT_NAME_BYTES} or not UTF-8.
+ *   its name is empty, longer than {@linkcode MAX_ACCOUNT_BYTES} or not UTF-8.
  *
  * @example
  * ```ts
@@ -347,9 +345,9 @@ export function readDefineAccount(u32: Uint32Array, at: number): readonly [numbe
   const account = u32[at + INSTRUMENT]!;
   const view = new Uint8Array(u32.buffer, u32.byteOffset + at * 4, RECORD_BYTES);
   const length = view[8]!;
-  if (length === 0 || length > MAX_ACCOUNT_NAME_BYTES) {
+  if (length === 0 || length > MAX_ACCOUNT_BYTES) {
     throw new RangeError(
-      `Cannot decode account definition: account ${account}'s name is ${length} bytes, not 1 to ${MAX_ACCOUNT_NAME_BYTES}`,
+      `Cannot decode account definition: account ${account}'s name is ${length} bytes, not 1 to ${MAX_ACCOUNT_BYTES}`,
     );
   }
   try {

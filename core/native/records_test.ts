@@ -1,15 +1,10 @@
 import { assertEquals, assertThrows } from "../_testing/assert.ts";
-import {
-  MAX_ACCOUNT_NAME_BYTES,
-  readDefineAccount,
-  RECORD_BYTES,
-  RECORD_WORDS,
-  writeDefineAccount,
-} from "./records.ts";
+import { MAX_ACCOUNT_BYTES } from "../matching/types.ts";
+import { readDefineAccount, RECORD_BYTES, RECORD_WORDS, writeDefineAccount } from "./records.ts";
 
 Deno.test("readDefineAccount() reads back what writeDefineAccount() wrote", () => {
   const u32 = new Uint32Array(RECORD_WORDS * 3);
-  const names = ["A", "Zoë", "€".repeat(16), "x".repeat(MAX_ACCOUNT_NAME_BYTES)];
+  const names = ["A", "Zoë", "€".repeat(16), "x".repeat(MAX_ACCOUNT_BYTES)];
   names.forEach((name, i) => {
     writeDefineAccount(u32, RECORD_WORDS * (i % 3), 0xffff_fff0 + i, name);
     assertEquals(readDefineAccount(u32, RECORD_WORDS * (i % 3)), [0xffff_fff0 + i, name]);

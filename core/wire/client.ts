@@ -8,6 +8,7 @@
 
 import { Message, type Struct, Text, utils } from "capnp-es";
 import * as gen from "../../schemas/gen/gateway.ts";
+import { accountNameFault, MAX_ACCOUNT_BYTES, SYMBOL_PATTERN } from "../matching/types.ts";
 import { checkFrame, type FrameLimits } from "./frame.ts";
 import {
   type ClientRequest,
@@ -50,10 +51,6 @@ export interface DecodeFailure {
 /** What {@linkcode decodeClientFrame} returns. */
 export type DecodeResult = DecodeOk | DecodeFailure;
 
-/** Symbols as the instrument table has them. */
-const SYMBOL = /^[A-Z0-9.-]{1,12}$/;
-/** The engine's limit on account names. */
-const MAX_ACCOUNT_BYTES = 48;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 const SIDES: readonly (Side | undefined)[] = [undefined, "buy", "sell"];
@@ -181,7 +178,7 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
       case gen.ClientMessage.CANCEL_ALL: {
         request = "cancelAll";
         const symbol = text(root._hasCancelAll() ? root.cancelAll : DEFAULT.cancelAll, 0);
-        if (symbol !== "" && !SYMBOL.test(symbol)) {
+        if (symbol !== "" && !SYMBOL_PATTERN.test(symbol)) {
           return badSymbol("Cannot cancel orders", symbol, request, requestId);
         }
         return { ok: true, message: { type: "cancelAll", requestId, sentAt, symbol } };
@@ -189,13 +186,15 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
       case gen.ClientMessage.SUBSCRIBE: {
         request = "subscribe";
         const symbol = text(root._hasSubscribe() ? root.subscribe : DEFAULT.subscribe, 0);
-        if (!SYMBOL.test(symbol)) return badSymbol("Cannot subscribe", symbol, request, requestId);
+        if (!SYMBOL_PATTERN.test(symbol)) {
+          return badSymbol("Cannot subscribe", symbol, request, requestId);
+        }
         return { ok: true, message: { type: "subscribe", requestId, sentAt, symbol } };
       }
       case gen.ClientMessage.UNSUBSCRIBE: {
         request = "unsubscribe";
         const symbol = text(root._hasUnsubscribe() ? root.unsubscribe : DEFAULT.unsubscribe, 0);
-        if (!SYMBOL.test(symbol)) {
+        if (!SYMBOL_PATTERN.test(symbol)) {
           return badSymbol("Cannot unsubscribe", symbol, request, requestId);
         }
         return { ok: true, message: { type: "unsubscribe", requestId, sentAt, symbol } };
@@ -206,7 +205,7 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
           root._hasRequestSnapshot() ? root.requestSnapshot : DEFAULT.requestSnapshot,
           0,
         );
-        if (!SYMBOL.test(symbol)) {
+        if (!SYMBOL_PATTERN.test(symbol)) {
           return badSymbol("Cannot send a snapshot", symbol, request, requestId);
         }
         return { ok: true, message: { type: "requestSnapshot", requestId, sentAt, symbol } };
@@ -259,11 +258,11 @@ function newOrder(s: gen.NewOrder, requestId: bigint, sentAt: bigint): DecodeRes
     return fail("invalidOrder", `timeInForce is unknown (${s.timeInForce})`);
   }
   const account = text(s, NEW_ORDER_ACCOUNT);
-  if (utf8Length(account) > MAX_ACCOUNT_BYTES) {
+  if (accountNameFault(account) !== undefined) {
     return fail("invalidOrder", `account is longer than ${MAX_ACCOUNT_BYTES} bytes`);
   }
   const symbol = text(s, NEW_ORDER_SYMBOL);
-  if (!SYMBOL.test(symbol)) return fail("unknownSymbol", symbolProblem(symbol));
+  if (!SYMBOL_PATTERN.test(symbol)) return fail("unknownSymbol", symbolProblem(symbol));
   const quantity = s.quantity;
   if (quantity <= 0n || quantity > MAX_SAFE) {
     return fail("invalidQty", `quantity must be in 1..2^53-1 lots, got ${quantity}`);
@@ -386,21 +385,6 @@ function wholeBuffer(bytes: Uint8Array): ArrayBuffer | Uint8Array {
       bytes.byteLength === buffer.byteLength
     ? buffer
     : bytes;
-}
-
-/** UTF-8 length of a string, without encoding it. */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      n += 4; // a surrogate pair: one code point of 4 bytes
-      i++;
-    } else n += 3;
-  }
-  return n;
 }
 
 /**
