@@ -14,12 +14,10 @@
 
 import type { Command, Instrument } from "../core/matching/mod.ts";
 import {
+  encodeCommands,
   lastNativeError,
   NativeEngine,
   nativeLibrary,
-  RECORD_BYTES,
-  RECORD_WORDS,
-  writeCommand,
 } from "../core/native/mod.ts";
 import {
   formatNs,
@@ -78,11 +76,7 @@ export class CoreSubject implements MatchingSubject {
    * @param commands The stream.
    */
   prepare(commands: readonly Command[]): void {
-    if (this.#records.length !== commands.length * RECORD_BYTES) {
-      this.#records = new Uint8Array(commands.length * RECORD_BYTES);
-      const u32 = new Uint32Array(this.#records.buffer);
-      commands.forEach((c, i) => writeCommand(u32, i * RECORD_WORDS, c));
-    }
+    this.#records = encodeCommands(commands);
     this.#removeDir();
     if (this.#journal) this.#dir = Deno.makeTempDirSync({ prefix: "tc-bench-journal-" });
   }

@@ -15,11 +15,10 @@
 
 import type { Command, Instrument } from "../core/matching/mod.ts";
 import {
+  encodeCommands,
   lastNativeError,
   NativeEngine,
   pinCurrentThread,
-  RECORD_BYTES,
-  RECORD_WORDS,
   writeCommand,
 } from "../core/native/mod.ts";
 import { type MatchingSubject, type RunResult, SubjectNames } from "./subject.ts";
@@ -58,9 +57,7 @@ export class KernelSubject implements MatchingSubject {
    * @param commands The stream.
    */
   prepare(commands: readonly Command[]): void {
-    this.#records = new Uint8Array(commands.length * RECORD_BYTES);
-    const u32 = new Uint32Array(this.#records.buffer);
-    commands.forEach((c, i) => writeCommand(u32, i * RECORD_WORDS, c));
+    this.#records = encodeCommands(commands);
   }
 
   /**

@@ -208,6 +208,26 @@ export function writeCommand(u32: Uint32Array, at: number, command: Command, tag
 }
 
 /**
+ * Encodes a whole stream into consecutive records (benches and batch calls).
+ *
+ * @param commands The commands, in order.
+ * @returns `commands.length` records of {@linkcode RECORD_BYTES} bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeCommands, RECORD_BYTES } from "./records.ts";
+ * const bytes = encodeCommands([{ kind: 2, id: 1 }, { kind: 2, id: 2 }]);
+ * if (bytes.length !== 2 * RECORD_BYTES || bytes[64] !== 2) throw new Error("bad encoding");
+ * ```
+ */
+export function encodeCommands(commands: readonly Command[]): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(commands.length * RECORD_BYTES);
+  const u32 = new Uint32Array(bytes.buffer);
+  commands.forEach((c, i) => writeCommand(u32, i * RECORD_WORDS, c));
+  return bytes;
+}
+
+/**
  * Writes the state-hash query at word `at`.
  *
  * @param u32 The buffer, as 32-bit words.

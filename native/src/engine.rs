@@ -338,6 +338,7 @@ pub struct Core {
     pub risk: Risk,
     /// Why the engine halted; shared so that any thread can read it.
     halted: Arc<Mutex<Option<String>>>,
+    /// `halted` is set: read per command, so kept apart from the mutex.
     is_halted: bool,
 }
 
