@@ -140,8 +140,6 @@ export class MarketLoop {
    */
   step(count: number): void {
     const engine = this.#engine;
-    const target = (engine.pushed + count) >>> 0;
-    let sent = 0;
     let batch: EngineEvent[] = [];
     const onEvent = (u32: Uint32Array, at: number) => {
       const event = readEvent(u32, at);
@@ -152,19 +150,18 @@ export class MarketLoop {
         batch = [];
       }
     };
-    while (sent < count) {
+    for (let sent = 0; sent < count; sent++) {
       // One command in flight at a time: the market decides its next order
       // from the answer to the last, as a real participant would.
       const command = this.#market.next();
       while (!engine.push(command)) engine.drain(onEvent);
       this.#onCommand?.(command);
-      sent++;
       engine.flush();
       while (engine.processed !== engine.pushed) engine.drain(onEvent);
+      // Its last events may have landed after the drain that saw it processed.
       engine.drain(onEvent);
     }
     this.stats.commands += count;
-    if (engine.pushed !== target) throw new Error("Cannot step market: ring accounting drifted");
   }
 
   #count(event: EngineEvent): void {
