@@ -319,12 +319,19 @@ struct Journaled {
     sync_failed: bool,
     /// Entries not yet written (see [`kind::BATCH`]).
     batch: Vec<u8>,
+    /// The batch holds a command's own entry (not only a command's trades).
+    batch_has_command: bool,
     /// Ingress time of the batch's first command.
     batch_ingress: u64,
 }
 
-/// Entries past this size are written at once, whatever the publication cadence.
-const MAX_BATCH_BYTES: usize = 256 * 1024;
+/// A batch this large asks the engine to publish once the current command
+/// is done, so that the next batch starts a new publication interval.
+const BATCH_PUBLISH_BYTES: usize = crate::journal::MIN_SEGMENT_BYTES as usize / 4;
+/// A batch is written out mid-command before it outgrows this (a long sweep's
+/// trades): half the smallest segment the journal allows, so every batch
+/// record fits in a segment whatever size an existing journal's segments have.
+const BATCH_MAX_BYTES: usize = crate::journal::MIN_SEGMENT_BYTES as usize / 2;
 
 /// The matcher plus what the engine layer adds: the journal, sequence
 /// numbers, ingress stamps, first/last flags, and halting. Moves into the
@@ -340,6 +347,12 @@ pub struct Core {
     halted: Arc<Mutex<Option<String>>>,
     /// `halted` is set: read per command, so kept apart from the mutex.
     is_halted: bool,
+    /// A mid-command write holding command entries failed since the last
+    /// [`Core::flush`]: those commands are not journaled.
+    unjournaled: bool,
+    /// A mid-command write happened: publish once this command is done, so
+    /// that a publication interval never mixes written and unwritten batches.
+    publish_now: bool,
 }
 
 impl Core {
@@ -352,6 +365,8 @@ impl Core {
             risk: Risk::default(),
             halted: Arc::new(Mutex::new(None)),
             is_halted: false,
+            unjournaled: false,
+            publish_now: false,
         }
     }
 
@@ -472,37 +487,67 @@ impl Core {
     /// Adds a command to the batch being journaled (a no-op without a journal).
     #[inline]
     fn append(&mut self, kind: u16, cmd: &CommandRecord) {
-        if let Some(j) = self.journal.as_mut() {
-            if j.batch.is_empty() {
-                j.batch_ingress = cmd.ingress_ns;
-            }
-            push_entry(&mut j.batch, kind, cmd.as_bytes());
+        if let Some(j) = self.journal.as_mut()
+            && j.batch.is_empty()
+        {
+            j.batch_ingress = cmd.ingress_ns;
         }
+        self.push_entry(kind, cmd.as_bytes());
     }
 
     /// Adds the trades of the command just applied to the batch (the execution log).
     #[inline]
     fn journal_trades(&mut self) {
-        let Some(j) = self.journal.as_mut() else { return };
-        for ev in self.staged.iter().filter(|e| e.kind == EV_TRADE) {
-            push_entry(&mut j.batch, kind::TRADE, ev.as_bytes());
+        if self.journal.is_none() {
+            return;
         }
-        if j.batch.len() >= MAX_BATCH_BYTES {
-            // Early is always allowed: nothing of it has been released yet.
-            let _ = self.flush();
+        for i in 0..self.staged.len() {
+            if self.staged[i].kind == EV_TRADE {
+                let trade = *self.staged[i].as_bytes();
+                self.push_entry(kind::TRADE, &trade);
+            }
         }
     }
 
-    /// Writes the pending batch as one journal record. On failure the engine
-    /// halts, and the batch's commands must not be acknowledged: the caller
-    /// withdraws their events. Returns false then.
-    pub fn flush(&mut self) -> bool {
+    /// Adds one entry to the batch. A command's trades that would outgrow
+    /// [`BATCH_MAX_BYTES`] write the batch out first (a sweep's trades may
+    /// span records; recovery reads them across), and a batch past
+    /// [`BATCH_PUBLISH_BYTES`] asks for a publication after this command.
+    #[inline]
+    fn push_entry(&mut self, kind: u16, record: &[u8; 64]) {
+        let Some(j) = self.journal.as_mut() else { return };
+        if kind == kind::TRADE && j.batch.len() + kind::ENTRY_BYTES > BATCH_MAX_BYTES {
+            let (ingress, had_command) = (j.batch_ingress, j.batch_has_command);
+            // Only a failed write that held command entries leaves commands
+            // unjournaled; if only trades are lost, replay recreates them.
+            if !self.write_batch() && had_command {
+                self.unjournaled = true;
+            }
+            self.publish_now = true;
+            let Some(j) = self.journal.as_mut() else { return };
+            j.batch_ingress = ingress;
+        }
+        let Some(j) = self.journal.as_mut() else { return };
+        if kind != kind::TRADE {
+            j.batch_has_command = true;
+            if j.batch.len() >= BATCH_PUBLISH_BYTES {
+                self.publish_now = true;
+            }
+        }
+        j.batch.extend_from_slice(&u32::from(kind).to_le_bytes());
+        j.batch.extend_from_slice(&[0; 4]);
+        j.batch.extend_from_slice(record);
+    }
+
+    /// Writes the pending batch as one record; false (and halted) on failure.
+    fn write_batch(&mut self) -> bool {
         let Some(j) = self.journal.as_mut() else { return true };
         if j.batch.is_empty() {
             return true;
         }
         let result = j.journal.append(kind::BATCH, j.batch_ingress, &j.batch);
         j.batch.clear();
+        j.batch_has_command = false;
         match result {
             Ok(_) => {
                 j.unsynced_since.get_or_insert_with(Instant::now);
@@ -513,6 +558,26 @@ impl Core {
                 false
             }
         }
+    }
+
+    /// Writes the pending batch. Returns false when commands since the last
+    /// call are not journaled (this write, holding command entries, failed,
+    /// or an earlier mid-command one did): the engine has halted, and the
+    /// caller must not release their events (it withdraws them). A failure
+    /// that lost only trades of a journaled command returns true.
+    pub fn flush(&mut self) -> bool {
+        self.publish_now = false;
+        let earlier_failed = std::mem::take(&mut self.unjournaled);
+        let had_command = self.journal.as_ref().is_some_and(|j| j.batch_has_command);
+        let written = self.write_batch();
+        !earlier_failed && (written || !had_command)
+    }
+
+    /// True once after a mid-command write or a batch past
+    /// [`BATCH_PUBLISH_BYTES`]: the engine thread then publishes after the
+    /// current command.
+    fn wants_publish(&self) -> bool {
+        self.publish_now
     }
 
     /// Applies one command and journals it before returning its events
@@ -542,8 +607,13 @@ impl Core {
             return;
         }
         j.since_snapshot = 0;
-        // The journal first: a snapshot must never run ahead of it.
-        if !self.flush() {
+        // The journal first: a snapshot must never run ahead of it. The
+        // flush ends a publication interval as a mid-command write does, and
+        // a failure must reach the publication that withdraws the events.
+        let flushed = self.flush();
+        self.publish_now = true;
+        if !flushed {
+            self.unjournaled = true;
             return;
         }
         let Some(j) = self.journal.as_mut() else { return };
@@ -908,7 +978,8 @@ impl Engine {
             since_snapshot: 0,
             unsynced_since: None,
             sync_failed: false,
-            batch: Vec::with_capacity(MAX_BATCH_BYTES + 64 * 1024),
+            batch: Vec::with_capacity(BATCH_MAX_BYTES),
+            batch_has_command: false,
             batch_ingress: 0,
         });
         self.report = report.to_json();
@@ -1001,12 +1072,14 @@ fn run(core: &mut Core, shared: &Shared, stop: &AtomicBool) {
                 cmd.ingress_ns = burst_ns;
             }
             let n = core.process_batched(&cmd).len();
-            for i in 0..n {
+            'events: for i in 0..n {
                 let mut polls = 0u32;
                 while at.out.wrapping_sub(evt_head.load(Ordering::Acquire)) >= evt_capacity {
                     // Full: publish what we have so the consumer can drain it.
-                    if at.published != at.out {
-                        publish(core, shared, &mut at, false);
+                    if at.published != at.out && publish(core, shared, &mut at, false) {
+                        // This command's first events were withdrawn as a
+                        // rejection: the rest of them must not follow it.
+                        break 'events;
                     }
                     notify(waiters, shared.word(OFF_EVT_TAIL));
                     if stop.load(Ordering::Acquire) {
@@ -1022,7 +1095,7 @@ fn run(core: &mut Core, shared: &Shared, stop: &AtomicBool) {
             // store moves a cache line to the polling Deno thread, so
             // publishing per command costs throughput under load, while
             // publishing at the end of a burst keeps latency when idle.
-            if at.done % publish_every == 0 || at.head == tail {
+            if at.done % publish_every == 0 || at.head == tail || core.wants_publish() {
                 publish(core, shared, &mut at, false);
             }
         }
@@ -1043,14 +1116,18 @@ struct Cursor {
 }
 
 /// Makes the events written so far visible, after the sync the durability
-/// mode asks for (`force`: sync anything unsynced). When a synchronous-mode
-/// sync fails, the unconfirmed events are withdrawn first.
-fn publish(core: &mut Core, shared: &Shared, at: &mut Cursor, force: bool) {
+/// mode asks for (`force`: sync anything unsynced). Commands the journal did
+/// not take, or whose synchronous-mode sync failed, have their events
+/// withdrawn first; returns true then.
+fn publish(core: &mut Core, shared: &Shared, at: &mut Cursor, force: bool) -> bool {
+    let mut withdrawn = false;
     if !core.flush() {
         // Not journaled: these commands never happened, and say so.
         at.out = withdraw(shared, at.published, at.out, reject::HALTED);
+        withdrawn = true;
     } else if !core.confirm(force) && core.synchronous() {
         at.out = withdraw(shared, at.published, at.out, reject::IN_DOUBT);
+        withdrawn = true;
     }
     if core.is_halted {
         shared.word(OFF_STATUS).store(STATUS_HALTED, Ordering::SeqCst);
@@ -1059,6 +1136,7 @@ fn publish(core: &mut Core, shared: &Shared, at: &mut Cursor, force: bool) {
     shared.word(OFF_PROCESSED).store(at.done, Ordering::Release);
     shared.word(OFF_CMD_HEAD).store(at.head, Ordering::Release);
     at.published = at.out;
+    withdrawn
 }
 
 /// Replaces the unpublished events `[from, to)` of unconfirmed commands with
@@ -1112,12 +1190,4 @@ fn backoff(polls: &mut u32) {
     } else {
         std::thread::sleep(Duration::from_micros(50));
     }
-}
-
-/// Appends one batch entry: `u32` kind, `u32` zero, the 64-byte record.
-#[inline]
-fn push_entry(batch: &mut Vec<u8>, kind: u16, record: &[u8; 64]) {
-    batch.extend_from_slice(&u32::from(kind).to_le_bytes());
-    batch.extend_from_slice(&[0; 4]);
-    batch.extend_from_slice(record);
 }

@@ -266,3 +266,89 @@ fn group_commit_syncs_when_the_engine_goes_idle() {
     engine.stop().unwrap();
     assert_eq!(engine.core().unwrap().journal_unsynced(), Some(0));
 }
+
+#[test]
+fn a_sweep_whose_trades_outgrow_a_segment_is_journaled_across_records_and_recovered() {
+    let dir = TempDir::new("bigsweep");
+    let mut cmds: Vec<CommandRecord> =
+        (1..=2000).map(|id| CommandRecord::limit(id, 1, 0, SIDE_SELL, 1000 + id as i64, 1)).collect();
+    cmds.push(CommandRecord::place(5000, 2, 0, SIDE_BUY, TYPE_MARKET, TIF_IOC, 0, 3000, false));
+    {
+        let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+        engine.open_journal(options(&dir)).unwrap();
+        let core = engine.core().unwrap();
+        for c in &cmds {
+            core.process(c);
+        }
+        let sweep = core.staged();
+        assert_eq!(sweep.iter().filter(|e| e.kind == EV_TRADE).count(), 2000, "2000 trades of 72 bytes: 144 KB");
+        assert!(engine.halt_reason().is_none(), "{:?}", engine.halt_reason());
+    }
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let report = engine.open_journal(options(&dir)).unwrap();
+    assert_eq!((report.replayed, report.trades_checked), (2001, 2000));
+    assert_eq!(hash(&mut engine), reference(&cmds).1);
+}
+
+/// `n` resting one-lot sells from account 1 at rising prices, then a market
+/// buy from account 2 sweeping all of them.
+fn sells_then_sweep(n: u64) -> Vec<CommandRecord> {
+    let mut cmds: Vec<CommandRecord> =
+        (1..=n).map(|id| CommandRecord::limit(id, 1, 0, SIDE_SELL, 1000 + id as i64, 1)).collect();
+    cmds.push(CommandRecord::place(100_000, 2, 0, SIDE_BUY, TYPE_MARKET, TIF_IOC, 0, n as i64, false));
+    cmds
+}
+
+#[test]
+fn a_sweep_whose_own_batch_cannot_be_written_is_answered_halted_and_never_replayed() {
+    // 600 single-command records (104 bytes each) nearly fill segment 0; the
+    // sweep's first 32 KiB record, holding the sweep itself, must roll to
+    // segment 1, whose creation fails.
+    let dir = TempDir::new("sweeplost");
+    let cmds = sells_then_sweep(600);
+    {
+        let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+        let faults = Faults { enospc_on_segment: Some(1), ..Faults::default() };
+        engine.open_journal(JournalOptions { faults, ..options(&dir) }).unwrap();
+        let core = engine.core().unwrap();
+        for c in &cmds[..600] {
+            assert_eq!(core.process(c)[0].kind, EV_ACCEPTED);
+        }
+        let answer = core.process(&cmds[600]).to_vec();
+        assert_eq!(answer.len(), 1, "no trade may be released: {answer:?}");
+        assert_eq!((answer[0].kind, answer[0].reason), (EV_REJECTED, reject::HALTED));
+        assert!(engine.halt_reason().unwrap().contains("no space left on device"));
+    }
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let report = engine.open_journal(options(&dir)).unwrap();
+    assert_eq!(report.replayed, 600);
+    assert_eq!(hash(&mut engine), reference(&cmds[..600]).1);
+}
+
+#[test]
+fn a_sweep_whose_later_trades_cannot_be_written_stands_since_its_command_is_journaled() {
+    // 779 sells fill segment 0 and 151 records of segment 1; the sweep's first
+    // 32 KiB record (the sweep and 454 trades) still fits there, its last one
+    // must roll to segment 2, whose creation fails: only trades are lost, and
+    // replay recreates them.
+    let dir = TempDir::new("sweepstands");
+    let cmds = sells_then_sweep(779);
+    {
+        let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+        let faults = Faults { enospc_on_segment: Some(2), ..Faults::default() };
+        engine.open_journal(JournalOptions { faults, ..options(&dir) }).unwrap();
+        let core = engine.core().unwrap();
+        for c in &cmds[..779] {
+            assert_eq!(core.process(c)[0].kind, EV_ACCEPTED);
+        }
+        let answer = core.process(&cmds[779]);
+        assert_eq!(answer[0].kind, EV_ACCEPTED);
+        assert_eq!(answer.iter().filter(|e| e.kind == EV_TRADE).count(), 779);
+        assert!(engine.halt_reason().is_some(), "the lost trade record halts the engine");
+    }
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let report = engine.open_journal(options(&dir)).unwrap();
+    assert_eq!(report.replayed, 780);
+    assert!(report.trades_checked > 0 && report.trades_checked < 779, "{report:?}");
+    assert_eq!(hash(&mut engine), reference(&cmds).1);
+}
