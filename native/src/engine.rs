@@ -195,8 +195,9 @@ pub mod kind {
     /// Entry: a 64-byte define-account command record.
     pub const ACCOUNT: u16 = 4;
     /// A record of entries, each [`ENTRY_BYTES`] long: `u32` entry kind, `u32`
-    /// zero, 64-byte record. The engine writes one per publication of events,
-    /// so a batch is journaled before any of its events is released.
+    /// zero, 64-byte record. The engine writes its batch before each
+    /// publication of events (a long sweep's trades across several), so a
+    /// command is journaled before any of its events is released.
     pub const BATCH: u16 = 5;
     /// Bytes per batch entry.
     pub const ENTRY_BYTES: usize = 72;
