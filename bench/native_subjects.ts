@@ -19,6 +19,7 @@ import {
   lastNativeError,
   NativeEngine,
   pinCurrentThread,
+  retireJournal,
   writeCommand,
 } from "../core/native/mod.ts";
 import { type MatchingSubject, type RunResult, SubjectNames } from "./subject.ts";
@@ -104,6 +105,13 @@ export interface RingsSubjectOptions {
   readonly publishEvery?: number;
   /** Journal every command into a fresh temporary journal (process-crash mode). */
   readonly journal?: boolean;
+  /**
+   * With `journal`: each run after the first gets a journal whose segment
+   * files are the previous run's, retired ({@linkcode retireJournal}), as a
+   * long-running core with `retention: "snapshots"` reuses released ones;
+   * without it, every run makes new files, as with `retention: "all"`.
+   */
+  readonly recycledSegments?: boolean;
 }
 
 /**
@@ -134,6 +142,7 @@ export class RingsSubject implements MatchingSubject {
   #engine: NativeEngine | undefined;
   #mainPinError: string | undefined;
   readonly #journal: boolean;
+  readonly #recycled: boolean;
   #dir: string | undefined;
 
   /**
@@ -145,7 +154,10 @@ export class RingsSubject implements MatchingSubject {
     this.#cpu = options.cpu ?? -1;
     this.#publishEvery = options.publishEvery ?? 256;
     this.#journal = options.journal ?? false;
-    this.name = this.#journal ? `${SubjectNames.rings}+journal` : SubjectNames.rings;
+    this.#recycled = this.#journal && (options.recycledSegments ?? false);
+    this.name = !this.#journal
+      ? SubjectNames.rings
+      : `${SubjectNames.rings}+journal${this.#recycled ? "" : "(new files)"}`;
   }
 
   /**
@@ -154,13 +166,21 @@ export class RingsSubject implements MatchingSubject {
    * @param _commands Unused.
    */
   prepare(_commands: readonly Command[]): void {
-    this.close();
+    this.#engine?.close();
+    this.#engine = undefined;
+    if (this.#journal) {
+      if (this.#recycled && this.#dir !== undefined) {
+        retireJournal(this.#dir);
+      } else {
+        this.#removeDir();
+        this.#dir = Deno.makeTempDirSync({ prefix: "tc-bench-rings-" });
+      }
+    }
     this.#engine = NativeEngine.open(this.#instruments, {
       commandCapacity: 1 << 16,
       eventCapacity: 1 << 18,
     });
-    if (this.#journal) {
-      this.#dir = Deno.makeTempDirSync({ prefix: "tc-bench-rings-" });
+    if (this.#dir !== undefined) {
       this.#engine.openJournal({ dir: this.#dir, meta: "{}", snapshotEvery: 0 });
     }
     const placement = this.#engine.start(this.#cpu);
@@ -211,7 +231,11 @@ export class RingsSubject implements MatchingSubject {
       }, Deno's thread ${
         this.#mainPinError ? `unpinned (${this.#mainPinError})` : "pinned to another CPU"
       }; Deno encodes each command object into the ring, publishes every ${every}${
-        this.#journal ? "; journal on (process-crash mode)" : ""
+        !this.#journal
+          ? ""
+          : `; journal on (process-crash mode, ${
+            this.#recycled ? "segment files recycled from the previous run" : "new segment files"
+          })`
       }`,
     };
   }
@@ -220,6 +244,10 @@ export class RingsSubject implements MatchingSubject {
   close(): void {
     this.#engine?.close();
     this.#engine = undefined;
+    this.#removeDir();
+  }
+
+  #removeDir(): void {
     if (this.#dir !== undefined) Deno.removeSync(this.#dir, { recursive: true });
     this.#dir = undefined;
   }

@@ -67,7 +67,20 @@ export interface JournalOptions {
   readonly snapshotEvery?: number;
   /** Describes the run (the instrument table); must equal the journal's. */
   readonly meta: string;
+  /**
+   * What the journal keeps (default `"all"`):
+   * - `"all"`: every segment, from the first command on;
+   * - `"snapshots"`: what the two newest snapshots need. Each snapshot
+   *   releases the segments wholly before the older one, and their files
+   *   become the journal's next segments (their pages are still cached, so
+   *   preparing them costs a fraction of a new file). The folder stays
+   *   bounded; `journal dump` then starts at the first record kept.
+   */
+  readonly retention?: JournalRetention;
 }
+
+/** See {@linkcode JournalOptions.retention}. */
+export type JournalRetention = "all" | "snapshots";
 
 /** What recovery found and did (`engine_open_journal`'s report). */
 export interface RecoveryReport {
@@ -77,6 +90,8 @@ export interface RecoveryReport {
   readonly journal: {
     readonly segments: number;
     readonly records: number;
+    /** The first record kept (above 1 once segments were released). */
+    readonly firstSeq: number | null;
     readonly lastSeq: number | null;
     readonly tornTail: unknown;
     readonly corruption: unknown;
@@ -91,7 +106,7 @@ export interface RecoveryReport {
   readonly tradesChecked: number;
   readonly replaySeconds: number;
   readonly commandsPerSecond: number;
-  /** Account numbers and names from the journal, in definition order. */
+  /** Account numbers and names from the snapshot and the journal, by number. */
   readonly accounts: readonly (readonly [number, string])[];
   /** The highest order id seen; new orders must go above it (ids are never reused). */
   readonly maxOrderId: number | null;
@@ -606,6 +621,7 @@ export class NativeEngine {
       Math.round((options.groupCommitDelayMs ?? 2) * 1000),
       BigInt(options.segmentBytes ?? 64 * 1024 * 1024),
       BigInt(options.snapshotEvery ?? 1_000_000),
+      options.retention === "snapshots" ? 1 : 0,
     ] as const;
     const rc = this.#lib.engine_open_journal(
       this.handle,

@@ -116,6 +116,32 @@ export function verifyJournal(dir: string): VerifyReport {
 }
 
 /**
+ * Empties the journal in `dir` and its snapshots, keeping the segment files
+ * as spares that the next journal opened there reuses: the state a journal
+ * with `retention: "snapshots"` reaches once it recycles. For benchmarks;
+ * it destroys every record.
+ *
+ * @param dir The journal folder (closed: no engine may have it open).
+ * @returns How many segment files were kept.
+ * @throws {Error} When the folder cannot be read or a segment rewritten.
+ *
+ * @example
+ * ```ts
+ * import { retireJournal, verifyJournal } from "./journal.ts";
+ * const dir = Deno.makeTempDirSync();
+ * if (retireJournal(dir) !== 0 || verifyJournal(dir).records !== 0) throw new Error("expected empty");
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function retireJournal(dir: string): number {
+  const lib = nativeLibrary();
+  const path = new TextEncoder().encode(dir);
+  const kept = Number(lib.journal_retire(path, BigInt(path.length)));
+  if (kept < 0) throw new Error(lastNativeError(lib));
+  return kept;
+}
+
+/**
  * Iterates the valid records of the journal in `dir`, in sequence order. It
  * ends at the last valid record (a torn tail ends it too).
  *

@@ -30,7 +30,18 @@ export const SYMBOLS = {
   },
   thread_pin: { parameters: ["u32"], result: "i32" },
   engine_open_journal: {
-    parameters: ["pointer", "buffer", "usize", "buffer", "usize", "u32", "u32", "u64", "u64"],
+    parameters: [
+      "pointer",
+      "buffer",
+      "usize",
+      "buffer",
+      "usize",
+      "u32",
+      "u32",
+      "u64",
+      "u64",
+      "u32",
+    ],
     result: "i32",
   },
   engine_recovery_report: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
@@ -40,6 +51,7 @@ export const SYMBOLS = {
     result: "i32",
   },
   journal_verify: { parameters: ["buffer", "usize", "buffer", "usize"], result: "i64" },
+  journal_retire: { parameters: ["buffer", "usize"], result: "i64" },
   journal_bench: {
     parameters: ["buffer", "usize", "u64", "u32", "u64", "buffer", "buffer"],
     result: "i32",

@@ -200,6 +200,12 @@ export function* dumpJournal(dir: string, options: DumpOptions = {}): Generator<
   try {
     for (const entry of journalEntries(dir)) {
       seq = entry.seq;
+      if (instruments === undefined && entry.seq > 1 && entry.kind !== JournalKind.Meta) {
+        throw new Error(
+          `it starts at record ${entry.seq}: the records before it were released after a ` +
+            `snapshot (retention "snapshots"), so its commands cannot be replayed from the start`,
+        );
+      }
       switch (entry.kind) {
         case JournalKind.Meta:
           // The engine keeps the first meta record (it writes only one).

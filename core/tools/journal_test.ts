@@ -1,6 +1,23 @@
 import { assert, assertEquals } from "../_testing/assert.ts";
-import { CommandParser, eventToJson, loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
-import { readJournal, verifyJournal } from "../native/mod.ts";
+import {
+  CommandKind,
+  CommandParser,
+  eventToJson,
+  loadInstruments,
+  OrderType,
+  ReferenceMatcher,
+  Side,
+  TimeInForce,
+} from "../matching/mod.ts";
+import {
+  eventFlags,
+  EVF_LAST,
+  journalMeta,
+  NativeEngine,
+  readJournal,
+  verifyJournal,
+} from "../native/mod.ts";
+import { dumpJournal } from "./journal.ts";
 import {
   expectCode,
   firstSegment,
@@ -13,7 +30,7 @@ import {
 const LINES = sampleLines(300);
 
 /** A temp folder for `fn`, removed afterwards. */
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+async function withDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
     await fn(dir);
@@ -215,4 +232,57 @@ Deno.test("journal refuses a missing folder and bad usage with exit code 2", asy
     assert(run.stderr.includes(message), run.stderr);
   }
   await Deno.remove(missing.slice(0, -"/none".length));
+});
+
+Deno.test("journal dump refuses a journal whose first records were released, saying why", async () => {
+  await withDir((dir) => {
+    const engine = NativeEngine.open(loadInstruments());
+    try {
+      engine.openJournal({
+        dir,
+        meta: journalMeta(loadInstruments()),
+        segmentBytes: 64 * 1024,
+        snapshotEvery: 500,
+        retention: "snapshots",
+      });
+      engine.start();
+      let answered = 0;
+      const count = (u32: Uint32Array, at: number) => {
+        if (eventFlags(u32, at) & EVF_LAST) answered++;
+      };
+      const order = (id: number) => ({
+        kind: CommandKind.PlaceOrder,
+        id,
+        account: 0,
+        instrument: 0,
+        side: Side.Buy,
+        type: OrderType.Limit,
+        tif: TimeInForce.Gtc,
+        postOnly: false,
+        price: 10_000,
+        qty: 1,
+      });
+      for (let id = 1; id <= 4_000; id++) {
+        while (!engine.push(order(id))) engine.drain(count);
+      }
+      engine.flush();
+      while (answered < 4_000) engine.drain(count);
+    } finally {
+      engine.close();
+    }
+    const first = verifyJournal(dir).firstSeq ?? 0;
+    assert(first > 1, `records before ${first} were released`);
+    let message = "";
+    try {
+      [...dumpJournal(dir)];
+    } catch (error) {
+      message = error instanceof Error ? error.message : String(error);
+    }
+    assertEquals(
+      message,
+      `Cannot dump journal ${dir}: record ${first}: it starts at record ${first}: the records ` +
+        `before it were released after a snapshot (retention "snapshots"), so its commands ` +
+        `cannot be replayed from the start`,
+    );
+  });
 });

@@ -123,6 +123,7 @@ fn main() {
                         segment_bytes: 64 << 20,
                         snapshot_every: 0,
                         meta: b"{}".to_vec(),
+                        recycle: false,
                         faults: Faults::default(),
                     })
                     .unwrap();

@@ -46,6 +46,7 @@ use crate::record::*;
 use crate::risk::{Proposed, Risk};
 use crate::{snapshot, sys};
 use std::alloc::{Layout, alloc_zeroed, dealloc};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering, fence};
@@ -233,6 +234,11 @@ pub struct JournalOptions {
     pub snapshot_every: u64,
     /// Describes the run (the instrument table); must equal the journal's own.
     pub meta: Vec<u8>,
+    /// Release the segments wholly before the oldest kept snapshot once a
+    /// snapshot is written, and reuse their files as new segments (whose
+    /// pages are still in the page cache, so preparing them is cheap).
+    /// Without it the journal keeps every segment.
+    pub recycle: bool,
     pub faults: Faults,
 }
 
@@ -250,7 +256,7 @@ pub struct RecoveryReport {
     /// Journaled trades compared with the replay's (all equal, or recovery fails).
     pub trades_checked: u64,
     pub replay_ns: u64,
-    /// Account names from the journal, in definition order.
+    /// Account names from the snapshot and the journal, by number.
     pub accounts: Vec<(u32, String)>,
     /// True when the journal was new.
     pub created: bool,
@@ -324,6 +330,12 @@ struct Journaled {
     batch_has_command: bool,
     /// Ingress time of the batch's first command.
     batch_ingress: u64,
+    /// The journal's meta record, for snapshots.
+    meta: Vec<u8>,
+    /// Account names defined so far, for snapshots.
+    accounts: BTreeMap<u32, String>,
+    /// Release and reuse segments older than the kept snapshots.
+    recycle: bool,
 }
 
 /// A batch this large asks the engine to publish once the current command
@@ -388,30 +400,41 @@ impl Core {
     /// The caller must [`Core::flush`] before releasing any of them (the
     /// engine thread does at each publication); [`Core::process`] does both.
     pub fn process_batched(&mut self, cmd: &CommandRecord) -> &[EventRecord] {
+        let ingress = if cmd.ingress_ns == 0 { sys::now_ns() } else { cmd.ingress_ns };
+        self.process_stamped(cmd, ingress)
+    }
+
+    /// [`Core::process_batched`] with the ingress time decided by the
+    /// caller (`ingress`, which replaces the record's own). The record
+    /// itself is never rewritten: an 8-byte store into a copy followed by
+    /// the 16-byte loads that copy it into the batch would stall on store
+    /// forwarding, about 10 ns per command. The stamp goes into the journal
+    /// entry and the risk check instead.
+    #[inline]
+    fn process_stamped(&mut self, cmd: &CommandRecord, ingress: u64) -> &[EventRecord] {
         self.staged.clear();
-        let mut cmd = *cmd;
-        if cmd.ingress_ns == 0 {
-            cmd.ingress_ns = sys::now_ns();
-        }
         match cmd.kind {
             CMD_QUERY_STATE_HASH => {
                 // Out of band: no journal record, no sequence number.
-                self.matcher.apply(&cmd, &mut self.staged);
+                self.matcher.apply(cmd, &mut self.staged);
                 self.staged[0].tag = cmd.tag;
                 self.staged[0].flags |= EVF_FIRST | EVF_LAST;
                 return &self.staged;
             }
-            _ if self.is_halted => self.staged.push(reject_event(&cmd, reject::HALTED)),
+            _ if self.is_halted => self.staged.push(reject_event(cmd, reject::HALTED)),
             CMD_DEFINE_ACCOUNT => match cmd.account_definition() {
-                None => self.staged.push(reject_event(&cmd, reject::UNKNOWN_COMMAND)),
-                Some((account, _)) => {
-                    self.append(kind::ACCOUNT, &cmd);
+                None => self.staged.push(reject_event(cmd, reject::UNKNOWN_COMMAND)),
+                Some((account, name)) => {
+                    self.append(kind::ACCOUNT, cmd, ingress);
+                    if let Some(j) = self.journal.as_mut() {
+                        j.accounts.insert(account, name);
+                    }
                     self.staged.push(EventRecord::new(EV_ACCOUNT_DEFINED, NO_INSTRUMENT, u64::from(account)));
                 }
             },
             _ => {
-                self.append(kind::COMMAND, &cmd);
-                self.execute(&cmd);
+                self.append(kind::COMMAND, cmd, ingress);
+                self.execute(cmd, ingress);
                 self.stamp(cmd.tag);
                 self.journal_trades();
                 self.maybe_snapshot();
@@ -431,7 +454,7 @@ impl Core {
                 let account = cmd.account_definition().map_or(0, |(a, _)| a);
                 self.staged.push(EventRecord::new(EV_ACCOUNT_DEFINED, NO_INSTRUMENT, u64::from(account)));
             }
-            _ => self.execute(cmd),
+            _ => self.execute(cmd, cmd.ingress_ns),
         }
         self.stamp(cmd.tag);
         &self.staged
@@ -441,7 +464,7 @@ impl Core {
     /// book; orders through the matcher, past the risk check, with their
     /// trades booked into positions. The same path serves live commands and
     /// replay, so replay makes the same decisions.
-    fn execute(&mut self, cmd: &CommandRecord) {
+    fn execute(&mut self, cmd: &CommandRecord, ingress: u64) {
         match cmd.kind {
             CMD_SET_RISK_LIMIT | CMD_SET_KILL_SWITCH | CMD_SET_REFERENCE_PRICE => {
                 let reason = self.risk.control(cmd);
@@ -459,7 +482,8 @@ impl Core {
                 };
                 if self.risk.checks_configured() {
                     let risk = &mut self.risk;
-                    self.matcher.apply_with(cmd, &mut self.staged, &mut |p: &Proposed| risk.check(p));
+                    let mut check = |p: &Proposed| risk.check(&Proposed { ingress_ns: ingress, ..*p });
+                    self.matcher.apply_with(cmd, &mut self.staged, &mut check);
                 } else {
                     self.matcher.apply(cmd, &mut self.staged);
                 }
@@ -487,13 +511,18 @@ impl Core {
 
     /// Adds a command to the batch being journaled (a no-op without a journal).
     #[inline]
-    fn append(&mut self, kind: u16, cmd: &CommandRecord) {
-        if let Some(j) = self.journal.as_mut()
-            && j.batch.is_empty()
-        {
-            j.batch_ingress = cmd.ingress_ns;
+    /// Adds a command's entry to the batch, stamped with `ingress`.
+    fn append(&mut self, kind: u16, cmd: &CommandRecord, ingress: u64) {
+        let Some(j) = self.journal.as_mut() else { return };
+        if j.batch.is_empty() {
+            j.batch_ingress = ingress;
         }
         self.push_entry(kind, cmd.as_bytes());
+        if let Some(j) = self.journal.as_mut() {
+            // The entry is the batch's last 64 bytes: stamp its copy.
+            let at = j.batch.len() - std::mem::size_of::<CommandRecord>() + CommandRecord::INGRESS_OFFSET;
+            j.batch[at..at + 8].copy_from_slice(&ingress.to_le_bytes());
+        }
     }
 
     /// Adds the trades of the command just applied to the batch (the execution log).
@@ -626,9 +655,17 @@ impl Core {
         }
         j.unsynced_since = None;
         let seq = j.journal.next_seq() - 1;
-        let bytes = snapshot::encode(&self.matcher, seq, self.next_seq);
+        let state = snapshot::State { matcher: &self.matcher, risk: &self.risk, accounts: &j.accounts, meta: &j.meta };
+        let bytes = snapshot::encode(&state, seq, self.next_seq);
         // A failed snapshot costs only restart time: the journal still holds everything.
-        let _ = snapshot::write(&j.dir, &bytes, seq);
+        if snapshot::write(&j.dir, &bytes, seq).is_ok() && j.recycle {
+            // Keep what the oldest kept snapshot needs, so that a bad newest
+            // one can still fall back to it. A failed release only keeps
+            // segments longer; the journal stays whole.
+            if let Some(&(oldest, _)) = snapshot::list(&j.dir).get(snapshot::KEEP - 1) {
+                let _ = j.journal.release_before(oldest + 1);
+            }
+        }
     }
 
     /// Syncs the journal when the durability mode wants it before events are
@@ -881,24 +918,47 @@ impl Engine {
             return Err("Cannot open journal: the engine has already processed commands".into());
         }
         let dir = opts.dir.clone();
-        let config =
-            JournalConfig { dir: dir.clone(), segment_bytes: opts.segment_bytes, recycle: false, faults: opts.faults };
+        let config = JournalConfig {
+            dir: dir.clone(),
+            segment_bytes: opts.segment_bytes,
+            recycle: opts.recycle,
+            faults: opts.faults,
+        };
         let (mut journal, scan) = Journal::open(config).map_err(|e| format!("Cannot recover: {e}"))?;
         let last = journal.next_seq() - 1;
         let mut report = RecoveryReport { journal: scan.to_json(), ..RecoveryReport::default() };
         let (snap, skipped) = snapshot::load_latest(&dir, &ticks, last);
         report.snapshots_skipped = skipped;
+        let mut accounts = BTreeMap::new();
+        let mut meta: Option<Vec<u8>> = None;
         let from = match snap {
             Some(s) => {
                 report.snapshot = Some(s.journal_seq);
                 core.matcher = s.matcher;
+                core.risk = s.risk;
                 core.next_seq = s.next_event_seq;
+                accounts = s.accounts;
+                meta = Some(s.meta);
                 s.journal_seq + 1
             }
             None => 1,
         };
+        // Segments before the kept snapshots may have been released: the
+        // journal must still hold every record after the snapshot restored.
+        if let Some(first) = scan.first_seq
+            && first > from
+        {
+            let why = match report.snapshots_skipped.as_slice() {
+                [] => "there is none".to_string(),
+                skipped => format!("none is usable: {}", skipped.join("; ")),
+            };
+            return Err(format!(
+                "Cannot recover: the journal in {} starts at record {first} (older segments were released after a snapshot), and no snapshot at or after record {} can be restored: {why}",
+                dir.display(),
+                first - 1
+            ));
+        }
         let bad = |seq: u64, what: &str| format!("Cannot recover: journal record {seq} is not a valid {what}");
-        let mut meta: Option<Vec<u8>> = None;
         let mut trades: Vec<EventRecord> = Vec::new();
         let mut next_trade = 0;
         let started = Instant::now();
@@ -908,6 +968,12 @@ impl Engine {
             let seq = record.seq;
             match record.kind {
                 kind::META => {
+                    if meta.as_deref().is_some_and(|m| m != record.payload) {
+                        return Err(format!(
+                            "Cannot recover: the journal in {} and its snapshot were written for different instrument tables",
+                            dir.display()
+                        ));
+                    }
                     meta.get_or_insert_with(|| record.payload.to_vec());
                 }
                 kind::BATCH => {
@@ -918,7 +984,8 @@ impl Engine {
                         match entry {
                             kind::ACCOUNT => {
                                 let cmd = CommandRecord::from_bytes(bytes).ok_or_else(|| bad(seq, "batch"))?;
-                                report.accounts.push(cmd.account_definition().ok_or_else(|| bad(seq, "batch"))?);
+                                let (number, name) = cmd.account_definition().ok_or_else(|| bad(seq, "batch"))?;
+                                accounts.insert(number, name);
                                 if seq >= from {
                                     core.replay(kind::ACCOUNT, &cmd);
                                 }
@@ -950,6 +1017,7 @@ impl Engine {
             }
         }
         report.replay_ns = started.elapsed().as_nanos() as u64;
+        report.accounts = accounts.iter().map(|(n, name)| (*n, name.clone())).collect();
         report.max_order_id = core.matcher.ids().iter().map(|(id, _)| id).max();
         report.journal_huge_pages = journal.huge_page_advice();
         // Take no order while the next segment is still being prepared.
@@ -982,6 +1050,9 @@ impl Engine {
             batch: Vec::with_capacity(BATCH_MAX_BYTES),
             batch_has_command: false,
             batch_ingress: 0,
+            meta: opts.meta,
+            accounts,
+            recycle: opts.recycle,
         });
         self.report = report.to_json();
         Ok(report)
@@ -1067,12 +1138,10 @@ fn run(core: &mut Core, shared: &Shared, stop: &AtomicBool) {
         // cost a fifth of the engine layer's time.
         let burst_ns = sys::now_ns();
         while at.head != tail {
-            let mut cmd = shared.cmd(at.head);
+            let cmd = shared.cmd(at.head);
             at.head = at.head.wrapping_add(1);
-            if cmd.ingress_ns == 0 {
-                cmd.ingress_ns = burst_ns;
-            }
-            let n = core.process_batched(&cmd).len();
+            let ingress = if cmd.ingress_ns == 0 { burst_ns } else { cmd.ingress_ns };
+            let n = core.process_stamped(&cmd, ingress).len();
             'events: for i in 0..n {
                 let mut polls = 0u32;
                 while at.out.wrapping_sub(evt_head.load(Ordering::Acquire)) >= evt_capacity {

@@ -384,6 +384,8 @@ pub unsafe extern "C" fn engine_bench(
 /// the run (the instrument table) and must equal the journal's. `durability`:
 /// 0 process-crash safe, 1 group commit within `group_delay_us`, 2
 /// synchronous. `snapshot_every`: commands between snapshots (0: none).
+/// `recycle` (0 or 1): release the segments before the oldest kept snapshot
+/// and reuse their files.
 /// Inline mode, before any command. Returns 0, or -1 on failure
 /// ([`tc_last_error`] says why); [`engine_recovery_report`] then tells what
 /// recovery found.
@@ -403,6 +405,7 @@ pub unsafe extern "C" fn engine_open_journal(
     group_delay_us: u32,
     segment_bytes: u64,
     snapshot_every: u64,
+    recycle: u32,
 ) -> i32 {
     guard(-1, || {
         // SAFETY: contract.
@@ -426,6 +429,7 @@ pub unsafe extern "C" fn engine_open_journal(
             segment_bytes,
             snapshot_every,
             meta: meta.to_vec(),
+            recycle: recycle != 0,
             faults: Faults::default(),
         })?;
         Ok(0)
@@ -509,6 +513,7 @@ pub unsafe extern "C" fn engine_bench_core(
                 segment_bytes: crate::journal::DEFAULT_SEGMENT_BYTES,
                 snapshot_every: 0,
                 meta: b"{}".to_vec(),
+                recycle: false,
                 faults: Faults::default(),
             })?;
         }
@@ -628,6 +633,29 @@ pub unsafe extern "C" fn journal_verify(dir: *const u8, dir_len: usize, out: *mu
             unsafe { std::ptr::copy_nonoverlapping(json.as_ptr(), out, n) };
         }
         Ok(json.len() as i64)
+    })
+}
+
+/// Empties the journal in `dir` (and its snapshots) but keeps its segment
+/// files as spares for the next journal opened there: the steady state of a
+/// journal that recycles segments, for benchmarks (see
+/// `journal::retire`). Destroys every record. Returns the number of
+/// segments kept, or -1 on error (see [`tc_last_error`]).
+///
+/// # Safety
+/// `dir` is valid for `dir_len` reads.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn journal_retire(dir: *const u8, dir_len: usize) -> i64 {
+    guard(-1, || {
+        // SAFETY: dir is null or valid for dir_len reads (contract).
+        let dir = unsafe { path_arg(dir, dir_len) }.ok_or("Cannot retire journal: the folder pointer is null")?;
+        let snapshots = crate::snapshot::folder(&dir);
+        if snapshots.exists() {
+            std::fs::remove_dir_all(&snapshots)
+                .map_err(|e| format!("Cannot retire journal: remove {}: {e}", snapshots.display()))?;
+        }
+        let kept = crate::journal::retire(&dir).map_err(|e| format!("Cannot retire journal: {e}"))?;
+        Ok(kept as i64)
     })
 }
 

@@ -205,6 +205,9 @@ impl EventRecord {
 }
 
 impl CommandRecord {
+    /// Where `ingress_ns` lies in the record's bytes.
+    pub const INGRESS_OFFSET: usize = std::mem::offset_of!(CommandRecord, ingress_ns);
+
     /// The record's 64 bytes (for the journal).
     pub fn as_bytes(&self) -> &[u8; 64] {
         // SAFETY: CommandRecord is repr(C), 64 bytes (checked above) of plain

@@ -22,6 +22,7 @@
 
 use crate::ids::IdHasher;
 use crate::record::*;
+use crate::snapshot::Cursor;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
@@ -271,6 +272,133 @@ impl Risk {
     }
 }
 
+impl Limits {
+    const FIELDS: usize = 6;
+
+    fn values(&self) -> [i64; Self::FIELDS] {
+        [
+            self.max_order_qty,
+            self.max_notional,
+            self.position,
+            self.open_orders,
+            self.orders_per_second,
+            self.collar_bps,
+        ]
+    }
+
+    fn from_values(v: [i64; Self::FIELDS]) -> Self {
+        let [max_order_qty, max_notional, position, open_orders, orders_per_second, collar_bps] = v;
+        Limits { max_order_qty, max_notional, position, open_orders, orders_per_second, collar_bps }
+    }
+}
+
+impl Risk {
+    /// Appends the whole risk state to a snapshot, in a canonical order (so
+    /// equal states encode to equal bytes):
+    ///
+    /// ```text
+    /// defaults: 6 x i64 (max_order_qty, max_notional, position, open_orders, orders_per_second, collar_bps)
+    /// u64 n | n x (u32 account, 6 x i64)          per-account limits, by account
+    /// u64 n | n x u32                              killed accounts, ascending
+    /// u32 global kill (0 or 1)
+    /// u64 n | n x (u32 account, u32 instrument, i64 net lots)   non-zero positions, ascending
+    /// u64 n | n x (u32 account, u64 second, i64 count)          order-rate windows, by account
+    /// u64 n | n x i64                              reference price per instrument (0: none)
+    /// ```
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let limits = |out: &mut Vec<u8>, l: &Limits| {
+            for v in l.values() {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        };
+        limits(out, &self.defaults);
+        let mut accounts: Vec<_> = self.accounts.iter().collect();
+        accounts.sort_unstable_by_key(|(a, _)| **a);
+        out.extend_from_slice(&(accounts.len() as u64).to_le_bytes());
+        for (account, l) in accounts {
+            out.extend_from_slice(&account.to_le_bytes());
+            limits(out, l);
+        }
+        let mut killed: Vec<u32> = self.killed.iter().copied().collect();
+        killed.sort_unstable();
+        out.extend_from_slice(&(killed.len() as u64).to_le_bytes());
+        for account in killed {
+            out.extend_from_slice(&account.to_le_bytes());
+        }
+        out.extend_from_slice(&u32::from(self.global_kill).to_le_bytes());
+        let mut positions: Vec<(u32, u32, i64)> = Vec::new();
+        for (account, row) in self.positions.rows.iter().enumerate() {
+            for (instrument, &net) in row.iter().enumerate() {
+                if net != 0 {
+                    positions.push((account as u32, instrument as u32, net));
+                }
+            }
+        }
+        positions.extend(
+            self.positions
+                .other
+                .iter()
+                .filter(|(_, net)| **net != 0)
+                .map(|(&k, &net)| ((k >> 32) as u32, k as u32, net)),
+        );
+        positions.sort_unstable();
+        out.extend_from_slice(&(positions.len() as u64).to_le_bytes());
+        for (account, instrument, net) in positions {
+            out.extend_from_slice(&account.to_le_bytes());
+            out.extend_from_slice(&instrument.to_le_bytes());
+            out.extend_from_slice(&net.to_le_bytes());
+        }
+        let mut rate: Vec<_> = self.rate.iter().collect();
+        rate.sort_unstable_by_key(|(a, _)| **a);
+        out.extend_from_slice(&(rate.len() as u64).to_le_bytes());
+        for (account, (second, count)) in rate {
+            out.extend_from_slice(&account.to_le_bytes());
+            out.extend_from_slice(&second.to_le_bytes());
+            out.extend_from_slice(&count.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.reference.len() as u64).to_le_bytes());
+        for price in &self.reference {
+            out.extend_from_slice(&price.to_le_bytes());
+        }
+    }
+
+    /// Reads what [`Risk::encode`] wrote.
+    pub fn decode(c: &mut Cursor<'_>) -> Result<Risk, String> {
+        let limits = |c: &mut Cursor<'_>| -> Result<Limits, String> {
+            let mut v = [0i64; Limits::FIELDS];
+            for slot in &mut v {
+                *slot = c.i64()?;
+            }
+            Ok(Limits::from_values(v))
+        };
+        let mut risk = Risk { defaults: limits(c)?, ..Risk::default() };
+        for _ in 0..c.count(4 + 8 * Limits::FIELDS)? {
+            let account = c.u32()?;
+            risk.accounts.insert(account, limits(c)?);
+        }
+        for _ in 0..c.count(4)? {
+            risk.killed.insert(c.u32()?);
+        }
+        risk.global_kill = match c.u32()? {
+            0 => false,
+            1 => true,
+            v => return Err(format!("global kill switch {v} is not 0 or 1")),
+        };
+        for _ in 0..c.count(16)? {
+            let (account, instrument, net) = (c.u32()?, c.u32()?, c.i64()?);
+            risk.positions.add(account, instrument, net);
+        }
+        for _ in 0..c.count(20)? {
+            let account = c.u32()?;
+            risk.rate.insert(account, (c.u64()?, c.i64()?));
+        }
+        for _ in 0..c.count(8)? {
+            risk.reference.push(c.i64()?);
+        }
+        Ok(risk)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +412,48 @@ mod tests {
             assert_eq!((risk.position(taker, 3), risk.position(maker, 3)), (3, -3));
             assert_eq!(risk.position(taker, 0), 0);
         }
+    }
+
+    #[test]
+    fn the_risk_state_round_trips_through_its_encoding() {
+        let mut risk = Risk::default();
+        let control = |kind, account, instrument, price, qty| {
+            let mut c = CommandRecord::cancel(1);
+            (c.kind, c.account, c.instrument, c.price, c.qty) = (kind, account, instrument, price, qty);
+            c
+        };
+        for c in [
+            control(CMD_SET_RISK_LIMIT, ALL_ACCOUNTS, limit::MAX_ORDER_QTY, 0, 100),
+            control(CMD_SET_RISK_LIMIT, 7, limit::ORDERS_PER_SECOND, 0, 3),
+            control(CMD_SET_RISK_LIMIT, 9, limit::POSITION, 0, 50),
+            control(CMD_SET_KILL_SWITCH, 4, 0, 0, 1),
+            control(CMD_SET_KILL_SWITCH, ALL_ACCOUNTS, 0, 0, 1),
+            control(CMD_SET_REFERENCE_PRICE, 0, 2, 12_345, 0),
+        ] {
+            assert_eq!(risk.control(&c), 0);
+        }
+        risk.on_trade(1, 7, Positions::DENSE_ACCOUNTS + 3, true, 100, 5);
+        let p = Proposed {
+            account: 7,
+            instrument: 1,
+            buy: true,
+            price: 100,
+            qty: 1,
+            opposite: None,
+            open_orders: 0,
+            new_order: true,
+            ingress_ns: 5_000_000_000,
+        };
+        risk.global_kill = false;
+        assert_eq!(risk.check(&p), 0);
+        let mut bytes = Vec::new();
+        risk.encode(&mut bytes);
+        let back = Risk::decode(&mut Cursor::new(&bytes)).unwrap();
+        let mut again = Vec::new();
+        back.encode(&mut again);
+        assert_eq!(bytes, again);
+        assert_eq!(back.position(Positions::DENSE_ACCOUNTS + 3, 1), -5);
+        assert_eq!(back.rate.get(&7), Some(&(5, 1)));
+        assert!(back.killed.contains(&4) && back.checks_configured());
     }
 }

@@ -1,23 +1,33 @@
-//! Engine snapshots: the matcher's whole state at a journal sequence number,
-//! so a restart replays only the journal after it.
+//! Engine snapshots: the engine's whole state at a journal sequence number,
+//! so a restart replays only the journal after it, and the journal's older
+//! segments can be released.
 //!
 //! ```text
-//! magic "TCSNAP\0\x01" | u32 version | u32 instruments | u64 journal_seq | u64 next_event_seq
+//! magic "TCSNAP\0\x01" | u32 version = 2 | u32 instruments | u64 journal_seq | u64 next_event_seq
 //! per instrument: i64 tick | u64 orders | orders (32 bytes each: u64 id, u32 account, u8 side,
 //!                                                 u8 post_only, u16 0, i64 price, i64 leaves)
 //! u64 gone ids | u64 each (ids seen that rest nowhere, ascending)
+//! u64 meta bytes | meta (the journal's meta record: the instrument table it was written for)
+//! u64 accounts | each: u32 number, u32 name bytes, name (UTF-8), by number
+//! risk state (limits, kill switches, positions, order-rate windows, reference prices; `Risk::encode`)
 //! u32 CRC32C of everything before it
 //! ```
 //! Little-endian throughout. Orders are listed bids then asks, best first, in
 //! time priority, so loading them in order rebuilds every queue exactly.
 //!
 //! # Invariants
+//! - A snapshot holds everything replay needs from the journal before it:
+//!   books, the ids already used, risk state, account names and the meta
+//!   record. So the segments wholly before the oldest kept snapshot may go.
 //! - A snapshot is written to a temporary file, synced, renamed into place and
 //!   the directory synced: a crash leaves either the old set or the new one.
 //! - The journal is synced up to `journal_seq` before its snapshot is written,
 //!   so a snapshot never runs ahead of the journal it summarises.
-//! - Loading checks the CRC, the layout and the tick table; any failure makes
-//!   the caller fall back to an older snapshot (or to a full replay).
+//! - Loading checks the CRC, the version, the layout and the tick table; any
+//!   failure makes the caller fall back to an older snapshot (or to a full
+//!   replay). Version 1 snapshots (books only, no risk state) are refused:
+//!   journals of that version never released a segment, so a full replay
+//!   rebuilds them.
 //!
 //! # Known limitations
 //! - The snapshot is built and written on the engine thread, pausing matching
@@ -25,23 +35,39 @@
 //!   commands so that this stays rare.
 
 use crate::matcher::{GONE, Matcher, RestingOrder};
+use crate::risk::Risk;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"TCSNAP\0\x01";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// Snapshots kept on disk: the newest and one to fall back to.
 pub const KEEP: usize = 2;
+
+/// What a snapshot holds besides the matcher's books.
+pub struct State<'a> {
+    pub matcher: &'a Matcher,
+    pub risk: &'a Risk,
+    /// Account names, by number.
+    pub accounts: &'a BTreeMap<u32, String>,
+    /// The journal's meta record.
+    pub meta: &'a [u8],
+}
 
 /// A loaded snapshot.
 pub struct Snapshot {
     pub matcher: Matcher,
+    pub risk: Risk,
+    pub accounts: BTreeMap<u32, String>,
+    pub meta: Vec<u8>,
     pub journal_seq: u64,
     pub next_event_seq: u64,
 }
 
-/// Serialises the matcher as of `journal_seq`.
-pub fn encode(matcher: &Matcher, journal_seq: u64, next_event_seq: u64) -> Vec<u8> {
+/// Serialises the engine's state as of `journal_seq`.
+pub fn encode(state: &State<'_>, journal_seq: u64, next_event_seq: u64) -> Vec<u8> {
+    let matcher = state.matcher;
     let ticks = matcher.ticks();
     let mut out = Vec::with_capacity(64 + matcher.ids().len() * 8);
     out.extend_from_slice(MAGIC);
@@ -67,18 +93,30 @@ pub fn encode(matcher: &Matcher, journal_seq: u64, next_event_seq: u64) -> Vec<u
     for id in gone {
         out.extend_from_slice(&id.to_le_bytes());
     }
+    out.extend_from_slice(&(state.meta.len() as u64).to_le_bytes());
+    out.extend_from_slice(state.meta);
+    out.extend_from_slice(&(state.accounts.len() as u64).to_le_bytes());
+    for (number, name) in state.accounts {
+        out.extend_from_slice(&number.to_le_bytes());
+        out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+    }
+    state.risk.encode(&mut out);
     let crc = crc32c::crc32c(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
 }
 
 /// Reads fixed-size little-endian fields, failing instead of panicking.
-struct Cursor<'a> {
+pub struct Cursor<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
-impl Cursor<'_> {
+impl<'a> Cursor<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Cursor { bytes, at: 0 }
+    }
     fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
         let end = self.at.checked_add(N).filter(|&e| e <= self.bytes.len()).ok_or("truncated")?;
         let mut a = [0; N];
@@ -86,24 +124,30 @@ impl Cursor<'_> {
         self.at = end;
         Ok(a)
     }
-    fn u32(&mut self) -> Result<u32, String> {
+    fn slice(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or("truncated")?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    pub fn u32(&mut self) -> Result<u32, String> {
         Ok(u32::from_le_bytes(self.take()?))
     }
-    fn u64(&mut self) -> Result<u64, String> {
+    pub fn u64(&mut self) -> Result<u64, String> {
         Ok(u64::from_le_bytes(self.take()?))
     }
-    fn i64(&mut self) -> Result<i64, String> {
+    pub fn i64(&mut self) -> Result<i64, String> {
         Ok(i64::from_le_bytes(self.take()?))
     }
-    /// A count of `size`-byte items that must fit in what is left.
-    fn count(&mut self, size: usize) -> Result<usize, String> {
+    /// A count of items of at least `size` bytes each that must fit in what is left.
+    pub fn count(&mut self, size: usize) -> Result<usize, String> {
         let n = self.u64()?;
-        let left = (self.bytes.len() - self.at) / size;
+        let left = (self.bytes.len() - self.at) / size.max(1);
         usize::try_from(n).ok().filter(|&n| n <= left).ok_or_else(|| format!("count {n} exceeds the file"))
     }
 }
 
-/// Parses a snapshot and rebuilds its matcher; `ticks` must match.
+/// Parses a snapshot and rebuilds the engine's state; `ticks` must match.
 pub fn decode(bytes: &[u8], ticks: &[i64]) -> Result<Snapshot, String> {
     if bytes.len() < MAGIC.len() + 4 {
         return Err("truncated".into());
@@ -113,13 +157,13 @@ pub fn decode(bytes: &[u8], ticks: &[i64]) -> Result<Snapshot, String> {
     if crc32c::crc32c(body) != stored {
         return Err("bad CRC".into());
     }
-    let mut c = Cursor { bytes: body, at: 0 };
+    let mut c = Cursor::new(body);
     if &c.take::<8>()? != MAGIC {
         return Err("bad magic".into());
     }
     let version = c.u32()?;
     if version != VERSION {
-        return Err(format!("version {version} is not {VERSION}"));
+        return Err(format!("version {version} is not {VERSION} (it lacks the risk state)"));
     }
     let n = c.u32()? as usize;
     if n != ticks.len() {
@@ -148,11 +192,21 @@ pub fn decode(bytes: &[u8], ticks: &[i64]) -> Result<Snapshot, String> {
     for _ in 0..count {
         gone.push(c.u64()?);
     }
+    let meta_len = c.count(1)?;
+    let meta = c.slice(meta_len)?.to_vec();
+    let mut accounts = BTreeMap::new();
+    for _ in 0..c.count(8)? {
+        let number = c.u32()?;
+        let len = c.u32()? as usize;
+        let name = std::str::from_utf8(c.slice(len)?).map_err(|_| format!("account {number}'s name is not UTF-8"))?;
+        accounts.insert(number, name.to_string());
+    }
+    let risk = Risk::decode(&mut c)?;
     if c.at != body.len() {
         return Err(format!("{} bytes after the last field", body.len() - c.at));
     }
     let matcher = Matcher::from_parts(ticks, &orders, &gone)?;
-    Ok(Snapshot { matcher, journal_seq, next_event_seq })
+    Ok(Snapshot { matcher, risk, accounts, meta, journal_seq, next_event_seq })
 }
 
 /// The snapshot folder inside a journal directory.
@@ -221,6 +275,15 @@ mod tests {
     use super::*;
     use crate::record::*;
 
+    fn encode_books(m: &Matcher, journal_seq: u64, next_event_seq: u64) -> Vec<u8> {
+        let accounts = BTreeMap::from([(1, "ALICE".to_string()), (4, "BOB".to_string())]);
+        encode(
+            &State { matcher: m, risk: &Risk::default(), accounts: &accounts, meta: b"{}" },
+            journal_seq,
+            next_event_seq,
+        )
+    }
+
     fn busy_matcher() -> Matcher {
         let mut m = Matcher::new(&[1, 25]).unwrap();
         let mut out = Vec::new();
@@ -242,9 +305,10 @@ mod tests {
     #[test]
     fn a_snapshot_round_trips_to_the_same_state_and_behaviour() {
         let m = busy_matcher();
-        let bytes = encode(&m, 42, 17);
+        let bytes = encode_books(&m, 42, 17);
         let s = decode(&bytes, &[1, 25]).unwrap();
         assert_eq!((s.journal_seq, s.next_event_seq), (42, 17));
+        assert_eq!((s.meta.as_slice(), s.accounts.get(&4).map(String::as_str)), (&b"{}"[..], Some("BOB")));
         assert_eq!(s.matcher.state_hash(), m.state_hash());
         // Same queues, same duplicate memory: the same command gives the same events.
         let (mut a, mut b) = (m, s.matcher);
@@ -259,7 +323,7 @@ mod tests {
 
     #[test]
     fn every_single_bit_flip_and_truncation_is_refused() {
-        let bytes = encode(&busy_matcher(), 1, 1);
+        let bytes = encode_books(&busy_matcher(), 1, 1);
         for i in 0..bytes.len() {
             let mut b = bytes.clone();
             b[i] ^= 0x10;
@@ -274,9 +338,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tc-snap-{}-{}", std::process::id(), line!()));
         let _ = std::fs::remove_dir_all(&dir);
         let m = busy_matcher();
-        write(&dir, &encode(&m, 10, 1), 10).unwrap();
-        write(&dir, &encode(&m, 20, 1), 20).unwrap();
-        write(&dir, &encode(&m, 30, 1), 30).unwrap();
+        write(&dir, &encode_books(&m, 10, 1), 10).unwrap();
+        write(&dir, &encode_books(&m, 20, 1), 20).unwrap();
+        write(&dir, &encode_books(&m, 30, 1), 30).unwrap();
         assert_eq!(list(&dir).iter().map(|s| s.0).collect::<Vec<_>>(), vec![30, 20], "keeps the newest two");
         std::fs::write(folder(&dir).join(file_name(30)), b"garbage").unwrap();
         let (s, skipped) = load_latest(&dir, &[1, 25], u64::MAX);

@@ -748,3 +748,20 @@ fn ffi_journal_bench_appends_and_syncs_in_groups() {
     let rc = unsafe { journal_bench(path.as_ptr(), path.len(), 10, 64, 0, out.as_mut_ptr(), std::ptr::null_mut()) };
     assert_eq!(rc, -1);
 }
+
+#[test]
+fn a_retired_journal_starts_again_at_record_one_in_its_old_files() {
+    let dir = TempDir::new("retire");
+    let (mut j, _) = open(dir.path());
+    write(&mut j, 1, 3_000);
+    drop(j);
+    let before = segment_files(dir.path());
+    assert!(before.len() >= 3, "{before:?}");
+    assert_eq!(tradecaptain_native::journal::retire(dir.path()).unwrap(), before.len() as u64);
+    let (mut j, report) = open(dir.path());
+    assert_eq!((report.records, report.first_seq), (0, None), "no record survives");
+    write(&mut j, 1, 10);
+    assert_eq!(read_all(dir.path()), (1..=10).map(rec).collect::<Vec<_>>());
+    drop(j);
+    assert_eq!(segment_files(dir.path()), before, "the same files serve again");
+}

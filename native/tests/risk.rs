@@ -184,6 +184,7 @@ fn a_journal_replay_restores_limits_switches_and_positions() {
         segment_bytes: 64 * 1024,
         snapshot_every: 0,
         meta: b"{}".to_vec(),
+        recycle: false,
         faults: Faults::default(),
     };
     let script = [
@@ -207,5 +208,46 @@ fn a_journal_replay_restores_limits_switches_and_positions() {
     assert_eq!(again.core().unwrap().risk.position(1, 0), 80);
     assert_eq!(ack(&mut again, buy(4, 1, 100, 21)), rejected(reject::POSITION_LIMIT));
     assert_eq!(ack(&mut again, buy(5, 3, 100, 1)), rejected(reject::KILL_SWITCH));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_snapshot_carries_limits_switches_positions_and_rate_windows() {
+    let dir = std::env::temp_dir().join(format!("tc-risk-snap-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let options = |snapshot_every| JournalOptions {
+        dir: dir.clone(),
+        durability: Durability::ProcessCrash,
+        segment_bytes: 64 * 1024,
+        snapshot_every,
+        meta: b"{}".to_vec(),
+        recycle: false,
+        faults: Faults::default(),
+    };
+    let at = |cmd: CommandRecord, second: u64| CommandRecord { ingress_ns: second * 1_000_000_000 + 1, ..cmd };
+    let script = [
+        set_limit(ALL_ACCOUNTS, limit::POSITION, 100),
+        set_limit(4, limit::ORDERS_PER_SECOND, 1),
+        kill(3, true),
+        sell(1, 2, 100, 80),
+        buy(2, 1, 100, 80),
+        at(buy(3, 4, 90, 1), 7),
+    ];
+    let mut first = engine();
+    // A snapshot after the last command: recovery replays nothing.
+    first.open_journal(options(script.len() as u64)).unwrap();
+    for c in script {
+        ack(&mut first, c);
+    }
+    drop(first);
+
+    let mut again = engine();
+    let report = again.open_journal(options(0)).unwrap();
+    assert_eq!((report.snapshot.is_some(), report.replayed), (true, 0), "{report:?}");
+    assert_eq!(again.core().unwrap().risk.position(1, 0), 80);
+    assert_eq!(ack(&mut again, buy(4, 1, 100, 21)), rejected(reject::POSITION_LIMIT));
+    assert_eq!(ack(&mut again, buy(5, 3, 100, 1)), rejected(reject::KILL_SWITCH));
+    assert_eq!(ack(&mut again, at(buy(6, 4, 90, 1), 7)), rejected(reject::ORDER_RATE_LIMIT));
+    assert_eq!(ack(&mut again, at(buy(7, 4, 90, 1), 8)), ACCEPTED);
     let _ = std::fs::remove_dir_all(&dir);
 }

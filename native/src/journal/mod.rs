@@ -431,9 +431,10 @@ impl Journal {
         rec[24..26].copy_from_slice(&kind.to_le_bytes());
         rec[26..28].fill(0);
         rec[28..32].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-        rec[32..32 + payload.len()].copy_from_slice(payload);
+        let head = format::record_crc(self.active.seed, len as u32, &rec[8..32]);
+        stream_copy(&mut rec[32..32 + payload.len()], payload);
         rec[32 + payload.len()..].fill(0);
-        let crc = format::record_crc(self.active.seed, len as u32, &rec[8..]);
+        let crc = crc32c::crc32c_append(crc32c::crc32c_append(head, payload), &[0u8; 8][..len - 32 - payload.len()]);
         rec[4..8].copy_from_slice(&crc.to_le_bytes());
         // The next record's length word reads 0 (end) before this one's is
         // published: a recycled segment holds stale bytes there.
@@ -895,6 +896,66 @@ impl Drop for Preparer {
             let _ = thread.join();
         }
     }
+}
+
+/// Empties the journal in `dir` but keeps its segment files: each becomes a
+/// spare (a new epoch, no records), so the next journal opened there starts
+/// at record 1 and reuses the files, and their pages still in the page
+/// cache, instead of making new ones. That is the state a journal with
+/// recycling reaches after its first release; the benchmark measures it
+/// this way. Destroys every record: never for a journal anyone needs.
+/// Returns how many segments were kept as spares.
+pub fn retire(dir: &Path) -> Result<u64, JournalError> {
+    let io = |e: std::io::Error| JournalError::io("read the directory", dir, &e);
+    let mut kept = 0;
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if let Some(index) = format::parse_segment_name(name) {
+            make_spare(&path, index)?;
+            kept += u64::from(path.exists());
+        }
+    }
+    let file = File::open(dir).map_err(|e| JournalError::io("open the directory", dir, &e))?;
+    crate::sys::fsync_dir(&file).map_err(|errno| JournalError::Io {
+        op: "sync the directory",
+        path: dir.to_path_buf(),
+        errno,
+    })?;
+    Ok(kept)
+}
+
+/// Copies `src` into `dst` (same length) with non-temporal stores where it
+/// is long enough to matter: a journal's bytes are written once and read
+/// only by a later process, so they should not evict the engine's working
+/// set from the cache, nor cost a read of each line before it is written.
+/// Ends with a store fence, so the copy is ordered before any later store
+/// (the release of the record's length).
+#[inline]
+fn stream_copy(dst: &mut [u8], src: &[u8]) {
+    assert_eq!(dst.len(), src.len());
+    #[cfg(target_arch = "x86_64")]
+    if src.len() >= 512 {
+        use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_sfence, _mm_stream_si128};
+        let lead = dst.as_ptr().align_offset(16).min(dst.len());
+        dst[..lead].copy_from_slice(&src[..lead]);
+        let blocks = (dst.len() - lead) / 16;
+        for b in 0..blocks {
+            let at = lead + b * 16;
+            // SAFETY: `at + 16 <= len` for both slices; `dst[at..]` is 16-byte
+            // aligned (after `lead`), as `_mm_stream_si128` needs; the load is unaligned.
+            unsafe {
+                let v = _mm_loadu_si128(src.as_ptr().add(at).cast::<__m128i>());
+                _mm_stream_si128(dst.as_mut_ptr().add(at).cast::<__m128i>(), v);
+            }
+        }
+        let done = lead + blocks * 16;
+        dst[done..].copy_from_slice(&src[done..]);
+        // SAFETY: a fence has no memory-safety preconditions.
+        unsafe { _mm_sfence() };
+        return;
+    }
+    dst.copy_from_slice(src);
 }
 
 /// Truncates `file` to `size` when it is longer (a spare from a configuration
