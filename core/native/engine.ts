@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Command, Instrument } from "../matching/types.ts";
+import { type Command, type Instrument, Side } from "../matching/types.ts";
 import { lastNativeError, nativeLibrary, type NativeSymbols } from "./symbols.ts";
 import {
   ALL_ACCOUNTS,
@@ -77,6 +77,19 @@ export interface JournalOptions {
    *   bounded; `journal dump` then starts at the first record kept.
    */
   readonly retention?: JournalRetention;
+}
+
+/** An order resting in a book ({@linkcode NativeEngine.restingOrders}). */
+export interface RestingOrder {
+  readonly id: number;
+  readonly account: number;
+  readonly instrument: number;
+  readonly side: Side;
+  readonly postOnly: boolean;
+  /** Price units. */
+  readonly price: number;
+  /** Open lots. */
+  readonly qty: number;
 }
 
 /** See {@linkcode JournalOptions.retention}. */
@@ -696,6 +709,43 @@ export class NativeEngine {
       throw new Error(lastNativeError(this.#lib));
     }
     return out[0]!;
+  }
+
+  /**
+   * An instrument's resting orders, read on the caller's thread while the
+   * engine thread is not running (e.g. after recovery, before
+   * {@linkcode NativeEngine.start}), so that the market data can start from
+   * the recovered books.
+   *
+   * @param instrument The instrument's number.
+   * @returns Bids then asks, best price first, each level in time priority.
+   * @throws {Error} While the engine thread runs, or for an unknown instrument.
+   */
+  restingOrders(instrument: number): RestingOrder[] {
+    let out = new BigUint64Array(4 * 256);
+    let n: number;
+    for (;;) {
+      n = Number(
+        this.#lib.engine_resting_orders(this.handle, instrument, out, BigInt(out.length / 4)),
+      );
+      if (n < 0) throw new Error(lastNativeError(this.#lib));
+      if (n * 4 <= out.length) break;
+      out = new BigUint64Array(4 * n);
+    }
+    const orders: RestingOrder[] = [];
+    for (let i = 0; i < n; i++) {
+      const bits = out[4 * i + 1]!;
+      orders.push({
+        id: Number(out[4 * i]!),
+        account: Number(bits & 0xffff_ffffn),
+        instrument,
+        side: Number((bits >> 32n) & 0xffn) === 0 ? Side.Buy : Side.Sell,
+        postOnly: ((bits >> 40n) & 1n) === 1n,
+        price: Number(BigInt.asIntN(64, out[4 * i + 2]!)),
+        qty: Number(BigInt.asIntN(64, out[4 * i + 3]!)),
+      });
+    }
+    return orders;
   }
 
   /** Stops the thread and frees the engine. Idempotent. */

@@ -92,3 +92,36 @@ Deno.test("NativeEngine.openJournal with retention 'snapshots' releases what the
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("NativeEngine.restingOrders lists a book bids then asks, best first, in time priority", () => {
+  const engine = NativeEngine.open(loadInstruments());
+  try {
+    const sell = (id: number, price: number, qty: number) => ({
+      ...order(id, 3, qty),
+      side: Side.Sell,
+      price,
+    });
+    const commands = [
+      { ...order(1, 1, 5), price: 9_900 },
+      order(2, 2, 7),
+      order(3, 1, 4),
+      sell(4, 10_100, 2),
+      { ...sell(5, 10_050, 9), postOnly: true },
+    ];
+    engine.start();
+    for (const c of commands) engine.push(c);
+    engine.flush();
+    answers(engine, commands.length);
+    engine.stop();
+    assertEquals(engine.restingOrders(0), [
+      { id: 2, account: 2, instrument: 0, side: Side.Buy, postOnly: false, price: 10_000, qty: 7 },
+      { id: 3, account: 1, instrument: 0, side: Side.Buy, postOnly: false, price: 10_000, qty: 4 },
+      { id: 1, account: 1, instrument: 0, side: Side.Buy, postOnly: false, price: 9_900, qty: 5 },
+      { id: 5, account: 3, instrument: 0, side: Side.Sell, postOnly: true, price: 10_050, qty: 9 },
+      { id: 4, account: 3, instrument: 0, side: Side.Sell, postOnly: false, price: 10_100, qty: 2 },
+    ]);
+    assertEquals(engine.restingOrders(1), []);
+  } finally {
+    engine.close();
+  }
+});

@@ -17,6 +17,7 @@ export const SYMBOLS = {
   engine_apply: { parameters: ["pointer", "buffer"], result: "i64" },
   engine_events: { parameters: ["pointer"], result: "pointer" },
   engine_state_hash: { parameters: ["pointer", "buffer"], result: "i32" },
+  engine_resting_orders: { parameters: ["pointer", "u32", "buffer", "u64"], result: "i64" },
   engine_shared: { parameters: ["pointer"], result: "pointer" },
   engine_shared_len: { parameters: ["pointer"], result: "u64" },
   engine_start: { parameters: ["pointer", "i32"], result: "i32" },

@@ -217,6 +217,45 @@ pub unsafe extern "C" fn engine_state_hash(e: *mut Engine, out: *mut u64) -> i32
     })
 }
 
+/// Writes instrument `instrument`'s resting orders, bids then asks, best
+/// first, in time priority, as 4 words each into `out` (at most `cap`
+/// orders): id, `account | side << 32 | post_only << 40`, price, open
+/// quantity (the last two as two's complement). Returns how many orders rest
+/// (call again with a bigger buffer when it exceeds `cap`), or -1 on error:
+/// an unknown instrument, or the engine thread running (read the books
+/// before `engine_start`, e.g. after recovery).
+///
+/// # Safety
+/// `e` is a live handle, not used concurrently; `out` is null with `cap` 0,
+/// or valid for `4 * cap` u64 writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_resting_orders(e: *mut Engine, instrument: u32, out: *mut u64, cap: u64) -> i64 {
+    guard(-1, || {
+        // SAFETY: contract.
+        let e = unsafe { engine(e) }?;
+        let instruments = e.ticks().len();
+        let core = e.core().ok_or("Cannot list resting orders: the engine thread is running")?;
+        if instrument as usize >= instruments {
+            return Err(format!("Cannot list resting orders: instrument {instrument} is not one of {instruments}"));
+        }
+        if out.is_null() && cap > 0 {
+            return Err("Cannot list resting orders: the output pointer is null".into());
+        }
+        let orders = core.matcher.resting_orders(instrument as usize);
+        for (i, o) in orders.iter().take(cap as usize).enumerate() {
+            let words = [
+                o.id,
+                u64::from(o.account) | u64::from(o.side) << 32 | u64::from(o.post_only) << 40,
+                o.price as u64,
+                o.leaves as u64,
+            ];
+            // SAFETY: i < cap, so out is valid for the 4 words at 4 * i (contract).
+            unsafe { write_u64s(out.add(4 * i), &words) };
+        }
+        Ok(orders.len() as i64)
+    })
+}
+
 /// The shared block (counters and rings; layout in `engine.rs`).
 ///
 /// # Safety

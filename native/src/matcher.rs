@@ -60,7 +60,7 @@ pub(crate) const GONE: u32 = NIL;
 
 /// A resting order as a snapshot stores it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct RestingOrder {
+pub struct RestingOrder {
     pub id: u64,
     pub account: u32,
     pub side: u8,
@@ -563,7 +563,7 @@ impl Matcher {
 
     /// Instrument `i`'s resting orders, bids then asks, best first, in time
     /// priority (the order [`Matcher::from_parts`] takes).
-    pub(crate) fn resting_orders(&self, instrument: usize) -> Vec<RestingOrder> {
+    pub fn resting_orders(&self, instrument: usize) -> Vec<RestingOrder> {
         let book = &self.books[instrument];
         let mut out = Vec::new();
         for side in [Side::Bid, Side::Ask] {
