@@ -1,0 +1,524 @@
+/**
+ * The admin HTTP API: a Hono app that the core mounts under `/admin`.
+ *
+ * Every request needs `Authorization: Bearer <jwt>` with the role `admin`
+ * (401 without a valid token, 403 for another role); the token is checked
+ * by a verifier the core injects (the gateway's `verifyJwt` with its key,
+ * issuer and audience). Every change is stored and applied to the engine
+ * before the answer (see `risk_admin.ts`), and every error is
+ * `application/problem+json` (RFC 9457) with a stable `type`
+ * (`urn:tradecaptain:problem:<reason>`) and the reason code in `reason`.
+ *
+ * | method and path | body | answer |
+ * | --- | --- | --- |
+ * | `GET /admin/state` | | `{ version, killSwitch, accounts: [account…] }` |
+ * | `GET /admin/accounts` | | `{ accounts: [{ name, role, enabled, killSwitch, createdAt, revision }…] }` |
+ * | `POST /admin/accounts` | `{ name, role, enabled? }` | 201, the account, `Location` |
+ * | `GET /admin/accounts/{name}` | | the account: `{ …, limits, overrides }` |
+ * | `PATCH /admin/accounts/{name}` | `{ role?, enabled? }` | the account |
+ * | `PUT /admin/accounts/{name}/limits` | all six limits | the account |
+ * | `PUT /admin/accounts/{name}/limits/{limit}` | `{ value }` | the account |
+ * | `PUT /admin/accounts/{name}/overrides/{symbol}` | some limits (`{}`: none) | the account |
+ * | `DELETE /admin/accounts/{name}/overrides/{symbol}` | | the account |
+ * | `PUT /admin/accounts/{name}/overrides/{symbol}/{limit}` | `{ value }` | the account |
+ * | `DELETE /admin/accounts/{name}/overrides/{symbol}/{limit}` | | the account |
+ * | `PUT /admin/accounts/{name}/kill-switch` | `{ on }` | the account |
+ * | `PUT /admin/kill-switch` | `{ on }` | `{ killSwitch }` |
+ *
+ * Limits are `maxOrderQty`, `maxNotional`, `position`, `openOrders`,
+ * `ordersPerSecond` and `collarBps`, each a non-negative safe integer, 0 for
+ * "no limit". A kill switch is set, not toggled: `{ "on": true }` twice is
+ * one change. Account responses carry `ETag: "<revision>"`; a change sent
+ * with `If-Match: "<revision>"` is refused with 412 unless the account is
+ * still at that revision.
+ *
+ * Bodies are JSON objects (`Content-Type: application/json`, at most
+ * 16 KiB by default) with no field beyond those listed. A name, symbol or
+ * limit in the path that names nothing is a 404; a bad value in a body, a
+ * 422.
+ *
+ * | status | reasons |
+ * | --- | --- |
+ * | 400 | `malformed_json`, `bad_precondition` |
+ * | 401 | `missing_token`, `bad_token`, or the verifier's reason (`expired`, …) |
+ * | 403 | `forbidden`, or the verifier's |
+ * | 404 | `account_not_found`, `unknown_limit`, `bad_symbol`, `unknown_symbol`, `bad_account_name` (in the path), `no_route` |
+ * | 405 | `method_not_allowed` |
+ * | 409 | `account_exists`, `conflict` |
+ * | 412 | `revision_mismatch` |
+ * | 413 | `body_too_large` |
+ * | 415 | `unsupported_media_type` |
+ * | 422 | `bad_account_name`, `bad_role`, `bad_limit`, `bad_field`, `missing_field`, `unknown_field`, `empty_change` |
+ * | 503 | `engine_refused`: the engine refused a command; the change was undone (`risk_admin.ts`) |
+ * | 504 | `engine_timeout`: the engine did not acknowledge in time; the change was undone |
+ * | 500 | `internal` |
+ *
+ * @module
+ */
+
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { RiskLimitName } from "../native/records.ts";
+import type { Fault, Result } from "./fault.ts";
+import type { RiskControlPort } from "./port.ts";
+import { RiskAdmin } from "./risk_admin.ts";
+import type { AccountStore } from "./store.ts";
+import {
+  accountNameProblem,
+  type AccountRole,
+  isLimitName,
+  LIMIT_NAMES,
+  type PartialRiskLimits,
+  type RiskLimits,
+  symbolProblem,
+} from "./types.ts";
+import { describeType, quote } from "./_text.ts";
+import { problem, PROBLEMS } from "./_problem.ts";
+
+export { PROBLEM_TYPE_PREFIX, type ProblemReason } from "./_problem.ts";
+
+/** What a token verifier says of a bearer token. */
+export type TokenCheck =
+  | { readonly ok: true; readonly sub: string; readonly role: string }
+  | {
+    readonly ok: false;
+    /** 401 (the token is bad) or 403 (it may not be used here); others are answered as 401. */
+    readonly status: number;
+    readonly reason: string;
+    readonly message: string;
+  };
+
+/** Checks a bearer token (signature, issuer, audience, expiry): injected by the core. */
+export type VerifyToken = (token: string) => Promise<TokenCheck>;
+
+/** Options of {@linkcode adminApi}. */
+export interface AdminApiOptions {
+  /** Where accounts and limits are stored. */
+  readonly store: AccountStore;
+  /** The engine. */
+  readonly port: RiskControlPort;
+  /** Checks bearer tokens. */
+  readonly verify: VerifyToken;
+  /** The instrument table, in engine order. */
+  readonly instruments: readonly { readonly symbol: string }[];
+  /** Where the API is mounted (default `/admin`); routes are below it. */
+  readonly basePath?: string;
+  /** The largest body read, in bytes (default 16 KiB). */
+  readonly maxBodyBytes?: number;
+  /** How long to wait for each engine acknowledgement (default 5000 ms). */
+  readonly engineTimeoutMs?: number;
+  /** Engine account numbers already known (what `applyAll` returned). */
+  readonly accountNumbers?: ReadonlyMap<string, number>;
+  /** Where unexpected errors are reported (default `console.error`). */
+  readonly logError?: (message: string, error: unknown) => void;
+}
+
+/** The default {@linkcode AdminApiOptions.maxBodyBytes}. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+
+/** The realm named in `WWW-Authenticate`. */
+const REALM = "tradecaptain-admin";
+
+/**
+ * Makes the admin API. Mount it with `app.fetch`: from `Deno.serve`,
+ * `(req) => new URL(req.url).pathname.startsWith("/admin/") ? api.fetch(req) : …`,
+ * or from another Hono app, `app.route("/", api)`.
+ *
+ * @param options The store, the engine port, the token verifier, the
+ *   instruments and limits.
+ * @returns The Hono app; `app.fetch(request)` answers a request.
+ * @throws {RangeError} When the instrument table names a symbol twice, or a
+ *   limit option is not positive.
+ *
+ * @example
+ * ```ts
+ * import { adminApi, AccountStore, type RiskControlPort } from "./mod.ts";
+ * const kv = await Deno.openKv(":memory:");
+ * const port: RiskControlPort = {
+ *   defineAccount: () => Promise.resolve(1),
+ *   setLimit: () => Promise.resolve(),
+ *   clearLimit: () => Promise.resolve(),
+ *   setKillSwitch: () => Promise.resolve(),
+ * };
+ * const api = adminApi({
+ *   store: new AccountStore(kv),
+ *   port,
+ *   instruments: [{ symbol: "AAPL" }],
+ *   // The core passes the gateway's verifyJwt here; this one trusts a fixed word.
+ *   verify: (token) =>
+ *     Promise.resolve(token === "let-me-in"
+ *       ? { ok: true, sub: "ROOT", role: "admin" }
+ *       : { ok: false, status: 401, reason: "bad_signature", message: "Cannot verify token" }),
+ * });
+ * const res = await api.fetch(new Request("http://localhost/admin/accounts", {
+ *   method: "POST",
+ *   headers: { authorization: "Bearer let-me-in", "content-type": "application/json" },
+ *   body: JSON.stringify({ name: "ALICE", role: "trader" }),
+ * }));
+ * if (res.status !== 201) throw new Error(await res.text());
+ * const denied = await api.fetch(new Request("http://localhost/admin/state"));
+ * if (denied.status !== 401) throw new Error("no token let in");
+ * kv.close();
+ * ```
+ */
+export function adminApi(options: AdminApiOptions): Hono {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!(Number.isSafeInteger(maxBodyBytes) && maxBodyBytes > 0)) {
+    throw new RangeError(
+      `Cannot make the admin API: maxBodyBytes must be a positive integer, not ${maxBodyBytes}`,
+    );
+  }
+  const admin = new RiskAdmin({
+    store: options.store,
+    port: options.port,
+    instruments: options.instruments,
+    ...(options.engineTimeoutMs === undefined ? {} : { engineTimeoutMs: options.engineTimeoutMs }),
+    ...(options.accountNumbers === undefined ? {} : { accountNumbers: options.accountNumbers }),
+  });
+  const symbols = new Set(admin.symbols);
+  const logError = options.logError ?? ((message, error) => console.error(message, error));
+  const base = options.basePath ?? "/admin";
+  const app = new Hono().basePath(base);
+
+  app.onError((error, c) => {
+    logError(`admin API: ${c.req.method} ${c.req.path} failed`, error);
+    return problem("internal", "Cannot answer: an internal error occurred (see the core's log)");
+  });
+  app.notFound((c) => problem("no_route", `Cannot find ${quote(c.req.path)}: no such route`));
+
+  app.use("*", requireAdmin({ verify: options.verify }));
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () =>
+        problem("body_too_large", `Cannot read the body: it is over ${maxBodyBytes} bytes`),
+    }),
+  );
+
+  // Path parameters: each checked before anything is read.
+  const accountParam = (c: Context): string | Response => {
+    const name = c.req.param("name") ?? "";
+    const bad = accountNameProblem(name);
+    return bad === undefined
+      ? name
+      : problem("bad_account_name", `Cannot find account: its name ${bad}`, { status: 404 });
+  };
+  const limitParam = (c: Context): RiskLimitName | Response => {
+    const limit = c.req.param("limit");
+    return isLimitName(limit) ? limit : problem(
+      "unknown_limit",
+      `Cannot find limit ${quote(limit ?? "")}: limits are ${LIMIT_NAMES.join(", ")}`,
+      { status: 404, title: "Unknown limit" },
+    );
+  };
+  const symbolParam = (c: Context, mustBeListed: boolean): string | Response => {
+    const symbol = c.req.param("symbol") ?? "";
+    const bad = symbolProblem(symbol);
+    if (bad !== undefined) {
+      return problem("bad_symbol", `Cannot find symbol: it ${bad}`, { status: 404 });
+    }
+    if (mustBeListed && !symbols.has(symbol)) {
+      return problem(
+        "unknown_symbol",
+        `Cannot find symbol ${quote(symbol)}: the instrument table has no such symbol`,
+        { status: 404 },
+      );
+    }
+    return symbol;
+  };
+
+  app.get("/state", async () => json(await admin.state()));
+
+  app.get("/accounts", async () => json({ accounts: await admin.listAccounts() }));
+
+  app.post("/accounts", async (c) => {
+    const body = await readBody(c, "Cannot create account", ["name", "role", "enabled"], [
+      "name",
+      "role",
+    ]);
+    if (body instanceof Response) return body;
+    const created = await admin.createAccount({
+      name: body.name as string,
+      role: body.role as AccountRole,
+      ...(body.enabled === undefined ? {} : { enabled: body.enabled as boolean }),
+    });
+    if (!created.ok) return fail(created.fault);
+    const location = `${base}/accounts/${encodeURIComponent(created.value.name)}`;
+    return account(created, 201, { location });
+  });
+
+  app.get("/accounts/:name", async (c) => {
+    const name = accountParam(c);
+    if (name instanceof Response) return name;
+    return account(await admin.getAccount(name));
+  });
+
+  app.patch("/accounts/:name", async (c) => {
+    const what = "Cannot update account";
+    const name = accountParam(c);
+    if (name instanceof Response) return name;
+    const precondition = ifRevision(c);
+    if (precondition instanceof Response) return precondition;
+    const body = await readBody(c, what, ["role", "enabled"], []);
+    if (body instanceof Response) return body;
+    const patch: { role?: AccountRole; enabled?: boolean } = {};
+    if ("role" in body) patch.role = body.role as AccountRole;
+    if ("enabled" in body) patch.enabled = body.enabled as boolean;
+    return account(await admin.updateAccount(name, patch, precondition));
+  });
+
+  app.put("/accounts/:name/limits", async (c) => {
+    const name = accountParam(c);
+    if (name instanceof Response) return name;
+    const precondition = ifRevision(c);
+    if (precondition instanceof Response) return precondition;
+    const body = await readBody(c, "Cannot set limits", LIMIT_NAMES, LIMIT_NAMES);
+    if (body instanceof Response) return body;
+    return account(await admin.setLimits(name, body as RiskLimits, precondition));
+  });
+
+  app.put("/accounts/:name/limits/:limit", async (c) => {
+    const name = accountParam(c);
+    if (name instanceof Response) return name;
+    const limit = limitParam(c);
+    if (limit instanceof Response) return limit;
+    const precondition = ifRevision(c);
+    if (precondition instanceof Response) return precondition;
+    const body = await readBody(c, "Cannot set limit", ["value"], ["value"]);
+    if (body instanceof Response) return body;
+    return account(await admin.setLimit(name, limit, body.value as number, precondition));
+  });
+
+  app.put("/accounts/:name/overrides/:symbol", async (c) => {
+    const name = accountParam(c);
+    if (name instanceof Response) return name;
+    const symbol = symbolParam(c, true);
+    if (symbol instanceof Response) return symbol;
+    const precondition = ifRevision(c);
+    if (precondition instanceof Response) return precondition;
+    const body = await readBody(c, "Cannot set overrides", LIMIT_NAMES, []);
+    if (body instanceof Response) return body;
+    return account(
+      await admin.setOverrides(name, symbol, body as PartialRiskLimits, precondition),
+    );
+  });
+
+  app.delete("/accounts/:name/overrides/:symbol", async (c) => {
+    const name = accountParam(c);
+    if (name instanceof Response) return name;
+    // A symbol the table dropped may still have overrides to remove.
+    const symbol = symbolParam(c, false);
+    if (symbol instanceof Response) return symbol;
+    const precondition = ifRevision(c);
+    if (precondition instanceof Response) return precondition;
+    return account(await admin.setOverrides(name, symbol, {}, precondition));
+  });
+
+  app.put("/accounts/:name/overrides/:symbol/:limit", async (c) => {
+    const name = accountParam(c);
+    if (name instanceof Response) return name;
+    const symbol = symbolParam(c, true);
+    if (symbol instanceof Response) return symbol;
+    const limit = limitParam(c);
+    if (limit instanceof Response) return limit;
+    const precondition = ifRevision(c);
+    if (precondition instanceof Response) return precondition;
+    const body = await readBody(c, "Cannot set override", ["value"], ["value"]);
+    if (body instanceof Response) return body;
+    const value = body.value as number;
+    return account(await admin.setOverride(name, symbol, limit, value, precondition));
+  });
+
+  app.delete("/accounts/:name/overrides/:symbol/:limit", async (c) => {
+    const name = accountParam(c);
+    if (name instanceof Response) return name;
+    const symbol = symbolParam(c, false);
+    if (symbol instanceof Response) return symbol;
+    const limit = limitParam(c);
+    if (limit instanceof Response) return limit;
+    const precondition = ifRevision(c);
+    if (precondition instanceof Response) return precondition;
+    return account(await admin.setOverride(name, symbol, limit, undefined, precondition));
+  });
+
+  app.put("/accounts/:name/kill-switch", async (c) => {
+    const name = accountParam(c);
+    if (name instanceof Response) return name;
+    const precondition = ifRevision(c);
+    if (precondition instanceof Response) return precondition;
+    const body = await readBody(c, "Cannot set kill switch", ["on"], ["on"]);
+    if (body instanceof Response) return body;
+    return account(await admin.setKillSwitch(name, body.on as boolean, precondition));
+  });
+
+  app.put("/kill-switch", async (c) => {
+    const body = await readBody(c, "Cannot set the global kill switch", ["on"], ["on"]);
+    if (body instanceof Response) return body;
+    const result = await admin.setGlobalKillSwitch(body.on as boolean);
+    return result.ok ? json({ killSwitch: result.value }) : fail(result.fault);
+  });
+
+  // Known paths with a method they do not take: 405 with the methods they do.
+  const allowed: [string, string][] = [
+    ["/state", "GET"],
+    ["/accounts", "GET, POST"],
+    ["/accounts/:name", "GET, PATCH"],
+    ["/accounts/:name/limits", "PUT"],
+    ["/accounts/:name/limits/:limit", "PUT"],
+    ["/accounts/:name/overrides/:symbol", "PUT, DELETE"],
+    ["/accounts/:name/overrides/:symbol/:limit", "PUT, DELETE"],
+    ["/accounts/:name/kill-switch", "PUT"],
+    ["/kill-switch", "PUT"],
+  ];
+  for (const [path, methods] of allowed) {
+    app.all(path, (c) =>
+      problem(
+        "method_not_allowed",
+        `Cannot ${c.req.method} ${quote(c.req.path)}: it takes ${methods}`,
+        { headers: { allow: methods } },
+      ));
+  }
+  return app;
+}
+
+/** A problem type's reason: what the verifier says, when it is a plain code. */
+const REASON_CODE = /^[a-z][a-z0-9_]{0,63}$/;
+
+/**
+ * Refuses requests without a valid bearer token of role `admin`.
+ *
+ * @param options `verify`: the token verifier.
+ * @returns The middleware.
+ */
+function requireAdmin({ verify }: { readonly verify: VerifyToken }): MiddlewareHandler {
+  return async function requireAdmin(c, next) {
+    const header = c.req.header("authorization");
+    const match = header === undefined ? null : /^Bearer +([^ ]+) *$/i.exec(header);
+    if (header === undefined || header.trim() === "") {
+      return problem(
+        "missing_token",
+        "Cannot authenticate: send Authorization: Bearer <token> with an admin token",
+        { headers: { "www-authenticate": `Bearer realm="${REALM}"` } },
+      );
+    }
+    if (match === null) {
+      return problem(
+        "bad_token",
+        "Cannot authenticate: the Authorization header must be Bearer followed by one token",
+        { headers: { "www-authenticate": `Bearer realm="${REALM}", error="invalid_request"` } },
+      );
+    }
+    const check = await verify(match[1]!);
+    if (!check.ok) {
+      const status = check.status === 403 ? 403 : 401;
+      const reason = REASON_CODE.test(check.reason) ? check.reason : "bad_token";
+      return problem(reason, check.message, {
+        status,
+        title: status === 403 ? "Forbidden" : "Invalid token",
+        headers: { "www-authenticate": `Bearer realm="${REALM}", error="invalid_token"` },
+      });
+    }
+    if (check.role !== "admin") {
+      return problem(
+        "forbidden",
+        `Cannot administer: ${quote(check.sub)} holds the role ${
+          quote(check.role)
+        }, and this needs admin`,
+        { headers: { "www-authenticate": `Bearer realm="${REALM}", error="insufficient_scope"` } },
+      );
+    }
+    await next();
+  };
+}
+
+/** Answers JSON, never cached. */
+function json(value: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(value), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  });
+}
+
+/** Answers an account with its ETag, or the fault. */
+function account(
+  result: Result<{ readonly revision: number }>,
+  status = 200,
+  headers: Record<string, string> = {},
+): Response {
+  if (!result.ok) return fail(result.fault);
+  return json(result.value, status, { etag: `"${result.value.revision}"`, ...headers });
+}
+
+/** Answers a fault with its reason's status. */
+function fail(fault: Fault): Response {
+  return problem(fault.reason, fault.message, { status: PROBLEMS[fault.reason].status });
+}
+
+/** The revision `If-Match` requires: none, a number, or a 400. */
+function ifRevision(c: Context): { ifRevision?: number } | Response {
+  const header = c.req.header("if-match")?.trim();
+  if (header === undefined || header === "*") return {};
+  const match = /^"([1-9][0-9]{0,15})"$/.exec(header);
+  const revision = match === null ? NaN : Number(match[1]);
+  if (!Number.isSafeInteger(revision)) {
+    return problem(
+      "bad_precondition",
+      `Cannot check If-Match: it must be an account's ETag such as "3", not ${quote(header)}`,
+    );
+  }
+  return { ifRevision: revision };
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/**
+ * Reads a JSON object body: `application/json`, UTF-8, an object, with only
+ * `allowed` fields and every `required` one. Values are checked by the
+ * store.
+ */
+async function readBody(
+  c: Context,
+  what: string,
+  allowed: readonly string[],
+  required: readonly string[],
+): Promise<Record<string, unknown> | Response> {
+  const type = c.req.header("content-type");
+  const media = type?.split(";")[0]?.trim().toLowerCase();
+  if (media !== "application/json") {
+    return problem(
+      "unsupported_media_type",
+      `${what}: the body must be application/json, not ${
+        type === undefined ? "absent" : quote(type)
+      }`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(await c.req.arrayBuffer()));
+  } catch (error) {
+    const why = error instanceof TypeError ? "it is not UTF-8" : "it is not JSON";
+    return problem("malformed_json", `${what}: cannot read the body: ${why}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return problem(
+      "malformed_json",
+      `${what}: the body must be a JSON object, not ${describeType(value)}`,
+    );
+  }
+  const body = value as Record<string, unknown>;
+  for (const field of Object.keys(body)) {
+    if (!allowed.includes(field)) {
+      return problem(
+        "unknown_field",
+        `${what}: unknown field ${quote(field)} (fields: ${allowed.join(", ") || "none"})`,
+      );
+    }
+  }
+  for (const field of required) {
+    if (!Object.hasOwn(body, field)) {
+      return problem("missing_field", `${what}: the field ${quote(field)} is required`);
+    }
+  }
+  return body;
+}

@@ -1,0 +1,68 @@
+/**
+ * Accounts, roles and risk limits: stored in Deno KV, applied to the engine
+ * through a port, administered over HTTP.
+ *
+ * - {@linkcode AccountStore} (`store.ts`): accounts `{ name, role, enabled,
+ *   killSwitch, createdAt, revision }`, their limits for every instrument and
+ *   per-symbol overrides, the global kill switch; atomic, versioned changes;
+ *   bad input as values with reason codes. Its module documentation gives the
+ *   KV key layout (every key under `["admin", …]`).
+ * - {@linkcode RiskControlPort} (`port.ts`): what the engine offers; the core
+ *   implements it over `NativeEngine`, so nothing here imports `core/native/`
+ *   but one type.
+ * - {@linkcode applyAll} (`apply_all.ts`): at start-up, pushes the stored
+ *   state into the engine before it takes orders.
+ * - {@linkcode RiskAdmin} (`risk_admin.ts`): a change is stored, then applied
+ *   to the engine, and reported only when the engine acknowledged it; a
+ *   refused change is undone.
+ * - {@linkcode adminApi} (`http.ts`): the Hono app mounted under `/admin`,
+ *   admin bearer tokens only, errors as `application/problem+json`.
+ *
+ * Deno KV is unstable in Deno 2: `deno.json` enables it (`"unstable": ["kv"]`).
+ *
+ * @example The core's wiring: the gateway's `verifyJwt` checks admin tokens.
+ * ```ts
+ * import { AccountStore, adminApi, applyAll, type RiskControlPort, type VerifyToken } from "./mod.ts";
+ * import { AUDIENCE, ISSUER, signJwt, verifyJwt } from "../gateway/mod.ts";
+ * const key = await crypto.subtle.generateKey(
+ *   { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign", "verify"]);
+ * const verify: VerifyToken = async (token) => {
+ *   const result = await verifyJwt(token, key, { issuer: ISSUER, audience: AUDIENCE });
+ *   return result.ok
+ *     ? { ok: true, sub: result.claims.sub, role: result.claims.role }
+ *     : { ok: false, status: 401, reason: result.reason, message: result.message };
+ * };
+ * const kv = await Deno.openKv(":memory:");
+ * const store = new AccountStore(kv);
+ * await store.createAccount({ name: "ALICE", role: "trader" });
+ * let next = 1;
+ * const port: RiskControlPort = { // the core's adapter over NativeEngine
+ *   defineAccount: () => Promise.resolve(next++),
+ *   setLimit: () => Promise.resolve(),
+ *   clearLimit: () => Promise.resolve(),
+ *   setKillSwitch: () => Promise.resolve(),
+ * };
+ * const instruments = [{ symbol: "AAPL" }];
+ * const { accounts } = await applyAll(store, port, instruments); // before taking orders
+ * const api = adminApi({ store, port, verify, instruments, accountNumbers: accounts });
+ * const exp = Math.floor(Date.now() / 1000) + 60;
+ * const jwt = await signJwt({ sub: "ROOT", role: "admin", iss: ISSUER, aud: AUDIENCE, exp }, key);
+ * const res = await api.fetch(new Request("http://localhost/admin/accounts/ALICE/limits/position", {
+ *   method: "PUT",
+ *   headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
+ *   body: '{"value":100}',
+ * }));
+ * if (res.status !== 200 || (await res.json()).limits.position !== 100) throw new Error("not set");
+ * kv.close();
+ * ```
+ *
+ * @module
+ */
+
+export * from "./types.ts";
+export * from "./fault.ts";
+export * from "./store.ts";
+export * from "./port.ts";
+export * from "./apply_all.ts";
+export * from "./risk_admin.ts";
+export * from "./http.ts";

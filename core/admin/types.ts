@@ -1,0 +1,209 @@
+/**
+ * The admin vocabulary: accounts, roles, risk limits, and the checks on each
+ * value, shared by the store, the engine port and the HTTP API.
+ *
+ * @module
+ */
+
+import type { Role } from "../gateway/config.ts";
+import type { RiskLimitName } from "../native/records.ts";
+import { accountNameFault, MAX_ACCOUNT_BYTES, SYMBOL_PATTERN } from "../matching/types.ts";
+import { describeType, describeValue } from "./_text.ts";
+
+/**
+ * Every risk limit the engine enforces, in the engine's order
+ * (`native/src/risk.rs` `limit`). Each is one of the engine's
+ * `RiskLimitName`s, and a check below fails to compile when the engine
+ * gains one missing here: a new limit must be stored and applied too.
+ */
+export const LIMIT_NAMES = [
+  "maxOrderQty",
+  "maxNotional",
+  "position",
+  "openOrders",
+  "ordersPerSecond",
+  "collarBps",
+] as const satisfies readonly RiskLimitName[];
+
+const _everyLimitNamed: Exclude<RiskLimitName, typeof LIMIT_NAMES[number]> extends never ? true
+  : never = true;
+
+/** Every role an account may hold: the gateway's roles (`core/gateway/config.ts`). */
+export const ACCOUNT_ROLES = ["trader", "viewer", "admin"] as const satisfies readonly Role[];
+
+// Fails to compile when the gateway gains a role missing here.
+const _everyRoleNamed: Exclude<Role, typeof ACCOUNT_ROLES[number]> extends never ? true : never =
+  true;
+
+/** An account's role: `trader` trades for itself, `viewer` sees market data, `admin` may administer. */
+export type AccountRole = typeof ACCOUNT_ROLES[number];
+
+/**
+ * A full set of limits, one value per {@linkcode LIMIT_NAMES} entry, each a
+ * non-negative safe integer; 0 means "no limit" (the engine's rule).
+ */
+export type RiskLimits = { readonly [K in RiskLimitName]: number };
+
+/** Some limits: a per-symbol override names only the limits it changes. */
+export type PartialRiskLimits = { readonly [K in RiskLimitName]?: number };
+
+/** The limits of an account that has none: every one 0, "no limit". */
+export const NO_LIMITS: RiskLimits = Object.freeze({
+  maxOrderQty: 0,
+  maxNotional: 0,
+  position: 0,
+  openOrders: 0,
+  ordersPerSecond: 0,
+  collarBps: 0,
+});
+
+/** An account as stored, without its limits. */
+export interface Account {
+  /** Its name: 1 to 48 bytes of UTF-8 (the protocol's rule), unique. */
+  readonly name: string;
+  readonly role: AccountRole;
+  /** False stops the account's new orders and replaces (its kill switch is forced on). */
+  readonly enabled: boolean;
+  /** The account's own kill switch. */
+  readonly killSwitch: boolean;
+  /** When it was created (ISO 8601, UTC). */
+  readonly createdAt: string;
+  /** Starts at 1 and grows by one with every change to the account, its limits or overrides. */
+  readonly revision: number;
+}
+
+/** An account with its limits: what the engine is told about it. */
+export interface AccountState extends Account {
+  /** Its limits for every instrument. */
+  readonly limits: RiskLimits;
+  /**
+   * Per-symbol overrides, by symbol (sorted): a value here replaces the
+   * all-instruments value for that instrument; a limit not named inherits it.
+   */
+  readonly overrides: Readonly<Record<string, PartialRiskLimits>>;
+}
+
+/** Everything the store holds, read at one version. */
+export interface AdminState {
+  /** Grows with every change anywhere (the `["admin", "version"]` key). */
+  readonly version: number;
+  /** The kill switch for every account. */
+  readonly killSwitch: boolean;
+  /** Every account, by name (KV key order). */
+  readonly accounts: readonly AccountState[];
+}
+
+/**
+ * True when the engine must refuse the account's new orders: its kill
+ * switch is on, or it is disabled.
+ *
+ * @param account The account.
+ * @returns The kill switch the engine holds for it.
+ *
+ * @example
+ * ```ts
+ * import { engineKillSwitch } from "./types.ts";
+ * const base = { name: "A", role: "trader", createdAt: "", revision: 1 } as const;
+ * if (!engineKillSwitch({ ...base, enabled: false, killSwitch: false })) throw new Error("disabled trades");
+ * if (engineKillSwitch({ ...base, enabled: true, killSwitch: false })) throw new Error("enabled stopped");
+ * ```
+ */
+export function engineKillSwitch(account: Account): boolean {
+  return account.killSwitch || !account.enabled;
+}
+
+/**
+ * True when `name` is one of {@linkcode LIMIT_NAMES}.
+ *
+ * @param name The candidate.
+ * @returns Whether it names a limit.
+ *
+ * @example
+ * ```ts
+ * import { isLimitName } from "./types.ts";
+ * if (!isLimitName("position") || isLimitName("toString")) throw new Error("wrong answer");
+ * ```
+ */
+export function isLimitName(name: unknown): name is RiskLimitName {
+  return typeof name === "string" && (LIMIT_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * True when `role` is one of {@linkcode ACCOUNT_ROLES}.
+ *
+ * @param role The candidate.
+ * @returns Whether it names a role.
+ *
+ * @example
+ * ```ts
+ * import { isAccountRole } from "./types.ts";
+ * if (!isAccountRole("viewer") || isAccountRole("root")) throw new Error("wrong answer");
+ * ```
+ */
+export function isAccountRole(role: unknown): role is AccountRole {
+  return typeof role === "string" && (ACCOUNT_ROLES as readonly string[]).includes(role);
+}
+
+/**
+ * Why `name` cannot name an account, or undefined when it can: the
+ * protocol's rule (1 to 48 bytes of UTF-8, no lone surrogate), so that every
+ * account here can be journaled and can sign in.
+ *
+ * @param name The candidate.
+ * @returns The problem ("must be 1 to 48 bytes of UTF-8, not 50"), or undefined.
+ *
+ * @example
+ * ```ts
+ * import { accountNameProblem } from "./types.ts";
+ * if (accountNameProblem("ALICE") !== undefined) throw new Error("ALICE refused");
+ * if (accountNameProblem("") === undefined) throw new Error("empty name accepted");
+ * ```
+ */
+export function accountNameProblem(name: unknown): string | undefined {
+  if (typeof name !== "string") return `must be a string, not ${describeType(name)}`;
+  if (name === "") return "must not be empty";
+  const fault = accountNameFault(name);
+  if (fault === undefined) return undefined;
+  return fault.kind === "lone_surrogate"
+    ? "holds a lone surrogate, which UTF-8 cannot encode"
+    : `must be 1 to ${MAX_ACCOUNT_BYTES} bytes of UTF-8, not ${fault.bytes}`;
+}
+
+/**
+ * Why `symbol` cannot be a symbol, or undefined when it can (1 to 12 of
+ * `[A-Z0-9.-]`, the instrument table's rule).
+ *
+ * @param symbol The candidate.
+ * @returns The problem, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { symbolProblem } from "./types.ts";
+ * if (symbolProblem("AAPL") !== undefined) throw new Error("AAPL refused");
+ * if (symbolProblem("aapl") === undefined) throw new Error("lower case accepted");
+ * ```
+ */
+export function symbolProblem(symbol: unknown): string | undefined {
+  if (typeof symbol !== "string") return `must be a string, not ${describeType(symbol)}`;
+  return SYMBOL_PATTERN.test(symbol) ? undefined : "must be 1 to 12 of A-Z, 0-9, '.' and '-'";
+}
+
+/**
+ * Why `value` cannot be a limit's value, or undefined when it can: a
+ * non-negative safe integer (0: no limit), which the engine's 64-bit
+ * field holds exactly.
+ *
+ * @param value The candidate.
+ * @returns The problem, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { limitValueProblem } from "./types.ts";
+ * if (limitValueProblem(0) !== undefined) throw new Error("0 refused");
+ * if (limitValueProblem(1.5) === undefined) throw new Error("1.5 accepted");
+ * ```
+ */
+export function limitValueProblem(value: unknown): string | undefined {
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return undefined;
+  return `must be a non-negative safe integer (0: no limit), not ${describeValue(value)}`;
+}
