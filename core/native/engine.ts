@@ -473,7 +473,10 @@ export class NativeEngine {
    * restores it); its answer is an `EV_CONTROL_APPLIED` event, or a reject.
    *
    * @param control What to set: a limit (0 removes it) for an account or
-   *   `"all"` (the defaults), a kill switch, or an instrument's reference price.
+   *   `"all"` (the defaults), for every instrument or, for an account, one
+   *   instrument (`maxOrderQty`, `maxNotional`, `position` and `collarBps`
+   *   only; `"clear"` returns it to the account's own); a kill switch; or an
+   *   instrument's reference price.
    * @returns False when the ring is full.
    *
    * @example
@@ -489,7 +492,14 @@ export class NativeEngine {
    */
   pushRiskControl(
     control:
-      | { limit: RiskLimitName; account: number | "all"; value: number }
+      | {
+        limit: RiskLimitName;
+        account: number | "all";
+        /** `undefined`: every instrument; a number: an override for that instrument alone. */
+        instrument?: number;
+        /** Non-negative, 0 = no limit; `"clear"` drops an instrument's override. */
+        value: number | "clear";
+      }
       | { killSwitch: boolean; account: number | "all" }
       | { referencePrice: number; instrument: number },
   ): boolean {
@@ -500,7 +510,9 @@ export class NativeEngine {
       writeControl(this.#u32, at, CMD_SET_RISK_LIMIT, {
         account: account(control.account),
         instrument: RiskLimit[control.limit],
-        qty: control.value,
+        // The scope: instrument + 1, or 0 for every instrument.
+        price: control.instrument === undefined ? 0 : control.instrument + 1,
+        qty: control.value === "clear" ? -1 : control.value,
       });
     } else if ("killSwitch" in control) {
       writeControl(this.#u32, at, CMD_SET_KILL_SWITCH, {

@@ -39,12 +39,23 @@ Deno.test("NativeEngine.pushRiskControl sets limits and switches the engine enfo
     engine.push(order(1, 1, 101));
     engine.push(order(2, 1, 100));
     engine.push(order(3, 2, 1));
+    engine.pushRiskControl({ limit: "maxOrderQty", account: 1, instrument: 0, value: 10 });
+    engine.push(order(4, 1, 11));
+    engine.pushRiskControl({ limit: "maxOrderQty", account: 1, instrument: 0, value: "clear" });
+    engine.push(order(5, 1, 11));
     engine.flush();
-    const [limitSet, switchSet, tooBig, fine, killed] = answers(engine, 5);
+    const [limitSet, switchSet, tooBig, fine, killed, ...scoped] = answers(engine, 9);
     assertEquals([limitSet, switchSet], ["applied", "applied"]);
     assertEquals(tooBig, { kind: 2, id: 1, instrument: 0, reason: "max_order_qty" });
     assertEquals(fine, { kind: 1, id: 2, instrument: 0 });
     assertEquals(killed, { kind: 2, id: 3, instrument: 0, reason: "kill_switch" });
+    assertEquals(scoped, [
+      "applied",
+      { kind: 2, id: 4, instrument: 0, reason: "max_order_qty" },
+      "applied",
+      // The account has no limit of its own: the defaults' 100 applies again.
+      { kind: 1, id: 5, instrument: 0 },
+    ]);
   } finally {
     engine.close();
   }

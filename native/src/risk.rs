@@ -144,12 +144,51 @@ pub struct Risk {
     rate: HashMap<u32, (u64, i64)>,
     /// Per instrument: the reference price for the collar (last trade, or set).
     reference: Vec<i64>,
+    /// Per account and instrument (`account << 32 | instrument`): limits that
+    /// replace the account's own for that instrument.
+    overrides: HashMap<u64, Override, BuildHasherDefault<IdHasher>>,
+}
+
+/// The limits one account has for one instrument instead of its own; `None`
+/// keeps the account's. Only the limits that concern one order or one
+/// position can differ by instrument (see [`Override::slot`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Override {
+    max_order_qty: Option<i64>,
+    max_notional: Option<i64>,
+    position: Option<i64>,
+    collar_bps: Option<i64>,
+}
+
+impl Override {
+    /// The field for limit `which`, if that limit can be set per instrument.
+    fn slot(&mut self, which: u32) -> Option<&mut Option<i64>> {
+        match which {
+            limit::MAX_ORDER_QTY => Some(&mut self.max_order_qty),
+            limit::MAX_NOTIONAL => Some(&mut self.max_notional),
+            limit::POSITION => Some(&mut self.position),
+            limit::COLLAR_BPS => Some(&mut self.collar_bps),
+            _ => None,
+        }
+    }
+
+    fn apply(&self, l: &mut Limits) {
+        l.max_order_qty = self.max_order_qty.unwrap_or(l.max_order_qty);
+        l.max_notional = self.max_notional.unwrap_or(l.max_notional);
+        l.position = self.position.unwrap_or(l.position);
+        l.collar_bps = self.collar_bps.unwrap_or(l.collar_bps);
+    }
+
+    fn fields(&self) -> [Option<i64>; 4] {
+        [self.max_order_qty, self.max_notional, self.position, self.collar_bps]
+    }
 }
 
 impl Risk {
     /// Applies a control command; returns the reject reason, or 0 when applied.
     pub fn control(&mut self, cmd: &CommandRecord) -> u32 {
         match cmd.kind {
+            CMD_SET_RISK_LIMIT if cmd.price != 0 => self.set_override(cmd),
             CMD_SET_RISK_LIMIT => {
                 if cmd.qty < 0 {
                     return reject::UNKNOWN_COMMAND;
@@ -184,6 +223,26 @@ impl Risk {
         }
     }
 
+    /// A limit for one account and one instrument: the record's `price` word
+    /// is the instrument's number + 1; `qty` the value, or -1 to go back to
+    /// the account's own limit.
+    fn set_override(&mut self, cmd: &CommandRecord) -> u32 {
+        let Ok(instrument) = u32::try_from(cmd.price - 1) else { return reject::UNKNOWN_COMMAND };
+        if cmd.account == ALL_ACCOUNTS || cmd.qty < -1 {
+            return reject::UNKNOWN_COMMAND;
+        }
+        let key = u64::from(cmd.account) << 32 | u64::from(instrument);
+        let mut o = self.overrides.get(&key).copied().unwrap_or_default();
+        let Some(slot) = o.slot(cmd.instrument) else { return reject::UNKNOWN_COMMAND };
+        *slot = (cmd.qty >= 0).then_some(cmd.qty);
+        if o == Override::default() {
+            self.overrides.remove(&key);
+        } else {
+            self.overrides.insert(key, o);
+        }
+        0
+    }
+
     #[inline]
     fn set_reference(&mut self, instrument: u32, price: i64) {
         let i = instrument as usize;
@@ -203,7 +262,12 @@ impl Risk {
         if self.global_kill || self.killed.contains(&p.account) {
             return reject::KILL_SWITCH;
         }
-        let l = *self.limits(p.account);
+        let mut l = *self.limits(p.account);
+        if !self.overrides.is_empty()
+            && let Some(o) = self.overrides.get(&(u64::from(p.account) << 32 | u64::from(p.instrument)))
+        {
+            o.apply(&mut l);
+        }
         let second = p.ingress_ns / 1_000_000_000;
         if l.orders_per_second > 0 {
             let (window, count) = self.rate.get(&p.account).copied().unwrap_or((second, 0));
@@ -268,7 +332,11 @@ impl Risk {
     /// check; positions and reference prices are kept from the start anyway,
     /// so that limits set later see the true positions.
     pub fn checks_configured(&self) -> bool {
-        self.defaults != Limits::default() || !self.accounts.is_empty() || !self.killed.is_empty() || self.global_kill
+        self.defaults != Limits::default()
+            || !self.accounts.is_empty()
+            || !self.overrides.is_empty()
+            || !self.killed.is_empty()
+            || self.global_kill
     }
 }
 
@@ -304,6 +372,8 @@ impl Risk {
     /// u64 n | n x (u32 account, u32 instrument, i64 net lots)   non-zero positions, ascending
     /// u64 n | n x (u32 account, u64 second, i64 count)          order-rate windows, by account
     /// u64 n | n x i64                              reference price per instrument (0: none)
+    /// u64 n | n x (u32 account, u32 instrument, 4 x i64)   per-instrument overrides of max_order_qty,
+    ///                                              max_notional, position, collar_bps (-1: none), ascending
     /// ```
     pub fn encode(&self, out: &mut Vec<u8>) {
         let limits = |out: &mut Vec<u8>, l: &Limits| {
@@ -360,6 +430,16 @@ impl Risk {
         for price in &self.reference {
             out.extend_from_slice(&price.to_le_bytes());
         }
+        let mut overrides: Vec<_> = self.overrides.iter().collect();
+        overrides.sort_unstable_by_key(|(k, _)| **k);
+        out.extend_from_slice(&(overrides.len() as u64).to_le_bytes());
+        for (key, o) in overrides {
+            out.extend_from_slice(&((key >> 32) as u32).to_le_bytes());
+            out.extend_from_slice(&(*key as u32).to_le_bytes());
+            for v in o.fields() {
+                out.extend_from_slice(&v.unwrap_or(-1).to_le_bytes());
+            }
+        }
     }
 
     /// Reads what [`Risk::encode`] wrote.
@@ -395,6 +475,16 @@ impl Risk {
         for _ in 0..c.count(8)? {
             risk.reference.push(c.i64()?);
         }
+        for _ in 0..c.count(8 + 4 * 8)? {
+            let key = u64::from(c.u32()?) << 32 | u64::from(c.u32()?);
+            let mut v = [None; 4];
+            for slot in &mut v {
+                let x = c.i64()?;
+                *slot = (x >= 0).then_some(x);
+            }
+            let [max_order_qty, max_notional, position, collar_bps] = v;
+            risk.overrides.insert(key, Override { max_order_qty, max_notional, position, collar_bps });
+        }
         Ok(risk)
     }
 }
@@ -429,6 +519,7 @@ mod tests {
             control(CMD_SET_KILL_SWITCH, 4, 0, 0, 1),
             control(CMD_SET_KILL_SWITCH, ALL_ACCOUNTS, 0, 0, 1),
             control(CMD_SET_REFERENCE_PRICE, 0, 2, 12_345, 0),
+            control(CMD_SET_RISK_LIMIT, 9, limit::MAX_ORDER_QTY, 1 + 2, 7),
         ] {
             assert_eq!(risk.control(&c), 0);
         }

@@ -251,3 +251,30 @@ fn a_snapshot_carries_limits_switches_positions_and_rate_windows() {
     assert_eq!(ack(&mut again, at(buy(7, 4, 90, 1), 8)), ACCEPTED);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_limit_can_differ_by_instrument_and_go_back_to_the_accounts_own() {
+    let override_of = |account: u32, instrument: u32, which: u32, value: i64| CommandRecord {
+        price: i64::from(instrument) + 1,
+        ..set_limit(account, which, value)
+    };
+    let on = |id: u64, instrument: u32, qty: i64| CommandRecord::limit(id, 1, instrument, SIDE_BUY, 100, qty);
+    let mut e = engine();
+    assert_eq!(ack(&mut e, set_limit(1, limit::MAX_ORDER_QTY, 100)), APPLIED);
+    assert_eq!(ack(&mut e, override_of(1, 1, limit::MAX_ORDER_QTY, 10)), APPLIED);
+    assert_eq!(ack(&mut e, on(1, 1, 11)), rejected(reject::MAX_ORDER_QTY));
+    assert_eq!(ack(&mut e, on(2, 0, 11)), ACCEPTED, "other instruments keep the account's limit");
+    assert_eq!(ack(&mut e, on(3, 1, 10)), ACCEPTED);
+    assert_eq!(ack(&mut e, override_of(1, 1, limit::MAX_ORDER_QTY, -1)), APPLIED);
+    assert_eq!(ack(&mut e, on(4, 1, 11)), ACCEPTED, "cleared: the account's own limit again");
+    assert_eq!(ack(&mut e, on(5, 1, 101)), rejected(reject::MAX_ORDER_QTY));
+    // Only per-order and per-position limits differ by instrument; defaults have none.
+    for bad in [
+        override_of(1, 1, limit::ORDERS_PER_SECOND, 5),
+        override_of(1, 1, limit::OPEN_ORDERS, 5),
+        override_of(ALL_ACCOUNTS, 1, limit::POSITION, 5),
+        override_of(1, 1, limit::POSITION, -2),
+    ] {
+        assert_eq!(ack(&mut e, bad), rejected(reject::UNKNOWN_COMMAND));
+    }
+}
