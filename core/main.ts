@@ -1,13 +1,28 @@
 /**
  * `deno task start`: the colocated core. It starts the native engine on its
- * pinned thread, drives it with the synthetic market, and prints what it
- * does. Configuration is in `app/config.ts` (environment variables).
+ * pinned thread, drives it with the synthetic market, serves the trader
+ * gateway (`ws://<CORE_HOSTNAME>:<CORE_PORT>/ws`, with the admin API's hook
+ * under `/admin`), and prints what it does. Configuration is in
+ * `app/config.ts` (environment variables).
+ *
+ * Every command source goes through one dispatcher, which owns the engine's
+ * rings and hands each command's events, in engine order, to the synthetic
+ * market, the order router and market data.
  *
  * @module
  */
 
+import { AccountRegistry } from "./app/accounts.ts";
 import { readConfig } from "./app/config.ts";
+import { Dispatcher } from "./app/dispatcher.ts";
 import { MarketLoop } from "./app/market_loop.ts";
+import {
+  connectMarketData,
+  createGateway,
+  loadSecret,
+  noMarketData,
+  OrderRouter,
+} from "./gateway/mod.ts";
 import { DEFAULT_INSTRUMENTS_URL, loadInstruments } from "./matching/mod.ts";
 import {
   describePlacement,
@@ -16,13 +31,14 @@ import {
   NativeEngine,
   nativeLibrary,
   pinCurrentThread,
+  type RecoveryReport,
 } from "./native/mod.ts";
 import type { Instrument } from "./matching/types.ts";
 
 const price = (units: number, instrument: Instrument) =>
   (units / instrument.priceScale).toFixed(Math.round(Math.log10(instrument.priceScale)));
 
-function main(): void {
+async function main(): Promise<void> {
   const config = readConfig();
   const instruments = loadInstruments(config.instrumentsPath ?? DEFAULT_INSTRUMENTS_URL);
   const version = Deno.UnsafePointerView.getCString(nativeLibrary().native_version()!);
@@ -34,27 +50,26 @@ function main(): void {
         `reference ${price(i.referencePrice, i)}`,
     );
   }
+  // Before the engine starts: a bad secret stops the core with nothing running.
+  const key = await loadSecret();
 
   const engine = NativeEngine.open(instruments);
-  let firstId = 1;
-  const known = new Set<number>();
+  let recovered: RecoveryReport | undefined;
   if (config.journalDir === undefined) {
     console.log("journal: off (JOURNAL_DIR=none): nothing survives a restart");
   } else {
     Deno.mkdirSync(config.journalDir, { recursive: true });
-    const report = engine.openJournal({
+    recovered = engine.openJournal({
       dir: config.journalDir,
       meta: journalMeta(instruments),
       durability: config.durability,
       groupCommitDelayMs: config.groupCommitMs,
       snapshotEvery: config.snapshotEvery,
     });
-    for (const line of describeRecovery(config.journalDir, config.durability, report)) {
+    for (const line of describeRecovery(config.journalDir, config.durability, recovered)) {
       console.log(`journal: ${line}`);
     }
     console.log(`journal: state hash after recovery ${engine.stateHash()}`);
-    firstId = (report.maxOrderId ?? 0) + 1;
-    for (const [account] of report.accounts) known.add(account);
   }
   const placement = engine.start(config.engineCpu);
   for (const line of describePlacement(placement)) console.log(`engine: ${line}`);
@@ -70,20 +85,46 @@ function main(): void {
     );
   }
 
+  // Ids are never reused: new orders go above every id the journal holds.
+  const dispatcher = new Dispatcher({
+    engine,
+    firstOrderId: (recovered?.maxOrderId ?? 0) + 1,
+  });
+  const accounts = new AccountRegistry({ dispatcher, known: recovered?.accounts ?? [] });
+  // Listeners first: they must see every command from the first one.
+  const orders = new OrderRouter({ dispatcher, accounts, instruments });
+  const marketData = noMarketData();
+  connectMarketData(dispatcher, marketData);
   const loop = new MarketLoop({
     instruments,
-    engine,
+    dispatcher,
     rate: config.syntheticRate,
     seed: config.syntheticSeed,
-    firstId,
   });
-  if (config.journalDir !== undefined) loop.defineAccounts(known);
+  await loop.defineAccounts(accounts);
+  dispatcher.start();
+
+  const gateway = createGateway({
+    key,
+    allowedOrigins: config.allowedOrigins,
+    orders,
+    marketData,
+    heartbeatIntervalMs: config.heartbeatMs,
+  });
+  const server = Deno.serve({
+    hostname: config.coreHostname,
+    port: config.corePort,
+    onListen: ({ hostname, port }) => {
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      console.log(`gateway: listening on ws://${host}:${port}/ws (admin API: not enabled)`);
+    },
+  }, gateway.handler);
+
   console.log(
     config.syntheticRate === 0
       ? "synthetic market: off (SYNTHETIC_RATE=0)"
       : `synthetic market: ${config.syntheticRate} commands/s, seed ${config.syntheticSeed}`,
   );
-  console.log("listening: no network endpoint yet (the trader gateway and the edge come next)");
   loop.start();
 
   let previous = 0;
@@ -98,31 +139,36 @@ function main(): void {
       .join("  ");
     console.log(
       `${s.commands} commands (${rate.toFixed(0)}/s), ${s.events} events, ${s.trades} trades, ` +
-        `${s.rejects} rejects | ${tops}`,
+        `${s.rejects} rejects, ${gateway.connections} connections | ${tops}`,
     );
   }, config.statsIntervalMs);
 
   let stopped = false;
-  const shutdown = (why: string) => {
+  const shutdown = async (why: string) => {
     if (stopped) return;
     stopped = true;
     loop.stop();
     clearInterval(report);
+    // Traders first (1001, going away), then the engine's last answers.
+    await gateway.close();
+    await server.shutdown();
+    await dispatcher.stop();
+    orders.close();
     engine.close();
     const s = loop.stats;
     console.log(`stopped (${why}): ${s.commands} commands, ${s.events} events, ${s.trades} trades`);
     Deno.exit(0);
   };
-  Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => shutdown("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
   if (config.runForMs > 0) {
-    setTimeout(() => shutdown(`RUN_FOR_MS=${config.runForMs}`), config.runForMs);
+    setTimeout(() => void shutdown(`RUN_FOR_MS=${config.runForMs}`), config.runForMs);
   }
 }
 
 if (import.meta.main) {
   try {
-    main();
+    await main();
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     Deno.exit(2);

@@ -1,19 +1,32 @@
 import { assert, assertEquals } from "./_testing/assert.ts";
+import { encodeBase64Url } from "./gateway/_base64url.ts";
+import { AUDIENCE, BEARER_PREFIX, ISSUER, signJwt, SUBPROTOCOL } from "./gateway/mod.ts";
+import { decodeServerMessage, encodeClientMessage, type ServerEvent } from "./wire/mod.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 
+/** The permissions `deno task start` needs. */
+const PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-ffi",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-net",
+];
+
+/** A gateway secret for the child (so that it writes no data/jwt.secret here). */
+const SECRET = crypto.getRandomValues(new Uint8Array(32));
+
+/** The child's environment: a free port, the test's secret, then `env`. */
+function coreEnv(env: Record<string, string>): Record<string, string> {
+  return { CORE_PORT: "0", GATEWAY_JWT_SECRET: encodeBase64Url(SECRET), ...env };
+}
+
 async function runCore(env: Record<string, string>) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-ffi",
-      "--allow-env",
-      "--allow-sys",
-      MAIN,
-    ],
-    env,
+    args: ["run", ...PERMISSIONS, MAIN],
+    env: coreEnv(env),
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -63,4 +76,111 @@ Deno.test("the core refuses a bad setting with a clear message and exit code 2",
   const { code, err } = await runCore({ SYNTHETIC_RATE: "lots", JOURNAL_DIR: "none" });
   assertEquals(code, 2);
   assert(err.includes('SYNTHETIC_RATE="lots" must be an integer from 0 to 10000000'), err);
+});
+
+Deno.test("the core serves the gateway: a trader logs in, trades against the synthetic market, and is told goodbye", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, MAIN],
+    env: coreEnv({ RUN_FOR_MS: "4000", SYNTHETIC_RATE: "2000", JOURNAL_DIR: "none" }),
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  let onLine: (() => void) | undefined;
+  const reading = (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      out += chunk;
+      onLine?.();
+    }
+  })();
+  const stderr = new Response(child.stderr).text();
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no gateway line in:\n${out}`)), 3000);
+      onLine = () => {
+        const match = /gateway: listening on (ws:\/\/127\.0\.0\.1:\d+\/ws)/.exec(out);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      };
+      onLine();
+    });
+    const key = await crypto.subtle.importKey(
+      "raw",
+      SECRET,
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      [
+        "sign",
+      ],
+    );
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const jwt = await signJwt(
+      { sub: "ALICE", role: "trader", iss: ISSUER, aud: AUDIENCE, exp },
+      key,
+    );
+    const socket = new WebSocket(url, [SUBPROTOCOL, BEARER_PREFIX + jwt]);
+    socket.binaryType = "arraybuffer";
+    const received: ServerEvent[] = [];
+    let arrived: (() => void) | undefined;
+    socket.onmessage = (e) => {
+      received.push(decodeServerMessage(new Uint8Array(e.data)));
+      arrived?.();
+    };
+    const closed = new Promise<CloseEvent>((resolve) => (socket.onclose = resolve));
+    await new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = () => reject(new Error("refused"));
+    });
+    const waitFor = (match: (m: ServerEvent) => boolean) =>
+      new Promise<ServerEvent>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`waited; got ${received.length}`)), 2000);
+        arrived = () => {
+          const found = received.find(match);
+          if (found) {
+            clearTimeout(timer);
+            resolve(found);
+          }
+        };
+        arrived();
+      });
+    // A market buy sweeps the synthetic makers' offers: accepted, then fills as taker.
+    socket.send(encodeClientMessage({
+      type: "newOrder",
+      requestId: 1n,
+      sentAt: 0n,
+      clientOrderId: 1n,
+      symbol: "AAPL",
+      side: "buy",
+      orderType: "market",
+      timeInForce: "ioc",
+      postOnly: false,
+      price: 0,
+      quantity: 5,
+      account: "",
+    }));
+    const accepted = await waitFor((m) => m.type === "executionReport");
+    assertEquals([accepted.type === "executionReport" && accepted.execType], ["accepted"]);
+    const fill = await waitFor((m) => m.type === "executionReport" && m.execType !== "accepted");
+    assert(
+      fill.type === "executionReport" && (fill.execType === "trade" || fill.execType === "expired"),
+      JSON.stringify(fill, (_, v) => typeof v === "bigint" ? String(v) : v),
+    );
+    const goodbye = await closed;
+    assertEquals(goodbye.code, 1001);
+    const status = await child.status;
+    await reading;
+    assertEquals(status.code, 0, await stderr);
+    assert(/stopped \(RUN_FOR_MS=4000\)/.test(out), out);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    await child.status;
+    await reading.catch(() => {});
+    await stderr.catch(() => "");
+  }
 });

@@ -39,12 +39,12 @@ Deno.test("planChange() sends only the limits that changed", () => {
 Deno.test("planChange() sets, changes and clears overrides per symbol and limit", () => {
   const before = {
     ...ALICE,
-    overrides: { AAPL: { position: 5, openOrders: 2 }, SPY: { position: 1 } },
+    overrides: { AAPL: { position: 5, maxNotional: 2 }, SPY: { position: 1 } },
   };
   const after = { ...ALICE, overrides: { AAPL: { position: 6 }, MSFT: { maxOrderQty: 0 } } };
   check(before, after, [
+    'remove the maxNotional override of "ALICE" on AAPL',
     'set position to 6 for "ALICE" on AAPL',
-    'remove the openOrders override of "ALICE" on AAPL',
     'set maxOrderQty to 0 for "ALICE" on MSFT',
     'remove the position override of "ALICE" on SPY',
   ]);

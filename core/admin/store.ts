@@ -49,6 +49,7 @@ import {
   NO_LIMITS,
   type PartialRiskLimits,
   type RiskLimits,
+  SYMBOL_LIMIT_NAMES,
   symbolProblem,
 } from "./types.ts";
 import type { RiskLimitName } from "../native/records.ts";
@@ -499,6 +500,10 @@ export class AccountStore {
     }
     const checked = checkLimits(what, overrides, false);
     if (!checked.ok) return Promise.resolve(checked);
+    for (const limit of Object.keys(checked.value)) {
+      const fault = perSymbolProblem(what, limit);
+      if (fault !== undefined) return Promise.resolve({ ok: false, fault });
+    }
     return this.#change(
       name,
       what,
@@ -545,7 +550,7 @@ export class AccountStore {
     }
     const fault = value === undefined
       ? (isLimitName(limit) ? undefined : unknownLimit(what, limit))
-      : oneLimitProblem(what, limit, value);
+      : oneLimitProblem(what, limit, value) ?? perSymbolProblem(what, limit);
     if (fault !== undefined) return Promise.resolve({ ok: false, fault });
     return this.#change(name, what, options, (s) => {
       const current: Record<string, number> = { ...s.overrides[symbol] };
@@ -867,6 +872,15 @@ function unknownLimit(what: string, limit: unknown): Fault {
   return {
     reason: "unknown_limit",
     message: `${what}: ${shown} is not a limit (limits: ${LIMIT_NAMES.join(", ")})`,
+  };
+}
+
+/** A limit that cannot differ by symbol (see {@linkcode SYMBOL_LIMIT_NAMES}). */
+function perSymbolProblem(what: string, limit: string): Fault | undefined {
+  return (SYMBOL_LIMIT_NAMES as readonly string[]).includes(limit) ? undefined : {
+    reason: "bad_limit",
+    message: `${what}: ${limit} applies to the whole account, not per symbol ` +
+      `(per-symbol limits: ${SYMBOL_LIMIT_NAMES.join(", ")})`,
   };
 }
 

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../_testing/assert.ts";
 import type { Fault, FaultReason, Result } from "./fault.ts";
-import { KEYS } from "./store.ts";
+import { AccountStore, KEYS } from "./store.ts";
 import { NO_LIMITS, type RiskLimits } from "./types.ts";
 import { withStore } from "./_testing.ts";
 
@@ -113,7 +113,7 @@ Deno.test("each change raises the account's revision by one and the version by o
         () => store.updateAccount("ALICE", { role: "admin" }),
         () => store.setLimits("ALICE", { ...NO_LIMITS, maxOrderQty: 9 }),
         () => store.setLimit("ALICE", "collarBps", 50),
-        () => store.setOverrides("ALICE", "MSFT", { position: 1, openOrders: 2 }),
+        () => store.setOverrides("ALICE", "MSFT", { position: 1, maxNotional: 2 }),
         () => store.setOverride("ALICE", "MSFT", "position", undefined),
         () => store.setKillSwitch("ALICE", true),
       ]
@@ -129,7 +129,7 @@ Deno.test("each change raises the account's revision by one and the version by o
       createdAt: state.accounts[0]!.createdAt,
       revision: 7,
       limits: { ...NO_LIMITS, maxOrderQty: 9, collarBps: 50 },
-      overrides: { MSFT: { openOrders: 2 } },
+      overrides: { MSFT: { maxNotional: 2 } },
     });
   });
 });
@@ -229,14 +229,14 @@ Deno.test("concurrent changes to one account are all kept, one revision each", a
     const results = await Promise.all([
       store.setLimit("ALICE", "maxOrderQty", 1),
       store.setLimit("ALICE", "position", 2),
-      store.setOverride("ALICE", "AAPL", "openOrders", 3),
+      store.setOverride("ALICE", "AAPL", "maxNotional", 3),
     ]);
     const revisions = results.map((r) => value(r).after.revision).sort();
     assertEquals(revisions, [2, 3, 4]);
     const after = value(await store.getAccount("ALICE"));
     assertEquals(
       [after.limits.maxOrderQty, after.limits.position, after.overrides.AAPL],
-      [1, 2, { openOrders: 3 }],
+      [1, 2, { maxNotional: 3 }],
     );
   });
 });
@@ -310,4 +310,29 @@ Deno.test("a malformed stored record is an error naming its key", async () => {
         "was it written by another program?",
     );
   });
+});
+
+Deno.test("AccountStore refuses a per-symbol override of a limit that is the whole account's", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new AccountStore(kv);
+    await store.createAccount({ name: "ALICE", role: "trader" });
+    const one = await store.setOverride("ALICE", "AAPL", "ordersPerSecond", 5);
+    const many = await store.setOverrides("ALICE", "AAPL", { position: 5, openOrders: 3 });
+    const cases: [typeof one, string][] = [[one, "Cannot set override"], [
+      many,
+      "Cannot set overrides",
+    ]];
+    for (const [result, what] of cases) {
+      assertEquals(result.ok ? undefined : result.fault.reason, "bad_limit");
+      assert(
+        !result.ok && result.fault.message.startsWith(`${what}: `) &&
+          result.fault.message.includes("applies to the whole account, not per symbol"),
+      );
+    }
+    const fine = await store.setOverrides("ALICE", "AAPL", { position: 5, collarBps: 300 });
+    assert(fine.ok);
+  } finally {
+    kv.close();
+  }
 });

@@ -44,6 +44,18 @@ export type AccountRole = typeof ACCOUNT_ROLES[number];
  */
 export type RiskLimits = { readonly [K in RiskLimitName]: number };
 
+/**
+ * The limits a symbol can have of its own (an override): those about one
+ * order or one position. The order rate and the open-order count are the
+ * account's, whatever the symbol (the engine refuses them per instrument).
+ */
+export const SYMBOL_LIMIT_NAMES = [
+  "maxOrderQty",
+  "maxNotional",
+  "position",
+  "collarBps",
+] as const satisfies readonly RiskLimitName[];
+
 /** Some limits: a per-symbol override names only the limits it changes. */
 export type PartialRiskLimits = { readonly [K in RiskLimitName]?: number };
 

@@ -14,6 +14,13 @@
  * | `DURABILITY` | `process-crash`, `group-commit` or `synchronous` | `process-crash` |
  * | `GROUP_COMMIT_MS` | group commit's longest delay before a sync | `2` |
  * | `SNAPSHOT_EVERY` | commands between engine snapshots; `0` = none | `1000000` |
+ * | `CORE_PORT` | the gateway's port (`/ws`, `/admin`); `0` = any free port | `8080` |
+ * | `CORE_HOSTNAME` | the address it listens on; `0.0.0.0` for every interface | `127.0.0.1` |
+ * | `GATEWAY_ORIGINS` | browser origins allowed to connect, comma-separated | none |
+ * | `HEARTBEAT_MS` | longest silence on a trader connection before a heartbeat | `1000` |
+ *
+ * The gateway's signing secret is `GATEWAY_JWT_SECRET`, or `data/jwt.secret`
+ * (see `core/gateway/secret.ts`).
  *
  * @module
  */
@@ -36,6 +43,11 @@ export interface CoreConfig {
   readonly durability: Durability;
   readonly groupCommitMs: number;
   readonly snapshotEvery: number;
+  readonly corePort: number;
+  readonly coreHostname: string;
+  /** Browser origins allowed on the gateway (exact match). */
+  readonly allowedOrigins: readonly string[];
+  readonly heartbeatMs: number;
 }
 
 function integer(
@@ -98,5 +110,38 @@ export function readConfig(
     durability: durability as Durability,
     groupCommitMs: integer(env, "GROUP_COMMIT_MS", 2, 1, 1000),
     snapshotEvery: integer(env, "SNAPSHOT_EVERY", 1_000_000, 0, Number.MAX_SAFE_INTEGER),
+    corePort: integer(env, "CORE_PORT", 8080, 0, 65535),
+    coreHostname: env("CORE_HOSTNAME") || "127.0.0.1",
+    allowedOrigins: origins(env("GATEWAY_ORIGINS") ?? ""),
+    heartbeatMs: integer(env, "HEARTBEAT_MS", 1000, 10, 3_600_000),
   };
+}
+
+/**
+ * Reads a comma-separated list of origins, each as a browser sends it in
+ * `Origin`: scheme, host and port only (no path, no trailing slash).
+ */
+function origins(raw: string): string[] {
+  const out: string[] = [];
+  for (const part of raw.split(",")) {
+    const origin = part.trim();
+    if (origin === "") continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || parsed.origin !== origin) {
+      throw new RangeError(
+        `Cannot start core: GATEWAY_ORIGINS entry ${
+          JSON.stringify(origin)
+        } must be an origin as browsers send it, such as https://trade.example or http://localhost:5173${
+          parsed === undefined || parsed.origin === "null" ? "" : ` (here: ${parsed.origin})`
+        }`,
+      );
+    }
+    out.push(origin);
+  }
+  return out;
 }

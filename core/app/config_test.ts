@@ -15,6 +15,10 @@ Deno.test("readConfig() applies the documented defaults", () => {
     durability: "process-crash",
     groupCommitMs: 2,
     snapshotEvery: 1_000_000,
+    corePort: 8080,
+    coreHostname: "127.0.0.1",
+    allowedOrigins: [],
+    heartbeatMs: 1000,
   });
 });
 
@@ -30,6 +34,10 @@ Deno.test("readConfig() reads every variable", () => {
     DURABILITY: "synchronous",
     GROUP_COMMIT_MS: "10",
     SNAPSHOT_EVERY: "0",
+    CORE_PORT: "0",
+    CORE_HOSTNAME: "0.0.0.0",
+    GATEWAY_ORIGINS: "https://trade.example, http://localhost:5173",
+    HEARTBEAT_MS: "250",
   }));
   assertEquals(config, {
     instrumentsPath: "/tmp/i.json",
@@ -42,6 +50,10 @@ Deno.test("readConfig() reads every variable", () => {
     durability: "synchronous",
     groupCommitMs: 10,
     snapshotEvery: 0,
+    corePort: 0,
+    coreHostname: "0.0.0.0",
+    allowedOrigins: ["https://trade.example", "http://localhost:5173"],
+    heartbeatMs: 250,
   });
 });
 
@@ -56,6 +68,8 @@ Deno.test("readConfig() names the variable and the allowed range for a bad value
       ["RUN_FOR_MS", "1e3"],
       ["GROUP_COMMIT_MS", "0"],
       ["SNAPSHOT_EVERY", "-1"],
+      ["CORE_PORT", "65536"],
+      ["HEARTBEAT_MS", "5"],
     ]
   ) {
     const error = assertThrows(() => readConfig(from({ [name!]: value! })), RangeError);
@@ -71,4 +85,14 @@ Deno.test("readConfig() names the durability modes when given another", () => {
     RangeError,
     'DURABILITY="paranoid" must be one of process-crash, group-commit, synchronous',
   );
+});
+
+Deno.test("readConfig() refuses a GATEWAY_ORIGINS entry that is not an origin", () => {
+  for (const bad of ["trade.example", "https://trade.example/", "https://trade.example/x"]) {
+    assertThrows(
+      () => readConfig(from({ GATEWAY_ORIGINS: `http://ok.example,${bad}` })),
+      RangeError,
+      `GATEWAY_ORIGINS entry ${JSON.stringify(bad)} must be an origin`,
+    );
+  }
 });

@@ -11,6 +11,8 @@ import { loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
 import { journalEntries, JournalKind, readCommand } from "../native/mod.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+/** The child's gateway secret (so that it writes no data/jwt.secret here): 32 bytes, base64url. */
+const SECRET = "A".repeat(43);
 const ROUNDS = 12;
 
 /** Commands in the journal, and the state hash a fresh replay of them reaches. */
@@ -55,9 +57,12 @@ async function crashRound(dir: string, seed: number, delayMs: number): Promise<R
       "--allow-ffi",
       "--allow-env",
       "--allow-sys",
+      "--allow-net",
       MAIN,
     ],
     env: {
+      CORE_PORT: "0",
+      GATEWAY_JWT_SECRET: SECRET,
       JOURNAL_DIR: dir,
       SYNTHETIC_RATE: "60000",
       SYNTHETIC_SEED: String(seed),

@@ -1,6 +1,7 @@
 /**
- * Drives the native engine with the synthetic market at a set rate and keeps
- * per-instrument statistics from the events it gets back.
+ * Drives the native engine with the synthetic market at a set rate, through
+ * the engine's dispatcher, and keeps per-instrument statistics from the
+ * events it gets back.
  *
  * The loop paces itself by wall time: every tick it sends the commands that
  * are due (`rate × elapsed`), waits for the engine to process them (a few
@@ -10,17 +11,10 @@
  * @module
  */
 
-import { EventKind, type Instrument } from "../matching/types.ts";
-import {
-  EV_ACCOUNT_DEFINED,
-  eventFlags,
-  eventKind,
-  EVF_LAST,
-  NativeEngine,
-  readEvent,
-} from "../native/mod.ts";
+import { type Command, type EngineEvent, EventKind, type Instrument } from "../matching/types.ts";
 import { SyntheticMarket } from "../synthetic/mod.ts";
-import type { Command, EngineEvent } from "../matching/types.ts";
+import type { AccountRegistry } from "./accounts.ts";
+import type { Dispatcher, Origin } from "./dispatcher.ts";
 
 /** What happened on one instrument. */
 export interface InstrumentStats {
@@ -29,7 +23,7 @@ export interface InstrumentStats {
   lastPrice: number | undefined;
 }
 
-/** Totals since the loop started. */
+/** Totals since the loop started, over the market's own commands. */
 export interface LoopStats {
   commands: number;
   events: number;
@@ -41,52 +35,61 @@ export interface LoopStats {
 /** Options for {@linkcode MarketLoop}. */
 export interface MarketLoopOptions {
   readonly instruments: readonly Instrument[];
-  readonly engine: NativeEngine;
+  /** The engine's dispatcher: commands go in, and every command's events come back, through it. */
+  readonly dispatcher: Dispatcher;
   /** Commands per second. */
   readonly rate: number;
   readonly seed: number;
   /** Called with every command sent (tests record the stream with it). */
   readonly onCommand?: (command: Command) => void;
-  /** The first order id (default 1); after recovery, above every id the journal holds. */
-  readonly firstId?: number;
 }
 
 /**
- * The synthetic market wired to a running engine.
+ * The synthetic market wired to a running engine through its dispatcher.
+ *
+ * Order ids come from the dispatcher's allocator, so they never collide
+ * with other sources'. The market observes the events of *every* command,
+ * not only its own: a trader's order that fills one of the market's quotes
+ * must shrink it in the market's view as well.
  *
  * @example
  * ```ts
  * import { MarketLoop } from "./market_loop.ts";
+ * import { Dispatcher } from "./dispatcher.ts";
  * import { NativeEngine } from "../native/mod.ts";
  * import { loadInstruments } from "../matching/mod.ts";
  *
  * const instruments = loadInstruments();
  * const engine = NativeEngine.open(instruments);
  * engine.start();
- * const loop = new MarketLoop({ instruments, engine, rate: 1000, seed: 1 });
+ * const dispatcher = new Dispatcher({ engine });
+ * const loop = new MarketLoop({ instruments, dispatcher, rate: 1000, seed: 1 });
  * loop.step(500);
  * if (loop.stats.commands !== 500) throw new Error("expected 500 commands");
+ * await dispatcher.stop();
  * engine.close();
  * ```
  */
 export class MarketLoop {
-  readonly #engine: NativeEngine;
+  readonly #dispatcher: Dispatcher;
   readonly #market: SyntheticMarket;
   readonly #rate: number;
   readonly #onCommand: ((command: Command) => void) | undefined;
+  readonly #origin: Origin = Object.freeze({ source: "synthetic" });
   readonly stats: LoopStats;
   #timer: ReturnType<typeof setInterval> | undefined;
   #owed = 0;
   #last = 0;
 
   constructor(options: MarketLoopOptions) {
-    this.#engine = options.engine;
+    const dispatcher = options.dispatcher;
+    this.#dispatcher = dispatcher;
     this.#rate = options.rate;
     this.#onCommand = options.onCommand;
     this.#market = new SyntheticMarket({
       instruments: options.instruments,
       seed: options.seed,
-      firstId: options.firstId ?? 1,
+      nextId: () => dispatcher.allocateOrderId(),
     });
     this.stats = {
       commands: 0,
@@ -99,38 +102,42 @@ export class MarketLoop {
         lastPrice: undefined,
       })),
     };
+    dispatcher.listen((_command, events, origin) => {
+      this.#market.observe(events);
+      if (origin === this.#origin) { for (const event of events) this.#count(event); }
+    });
   }
 
   /**
-   * Names the market's accounts in the engine's journal, except those it
-   * already knows, and waits for the engine to acknowledge them.
+   * Names the market's accounts (its participants are accounts 0, 1, 2, …)
+   * in the registry and the engine's journal, except those already named so,
+   * and waits for the engine to acknowledge them.
    *
-   * @param known Account numbers the journal already names.
+   * @param accounts The registry.
    * @returns How many accounts were defined.
-   * @throws {Error} When the engine does not acknowledge a definition.
+   * @throws {RangeError} When one of the numbers already names another account.
+   * @throws {Error} When the engine refuses a definition.
    */
-  defineAccounts(known: ReadonlySet<number>): number {
-    const engine = this.#engine;
+  async defineAccounts(accounts: AccountRegistry): Promise<number> {
     const names = this.#market.accountNames();
-    let defined = 0;
+    const answers: Promise<unknown>[] = [];
     names.forEach((name, account) => {
-      if (known.has(account)) return;
-      while (!engine.pushDefineAccount(account, name)) engine.drain(() => {});
-      defined++;
+      if (accounts.name(account) === name) return;
+      answers.push(
+        accounts.define(account, name).then((answer) => {
+          if (!answer.ok) {
+            throw new Error(
+              `Cannot define account ${account} ${
+                JSON.stringify(name)
+              }: the engine refused (${answer.reason})`,
+            );
+          }
+        }),
+      );
     });
-    engine.flush();
-    let acks = 0;
-    while (acks < defined) {
-      engine.drain((u32, at) => {
-        if (eventKind(u32, at) !== EV_ACCOUNT_DEFINED) {
-          throw new Error(
-            `Cannot define accounts: the engine answered ${JSON.stringify(readEvent(u32, at))}`,
-          );
-        }
-        acks++;
-      });
-    }
-    return defined;
+    if (answers.length > 0) this.#dispatcher.settle();
+    await Promise.all(answers);
+    return answers.length;
   }
 
   /**
@@ -139,27 +146,14 @@ export class MarketLoop {
    * @param count How many commands.
    */
   step(count: number): void {
-    const engine = this.#engine;
-    let batch: EngineEvent[] = [];
-    const onEvent = (u32: Uint32Array, at: number) => {
-      const event = readEvent(u32, at);
-      batch.push(event);
-      this.#count(event);
-      if (eventFlags(u32, at) & EVF_LAST) {
-        this.#market.observe(batch);
-        batch = [];
-      }
-    };
+    const dispatcher = this.#dispatcher;
     for (let sent = 0; sent < count; sent++) {
       // One command in flight at a time: the market decides its next order
       // from the answer to the last, as a real participant would.
       const command = this.#market.next();
-      while (!engine.push(command)) engine.drain(onEvent);
+      dispatcher.submit(command, this.#origin);
       this.#onCommand?.(command);
-      engine.flush();
-      while (engine.processed !== engine.pushed) engine.drain(onEvent);
-      // Its last events may have landed after the drain that saw it processed.
-      engine.drain(onEvent);
+      dispatcher.settle();
     }
     this.stats.commands += count;
   }

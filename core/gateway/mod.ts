@@ -1,6 +1,23 @@
 /**
- * The trader gateway's authentication (issue 4): who may open a WebSocket,
- * as which account, with which role.
+ * The trader gateway (issue 4): who may open a WebSocket, as which account,
+ * with which role ({@linkcode authenticateUpgrade}); the `Deno.serve`
+ * handler serving `GET /ws` and the `/admin` hook ({@linkcode createGateway});
+ * order routing and execution reports per account session
+ * ({@linkcode OrderRouter}); and the market data port the gateway delegates
+ * subscriptions to ({@linkcode MarketDataPort}, fed by
+ * {@linkcode connectMarketData}).
+ *
+ * Wiring, as `core/main.ts` does it:
+ *
+ * ```ts ignore
+ * const dispatcher = new Dispatcher({ engine, firstOrderId });      // core/app
+ * const accounts = new AccountRegistry({ dispatcher, known });      // core/app
+ * const orders = new OrderRouter({ dispatcher, accounts, instruments });
+ * connectMarketData(dispatcher, marketData);
+ * dispatcher.start();
+ * const gateway = createGateway({ key, allowedOrigins, orders, marketData, admin });
+ * Deno.serve({ port: 8080 }, gateway.handler);
+ * ```
  *
  * # Where the token goes
  *
@@ -75,3 +92,6 @@ export * from "./config.ts";
 export * from "./jwt.ts";
 export * from "./secret.ts";
 export * from "./handshake.ts";
+export * from "./market_data.ts";
+export * from "./orders.ts";
+export * from "./server.ts";

@@ -33,7 +33,8 @@
  *   drifted furthest from fair value — keeping at most
  *   {@linkcode MAX_INVESTOR_ORDERS} per instrument.
  *
- * Place-order ids are strictly increasing from `firstId`; cancels and
+ * Place-order ids are strictly increasing from `firstId` (or come from the
+ * `nextId` allocator the market is given); cancels and
  * replaces carry the id of the order they target. Quantities are in lots and
  * prices in price units (multiples of the instrument's tick size), so no
  * command is ever rejected as `unknown_symbol`, `invalid_qty`,
@@ -110,6 +111,13 @@ export interface SyntheticMarketOptions {
   readonly accounts?: SyntheticAccounts;
   /** Id of the first place-order; later ones count up from it. Default 1. */
   readonly firstId?: number;
+  /**
+   * Hands out place-order ids instead of counting up from `firstId` (which
+   * is then ignored): the engine's one id allocator when the market shares
+   * the engine with other sources (`core/app/dispatcher.ts`). Its ids must
+   * be unique, non-negative safe integers.
+   */
+  readonly nextId?: () => number;
   /** Instrument numbers to trade; default every instrument in the table. */
   readonly trade?: readonly number[];
   /** Fair value's standard deviation per step of one instrument, in ticks. Default 0.3. */
@@ -182,6 +190,7 @@ export class SyntheticMarket {
   /** Ids per (instrument, account, side): index `(instrument × accounts + account) × 2 + side`. */
   readonly #buckets: number[][];
   readonly #live = new Map<number, LiveOrder>();
+  readonly #allocate: (() => number) | undefined;
   #nextId: number;
 
   /**
@@ -244,6 +253,7 @@ export class SyntheticMarket {
     this.#volatility = options.volatilityTicks ?? 0.3;
     this.#drift = options.driftTicks ?? 0;
     this.#nextId = firstId;
+    this.#allocate = options.nextId;
 
     const names: string[] = [];
     const roles: Role[] = [];
@@ -510,7 +520,7 @@ export class SyntheticMarket {
     ticks: number,
     qty: number,
   ): PlaceOrder {
-    const id = this.#nextId++;
+    const id = this.#allocate === undefined ? this.#nextId++ : this.#allocate();
     const price = type === OrderType.Market ? NO_PRICE : ticks * this.#tick(instrument);
     if (type === OrderType.Limit && tif === TimeInForce.Gtc) {
       const bucket = this.#bucket(instrument, account, side);

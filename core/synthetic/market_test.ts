@@ -75,6 +75,23 @@ Deno.test("SyntheticMarket numbers place-orders strictly upwards from firstId", 
   assertEquals(commands.find((c) => c.kind === CommandKind.PlaceOrder)?.id, 1_000_000);
 });
 
+Deno.test("SyntheticMarket takes place-order ids from the nextId allocator when given one", () => {
+  let next = 500;
+  const handedOut: number[] = [];
+  const allocate = () => {
+    next += 3; // another source took the ids in between
+    handedOut.push(next);
+    return next;
+  };
+  const { commands } = run(2_000, { firstId: 7, nextId: allocate });
+  const placed = commands.filter((c) => c.kind === CommandKind.PlaceOrder).map((c) => c.id);
+  assertEquals(placed, handedOut);
+  const ids = new Set(placed);
+  for (const c of commands) {
+    if (c.kind !== CommandKind.PlaceOrder) assert(ids.has(c.id), `unplaced id ${c.id}`);
+  }
+});
+
 Deno.test("SyntheticMarket trades on every instrument in 50k commands", () => {
   const trades = new Array<number>(instruments.length).fill(0);
   for (const event of long.events.flat()) {

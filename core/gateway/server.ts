@@ -1,0 +1,565 @@
+/**
+ * The trader gateway's HTTP side: a `Deno.serve` handler with `GET /ws`
+ * (the trader WebSocket), a hook for the admin API under `/admin`, and
+ * `application/problem+json` for everything else.
+ *
+ * # A connection's life
+ *
+ * 1. **Handshake.** `authenticateUpgrade` decides before the upgrade: a
+ *    refusal is a problem response with its status (401, 403) and reason
+ *    (`urn:tradecaptain:problem:expired`, …). Accepted, the server echoes
+ *    the `tradecaptain.v1` subprotocol (never the token).
+ * 2. **Frames.** Binary only: one frame, one Cap'n Proto `ClientMessage`,
+ *    checked by `decodeClientFrame`. A bad frame is answered — a `reject`
+ *    when the request's kind was read, else an `error` — with its reason,
+ *    nothing of it reaches the engine, and the connection stays up.
+ * 3. **Abuse.** Each connection has a message rate (a token bucket; default
+ *    1,000/s, bursts of 2,000) and a budget of bad frames (undecodable,
+ *    oversized, unknown kinds, text; default 10, refilled at 10 a minute).
+ *    Past either, it gets an `error` with `closing` set and is closed with
+ *    1008 and the reason. Field-level mistakes (a zero quantity) are
+ *    answered with rejects and do not count.
+ * 4. **Requests.** Orders go to the {@linkcode OrderRouter}-like `orders`
+ *    port (a viewer's are refused with `notAuthorised`); subscriptions and
+ *    snapshots to the market data port; a `ping` is answered at once with a
+ *    heartbeat echoing its `sentAt`.
+ * 5. **Heartbeats.** When nothing was sent on a connection for
+ *    `heartbeatIntervalMs` (default 1,000), it gets a heartbeat carrying
+ *    the account's latest execution sequence.
+ * 6. **End.** A connection whose token expires (beyond the 30 s leeway)
+ *    gets an `error` and is closed with 1008. {@linkcode Gateway.close}
+ *    closes every connection with 1001.
+ *
+ * # Known limitations
+ *
+ * Deno reads a whole WebSocket message before the handler sees it, so the
+ * frame-size limit (64 KiB) bounds what is decoded, not what is received.
+ *
+ * @module
+ */
+
+import { AUDIENCE, DEFAULT_LEEWAY_SECONDS, ISSUER, type Role } from "./config.ts";
+import { authenticateUpgrade } from "./handshake.ts";
+import type { FrameSink, MarketDataPort } from "./market_data.ts";
+import type { OrderRequest, SessionClient } from "./orders.ts";
+import { problem } from "./_problem.ts";
+import { TokenBucket } from "./_rate.ts";
+import { nowNs } from "./_clock.ts";
+import { decodeClientFrame, type DecodeFailure } from "../wire/client.ts";
+import type { FrameLimits } from "../wire/frame.ts";
+import { encodeServerMessage } from "../wire/server.ts";
+import type { ClientRequest, Reason, RequestType } from "../wire/types.ts";
+
+/** What the gateway needs of order routing (an {@linkcode OrderRouter}). */
+export interface OrderPort {
+  /** A trader or admin connection opened. */
+  attach(client: SessionClient): void;
+  /** It closed. */
+  detach(client: SessionClient): void;
+  /** One order request of a connection. */
+  handle(client: SessionClient, request: OrderRequest): void;
+  /** The account's latest execution-report sequence. */
+  executionSequence(account: string): bigint;
+}
+
+/** Options for {@linkcode createGateway}. */
+export interface GatewayOptions {
+  /** The HS256 key that verifies tokens (`loadSecret`). */
+  readonly key: CryptoKey;
+  /** Browser origins allowed to connect (exact match); requests without Origin pass. */
+  readonly allowedOrigins: readonly string[] | ReadonlySet<string>;
+  /** The required `iss` (default {@linkcode ISSUER}). */
+  readonly issuer?: string;
+  /** The required audience (default {@linkcode AUDIENCE}). */
+  readonly audience?: string;
+  /** Order routing. */
+  readonly orders: OrderPort;
+  /** Market data subscriptions. */
+  readonly marketData: MarketDataPort;
+  /** The admin API, mounted under `/admin` (else 404). */
+  readonly admin?: (request: Request) => Promise<Response>;
+  /** Longest silence on a connection before a heartbeat, in ms (default 1000). */
+  readonly heartbeatIntervalMs?: number;
+  /** Messages per second per connection (default 1000), and bursts (default twice that). */
+  readonly messageRate?: { readonly perSecond: number; readonly burst?: number };
+  /** Bad frames per minute per connection (default 10), and bursts (default the same). */
+  readonly badFrameRate?: { readonly perMinute: number; readonly burst?: number };
+  /** Frame size limits (default 64 KiB, 64 segments). */
+  readonly frameLimits?: FrameLimits;
+  /** Bytes queued on a socket past which it is closed as too slow (default 16 MiB). */
+  readonly maxBufferedBytes?: number;
+  /** Where unexpected errors (a throwing port) are reported (default `console.error`). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A running gateway: its handler and its connections. */
+export interface Gateway {
+  /** The `Deno.serve` handler. */
+  readonly handler: (request: Request) => Promise<Response>;
+  /** Open WebSocket connections. */
+  readonly connections: number;
+  /**
+   * Closes every connection (1001, "core shutting down") and refuses new
+   * ones (503), waiting up to `timeoutMs` for the sockets to close.
+   */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** Reasons of frames that could not be read at all: they count against the bad-frame budget. */
+const FRAME_FAULTS: ReadonlySet<Reason> = new Set([
+  "frameTooLarge",
+  "malformedFrame",
+  "unknownMessage",
+]);
+
+/** A policy violation (RFC 6455 §7.4.1). */
+const POLICY = 1008;
+/** Going away. */
+const GOING_AWAY = 1001;
+/** How long a closing connection's input is ignored before the close frame (see `close`). */
+const CLOSE_DELAY_MS = 10;
+
+interface Settings {
+  readonly orders: OrderPort;
+  readonly marketData: MarketDataPort;
+  readonly intervalMs: number;
+  readonly perSecond: number;
+  readonly burst: number;
+  readonly badPerMinute: number;
+  readonly badBurst: number;
+  readonly frameLimits: FrameLimits | undefined;
+  readonly maxBufferedBytes: number;
+  readonly onError: (error: unknown) => void;
+}
+
+/** One WebSocket connection: a frame sink for market data, a client for order routing. */
+class Connection implements FrameSink, SessionClient {
+  readonly #socket: WebSocket;
+  readonly #settings: Settings;
+  readonly #messages: TokenBucket;
+  readonly #badFrames: TokenBucket;
+  readonly #onClosed: (c: Connection) => void;
+  /** True between open and the first close (ours or the peer's). */
+  #open = false;
+  #attached = false;
+  /** `performance.now()` of the last frame sent. */
+  lastSent = 0;
+
+  constructor(
+    socket: WebSocket,
+    readonly account: string,
+    readonly role: Role,
+    /** The token's expiry, in seconds since the epoch. */
+    readonly expires: number,
+    settings: Settings,
+    onOpen: (c: Connection) => void,
+    onClosed: (c: Connection) => void,
+  ) {
+    this.#socket = socket;
+    this.#settings = settings;
+    this.#onClosed = onClosed;
+    this.#messages = new TokenBucket(settings.perSecond, settings.burst);
+    this.#badFrames = new TokenBucket(settings.badPerMinute / 60, settings.badBurst);
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => {
+      this.#open = true;
+      this.lastSent = performance.now();
+      if (role !== "viewer") {
+        settings.orders.attach(this);
+        this.#attached = true;
+      }
+      onOpen(this);
+    };
+    socket.onmessage = (e: MessageEvent) => this.#receive(e.data);
+    socket.onclose = () => this.#closed();
+    socket.onerror = () => {
+      // The close event follows; nothing else to do.
+    };
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  send(frame: Uint8Array): void {
+    if (!this.#open) return;
+    if (this.#socket.bufferedAmount > this.#settings.maxBufferedBytes) {
+      this.close(POLICY, "send queue over its limit: the client reads too slowly");
+      return;
+    }
+    try {
+      this.#socket.send(frame);
+      this.lastSent = performance.now();
+    } catch (error) {
+      // The socket closed under us; its close event tidies up.
+      this.#settings.onError(error);
+    }
+  }
+
+  close(code: number, reason: string): void {
+    if (!this.#open) return;
+    this.#open = false;
+    // From now on input is ignored and nothing is sent. The close frame goes
+    // out on a later turn: closing from inside a message handler while the
+    // peer's frames are still queued makes Deno drop the TCP connection
+    // instead (the peer sees 1006, not our code and reason).
+    setTimeout(() => {
+      try {
+        this.#socket.close(code, reason);
+      } catch (error) {
+        this.#settings.onError(error);
+      }
+    }, CLOSE_DELAY_MS);
+  }
+
+  /** Sends an error saying why, then closes with 1008. */
+  abuse(reason: Reason, message: string, closeReason: string): void {
+    this.send(encodeServerMessage({
+      type: "error",
+      sentAt: nowNs(),
+      reason,
+      message,
+      closing: true,
+    }));
+    this.close(POLICY, closeReason);
+  }
+
+  #closed(): void {
+    this.#open = false;
+    if (this.#attached) {
+      this.#attached = false;
+      this.#settings.orders.detach(this);
+    }
+    try {
+      this.#settings.marketData.detach(this);
+    } catch (error) {
+      this.#settings.onError(error);
+    }
+    this.#onClosed(this);
+  }
+
+  #receive(data: unknown): void {
+    if (!this.#open) return;
+    const settings = this.#settings;
+    if (!this.#messages.take()) {
+      this.abuse(
+        "unspecified",
+        `Closing connection: more than ${settings.perSecond} messages per second`,
+        "message rate over the limit",
+      );
+      return;
+    }
+    if (!(data instanceof ArrayBuffer)) {
+      this.#badFrame({
+        ok: false,
+        reason: "malformedFrame",
+        message:
+          "Cannot read frame: text messages are not accepted; send binary Cap'n Proto frames",
+        request: "unspecified",
+        requestId: 0n,
+        clientOrderId: 0n,
+      });
+      return;
+    }
+    const result = decodeClientFrame(new Uint8Array(data), settings.frameLimits);
+    if (!result.ok) {
+      if (FRAME_FAULTS.has(result.reason)) this.#badFrame(result);
+      else this.#answerFailure(result);
+      return;
+    }
+    try {
+      this.#route(result.message);
+    } catch (error) {
+      settings.onError(error);
+      this.send(encodeServerMessage({
+        type: "error",
+        requestId: result.message.requestId,
+        sentAt: nowNs(),
+        reason: "unspecified",
+        message: `Cannot handle ${result.message.type}: the core failed; see its log`,
+      }));
+    }
+  }
+
+  #badFrame(failure: DecodeFailure): void {
+    this.#answerFailure(failure);
+    if (!this.#badFrames.take()) {
+      this.abuse(
+        failure.reason,
+        `Closing connection: more than ${this.#settings.badBurst} frames that could not be read`,
+        "too many bad frames",
+      );
+    }
+  }
+
+  /** A reject when the request's kind is known, else an error; the connection stays. */
+  #answerFailure(failure: DecodeFailure): void {
+    this.send(encodeServerMessage(
+      failure.request === "unspecified"
+        ? {
+          type: "error",
+          requestId: failure.requestId,
+          sentAt: nowNs(),
+          reason: failure.reason,
+          message: failure.message,
+        }
+        : {
+          type: "reject",
+          requestId: failure.requestId,
+          sentAt: nowNs(),
+          reason: failure.reason,
+          message: failure.message,
+          request: failure.request,
+          clientOrderId: failure.clientOrderId,
+        },
+    ));
+  }
+
+  #route(message: ClientRequest): void {
+    const { marketData, orders } = this.#settings;
+    switch (message.type) {
+      case "ping":
+        this.send(encodeServerMessage({
+          type: "heartbeat",
+          requestId: message.requestId,
+          sentAt: nowNs(),
+          intervalMs: this.#settings.intervalMs,
+          echoSentAt: message.sentAt,
+          executionSequence: this.role === "viewer" ? 0n : orders.executionSequence(this.account),
+        }));
+        return;
+      case "subscribe": {
+        const refused = marketData.subscribe(this, message.symbol, message.requestId);
+        if (refused !== undefined) {
+          this.#reject(
+            message.type,
+            message.requestId,
+            message.symbol,
+            refused,
+            "Cannot subscribe",
+          );
+        }
+        return;
+      }
+      case "unsubscribe":
+        // Idempotent: unsubscribing from what one never had changes nothing.
+        marketData.unsubscribe(this, message.symbol);
+        return;
+      case "requestSnapshot": {
+        const refused = marketData.requestSnapshot(this, message.symbol, message.requestId);
+        if (refused !== undefined) {
+          this.#reject(
+            message.type,
+            message.requestId,
+            message.symbol,
+            refused,
+            "Cannot send a snapshot",
+          );
+        }
+        return;
+      }
+      default:
+        orders.handle(this, message);
+    }
+  }
+
+  #reject(
+    request: RequestType,
+    requestId: bigint,
+    symbol: string,
+    reason: Reason,
+    what: string,
+  ): void {
+    this.send(encodeServerMessage({
+      type: "reject",
+      requestId,
+      sentAt: nowNs(),
+      reason,
+      message: `${what} to ${symbol}: ${reason}`,
+      request,
+      symbol,
+    }));
+  }
+}
+
+/**
+ * Makes the gateway: a `Deno.serve` handler and its connections. See the
+ * module documentation.
+ *
+ * @param options The key and origins, the order and market data ports, the
+ *   admin handler, and the limits.
+ * @returns The gateway.
+ * @throws {RangeError} When a rate or interval is not positive.
+ *
+ * @example
+ * ```ts
+ * import { createGateway } from "./server.ts";
+ * const key = await crypto.subtle.generateKey(
+ *   { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign", "verify"]);
+ * const gateway = createGateway({
+ *   key,
+ *   allowedOrigins: [],
+ *   orders: { attach() {}, detach() {}, handle() {}, executionSequence: () => 0n },
+ *   marketData: {
+ *     subscribe: () => undefined, unsubscribe: () => false, requestSnapshot: () => undefined,
+ *     detach() {}, apply() {}, flush() {},
+ *   },
+ * });
+ * const response = await gateway.handler(new Request("http://localhost/elsewhere"));
+ * if (response.status !== 404) throw new Error(`expected 404, got ${response.status}`);
+ * if (response.headers.get("content-type") !== "application/problem+json") throw new Error("not a problem");
+ * await gateway.close();
+ * // Deno.serve({ port: 8080 }, gateway.handler);
+ * ```
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const intervalMs = options.heartbeatIntervalMs ?? 1000;
+  const perSecond = options.messageRate?.perSecond ?? 1000;
+  const badPerMinute = options.badFrameRate?.perMinute ?? 10;
+  if (!(intervalMs > 0) || !Number.isInteger(intervalMs) || intervalMs > 0xffff_ffff) {
+    throw new RangeError(
+      `Cannot make gateway: heartbeatIntervalMs must be a positive integer, got ${intervalMs}`,
+    );
+  }
+  const settings: Settings = {
+    orders: options.orders,
+    marketData: options.marketData,
+    intervalMs,
+    perSecond,
+    burst: options.messageRate?.burst ?? perSecond * 2,
+    badPerMinute,
+    badBurst: options.badFrameRate?.burst ?? badPerMinute,
+    frameLimits: options.frameLimits,
+    maxBufferedBytes: options.maxBufferedBytes ?? 16 * 1024 * 1024,
+    onError: options.onError ?? ((error) => console.error(error)),
+  };
+  // Fail now, not at the first connection.
+  new TokenBucket(settings.perSecond, settings.burst);
+  new TokenBucket(settings.badPerMinute / 60, settings.badBurst);
+
+  const upgradeOptions = {
+    key: options.key,
+    issuer: options.issuer ?? ISSUER,
+    audience: options.audience ?? AUDIENCE,
+    allowedOrigins: options.allowedOrigins,
+  };
+  const connections = new Set<Connection>();
+  /** Every connection upgraded and not yet closed, open or not. */
+  const sockets = new Set<Connection>();
+  let closing = false;
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  let allClosed: (() => void) | undefined;
+  const tickMs = Math.max(5, Math.min(100, Math.floor(intervalMs / 10)));
+
+  const tick = () => {
+    const now = performance.now();
+    const epochSeconds = Date.now() / 1000;
+    // Connections of one account share their heartbeat bytes within a tick.
+    const frames = new Map<bigint, Uint8Array>();
+    let sentAt: bigint | undefined;
+    for (const c of connections) {
+      if (!c.isOpen) continue;
+      if (epochSeconds > c.expires + DEFAULT_LEEWAY_SECONDS) {
+        c.abuse("unspecified", "Closing connection: the token expired", "token expired");
+        continue;
+      }
+      if (now - c.lastSent < intervalMs) continue;
+      const sequence = c.role === "viewer" ? 0n : settings.orders.executionSequence(c.account);
+      let frame = frames.get(sequence);
+      if (frame === undefined) {
+        sentAt ??= nowNs();
+        frame = encodeServerMessage({
+          type: "heartbeat",
+          sentAt,
+          intervalMs,
+          executionSequence: sequence,
+        });
+        frames.set(sequence, frame);
+      }
+      c.send(frame);
+    }
+  };
+
+  const onOpen = (c: Connection) => {
+    connections.add(c);
+    if (closing) {
+      c.close(GOING_AWAY, "core shutting down");
+      return;
+    }
+    ticker ??= setInterval(tick, tickMs);
+  };
+  const onClosed = (c: Connection) => {
+    connections.delete(c);
+    sockets.delete(c);
+    if (connections.size === 0 && ticker !== undefined) {
+      clearInterval(ticker);
+      ticker = undefined;
+    }
+    if (sockets.size === 0) allClosed?.();
+  };
+
+  async function gateway(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const path = url.pathname;
+    if (path === "/ws") {
+      if (request.method !== "GET") {
+        return problem(405, "method_not_allowed", `Cannot ${request.method} /ws: use GET`, {
+          allow: "GET",
+        });
+      }
+      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        return problem(
+          426,
+          "upgrade_required",
+          "Cannot serve /ws over plain HTTP: open a WebSocket",
+          { upgrade: "websocket" },
+        );
+      }
+      if (closing) {
+        return problem(503, "shutting_down", "Cannot accept connection: the core is shutting down");
+      }
+      const auth = await authenticateUpgrade(request, upgradeOptions);
+      if (!auth.ok) return problem(auth.status, auth.reason, auth.message);
+      const { socket, response } = Deno.upgradeWebSocket(
+        request,
+        auth.protocol === undefined ? {} : { protocol: auth.protocol },
+      );
+      const connection = new Connection(
+        socket,
+        auth.account,
+        auth.role,
+        auth.claims.exp,
+        settings,
+        onOpen,
+        onClosed,
+      );
+      sockets.add(connection);
+      return response;
+    }
+    if (path === "/admin" || path.startsWith("/admin/")) {
+      if (options.admin !== undefined) return await options.admin(request);
+      return problem(404, "not_found", `Cannot find ${path}: the admin API is not enabled`);
+    }
+    return problem(404, "not_found", `Cannot find ${path}`);
+  }
+
+  return {
+    handler: gateway,
+    get connections() {
+      return connections.size;
+    },
+    async close(timeoutMs = 1000) {
+      closing = true;
+      if (sockets.size === 0) return;
+      const done = new Promise<void>((resolve) => (allClosed = resolve));
+      for (const c of sockets) c.close(GOING_AWAY, "core shutting down");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([done, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,354 @@
+import { assert, assertEquals } from "../_testing/assert.ts";
+import { encodeClientMessage } from "../wire/mod.ts";
+import type { HeartbeatEvent, ServerEvent } from "../wire/types.ts";
+import { BEARER_PREFIX, SUBPROTOCOL } from "./config.ts";
+import { rawUpgrade, show, TestClient, WAIT_MS, withGateway } from "./_harness.ts";
+import { craft, HS256 } from "./_testing.ts";
+import { signJwt } from "./jwt.ts";
+
+const ORDER = {
+  type: "newOrder",
+  sentAt: 0n,
+  symbol: "AAPL",
+  side: "buy",
+  orderType: "limit",
+  timeInForce: "gtc",
+  postOnly: false,
+  price: 19_000,
+  quantity: 5,
+  account: "",
+} as const;
+
+/** The byte offset of a single-segment frame's root data section. */
+function rootData(frame: Uint8Array): number {
+  const pointer = new DataView(frame.buffer, frame.byteOffset).getInt32(8, true);
+  return 16 + (pointer >> 2) * 8;
+}
+
+Deno.test("gateway: a valid token opens a session that echoes tradecaptain.v1 and answers pings", async () => {
+  await withGateway(async (h) => {
+    const client = await h.connect("ALICE");
+    assertEquals(client.socket.protocol, SUBPROTOCOL);
+    client.send({ type: "ping", requestId: 77n, sentAt: 123_456n });
+    const beat = await client.nextOf("heartbeat");
+    assertEquals(
+      { requestId: beat.requestId, echo: beat.echoSentAt, interval: beat.intervalMs },
+      { requestId: 77n, echo: 123_456n, interval: 1000 },
+    );
+    assertEquals(beat.executionSequence, 0n);
+    assertEquals(h.gateway.connections, 1);
+  });
+});
+
+Deno.test("gateway: the token may come as ?token= instead of a subprotocol", async () => {
+  await withGateway(async (h) => {
+    const token = await h.token("BOB", "viewer");
+    const client = await TestClient.open(`${h.url}?token=${token}`, []);
+    try {
+      assertEquals(client.socket.protocol, "");
+      await client.sync();
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("gateway: refuses expired, alg none, wrong-audience tokens and bad Origins before upgrading", async () => {
+  await withGateway(async (h) => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      sub: "ALICE",
+      role: "trader",
+      iss: "tradecaptain-core",
+      aud: "tradecaptain-gateway",
+      exp: now + 3600,
+    };
+    const cases: [string, Record<string, string>, number, string][] = [
+      [
+        "expired",
+        {
+          "Sec-WebSocket-Protocol": `${SUBPROTOCOL}, ${BEARER_PREFIX}${await h.token(
+            "ALICE",
+            "trader",
+            { exp: now - 3600 },
+          )}`,
+        },
+        401,
+        "expired",
+      ],
+      [
+        "alg none",
+        {
+          "Sec-WebSocket-Protocol": `${SUBPROTOCOL}, ${BEARER_PREFIX}${await craft(
+            { alg: "none", typ: "JWT" },
+            claims,
+            undefined,
+            "",
+          )}`,
+        },
+        401,
+        "bad_algorithm",
+      ],
+      [
+        "wrong audience",
+        {
+          "Sec-WebSocket-Protocol": `${SUBPROTOCOL}, ${BEARER_PREFIX}${await craft(
+            HS256,
+            { ...claims, aud: "someone-else" },
+            h.key,
+          )}`,
+        },
+        401,
+        "wrong_audience",
+      ],
+      [
+        "bad Origin",
+        {
+          Origin: "https://evil.example",
+          "Sec-WebSocket-Protocol": `${SUBPROTOCOL}, ${BEARER_PREFIX}${await h.token(
+            "ALICE",
+            "trader",
+          )}`,
+        },
+        403,
+        "bad_origin",
+      ],
+      ["no token", { "Sec-WebSocket-Protocol": SUBPROTOCOL }, 401, "missing_token"],
+    ];
+    for (const [what, headers, status, reason] of cases) {
+      const response = await rawUpgrade(h.port, headers);
+      assertEquals(response.status, status, what);
+      assertEquals(response.headers.get("content-type"), "application/problem+json", what);
+      const body = JSON.parse(response.body);
+      assertEquals([body.type, body.status], [`urn:tradecaptain:problem:${reason}`, status], what);
+      assert(body.detail.startsWith("Cannot accept connection: "), body.detail);
+      assert(!response.headers.has("sec-websocket-accept"), `${what}: upgraded`);
+    }
+    // A browser-like client sees the refusal as a failed connection.
+    const expired = await h.token("ALICE", "trader", { exp: now - 3600 });
+    let refused = false;
+    try {
+      await (await TestClient.open(h.url, [SUBPROTOCOL, BEARER_PREFIX + expired])).close();
+    } catch {
+      refused = true;
+    }
+    assert(refused, "an expired token opened a WebSocket");
+    // An allowed Origin passes.
+    const ok = await rawUpgrade(h.port, {
+      Origin: "https://trade.example",
+      "Sec-WebSocket-Protocol": `${SUBPROTOCOL}, ${BEARER_PREFIX}${await h.token(
+        "ALICE",
+        "trader",
+      )}`,
+    });
+    assertEquals(ok.status, 101);
+    assertEquals(ok.headers.get("sec-websocket-protocol"), SUBPROTOCOL);
+    assertEquals(h.gateway.connections <= 1, true);
+  });
+});
+
+Deno.test("gateway: other paths are 404 problems, /ws wants GET and an upgrade, /admin goes to its handler", async () => {
+  const seen: string[] = [];
+  await withGateway(async (h) => {
+    const get = async (path: string, init?: RequestInit) => {
+      const response = await fetch(h.base + path, init);
+      const body = await response.text();
+      return { status: response.status, type: response.headers.get("content-type"), body };
+    };
+    const missing = await get("/elsewhere");
+    assertEquals([missing.status, missing.type], [404, "application/problem+json"]);
+    assertEquals(JSON.parse(missing.body).type, "urn:tradecaptain:problem:not_found");
+    assertEquals((await get("/ws")).status, 426);
+    assertEquals((await get("/ws", { method: "POST", body: "x" })).status, 405);
+    const admin = await get("/admin/accounts?x=1");
+    assertEquals([admin.status, admin.body], [200, "admin says hi"]);
+    assertEquals((await get("/administrator")).status, 404);
+  }, {
+    admin: (request) => {
+      seen.push(new URL(request.url).pathname);
+      return Promise.resolve(new Response("admin says hi"));
+    },
+  });
+  assertEquals(seen, ["/admin/accounts"]);
+  await withGateway(async (h) => {
+    const response = await fetch(`${h.base}/admin/accounts`);
+    assertEquals(response.status, 404);
+    assertEquals(JSON.parse(await response.text()).type, "urn:tradecaptain:problem:not_found");
+  });
+});
+
+Deno.test("gateway: each bad input is answered with its reason, reaches nothing, and the connection stays up", async () => {
+  await withGateway(async (h) => {
+    const client = await h.connect("ALICE");
+    await client.sync();
+    const submitted = h.dispatcher.stats.submitted;
+    const ping = encodeClientMessage({ type: "ping", requestId: 9n, sentAt: 0n });
+    const unknownTag = ping.slice();
+    new DataView(unknownTag.buffer).setUint16(rootData(ping) + 16, 42, true);
+    const cases: [string, Uint8Array | string, ServerEvent["type"], string][] = [
+      ["oversized frame", new Uint8Array(70_000), "error", "frameTooLarge"],
+      [
+        "impossible segment table",
+        new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        "error",
+        "malformedFrame",
+      ],
+      ["unknown union tag", unknownTag, "error", "unknownMessage"],
+      [
+        "out-of-range quantity",
+        encodeClientMessage({ ...ORDER, requestId: 5n, clientOrderId: 1n, quantity: 0 }),
+        "reject",
+        "invalidQty",
+      ],
+      [
+        "out-of-range price",
+        encodeClientMessage({ ...ORDER, requestId: 6n, clientOrderId: 2n, price: -5 }),
+        "reject",
+        "invalidPrice",
+      ],
+      ["a text frame", "hello", "error", "malformedFrame"],
+    ];
+    for (const [what, frame, type, reason] of cases) {
+      client.send(frame);
+      const answer = await client.next();
+      assertEquals([answer.type, "reason" in answer ? answer.reason : ""], [type, reason], what);
+      if (answer.type === "reject") {
+        assertEquals(answer.request, "newOrder", what);
+        assert(answer.requestId === 5n || answer.requestId === 6n, what);
+      }
+      await client.sync(); // still up
+    }
+    assertEquals(h.dispatcher.stats.submitted, submitted, "something reached the engine");
+    // And it still trades.
+    client.send({ ...ORDER, requestId: 7n, clientOrderId: 3n });
+    const accepted = await client.nextOf("executionReport");
+    assertEquals([accepted.execType, accepted.requestId], ["accepted", 7n]);
+  });
+});
+
+Deno.test("gateway: flooding past the message rate closes the connection with 1008", async () => {
+  await withGateway(async (h) => {
+    const client = await h.connect("ALICE");
+    const other = await h.connect("BOB");
+    for (let i = 0; i < 200; i++) client.send({ type: "ping", requestId: BigInt(i), sentAt: 0n });
+    const closed = await client.closed;
+    assertEquals([closed.code, closed.reason], [1008, "message rate over the limit"]);
+    const error = client.inbox.find((m) => m.type === "error");
+    assert(error?.type === "error" && error.closing === true, show(client.inbox.slice(-3)));
+    await other.sync(); // others are untouched
+  }, { messageRate: { perSecond: 50, burst: 50 } });
+});
+
+Deno.test("gateway: repeated bad frames close the connection with 1008", async () => {
+  await withGateway(async (h) => {
+    const client = await h.connect("ALICE");
+    for (let i = 0; i < 5; i++) client.send(new Uint8Array([1, 2, 3]));
+    const closed = await client.closed;
+    assertEquals([closed.code, closed.reason], [1008, "too many bad frames"]);
+    // Each of the four bad frames answered, then the closing error.
+    const errors = client.inbox.filter((m) => m.type === "error");
+    assertEquals(errors.map((e) => e.type === "error" && e.closing), [
+      false,
+      false,
+      false,
+      false,
+      true,
+    ], show(errors));
+  }, { badFrameRate: { perMinute: 3, burst: 3 } });
+});
+
+Deno.test("gateway: an idle connection gets heartbeats carrying its execution sequence", async () => {
+  await withGateway(async (h) => {
+    const client = await h.connect("ALICE");
+    client.send({ ...ORDER, requestId: 1n, clientOrderId: 1n });
+    await client.nextOf("executionReport");
+    const started = performance.now();
+    const beat = await client.next<HeartbeatEvent>((m) =>
+      m.type === "heartbeat" && m.requestId === 0n
+    );
+    const waited = performance.now() - started;
+    assert(waited < 1000, `heartbeat after ${waited} ms`);
+    assertEquals([beat.intervalMs, beat.executionSequence, beat.echoSentAt], [150, 1n, 0n]);
+  }, { heartbeatIntervalMs: 150 });
+});
+
+Deno.test("gateway: subscriptions go to the market data port; viewers get market data only", async () => {
+  await withGateway(async (h) => {
+    const viewer = await h.connect("VIV", "viewer");
+    viewer.send({ type: "subscribe", requestId: 3n, sentAt: 0n, symbol: "MSFT" });
+    const snapshot = await viewer.nextOf("bookSnapshot");
+    assertEquals([snapshot.symbol, snapshot.requestId], ["MSFT", 3n]);
+    viewer.send({ type: "subscribe", requestId: 4n, sentAt: 0n, symbol: "NOPE" });
+    const refused = await viewer.nextOf("reject");
+    assertEquals([refused.reason, refused.request, refused.symbol], [
+      "unknownSymbol",
+      "subscribe",
+      "NOPE",
+    ]);
+    viewer.send({ type: "requestSnapshot", requestId: 5n, sentAt: 0n, symbol: "MSFT" });
+    assertEquals((await viewer.nextOf("bookSnapshot")).requestId, 5n);
+    viewer.send({ type: "unsubscribe", requestId: 6n, sentAt: 0n, symbol: "MSFT" });
+    await viewer.sync();
+    viewer.send({ ...ORDER, requestId: 7n, clientOrderId: 1n });
+    const order = await viewer.nextOf("reject");
+    assertEquals([order.reason, order.requestId], ["notAuthorised", 7n]);
+    viewer.send({ type: "requestOrders", requestId: 8n, sentAt: 0n, sinceSequence: 0n });
+    assertEquals((await viewer.nextOf("reject")).reason, "notAuthorised");
+    await viewer.close();
+    assertEquals(h.marketData.calls, [
+      "subscribe MSFT 3",
+      "subscribe NOPE 4",
+      "snapshot MSFT 5",
+      "unsubscribe MSFT",
+      "detach",
+    ]);
+    // The dispatcher feeds the port every command and a flush per drain.
+    const trader = await h.connect("ALICE");
+    trader.send({ ...ORDER, requestId: 1n, clientOrderId: 1n });
+    await trader.nextOf("executionReport");
+    assert(h.marketData.applied >= 1 && h.marketData.flushes >= 1);
+  });
+});
+
+Deno.test("gateway: close() says goodbye with 1001 and refuses new connections", async () => {
+  await withGateway(async (h) => {
+    const client = await h.connect("ALICE");
+    await client.sync();
+    await h.gateway.close();
+    const closed = await client.closed;
+    assertEquals(closed.code, 1001);
+    assertEquals(h.gateway.connections, 0);
+    const late = await rawUpgrade(h.port, {
+      "Sec-WebSocket-Protocol": `${SUBPROTOCOL}, ${BEARER_PREFIX}${await h.token("A", "trader")}`,
+    });
+    assertEquals(late.status, 503);
+  });
+});
+
+Deno.test("gateway: a connection is closed when its token expires", async () => {
+  await withGateway(async (h) => {
+    // Expired 29 s ago: inside the handshake's 30 s leeway, out of it in a second or two.
+    const exp = Math.floor(Date.now() / 1000) - 29;
+    const token = await signJwt({
+      sub: "ALICE",
+      role: "trader",
+      iss: "tradecaptain-core",
+      aud: "tradecaptain-gateway",
+      exp,
+    }, h.key);
+    const client = await TestClient.open(h.url, [SUBPROTOCOL, BEARER_PREFIX + token]);
+    try {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const closed = await Promise.race([
+        client.closed,
+        new Promise<never>((_, reject) =>
+          timer = setTimeout(() => reject(new Error("not closed")), 3 * WAIT_MS)
+        ),
+      ]);
+      clearTimeout(timer);
+      assertEquals([closed.code, closed.reason], [1008, "token expired"]);
+    } finally {
+      await client.close();
+    }
+  }, { heartbeatIntervalMs: 100 });
+});
