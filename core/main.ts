@@ -12,16 +12,22 @@
  * @module
  */
 
+import { AccountStore, adminApi, applyAll, type VerifyToken } from "./admin/mod.ts";
 import { AccountRegistry } from "./app/accounts.ts";
 import { readConfig } from "./app/config.ts";
 import { Dispatcher } from "./app/dispatcher.ts";
+import { accountAuthorizer } from "./app/login.ts";
 import { MarketLoop } from "./app/market_loop.ts";
+import { riskControlPort } from "./app/risk_port.ts";
 import {
+  AUDIENCE,
   connectMarketData,
   createGateway,
+  ISSUER,
   loadSecret,
   noMarketData,
   OrderRouter,
+  verifyJwt,
 } from "./gateway/mod.ts";
 import { DEFAULT_INSTRUMENTS_URL, loadInstruments } from "./matching/mod.ts";
 import {
@@ -50,8 +56,13 @@ async function main(): Promise<void> {
         `reference ${price(i.referencePrice, i)}`,
     );
   }
-  // Before the engine starts: a bad secret stops the core with nothing running.
+  // Before the engine starts: a bad secret or account store stops the core
+  // with nothing running.
   const key = await loadSecret();
+  const kvDir = config.kvPath.slice(0, Math.max(0, config.kvPath.lastIndexOf("/")));
+  if (kvDir !== "") Deno.mkdirSync(kvDir, { recursive: true });
+  const kv = await Deno.openKv(config.kvPath);
+  const store = new AccountStore(kv);
 
   const engine = NativeEngine.open(instruments);
   let recovered: RecoveryReport | undefined;
@@ -65,6 +76,7 @@ async function main(): Promise<void> {
       durability: config.durability,
       groupCommitDelayMs: config.groupCommitMs,
       snapshotEvery: config.snapshotEvery,
+      retention: config.journalRetention,
     });
     for (const line of describeRecovery(config.journalDir, config.durability, recovered)) {
       console.log(`journal: ${line}`);
@@ -103,12 +115,28 @@ async function main(): Promise<void> {
   });
   await loop.defineAccounts(accounts);
   dispatcher.start();
+  // The stored accounts, limits and switches, before any trader connects.
+  const port = riskControlPort(dispatcher, accounts);
+  const applied = await applyAll(store, port, instruments);
+  console.log(
+    `accounts: ${applied.accounts.size} from ${config.kvPath} applied to the engine ` +
+      `(${applied.commands} controls)`,
+  );
+  const verify: VerifyToken = async (token) => {
+    const result = await verifyJwt(token, key, { issuer: ISSUER, audience: AUDIENCE });
+    return result.ok
+      ? { ok: true, sub: result.claims.sub, role: result.claims.role }
+      : { ok: false, status: 401, reason: result.reason, message: result.message };
+  };
+  const admin = adminApi({ store, port, verify, instruments, accountNumbers: applied.accounts });
 
   const gateway = createGateway({
     key,
     allowedOrigins: config.allowedOrigins,
     orders,
     marketData,
+    admin: async (request) => await admin.fetch(request),
+    authorize: accountAuthorizer(store),
     heartbeatIntervalMs: config.heartbeatMs,
   });
   const server = Deno.serve({
@@ -116,7 +144,9 @@ async function main(): Promise<void> {
     port: config.corePort,
     onListen: ({ hostname, port }) => {
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      console.log(`gateway: listening on ws://${host}:${port}/ws (admin API: not enabled)`);
+      console.log(
+        `gateway: listening on ws://${host}:${port}/ws, admin API on http://${host}:${port}/admin`,
+      );
     },
   }, gateway.handler);
 
@@ -155,6 +185,7 @@ async function main(): Promise<void> {
     await dispatcher.stop();
     orders.close();
     engine.close();
+    kv.close();
     const s = loop.stats;
     console.log(`stopped (${why}): ${s.commands} commands, ${s.events} events, ${s.trades} trades`);
     Deno.exit(0);

@@ -14,6 +14,8 @@
  * | `DURABILITY` | `process-crash`, `group-commit` or `synchronous` | `process-crash` |
  * | `GROUP_COMMIT_MS` | group commit's longest delay before a sync | `2` |
  * | `SNAPSHOT_EVERY` | commands between engine snapshots; `0` = none | `1000000` |
+ * | `JOURNAL_RETENTION` | `all` segments, or what the two newest `snapshots` need (the rest are recycled) | `all` |
+ * | `KV_PATH` | the Deno KV file of accounts, roles and limits | `data/core.kv` |
  * | `CORE_PORT` | the gateway's port (`/ws`, `/admin`); `0` = any free port | `8080` |
  * | `CORE_HOSTNAME` | the address it listens on; `0.0.0.0` for every interface | `127.0.0.1` |
  * | `GATEWAY_ORIGINS` | browser origins allowed to connect, comma-separated | none |
@@ -25,9 +27,13 @@
  * @module
  */
 
-import type { Durability } from "../native/mod.ts";
+import type { Durability, JournalRetention } from "../native/mod.ts";
 
 const DURABILITIES: readonly Durability[] = ["process-crash", "group-commit", "synchronous"];
+const RETENTIONS: readonly JournalRetention[] = ["all", "snapshots"];
+
+/** The account store's file unless `KV_PATH` says otherwise. */
+export const DEFAULT_KV_PATH = "data/core.kv";
 
 /** The core's settings. */
 export interface CoreConfig {
@@ -43,6 +49,9 @@ export interface CoreConfig {
   readonly durability: Durability;
   readonly groupCommitMs: number;
   readonly snapshotEvery: number;
+  readonly journalRetention: JournalRetention;
+  /** The Deno KV file of accounts, roles and limits. */
+  readonly kvPath: string;
   readonly corePort: number;
   readonly coreHostname: string;
   /** Browser origins allowed on the gateway (exact match). */
@@ -66,6 +75,22 @@ function integer(
     );
   }
   return value;
+}
+
+function oneOf<T extends string>(
+  env: (name: string) => string | undefined,
+  name: string,
+  values: readonly T[],
+  fallback: T,
+): T {
+  const raw = env(name);
+  if (raw === undefined || raw === "") return fallback;
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new RangeError(
+      `Cannot start core: ${name}=${JSON.stringify(raw)} must be one of ${values.join(", ")}`,
+    );
+  }
+  return raw as T;
 }
 
 /**
@@ -110,6 +135,8 @@ export function readConfig(
     durability: durability as Durability,
     groupCommitMs: integer(env, "GROUP_COMMIT_MS", 2, 1, 1000),
     snapshotEvery: integer(env, "SNAPSHOT_EVERY", 1_000_000, 0, Number.MAX_SAFE_INTEGER),
+    journalRetention: oneOf(env, "JOURNAL_RETENTION", RETENTIONS, "all"),
+    kvPath: env("KV_PATH") || DEFAULT_KV_PATH,
     corePort: integer(env, "CORE_PORT", 8080, 0, 65535),
     coreHostname: env("CORE_HOSTNAME") || "127.0.0.1",
     allowedOrigins: origins(env("GATEWAY_ORIGINS") ?? ""),

@@ -15,6 +15,8 @@ Deno.test("readConfig() applies the documented defaults", () => {
     durability: "process-crash",
     groupCommitMs: 2,
     snapshotEvery: 1_000_000,
+    journalRetention: "all",
+    kvPath: "data/core.kv",
     corePort: 8080,
     coreHostname: "127.0.0.1",
     allowedOrigins: [],
@@ -34,6 +36,8 @@ Deno.test("readConfig() reads every variable", () => {
     DURABILITY: "synchronous",
     GROUP_COMMIT_MS: "10",
     SNAPSHOT_EVERY: "0",
+    JOURNAL_RETENTION: "snapshots",
+    KV_PATH: "/tmp/accounts.kv",
     CORE_PORT: "0",
     CORE_HOSTNAME: "0.0.0.0",
     GATEWAY_ORIGINS: "https://trade.example, http://localhost:5173",
@@ -50,6 +54,8 @@ Deno.test("readConfig() reads every variable", () => {
     durability: "synchronous",
     groupCommitMs: 10,
     snapshotEvery: 0,
+    journalRetention: "snapshots",
+    kvPath: "/tmp/accounts.kv",
     corePort: 0,
     coreHostname: "0.0.0.0",
     allowedOrigins: ["https://trade.example", "http://localhost:5173"],
@@ -84,6 +90,14 @@ Deno.test("readConfig() names the durability modes when given another", () => {
     () => readConfig(from({ DURABILITY: "paranoid" })),
     RangeError,
     'DURABILITY="paranoid" must be one of process-crash, group-commit, synchronous',
+  );
+});
+
+Deno.test("readConfig() names the journal retentions when given another", () => {
+  assertThrows(
+    () => readConfig(from({ JOURNAL_RETENTION: "forever" })),
+    RangeError,
+    'JOURNAL_RETENTION="forever" must be one of all, snapshots',
   );
 });
 

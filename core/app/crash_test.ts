@@ -8,7 +8,7 @@
 
 import { assert, assertEquals } from "../_testing/assert.ts";
 import { loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
-import { journalEntries, JournalKind, readCommand } from "../native/mod.ts";
+import { isTradingCommand, journalEntries, JournalKind, readCommand } from "../native/mod.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** The child's gateway secret (so that it writes no data/jwt.secret here): 32 bytes, base64url. */
@@ -21,7 +21,11 @@ function replayJournal(dir: string): { commands: number; hash: bigint } {
   let commands = 0;
   for (const record of journalEntries(dir)) {
     if (record.kind !== JournalKind.Command) continue;
-    matcher.apply(readCommand(new Uint32Array(record.payload.buffer), 0));
+    const words = new Uint32Array(record.payload.buffer);
+    // The core's start-up controls (its stored risk state: none here) change
+    // no book; the reference matcher has no risk layer to give them to.
+    if (!isTradingCommand(words, 0)) continue;
+    matcher.apply(readCommand(words, 0));
     commands++;
   }
   const hash = matcher.stateHash();

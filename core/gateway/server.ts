@@ -5,7 +5,8 @@
  *
  * # A connection's life
  *
- * 1. **Handshake.** `authenticateUpgrade` decides before the upgrade: a
+ * 1. **Handshake.** `authenticateUpgrade` decides before the upgrade, then
+ *    `authorize` (the account store: registered, enabled, same role): a
  *    refusal is a problem response with its status (401, 403) and reason
  *    (`urn:tradecaptain:problem:expired`, …). Accepted, the server echoes
  *    the `tradecaptain.v1` subprotocol (never the token).
@@ -78,6 +79,13 @@ export interface GatewayOptions {
   readonly marketData: MarketDataPort;
   /** The admin API, mounted under `/admin` (else 404). */
   readonly admin?: (request: Request) => Promise<Response>;
+  /**
+   * Decides, after the token checked out and before the upgrade, whether
+   * its account may connect with its role (the core asks the account store:
+   * registered, enabled, the role it holds). Undefined lets every valid
+   * token in.
+   */
+  readonly authorize?: (account: string, role: Role) => Promise<Refusal | undefined>;
   /** Longest silence on a connection before a heartbeat, in ms (default 1000). */
   readonly heartbeatIntervalMs?: number;
   /** Messages per second per connection (default 1000), and bursts (default twice that). */
@@ -90,6 +98,14 @@ export interface GatewayOptions {
   readonly maxBufferedBytes?: number;
   /** Where unexpected errors (a throwing port) are reported (default `console.error`). */
   readonly onError?: (error: unknown) => void;
+}
+
+/** Why a connection is refused: an HTTP status, a reason code and a message. */
+export interface Refusal {
+  readonly status: number;
+  readonly reason: string;
+  /** What failed and why ("Cannot accept connection: account ALICE is disabled"). */
+  readonly message: string;
 }
 
 /** A running gateway: its handler and its connections. */
@@ -524,6 +540,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       const auth = await authenticateUpgrade(request, upgradeOptions);
       if (!auth.ok) return problem(auth.status, auth.reason, auth.message);
+      const refused = await options.authorize?.(auth.account, auth.role);
+      if (refused !== undefined) return problem(refused.status, refused.reason, refused.message);
       const { socket, response } = Deno.upgradeWebSocket(
         request,
         auth.protocol === undefined ? {} : { protocol: auth.protocol },

@@ -1,7 +1,14 @@
 /**
- * `deno task token --account ALICE --role trader [--ttl 8h] [--data DIR]`:
+ * `deno task token --account ALICE --role trader [--ttl 8h] [--data DIR] [--kv FILE]`:
  * mints a gateway token for local use and prints only the token on stdout,
  * so that `TOKEN=$(deno task token …)` works.
+ *
+ * The gateway lets in only accounts registered in its account store (Deno
+ * KV), with the role the store gives them; for local use this task
+ * registers the account with the role asked for when it is missing, and
+ * refuses when the store gives it another role (an admin changes roles,
+ * through the admin API). The store is `--kv FILE`, else `KV_PATH`, else
+ * `<DIR>/core.kv`.
  *
  * The secret comes from {@linkcode loadSecret}: `GATEWAY_JWT_SECRET`, or
  * `<DIR>/jwt.secret` (default `data/`), generated when missing. Usage errors
@@ -19,19 +26,22 @@ import {
   ROLES,
 } from "./config.ts";
 import { accountProblem, signJwt } from "./jwt.ts";
+import { AccountStore } from "../admin/mod.ts";
 import { loadSecret } from "./secret.ts";
 import { fromInvocationDir } from "../tools/_cli.ts";
 
 const USAGE = `Usage: deno task token --account NAME --role ${
   ROLES.join("|")
-} [--ttl 8h] [--data DIR]
+} [--ttl 8h] [--data DIR] [--kv FILE]
 
 Mints a gateway JWT (HS256, issuer ${ISSUER}, audience ${AUDIENCE}) and prints it.
   --account NAME  the account (1 to 48 bytes of UTF-8)
   --role ROLE     trader, viewer (market data only) or admin
   --ttl DURATION  lifetime: a whole number of s, m, h or d, at most 366d (default 8h)
   --data DIR      the folder of jwt.secret (default ${DEFAULT_DATA_DIR}/); ignored when
-                  GATEWAY_JWT_SECRET is set`;
+                  GATEWAY_JWT_SECRET is set
+  --kv FILE       the account store, where a missing account is registered with the role
+                  (default: KV_PATH, else DIR/core.kv)`;
 
 /** The longest lifetime accepted: a year and a day. */
 const MAX_TTL_SECONDS = 366 * 86_400;
@@ -68,6 +78,7 @@ interface Args {
   readonly role: Role;
   readonly ttlSeconds: number;
   readonly dataDir: string;
+  readonly kvPath: string;
 }
 
 /** Parses the arguments; undefined means `--help`. */
@@ -78,7 +89,7 @@ function parseArgs(args: readonly string[]): Args | undefined {
     if (arg === "--help" || arg === "-h") return undefined;
     const eq = arg.indexOf("=");
     const name = eq < 0 ? arg : arg.slice(0, eq);
-    if (!["--account", "--role", "--ttl", "--data"].includes(name)) {
+    if (!["--account", "--role", "--ttl", "--data", "--kv"].includes(name)) {
       throw new UsageError(`Cannot mint token: unknown argument ${JSON.stringify(arg)}`);
     }
     const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
@@ -100,12 +111,55 @@ function parseArgs(args: readonly string[]): Args | undefined {
     );
   }
   const data = values.get("--data");
+  const dataDir = data === undefined ? DEFAULT_DATA_DIR : fromInvocationDir(data);
+  const kv = values.get("--kv");
   return {
     account,
     role: role as Role,
     ttlSeconds: parseTtl(values.get("--ttl") ?? `${DEFAULT_TTL_SECONDS}s`),
-    dataDir: data === undefined ? DEFAULT_DATA_DIR : fromInvocationDir(data),
+    dataDir,
+    kvPath: kv !== undefined
+      ? fromInvocationDir(kv)
+      : Deno.env.get("KV_PATH") || `${dataDir}/core.kv`,
   };
+}
+
+/** "a trader", "an admin". */
+const withArticle = (role: string) => `${/^[aeiou]/.test(role) ? "an" : "a"} ${role}`;
+
+/**
+ * Makes sure the account store knows `account` with `role`, registering it
+ * when missing.
+ *
+ * @returns An error message, or undefined when the account may use the token.
+ */
+async function register(args: Args): Promise<string | undefined> {
+  const slash = args.kvPath.lastIndexOf("/");
+  if (slash > 0) await Deno.mkdir(args.kvPath.slice(0, slash), { recursive: true });
+  const kv = await Deno.openKv(args.kvPath);
+  try {
+    const store = new AccountStore(kv);
+    const found = await store.getAccount(args.account);
+    if (found.ok) {
+      return found.value.role === args.role
+        ? undefined
+        : `Cannot mint token: account ${JSON.stringify(args.account)} is ${
+          withArticle(found.value.role)
+        } in ${args.kvPath}, not ${withArticle(args.role)} ` +
+          `(an admin changes roles with the admin API)`;
+    }
+    if (found.fault.reason !== "account_not_found") return found.fault.message;
+    const created = await store.createAccount({ name: args.account, role: args.role });
+    if (!created.ok) return created.fault.message;
+    console.error(
+      `registered account ${JSON.stringify(args.account)} as ${
+        withArticle(args.role)
+      } in ${args.kvPath}`,
+    );
+    return undefined;
+  } finally {
+    kv.close();
+  }
 }
 
 async function main(args: readonly string[]): Promise<number> {
@@ -122,6 +176,11 @@ async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   try {
+    const refused = await register(parsed);
+    if (refused !== undefined) {
+      console.error(refused);
+      return 1;
+    }
     const key = await loadSecret({ dataDir: parsed.dataDir });
     const iat = Math.floor(Date.now() / 1000);
     const token = await signJwt({

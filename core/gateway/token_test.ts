@@ -28,7 +28,10 @@ Deno.test("token mints, on stdout alone, a token verifyJwt accepts with the data
   await withTempDir(async (dataDir) => {
     const before = Math.floor(Date.now() / 1000);
     const run = await mint(["--account", "ALICE", "--role", "trader", "--data", dataDir]);
-    assertEquals({ code: run.code, stderr: run.stderr }, { code: 0, stderr: "" });
+    assertEquals({ code: run.code, stderr: run.stderr }, {
+      code: 0,
+      stderr: `registered account "ALICE" as a trader in ${dataDir}/core.kv\n`,
+    });
     assert(/^[\w-]+\.[\w-]+\.[\w-]+\n$/.test(run.stdout), JSON.stringify(run.stdout));
     const key = await loadSecret({ env: () => undefined, dataDir });
     const result = await verifyJwt(run.stdout.trim(), key, { issuer: ISSUER, audience: AUDIENCE });
@@ -52,7 +55,10 @@ Deno.test("token --ttl sets the lifetime, and GATEWAY_JWT_SECRET wins over the f
       GATEWAY_JWT_SECRET: secret,
     });
     assertEquals(run.code, 0, run.stderr);
-    assertEquals([...Deno.readDirSync(dataDir)], [], "a secret file was written");
+    assert(
+      ![...Deno.readDirSync(dataDir)].some((e) => e.name === "jwt.secret"),
+      "a secret file was written",
+    );
     const key = await loadSecret({ env: () => secret });
     const result = await verifyJwt(run.stdout.trim(), key, { issuer: ISSUER, audience: AUDIENCE });
     assert(result.ok && result.claims.exp - result.claims.iat! === 900, JSON.stringify(result));
@@ -81,9 +87,55 @@ Deno.test("token exits 2 with usage on stderr, and nothing on stdout, for bad ar
 });
 
 Deno.test("token exits 1 with the reason when the secret is unusable", async () => {
-  const run = await mint(["--account", "ALICE", "--role", "trader"], {
-    GATEWAY_JWT_SECRET: "short-secret",
+  await withTempDir(async (dataDir) => {
+    const run = await mint(["--account", "ALICE", "--role", "trader", "--data", dataDir], {
+      GATEWAY_JWT_SECRET: "short-secret",
+    });
+    assertEquals({ code: run.code, stdout: run.stdout }, { code: 1, stdout: "" });
+    assert(run.stderr.includes("GATEWAY_JWT_SECRET decodes to 9 bytes"), run.stderr);
   });
-  assertEquals({ code: run.code, stdout: run.stdout }, { code: 1, stdout: "" });
-  assert(run.stderr.includes("GATEWAY_JWT_SECRET decodes to 9 bytes"), run.stderr);
+});
+
+Deno.test("token registers a missing account once, and refuses a role the store does not give it", async () => {
+  await withTempDir(async (dataDir) => {
+    const kv = `${dataDir}/accounts.kv`;
+    const first = await mint([
+      "--account",
+      "VIC",
+      "--role",
+      "viewer",
+      "--data",
+      dataDir,
+      "--kv",
+      kv,
+    ]);
+    assertEquals(first.stderr, `registered account "VIC" as a viewer in ${kv}\n`);
+    const again = await mint([
+      "--account",
+      "VIC",
+      "--role",
+      "viewer",
+      "--data",
+      dataDir,
+      "--kv",
+      kv,
+    ]);
+    assertEquals({ code: again.code, stderr: again.stderr }, { code: 0, stderr: "" });
+    const other = await mint([
+      "--account",
+      "VIC",
+      "--role",
+      "admin",
+      "--data",
+      dataDir,
+      "--kv",
+      kv,
+    ]);
+    assertEquals({ code: other.code, stdout: other.stdout }, { code: 1, stdout: "" });
+    assertEquals(
+      other.stderr,
+      `Cannot mint token: account "VIC" is a viewer in ${kv}, not an admin ` +
+        "(an admin changes roles with the admin API)\n",
+    );
+  });
 });

@@ -288,6 +288,30 @@ export function writeDefineAccount(
 }
 
 /**
+ * True when the command record at word `at` places, cancels or replaces an
+ * order (what {@linkcode readCommand} decodes); false for a control (a risk
+ * limit, a kill switch, a reference price), which the journal holds among
+ * the commands too.
+ *
+ * @param u32 The buffer, as 32-bit words.
+ * @param at Word offset of the record.
+ * @returns Whether it is a trading command.
+ *
+ * @example
+ * ```ts
+ * import { CMD_SET_KILL_SWITCH, isTradingCommand, RECORD_WORDS, writeControl } from "./records.ts";
+ * const u32 = new Uint32Array(RECORD_WORDS);
+ * writeControl(u32, 0, CMD_SET_KILL_SWITCH, { account: 1, qty: 1 });
+ * if (isTradingCommand(u32, 0)) throw new Error("a kill switch is no order");
+ * ```
+ */
+export function isTradingCommand(u32: Uint32Array, at: number): boolean {
+  const kind = u32[at + KIND];
+  return kind === CommandKind.PlaceOrder || kind === CommandKind.CancelOrder ||
+    kind === CommandKind.ReplaceOrder;
+}
+
+/**
  * Decodes the command record at word `at` (the inverse of
  * {@linkcode writeCommand} for the values it writes; invalid values come back
  * as the engine's sentinels).

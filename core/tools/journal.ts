@@ -39,6 +39,7 @@ import {
 import { EventKind } from "../matching/types.ts";
 import {
   type Damage,
+  isTradingCommand,
   journalEntries,
   JournalKind,
   openNativeMatcher,
@@ -134,6 +135,8 @@ export function verifyLines(report: VerifyReport): string[] {
 export interface DumpOptions {
   /** After each command, its events in `match`'s output format. */
   readonly events?: boolean;
+  /** Told what the dump leaves out (the tool prints it on stderr). */
+  readonly onNote?: (note: string) => void;
 }
 
 /**
@@ -197,6 +200,7 @@ export function* dumpJournal(dir: string, options: DumpOptions = {}): Generator<
   let nextTrade = 0;
   // The record being decoded, for messages; 0 while the journal is read.
   let seq = 0;
+  let controls = 0;
   try {
     for (const entry of journalEntries(dir)) {
       seq = entry.seq;
@@ -224,6 +228,17 @@ export function* dumpJournal(dir: string, options: DumpOptions = {}): Generator<
             throw new Error(
               "it holds a command, and no meta record (the instrument table) precedes it",
             );
+          }
+          if (!isTradingCommand(words(entry.payload), 0)) {
+            // Risk controls have no line in match's input: say so once.
+            if (controls++ === 0) {
+              options.onNote?.(
+                `record ${entry.seq}: the journal holds risk controls (limits, kill switches, ` +
+                  `reference prices); match's input has no line for them, so the dump leaves ` +
+                  `them out and a replay of it ignores them`,
+              );
+            }
+            break;
           }
           const command = readCommand(words(entry.payload), 0);
           yield JSON.stringify(commandToJson(command, instruments, accountName));
@@ -366,7 +381,8 @@ async function main(args: readonly string[]): Promise<number> {
   }
   const out = new LineWriter(Deno.stdout);
   try {
-    for (const line of dumpJournal(dir, { events: parsed.events })) {
+    const onNote = (note: string) => console.error(`journal dump: ${note}`);
+    for (const line of dumpJournal(dir, { events: parsed.events, onNote })) {
       const done = out.write(line);
       if (done !== undefined) await done;
     }

@@ -286,3 +286,42 @@ Deno.test("journal dump refuses a journal whose first records were released, say
     );
   });
 });
+
+Deno.test("journal dump leaves risk controls out, and says so", async () => {
+  await withDir((dir) => {
+    const instruments = loadInstruments();
+    const engine = NativeEngine.open(instruments);
+    try {
+      engine.openJournal({ dir, meta: journalMeta(instruments), snapshotEvery: 0 });
+      engine.start();
+      engine.pushRiskControl({ killSwitch: false, account: "all" });
+      engine.push({
+        kind: CommandKind.PlaceOrder,
+        id: 1,
+        account: 0,
+        instrument: 0,
+        side: Side.Buy,
+        type: OrderType.Limit,
+        tif: TimeInForce.Gtc,
+        postOnly: false,
+        price: 10_000,
+        qty: 1,
+      });
+      engine.flush();
+      let answered = 0;
+      while (answered < 2) {
+        engine.drain((u32, at) => {
+          if (eventFlags(u32, at) & EVF_LAST) answered++;
+        });
+      }
+    } finally {
+      engine.close();
+    }
+    const notes: string[] = [];
+    const lines = [...dumpJournal(dir, { onNote: (note) => notes.push(note) })];
+    assertEquals(lines.length, 1);
+    assert(lines[0]!.startsWith('{"op":"new","id":1,'), lines[0]);
+    assertEquals(notes.length, 1);
+    assert(notes[0]!.includes("match's input has no line for them"), notes[0]);
+  });
+});
