@@ -60,7 +60,13 @@ import {
   SubjectNames,
   timerOverheadNs,
 } from "./subject.ts";
-import { checkTargets, MATCHING_TARGETS, type TargetCheck } from "./targets.ts";
+import {
+  checkTargets,
+  MARKET_DATA_TARGETS,
+  MATCHING_TARGETS,
+  type TargetCheck,
+} from "./targets.ts";
+import { marketDataResults, printMarketData, runMarketDataBench } from "./marketdata_bench.ts";
 
 const BASELINE_URL = new URL("./baseline.json", import.meta.url);
 
@@ -433,6 +439,18 @@ function main(args: readonly string[]): number {
   const journalChecks = checkJournal(journal, results, SubjectNames.rings);
   printJournal(journal, journalChecks);
 
+  const marketData = runMarketDataBench({
+    instruments,
+    commands,
+    instrument,
+    repeat: flags.repeat,
+    log,
+  });
+  const marketDataChecks = checkTargets(marketDataResults(marketData), MARKET_DATA_TARGETS);
+  printMarketData(marketData);
+  for (const c of marketDataChecks) console.log(`  ${c.status} ${c.target.label}: ${c.detail}`);
+  console.log();
+
   const reference = results.find((r) => r.name === SubjectNames.reference);
   if (reference === undefined || reference.error !== undefined) {
     console.log(`FAILED: the reference subject could not be measured, so no ratio can be taken`);
@@ -469,13 +487,16 @@ function main(args: readonly string[]): number {
       results,
       targets: checks,
       journal: { figures: journal, targets: journalChecks },
+      marketData: { figures: marketData, targets: marketDataChecks },
       baseline: comparison,
     };
     Deno.writeTextFileSync(flags.json, JSON.stringify(report, null, 2) + "\n");
     console.log(`figures written to ${flags.json}`);
   }
 
-  const targetFailed = [...checks, ...journalChecks].some((c) => c.status === "FAIL");
+  const targetFailed = [...checks, ...journalChecks, ...marketDataChecks].some((c) =>
+    c.status === "FAIL"
+  );
   if (comparison.regressions.length > 0 && flags.gate) return 1;
   if (targetFailed && flags.gateTargets && flags.gate) return 1;
   if (comparison.regressions.length > 0) console.log("regressions ignored (--no-gate)");

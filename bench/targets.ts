@@ -16,6 +16,7 @@
  */
 
 import type { SubjectResult } from "./matching_bench.ts";
+import { marketDataSubject } from "./marketdata_bench.ts";
 import { formatNs, formatRate, SubjectNames } from "./subject.ts";
 
 /** What a target bounds. */
@@ -59,6 +60,26 @@ export const MATCHING_TARGETS: readonly Target[] = [
   },
   { label: "kernel latency p50 <= 200 ns", subject: SubjectNames.kernel, metric: "p50", max: 200 },
   { label: "kernel latency p99 <= 1 µs", subject: SubjectNames.kernel, metric: "p99", max: 1_000 },
+];
+
+/**
+ * The market data publisher's target: book-delta frames produced per second
+ * (apply to the L2 view, encode once, hand to every subscriber), with 10
+ * subscribers; `marketDataResults` turns its runs into results.
+ *
+ * @example
+ * ```ts
+ * import { MARKET_DATA_TARGETS } from "./targets.ts";
+ * for (const t of MARKET_DATA_TARGETS) console.log(t.label);
+ * ```
+ */
+export const MARKET_DATA_TARGETS: readonly Target[] = [
+  {
+    label: "market data >= 1 M book-delta frames/s to 10 subscribers",
+    subject: marketDataSubject(10),
+    metric: "throughput",
+    min: 1e6,
+  },
 ];
 
 /** The outcome of one target. */
