@@ -25,10 +25,10 @@ import {
   createGateway,
   ISSUER,
   loadSecret,
-  noMarketData,
   OrderRouter,
   verifyJwt,
 } from "./gateway/mod.ts";
+import { MarketData } from "./marketdata/mod.ts";
 import { DEFAULT_INSTRUMENTS_URL, loadInstruments } from "./matching/mod.ts";
 import {
   describePlacement,
@@ -83,6 +83,9 @@ async function main(): Promise<void> {
     }
     console.log(`journal: state hash after recovery ${engine.stateHash()}`);
   }
+  // Market data starts from the recovered books (read before the engine thread runs).
+  const marketData = new MarketData({ instruments });
+  marketData.seed(instruments.flatMap((_, i) => engine.restingOrders(i)));
   const placement = engine.start(config.engineCpu);
   for (const line of describePlacement(placement)) console.log(`engine: ${line}`);
 
@@ -105,8 +108,10 @@ async function main(): Promise<void> {
   const accounts = new AccountRegistry({ dispatcher, known: recovered?.accounts ?? [] });
   // Listeners first: they must see every command from the first one.
   const orders = new OrderRouter({ dispatcher, accounts, instruments });
-  const marketData = noMarketData();
   connectMarketData(dispatcher, marketData);
+  // Each drain flushes market data; on a quiet market this timer does, so
+  // that a slow consumer's resync completes once its queue has drained.
+  const marketDataFlush = setInterval(() => marketData.flush(), 100);
   const loop = new MarketLoop({
     instruments,
     dispatcher,
@@ -179,6 +184,7 @@ async function main(): Promise<void> {
     stopped = true;
     loop.stop();
     clearInterval(report);
+    clearInterval(marketDataFlush);
     // Traders first (1001, going away), then the engine's last answers.
     await gateway.close();
     await server.shutdown();

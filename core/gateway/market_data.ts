@@ -51,7 +51,16 @@ export interface MarketDataPort {
   /** Forgets `sink` (its connection closed). */
   detach(sink: FrameSink): void;
   /** One command's events, in engine order (from the dispatcher). */
-  apply(command: Command, events: readonly EngineEvent[], engineTime: bigint): void;
+  /**
+   * One command and its events; `firstSeq` is the engine sequence number of
+   * its first event (event `i` has `firstSeq + i`; a trade's is its id).
+   */
+  apply(
+    command: Command,
+    events: readonly EngineEvent[],
+    engineTime: bigint,
+    firstSeq?: number,
+  ): void;
   /** Sends what `apply` batched; called once per drain. */
   flush(): void;
 }
@@ -65,6 +74,7 @@ export interface EventSource {
       events: readonly EngineEvent[],
       origin: unknown,
       engineTime: bigint,
+      firstSeq: number,
     ) => void,
   ): () => void;
   /** Adds a once-per-drain callback; returns its remover. */
@@ -100,8 +110,8 @@ export interface EventSource {
  * ```
  */
 export function connectMarketData(source: EventSource, port: MarketDataPort): () => void {
-  const stopEvents = source.listen((command, events, _origin, engineTime) =>
-    port.apply(command, events, engineTime)
+  const stopEvents = source.listen((command, events, _origin, engineTime, firstSeq) =>
+    port.apply(command, events, engineTime, firstSeq)
   );
   const stopFlush = source.onDrained(() => port.flush());
   return () => {

@@ -119,6 +119,7 @@ export interface OrderEntry {
       events: readonly EngineEvent[],
       origin: CommandOrigin,
       engineTime: bigint,
+      firstSeq: number,
     ) => void,
   ): () => void;
 }
@@ -300,8 +301,6 @@ export class OrderRouter {
   readonly #sessions = new Map<string, Session>();
   /** Working orders by engine id. */
   readonly #orders = new Map<number, Order>();
-  /** Trades seen, over all symbols and sources: the last trade id. */
-  #trades = 0;
   readonly #stop: () => void;
 
   /**
@@ -559,6 +558,7 @@ export class OrderRouter {
     events: readonly EngineEvent[],
     origin: CommandOrigin,
     engineTime: bigint,
+    firstSeq: number,
   ): void => {
     const mine = origin instanceof RequestOrigin && origin.router === this ? origin : undefined;
     const orders = this.#orders;
@@ -576,7 +576,9 @@ export class OrderRouter {
           if (mine !== undefined) this.#refused(mine, command, event.reason);
           break;
         case EventKind.OrderTraded: {
-          const tradeId = BigInt(++this.#trades);
+          // The trade event's engine sequence number: unique, and the same
+          // after a restart (replay numbers events the same way), as in market data.
+          const tradeId = BigInt(firstSeq + i);
           const taker = orders.get(event.taker);
           if (taker !== undefined) {
             this.#fill(taker, "taker", event.price, event.qty, tradeId, engineTime, mine);

@@ -297,6 +297,9 @@ export class MarketData {
    * @param command The command as the engine took it.
    * @param events Its events, in emission order.
    * @param engineTime When the engine took the command, ns since the epoch.
+   * @param firstSeq The engine sequence number of the first event: a trade's
+   *   id is its event's number (`firstSeq + index`), unique and stable across
+   *   restarts. Without it, trades are numbered from 1 in the order applied.
    * @throws {Error} If the events contradict the books (a command was not
    * fed, or the books were not seeded): market data is then unreliable.
    *
@@ -314,7 +317,12 @@ export class MarketData {
    * if (market.book("AAPL")?.sequence !== 2n) throw new Error("expected 2 messages");
    * ```
    */
-  apply(command: Command, events: readonly EngineEvent[], engineTime: bigint): void {
+  apply(
+    command: Command,
+    events: readonly EngineEvent[],
+    engineTime: bigint,
+    firstSeq?: number,
+  ): void {
     this.#applied = true;
     const view = this.#view;
     const instrument = view.apply(command, events);
@@ -341,7 +349,7 @@ export class MarketData {
       const event = events[i]!;
       if (event.kind !== EventKind.OrderTraded) continue;
       trades--;
-      const tradeId = ++this.#tradeId;
+      const tradeId = firstSeq === undefined ? ++this.#tradeId : firstSeq + i;
       const sequence = ++channel.sequence;
       if (encode) {
         const frame = encoder.trade(
