@@ -431,8 +431,10 @@ impl Journal {
         rec[24..26].copy_from_slice(&kind.to_le_bytes());
         rec[26..28].fill(0);
         rec[28..32].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        // The CRC runs over the header and the caller's payload (hot in the
+        // cache), not over the bytes just stored into the mapping.
         let head = format::record_crc(self.active.seed, len as u32, &rec[8..32]);
-        stream_copy(&mut rec[32..32 + payload.len()], payload);
+        rec[32..32 + payload.len()].copy_from_slice(payload);
         rec[32 + payload.len()..].fill(0);
         let crc = crc32c::crc32c_append(crc32c::crc32c_append(head, payload), &[0u8; 8][..len - 32 - payload.len()]);
         rec[4..8].copy_from_slice(&crc.to_le_bytes());
@@ -923,39 +925,6 @@ pub fn retire(dir: &Path) -> Result<u64, JournalError> {
         errno,
     })?;
     Ok(kept)
-}
-
-/// Copies `src` into `dst` (same length) with non-temporal stores where it
-/// is long enough to matter: a journal's bytes are written once and read
-/// only by a later process, so they should not evict the engine's working
-/// set from the cache, nor cost a read of each line before it is written.
-/// Ends with a store fence, so the copy is ordered before any later store
-/// (the release of the record's length).
-#[inline]
-fn stream_copy(dst: &mut [u8], src: &[u8]) {
-    assert_eq!(dst.len(), src.len());
-    #[cfg(target_arch = "x86_64")]
-    if src.len() >= 512 {
-        use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_sfence, _mm_stream_si128};
-        let lead = dst.as_ptr().align_offset(16).min(dst.len());
-        dst[..lead].copy_from_slice(&src[..lead]);
-        let blocks = (dst.len() - lead) / 16;
-        for b in 0..blocks {
-            let at = lead + b * 16;
-            // SAFETY: `at + 16 <= len` for both slices; `dst[at..]` is 16-byte
-            // aligned (after `lead`), as `_mm_stream_si128` needs; the load is unaligned.
-            unsafe {
-                let v = _mm_loadu_si128(src.as_ptr().add(at).cast::<__m128i>());
-                _mm_stream_si128(dst.as_mut_ptr().add(at).cast::<__m128i>(), v);
-            }
-        }
-        let done = lead + blocks * 16;
-        dst[done..].copy_from_slice(&src[done..]);
-        // SAFETY: a fence has no memory-safety preconditions.
-        unsafe { _mm_sfence() };
-        return;
-    }
-    dst.copy_from_slice(src);
 }
 
 /// Truncates `file` to `size` when it is longer (a spare from a configuration
