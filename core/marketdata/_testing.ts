@@ -8,6 +8,7 @@
 import { decodeServerMessage } from "../wire/server.ts";
 import type { BookLevel, LevelUpdate, ServerEvent, TradeEvent } from "../wire/types.ts";
 import type { FrameSink } from "./market_data.ts";
+import { capnp, SCHEMA } from "../wire/_testing.ts";
 
 /** A symbol's book as a client rebuilds it. */
 interface ReplicaBook {
@@ -187,45 +188,10 @@ function topOf(book: ReplicaBook): Top {
 }
 
 // ---------------------------------------------------------------------------
-// The reference Cap'n Proto tool
+// The reference Cap'n Proto tool (shared with the wire's tests)
 
-const ROOT = new URL("../../", import.meta.url);
-
-/** The schema, relative to the repository root (where `capnp` runs). */
-export const SCHEMA = "schemas/gateway.capnp";
-
-/** Whether this is CI (`CI=true`), where a missing `capnp` is a failure, not a skip. */
-export const IN_CI = Deno.env.get("CI") === "true";
-
-/** Why `capnp` cannot run here, or undefined if it can. */
-export function capnpMissing(): string | undefined {
-  try {
-    const out = new Deno.Command("capnp", { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync();
-    return out.success ? undefined : "`capnp --version` failed";
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return "the reference tool `capnp` is not installed";
-    throw e;
-  }
-}
-
-/**
- * Registers a test that needs the reference `capnp` tool. Without the tool
- * it is skipped, with the reason in its name, except in CI (`CI=true`),
- * which installs Debian's `capnproto`: there it runs and fails.
- */
-export function capnpTest(name: string, fn: () => Promise<void>): void {
-  const missing = capnpMissing();
-  if (missing !== undefined && !IN_CI) {
-    Deno.test({
-      name: `${name} (SKIPPED: ${missing}; apt-get install capnproto)`,
-      ignore: true,
-      fn,
-    });
-    return;
-  }
-  Deno.test(name, fn);
-}
+export { capnpMissing, capnpTest, IN_CI } from "../wire/_testing.ts";
+export { SCHEMA };
 
 /**
  * Prints frames with `capnp decode --short`, one run for all of them (the
@@ -235,35 +201,14 @@ export function capnpTest(name: string, fn: () => Promise<void>): void {
  * @throws {Error} If the tool is missing or fails.
  */
 export async function capnpDecode(frames: readonly Uint8Array[]): Promise<string[]> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("capnp", {
-      args: ["decode", "--short", SCHEMA, "ServerMessage"],
-      cwd: ROOT,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new Error(
-        "The reference Cap'n Proto tool `capnp` is not installed; CI installs it " +
-          "(Debian: apt-get install capnproto)",
-        { cause: e },
-      );
-    }
-    throw e;
+  const all = new Uint8Array(frames.reduce((n, f) => n + f.byteLength, 0));
+  let at = 0;
+  for (const frame of frames) {
+    all.set(frame, at);
+    at += frame.byteLength;
   }
-  const writer = child.stdin.getWriter();
-  const writing = (async () => {
-    for (const frame of frames) await writer.write(frame);
-    await writer.close();
-  })();
-  const [out] = await Promise.all([child.output(), writing]);
-  if (!out.success) {
-    throw new Error(`capnp decode failed: ${new TextDecoder().decode(out.stderr).trim()}`);
-  }
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  const out = await capnp(["decode", "--short", SCHEMA, "ServerMessage"], all);
+  const lines = new TextDecoder().decode(out).trim().split("\n");
   if (lines.length !== frames.length) {
     throw new Error(`capnp decode printed ${lines.length} messages for ${frames.length} frames`);
   }

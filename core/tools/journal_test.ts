@@ -5,6 +5,7 @@ import {
   eventToJson,
   loadInstruments,
   OrderType,
+  type PlaceOrder,
   ReferenceMatcher,
   Side,
   TimeInForce,
@@ -13,6 +14,7 @@ import {
   eventFlags,
   EVF_LAST,
   journalMeta,
+  type JournalOptions,
   NativeEngine,
   readJournal,
   verifyJournal,
@@ -55,6 +57,46 @@ async function journalRuns(dir: string, parts: number, args: string[] = []): Pro
 }
 
 const lineList = (text: string) => text.split("\n").filter((line) => line !== "");
+
+/** A resting buy of 1 lot of instrument 0 with id `id`, for account 0. */
+const restingBuy = (id: number): PlaceOrder => ({
+  kind: CommandKind.PlaceOrder,
+  id,
+  account: 0,
+  instrument: 0,
+  side: Side.Buy,
+  type: OrderType.Limit,
+  tif: TimeInForce.Gtc,
+  postOnly: false,
+  price: 10_000,
+  qty: 1,
+});
+
+/**
+ * Runs `push` on a started engine journaling into `dir`, then waits for
+ * every command pushed to be answered, and closes the engine.
+ */
+function journalRun(
+  dir: string,
+  options: Partial<JournalOptions>,
+  push: (engine: NativeEngine, drain: () => void) => void,
+): void {
+  const instruments = loadInstruments();
+  const engine = NativeEngine.open(instruments);
+  try {
+    engine.openJournal({ dir, meta: journalMeta(instruments), snapshotEvery: 0, ...options });
+    engine.start();
+    let answered = 0;
+    const count = (u32: Uint32Array, at: number) => {
+      if (eventFlags(u32, at) & EVF_LAST) answered++;
+    };
+    push(engine, () => engine.drain(count));
+    engine.flush();
+    while (answered < engine.pushed) engine.drain(count);
+  } finally {
+    engine.close();
+  }
+}
 
 Deno.test("journal dump | match reproduces the events of the journaled runs", async () => {
   await withDir(async (dir) => {
@@ -236,40 +278,14 @@ Deno.test("journal refuses a missing folder and bad usage with exit code 2", asy
 
 Deno.test("journal dump refuses a journal whose first records were released, saying why", async () => {
   await withDir((dir) => {
-    const engine = NativeEngine.open(loadInstruments());
-    try {
-      engine.openJournal({
-        dir,
-        meta: journalMeta(loadInstruments()),
-        segmentBytes: 64 * 1024,
-        snapshotEvery: 500,
-        retention: "snapshots",
-      });
-      engine.start();
-      let answered = 0;
-      const count = (u32: Uint32Array, at: number) => {
-        if (eventFlags(u32, at) & EVF_LAST) answered++;
-      };
-      const order = (id: number) => ({
-        kind: CommandKind.PlaceOrder,
-        id,
-        account: 0,
-        instrument: 0,
-        side: Side.Buy,
-        type: OrderType.Limit,
-        tif: TimeInForce.Gtc,
-        postOnly: false,
-        price: 10_000,
-        qty: 1,
-      });
+    journalRun(dir, { segmentBytes: 64 * 1024, snapshotEvery: 500, retention: "snapshots" }, (
+      engine,
+      drain,
+    ) => {
       for (let id = 1; id <= 4_000; id++) {
-        while (!engine.push(order(id))) engine.drain(count);
+        while (!engine.push(restingBuy(id))) drain();
       }
-      engine.flush();
-      while (answered < 4_000) engine.drain(count);
-    } finally {
-      engine.close();
-    }
+    });
     const first = verifyJournal(dir).firstSeq ?? 0;
     assert(first > 1, `records before ${first} were released`);
     let message = "";
@@ -289,34 +305,10 @@ Deno.test("journal dump refuses a journal whose first records were released, say
 
 Deno.test("journal dump leaves risk controls out, and says so", async () => {
   await withDir((dir) => {
-    const instruments = loadInstruments();
-    const engine = NativeEngine.open(instruments);
-    try {
-      engine.openJournal({ dir, meta: journalMeta(instruments), snapshotEvery: 0 });
-      engine.start();
+    journalRun(dir, {}, (engine) => {
       engine.pushRiskControl({ killSwitch: false, account: "all" });
-      engine.push({
-        kind: CommandKind.PlaceOrder,
-        id: 1,
-        account: 0,
-        instrument: 0,
-        side: Side.Buy,
-        type: OrderType.Limit,
-        tif: TimeInForce.Gtc,
-        postOnly: false,
-        price: 10_000,
-        qty: 1,
-      });
-      engine.flush();
-      let answered = 0;
-      while (answered < 2) {
-        engine.drain((u32, at) => {
-          if (eventFlags(u32, at) & EVF_LAST) answered++;
-        });
-      }
-    } finally {
-      engine.close();
-    }
+      engine.push(restingBuy(1));
+    });
     const notes: string[] = [];
     const lines = [...dumpJournal(dir, { onNote: (note) => notes.push(note) })];
     assertEquals(lines.length, 1);

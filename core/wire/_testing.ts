@@ -40,16 +40,55 @@ export async function capnp(args: string[], stdin: Uint8Array | string): Promise
     }
     throw e;
   }
+  // Written while the output is read: a large input must not wait on a full pipe.
   const writer = child.stdin.getWriter();
-  await writer.write(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
-  await writer.close();
-  const out = await child.output();
+  const writing = (async () => {
+    await writer.write(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
+    await writer.close();
+  })();
+  const [out] = await Promise.all([child.output(), writing]);
   if (!out.success) {
     throw new Error(
       `capnp ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr).trim()}`,
     );
   }
   return out.stdout;
+}
+
+/** Whether this is CI (`CI=true`), where a missing `capnp` is a failure, not a skip. */
+export const IN_CI = Deno.env.get("CI") === "true";
+
+/** Why `capnp` cannot run here, or undefined if it can. */
+export function capnpMissing(): string | undefined {
+  try {
+    const out = new Deno.Command("capnp", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync();
+    return out.success ? undefined : "`capnp --version` failed";
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return "the reference tool `capnp` is not installed";
+    throw e;
+  }
+}
+
+/**
+ * Registers a test that needs the reference `capnp` tool. Without the tool
+ * it is skipped, with the reason in its name, except in CI (`CI=true`),
+ * which installs Debian's `capnproto`: there it runs and fails.
+ *
+ * @param name The test's name.
+ * @param fn The test.
+ */
+export function capnpTest(name: string, fn: () => Promise<void>): void {
+  const missing = capnpMissing();
+  if (missing !== undefined && !IN_CI) {
+    Deno.test({
+      name: `${name} (SKIPPED: ${missing}; apt-get install capnproto)`,
+      ignore: true,
+      fn,
+    });
+    return;
+  }
+  Deno.test(name, fn);
 }
 
 /**
