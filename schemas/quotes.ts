@@ -1,0 +1,245 @@
+/**
+ * The quote snapshots the core publishes to Deno KV and the edge serves: the
+ * contract between `core/` (the snapshotter, the only writer) and `edge/`
+ * (readers, any number). Neither imports the other; both import this file.
+ *
+ * # Keys
+ *
+ * | key | value |
+ * | --- | --- |
+ * | `["quotes", "version"]` | `bigint`: grows by one with every write; a reader polls it |
+ * | `["quotes", "symbols"]` | {@linkcode SymbolList}: the instruments, in engine order |
+ * | `["quotes", "symbol", SYMBOL]` | {@linkcode QuoteSnapshot} of one symbol |
+ *
+ * A write sets the snapshots of every symbol that changed and the version,
+ * in one atomic operation, so a reader that sees version `v` sees every
+ * snapshot written up to `v`.
+ *
+ * # Numbers
+ *
+ * Prices are decimal numbers in the quote currency (the engine's integer
+ * price units divided by the instrument's price scale), rounded to
+ * `priceDecimals` places, so the edge prints a price without the instrument
+ * table. Sizes and volumes are lots (integers). Times are milliseconds since
+ * the Unix epoch (UTC). A value that does not exist yet (no trade today, an
+ * empty side of the book) is `null`, never 0.
+ *
+ * # Evolution
+ *
+ * Fields are only ever added (a reader ignores fields it does not know); a
+ * field's meaning never changes. {@linkcode QUOTES_FORMAT} grows when a
+ * change is not backward compatible, and readers refuse other formats.
+ *
+ * @module
+ */
+
+/** The format of the values under {@linkcode QUOTE_KEYS}; readers refuse others. */
+export const QUOTES_FORMAT = 1;
+
+/** The KV keys of the quote snapshots. */
+export const QUOTE_KEYS = {
+  /** The version: a `bigint` that grows by one with every write. */
+  version: ["quotes", "version"] as const,
+  /** The instrument list ({@linkcode SymbolList}). */
+  symbols: ["quotes", "symbols"] as const,
+  /**
+   * One symbol's snapshot ({@linkcode QuoteSnapshot}).
+   *
+   * @param symbol The symbol.
+   * @returns Its key.
+   */
+  symbol: (symbol: string): readonly ["quotes", "symbol", string] => ["quotes", "symbol", symbol],
+} as const;
+
+/** Symbols: 1 to 12 of `[A-Z0-9.-]` (the instrument table's rule). */
+export const SYMBOL_RULE: RegExp = /^[A-Z0-9.-]{1,12}$/;
+
+/** One instrument, as the public sees it. */
+export interface SymbolInfo {
+  readonly symbol: string;
+  readonly name: string;
+  /** Decimal places of its prices (2 for a price scale of 100). */
+  readonly priceDecimals: number;
+  /** The smallest price step, as a decimal number. */
+  readonly tickSize: number;
+  /** Shares per lot. */
+  readonly lotSize: number;
+}
+
+/** The value under `QUOTE_KEYS.symbols`. */
+export interface SymbolList {
+  readonly format: typeof QUOTES_FORMAT;
+  readonly symbols: readonly SymbolInfo[];
+}
+
+/** A price and a size (lots). */
+export interface PriceSize {
+  readonly price: number;
+  readonly size: number;
+}
+
+/** The last trade. */
+export interface LastTrade extends PriceSize {
+  /** When it happened (ms since the epoch). */
+  readonly time: number;
+}
+
+/** Today's session so far. */
+export interface DayStats {
+  /** The first trade's price. */
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  /** The last trade's price. */
+  readonly close: number;
+  /** Lots traded. */
+  readonly volume: number;
+  /** Volume-weighted average price. */
+  readonly vwap: number;
+  /** Trades. */
+  readonly trades: number;
+}
+
+/** One symbol's quote: the value under `QUOTE_KEYS.symbol(symbol)`. */
+export interface QuoteSnapshot {
+  readonly format: typeof QUOTES_FORMAT;
+  readonly symbol: string;
+  readonly name: string;
+  readonly priceDecimals: number;
+  /** The last trade, or null before the first. */
+  readonly lastTrade: LastTrade | null;
+  /** Best bid, or null when no one bids. */
+  readonly bid: PriceSize | null;
+  /** Best ask (offer), or null when no one offers. */
+  readonly ask: PriceSize | null;
+  /** Today's statistics, or null before today's first trade. */
+  readonly day: DayStats | null;
+  /** The previous session's close, or null when unknown. */
+  readonly prevClose: number | null;
+  /** Last price − previous close, or null when either is missing. */
+  readonly change: number | null;
+  /** The change as a percentage of the previous close, or null. */
+  readonly changePercent: number | null;
+  /** The 52-week range, or null until history exists. */
+  readonly week52: { readonly high: number; readonly low: number } | null;
+  /** The market data channel's sequence this snapshot reflects. */
+  readonly sequence: number;
+  /** When this snapshot was made (ms since the epoch). */
+  readonly updated: number;
+  /** The KV version it was written with. */
+  readonly version: number;
+}
+
+/** Why a stored value is not a valid snapshot. */
+export type SnapshotProblem = string;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function priceSizeProblem(v: unknown, what: string): SnapshotProblem | undefined {
+  if (v === null) return undefined;
+  if (!isObject(v) || !isNumber(v.price) || !isCount(v.size)) {
+    return `${what} must be null or {price, size}`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks a value read from KV before the edge trusts it: the edge serves
+ * whatever it holds to the public, so a malformed value is refused, not
+ * half-served.
+ *
+ * @param value What KV returned under a symbol's key.
+ * @returns The snapshot, or what is wrong with it.
+ *
+ * @example
+ * ```ts
+ * import { parseQuoteSnapshot } from "./quotes.ts";
+ * const result = parseQuoteSnapshot({ format: 1, symbol: "AAPL" });
+ * if (result.ok) throw new Error("a partial snapshot passed");
+ * ```
+ */
+export function parseQuoteSnapshot(
+  value: unknown,
+): { ok: true; snapshot: QuoteSnapshot } | { ok: false; problem: SnapshotProblem } {
+  const fail = (problem: string) => ({ ok: false as const, problem });
+  if (!isObject(value)) return fail("not an object");
+  if (value.format !== QUOTES_FORMAT) {
+    return fail(`format ${JSON.stringify(value.format)} is not ${QUOTES_FORMAT}`);
+  }
+  if (typeof value.symbol !== "string" || !SYMBOL_RULE.test(value.symbol)) {
+    return fail("symbol must be 1 to 12 of [A-Z0-9.-]");
+  }
+  if (typeof value.name !== "string") return fail("name must be a string");
+  if (!isCount(value.priceDecimals) || value.priceDecimals > 12) {
+    return fail("priceDecimals must be an integer from 0 to 12");
+  }
+  const lt = value.lastTrade;
+  if (
+    lt !== null && (!isObject(lt) || !isNumber(lt.price) || !isCount(lt.size) || !isCount(lt.time))
+  ) {
+    return fail("lastTrade must be null or {price, size, time}");
+  }
+  for (const side of ["bid", "ask"] as const) {
+    const problem = priceSizeProblem(value[side], side);
+    if (problem !== undefined) return fail(problem);
+  }
+  const day = value.day;
+  if (
+    day !== null &&
+    (!isObject(day) ||
+      !["open", "high", "low", "close", "vwap"].every((k) => isNumber(day[k])) ||
+      !isCount(day.volume) || !isCount(day.trades))
+  ) {
+    return fail("day must be null or {open, high, low, close, volume, vwap, trades}");
+  }
+  for (const k of ["prevClose", "change", "changePercent"] as const) {
+    if (value[k] !== null && !isNumber(value[k])) return fail(`${k} must be null or a number`);
+  }
+  const w = value.week52;
+  if (w !== null && (!isObject(w) || !isNumber(w.high) || !isNumber(w.low))) {
+    return fail("week52 must be null or {high, low}");
+  }
+  for (const k of ["sequence", "updated", "version"] as const) {
+    if (!isCount(value[k])) return fail(`${k} must be a non-negative integer`);
+  }
+  return { ok: true, snapshot: value as unknown as QuoteSnapshot };
+}
+
+/**
+ * Checks the instrument list read from KV.
+ *
+ * @param value What KV returned under `QUOTE_KEYS.symbols`.
+ * @returns The list, or what is wrong with it.
+ *
+ * @example
+ * ```ts
+ * import { parseSymbolList } from "./quotes.ts";
+ * const ok = parseSymbolList({ format: 1, symbols: [
+ *   { symbol: "AAPL", name: "Apple Inc.", priceDecimals: 2, tickSize: 0.01, lotSize: 1 },
+ * ] });
+ * if (!ok.ok || ok.list.symbols[0]?.symbol !== "AAPL") throw new Error("refused");
+ * ```
+ */
+export function parseSymbolList(
+  value: unknown,
+): { ok: true; list: SymbolList } | { ok: false; problem: SnapshotProblem } {
+  const fail = (problem: string) => ({ ok: false as const, problem });
+  if (!isObject(value)) return fail("not an object");
+  if (value.format !== QUOTES_FORMAT) {
+    return fail(`format ${JSON.stringify(value.format)} is not ${QUOTES_FORMAT}`);
+  }
+  if (!Array.isArray(value.symbols)) return fail("symbols must be an array");
+  for (const [i, s] of value.symbols.entries()) {
+    if (
+      !isObject(s) || typeof s.symbol !== "string" || !SYMBOL_RULE.test(s.symbol) ||
+      typeof s.name !== "string" || !isCount(s.priceDecimals) || !isNumber(s.tickSize) ||
+      !isCount(s.lotSize)
+    ) {
+      return fail(`symbols[${i}] must be {symbol, name, priceDecimals, tickSize, lotSize}`);
+    }
+  }
+  return { ok: true, list: value as unknown as SymbolList };
+}

@@ -1,0 +1,57 @@
+import { parseQuoteSnapshot, parseSymbolList, QUOTE_KEYS, type QuoteSnapshot } from "./quotes.ts";
+import { assertEquals } from "../core/_testing/assert.ts";
+
+const GOOD: QuoteSnapshot = {
+  format: 1,
+  symbol: "BRK.B",
+  name: "Berkshire Hathaway Inc. Class B",
+  priceDecimals: 2,
+  lastTrade: { price: 450.25, size: 3, time: 1_764_000_000_000 },
+  bid: { price: 450.2, size: 10 },
+  ask: null,
+  day: { open: 449, high: 451, low: 448.5, close: 450.25, volume: 1200, vwap: 449.9, trades: 88 },
+  prevClose: 448,
+  change: 2.25,
+  changePercent: 0.5022,
+  week52: null,
+  sequence: 4711,
+  updated: 1_764_000_000_100,
+  version: 93,
+};
+
+Deno.test("parseQuoteSnapshot accepts a whole snapshot and refuses each broken field", () => {
+  assertEquals(parseQuoteSnapshot(GOOD), { ok: true, snapshot: GOOD });
+  const broken: [Record<string, unknown>, string][] = [
+    [{ format: 2 }, "format 2 is not 1"],
+    [{ symbol: "brk.b" }, "symbol must be 1 to 12 of [A-Z0-9.-]"],
+    [{ priceDecimals: -1 }, "priceDecimals must be an integer from 0 to 12"],
+    [{ lastTrade: { price: 1, size: 1 } }, "lastTrade must be null or {price, size, time}"],
+    [{ bid: { price: "1", size: 1 } }, "bid must be null or {price, size}"],
+    [{ ask: { price: 1, size: 1.5 } }, "ask must be null or {price, size}"],
+    [
+      { day: { ...GOOD.day, vwap: NaN } },
+      "day must be null or {open, high, low, close, volume, vwap, trades}",
+    ],
+    [{ change: "2" }, "change must be null or a number"],
+    [{ week52: { high: 1 } }, "week52 must be null or {high, low}"],
+    [{ sequence: -1 }, "sequence must be a non-negative integer"],
+  ];
+  for (const [patch, problem] of broken) {
+    assertEquals(parseQuoteSnapshot({ ...GOOD, ...patch }), { ok: false, problem });
+  }
+  assertEquals(parseQuoteSnapshot([GOOD]), { ok: false, problem: "not an object" });
+});
+
+Deno.test("parseSymbolList checks every entry, and the keys are stable", () => {
+  const entry = { symbol: "ES-FUT", name: "E-mini", priceDecimals: 2, tickSize: 0.25, lotSize: 1 };
+  assertEquals(parseSymbolList({ format: 1, symbols: [entry] }).ok, true);
+  assertEquals(parseSymbolList({ format: 1, symbols: [{ ...entry, lotSize: -1 }] }), {
+    ok: false,
+    problem: "symbols[0] must be {symbol, name, priceDecimals, tickSize, lotSize}",
+  });
+  assertEquals([QUOTE_KEYS.version, QUOTE_KEYS.symbols, QUOTE_KEYS.symbol("AAPL")], [
+    ["quotes", "version"],
+    ["quotes", "symbols"],
+    ["quotes", "symbol", "AAPL"],
+  ]);
+});
