@@ -15,7 +15,8 @@
  * | `GROUP_COMMIT_MS` | group commit's longest delay before a sync | `2` |
  * | `SNAPSHOT_EVERY` | commands between engine snapshots; `0` = none | `1000000` |
  * | `JOURNAL_RETENTION` | `all` segments, or what the two newest `snapshots` need (the rest are recycled) | `all` |
- * | `KV_PATH` | the Deno KV file of accounts, roles and limits | `data/core.kv` |
+ * | `KV_PATH` | the Deno KV file of accounts, roles, limits and quote snapshots | `data/core.kv` |
+ * | `SNAPSHOT_CADENCE_MS` | ms between writes of the quote snapshots that changed | `100` |
  * | `CORE_PORT` | the gateway's port (`/ws`, `/admin`); `0` = any free port | `8080` |
  * | `CORE_HOSTNAME` | the address it listens on; `0.0.0.0` for every interface | `127.0.0.1` |
  * | `GATEWAY_ORIGINS` | browser origins allowed to connect, comma-separated | none |
@@ -50,8 +51,10 @@ export interface CoreConfig {
   readonly groupCommitMs: number;
   readonly snapshotEvery: number;
   readonly journalRetention: JournalRetention;
-  /** The Deno KV file of accounts, roles and limits. */
+  /** The Deno KV file of accounts, roles and limits, and of the quote snapshots. */
   readonly kvPath: string;
+  /** Milliseconds between writes of the quote snapshots. */
+  readonly snapshotCadenceMs: number;
   readonly corePort: number;
   readonly coreHostname: string;
   /** Browser origins allowed on the gateway (exact match). */
@@ -137,6 +140,7 @@ export function readConfig(
     snapshotEvery: integer(env, "SNAPSHOT_EVERY", 1_000_000, 0, Number.MAX_SAFE_INTEGER),
     journalRetention: oneOf(env, "JOURNAL_RETENTION", RETENTIONS, "all"),
     kvPath: env("KV_PATH") || DEFAULT_KV_PATH,
+    snapshotCadenceMs: integer(env, "SNAPSHOT_CADENCE_MS", 100, 1, 3_600_000),
     corePort: integer(env, "CORE_PORT", 8080, 0, 65535),
     coreHostname: env("CORE_HOSTNAME") || "127.0.0.1",
     allowedOrigins: origins(env("GATEWAY_ORIGINS") ?? ""),

@@ -17,6 +17,7 @@ Deno.test("readConfig() applies the documented defaults", () => {
     snapshotEvery: 1_000_000,
     journalRetention: "all",
     kvPath: "data/core.kv",
+    snapshotCadenceMs: 100,
     corePort: 8080,
     coreHostname: "127.0.0.1",
     allowedOrigins: [],
@@ -38,6 +39,7 @@ Deno.test("readConfig() reads every variable", () => {
     SNAPSHOT_EVERY: "0",
     JOURNAL_RETENTION: "snapshots",
     KV_PATH: "/tmp/accounts.kv",
+    SNAPSHOT_CADENCE_MS: "250",
     CORE_PORT: "0",
     CORE_HOSTNAME: "0.0.0.0",
     GATEWAY_ORIGINS: "https://trade.example, http://localhost:5173",
@@ -56,6 +58,7 @@ Deno.test("readConfig() reads every variable", () => {
     snapshotEvery: 0,
     journalRetention: "snapshots",
     kvPath: "/tmp/accounts.kv",
+    snapshotCadenceMs: 250,
     corePort: 0,
     coreHostname: "0.0.0.0",
     allowedOrigins: ["https://trade.example", "http://localhost:5173"],
@@ -76,6 +79,7 @@ Deno.test("readConfig() names the variable and the allowed range for a bad value
       ["SNAPSHOT_EVERY", "-1"],
       ["CORE_PORT", "65536"],
       ["HEARTBEAT_MS", "5"],
+      ["SNAPSHOT_CADENCE_MS", "0"],
     ]
   ) {
     const error = assertThrows(() => readConfig(from({ [name!]: value! })), RangeError);

@@ -270,7 +270,7 @@ const VERB: Readonly<Record<string, string>> = {
  * import { loadInstruments, type Command } from "../matching/mod.ts";
  *
  * // A stand-in engine that accepts every order (tests use the real one).
- * let listener: ((c: Command, e: never[], o: never, t: bigint) => void) | undefined;
+ * let listener: ((c: Command, e: never[], o: never, t: bigint, seq: number) => void) | undefined;
  * let nextId = 1;
  * const router = new OrderRouter({
  *   instruments: loadInstruments(),
@@ -278,7 +278,8 @@ const VERB: Readonly<Record<string, string>> = {
  *   dispatcher: {
  *     allocateOrderId: () => nextId++,
  *     listen: (l) => ((listener = l), () => {}),
- *     submit: (c, origin) => listener!(c, [{ kind: 1, id: c.id, instrument: 0 }] as never[], origin as never, 0n),
+ *     submit: (c, origin) =>
+ *       listener!(c, [{ kind: 1, id: c.id, instrument: 0 }] as never[], origin as never, 0n, 1),
  *   },
  * });
  * const frames: Uint8Array[] = [];

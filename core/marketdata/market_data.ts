@@ -16,18 +16,20 @@
  * A `BookSnapshot` is tagged with the sequence it reflects: it includes every
  * message numbered up to it, and its subscriber gets only the messages after.
  *
- * Trade ids count the engine's trades, over all symbols, from 1 in the order
- * they reach the publisher (the engine's events carry none); execution
- * reports must number them the same way.
+ * A trade's id is its event's engine sequence number (`apply`'s `firstSeq`
+ * plus the event's index), as in execution reports: unique, and the same
+ * after a restart. Without `firstSeq`, trades are numbered from 1 in the
+ * order applied.
  *
  * # Fan-out
  * Frames are encoded once per message into shared slabs
  * ({@linkcode FrameEncoder}), stamped with the send time at
  * {@linkcode MarketData.flush}, and the same bytes are handed to every
- * subscriber. The publisher never waits for a sink: when a frame would take
- * a sink's `bufferedAmount` past `maxQueueBytes`, that sink stops getting
- * the symbol's frames (the rest of the batch is dropped for it), is sent a
- * `Resync` (`slowConsumer`), and once its `bufferedAmount` has drained to a
+ * subscriber. The publisher never waits for a sink: when a sink still has
+ * more than `maxQueueBytes` queued from earlier flushes (its
+ * `bufferedAmount` when the flush reaches it), it gets none of this flush's
+ * frames for the symbol, is sent a `Resync` (`slowConsumer`), and once its
+ * `bufferedAmount` has drained to a
  * quarter of `maxQueueBytes` (checked at each flush) gets a fresh snapshot and
  * resumes. A sink needing more than `maxResyncs` resyncs within
  * `resyncWindowMs` is closed with 1008. A sink whose `send` throws is
@@ -62,7 +64,12 @@ export interface FrameSink {
 export interface MarketDataOptions {
   /** The instrument table: one channel per instrument, named by its symbol. */
   readonly instruments: readonly Instrument[];
-  /** Most bytes a sink may have queued before its symbol is dropped and resynced. Default 1 MiB. */
+  /**
+   * Most bytes a sink may still have queued from earlier flushes; past it,
+   * its symbol is dropped and resynced. One flush's frames are never split
+   * for a sink that keeps up (a burst is not slowness), so a sink's queue is
+   * bounded by this plus one flush. Default 1 MiB.
+   */
   readonly maxQueueBytes?: number;
   /** Resyncs a sink may need within `resyncWindowMs`; one more closes it. Default 5. */
   readonly maxResyncs?: number;
@@ -120,6 +127,10 @@ interface Channel {
 /** One sink, as the publisher knows it. */
 class Client {
   readonly subs = new Map<Channel, Subscription>();
+  /** The flush in which `backlog` was read. */
+  flush = -1;
+  /** The sink's `bufferedAmount` when that flush first reached it: its queue from before. */
+  backlog = 0;
   /** When each recent resync happened (ms), oldest first. */
   readonly resyncs: number[] = [];
   constructor(readonly sink: FrameSink) {}
@@ -183,6 +194,8 @@ export class MarketData {
   #tradeId = 0;
   #applied = false;
   #flushing = false;
+  /** Flushes so far (tells a sink's backlog of this flush from an older one). */
+  #flushes = 0;
   /** Some subscription went GONE during a flush: compact after it. */
   #garbage = false;
 
@@ -399,6 +412,7 @@ export class MarketData {
     if (this.#flushing) return; // a sink called back into us
     if (this.#dirty.length === 0 && this.#resyncing.length === 0) return;
     this.#flushing = true;
+    this.#flushes++;
     try {
       const sentAt = this.#clock();
       this.#encoder.stampSentAt(sentAt);
@@ -607,19 +621,24 @@ export class MarketData {
     for (let s = 0; s < subs.length; s++) {
       const sub = subs[s]!;
       if (sub.mode !== LIVE) continue;
-      const sink = sub.client.sink;
+      const client = sub.client;
+      const sink = client.sink;
       // Skip what the sink's snapshot covers (sequences increase).
       let first = 0;
       while (first < count && sequences[first]! <= sub.after) first++;
+      if (first === count) continue;
       try {
-        for (let i = first; i < count; i++) {
-          const frame = frames[i]!;
-          if (sink.bufferedAmount + frame.byteLength > max) {
-            this.#overflow(sub, sentAt);
-            break;
-          }
-          sink.send(frame);
+        // What it had queued before this flush, read once per flush: what
+        // this flush hands it must not count against it.
+        if (client.flush !== this.#flushes) {
+          client.flush = this.#flushes;
+          client.backlog = sink.bufferedAmount;
         }
+        if (client.backlog > max) {
+          this.#overflow(sub, sentAt);
+          continue;
+        }
+        for (let i = first; i < count; i++) sink.send(frames[i]!);
       } catch {
         this.detach(sink);
       }

@@ -225,7 +225,10 @@ export function describePlacement(p: Placement): string[] {
  *   created: true, snapshot: null, snapshotsSkipped: [], replayed: 0, tradesChecked: 0,
  *   replaySeconds: 0, commandsPerSecond: 0, accounts: [], maxOrderId: null,
  *   journalHugePages: { bytes: 67108864 },
- *   journal: { segments: 0, records: 0, lastSeq: null, tornTail: null, corruption: null, cut: false },
+ *   journal: {
+ *     segments: 0, records: 0, firstSeq: null, lastSeq: null, tornTail: null, corruption: null,
+ *     cut: false,
+ *   },
  * });
  * if (!lines[0]!.startsWith("data/journal: new journal")) throw new Error(lines[0]);
  * ```
