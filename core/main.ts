@@ -7,7 +7,8 @@
  *
  * Every command source goes through one dispatcher, which owns the engine's
  * rings and hands each command's events, in engine order, to the synthetic
- * market, the order router and market data.
+ * market, the order router, market data and the quote book, whose snapshots
+ * go to Deno KV (`KV_PATH`) for the edge.
  *
  * @module
  */
@@ -29,6 +30,7 @@ import {
   verifyJwt,
 } from "./gateway/mod.ts";
 import { MarketData } from "./marketdata/mod.ts";
+import { marketDataTop, QuoteBook, Snapshotter } from "./snapshotter/mod.ts";
 import { DEFAULT_INSTRUMENTS_URL, loadInstruments } from "./matching/mod.ts";
 import {
   describePlacement,
@@ -86,6 +88,9 @@ async function main(): Promise<void> {
   // Market data starts from the recovered books (read before the engine thread runs).
   const marketData = new MarketData({ instruments });
   marketData.seed(instruments.flatMap((_, i) => engine.restingOrders(i)));
+  // Quote snapshots read the top of book from market data's books: after a
+  // restart, the recovered ones.
+  const quotes = new QuoteBook({ instruments, top: marketDataTop(marketData, instruments) });
   const placement = engine.start(config.engineCpu);
   for (const line of describePlacement(placement)) console.log(`engine: ${line}`);
 
@@ -109,6 +114,19 @@ async function main(): Promise<void> {
   // Listeners first: they must see every command from the first one.
   const orders = new OrderRouter({ dispatcher, accounts, instruments });
   connectMarketData(dispatcher, marketData);
+  dispatcher.listen((_command, events, _origin, engineTime) => quotes.apply(events, engineTime));
+  // Before the first trade: it restores the day's statistics from the
+  // snapshots stored in KV, then writes every symbol (accounts' keys are
+  // under ["admin", …], the snapshots' under ["quotes", …]).
+  const snapshotter = new Snapshotter({ kv, quotes, cadenceMs: config.snapshotCadenceMs });
+  const snapshots = await snapshotter.start();
+  console.log(
+    `quotes: ${instruments.length} symbols to ${config.kvPath} every ${config.snapshotCadenceMs} ms, ` +
+      `version ${snapshots.version}` +
+      (snapshots.resumed > 0
+        ? `, day statistics of ${snapshots.resumed} symbols resumed from KV`
+        : ""),
+  );
   // Each drain flushes market data; on a quiet market this timer does, so
   // that a slow consumer's resync completes once its queue has drained.
   const marketDataFlush = setInterval(() => marketData.flush(), 100);
@@ -189,6 +207,8 @@ async function main(): Promise<void> {
     await gateway.close();
     await server.shutdown();
     await dispatcher.stop();
+    // The last quotes, once every command's events are in.
+    await snapshotter.close();
     orders.close();
     engine.close();
     kv.close();
