@@ -10,17 +10,25 @@
  * | `["quotes", "version"]` | `bigint`: grows by one with every write; a reader polls it |
  * | `["quotes", "symbols"]` | {@linkcode SymbolList}: the instruments, in engine order |
  * | `["quotes", "symbol", SYMBOL]` | {@linkcode QuoteSnapshot} of one symbol |
+ * | `["quotes", "alive"]` | {@linkcode Alive}: when the writer last wrote or said it is alive |
  *
- * A write sets the snapshots of every symbol that changed and the version,
- * in one atomic operation, so a reader that sees version `v` sees every
- * snapshot written up to `v`.
+ * A write sets the snapshots of every symbol that changed, the version and
+ * `alive`, in one atomic operation, so a reader that sees version `v` sees
+ * every snapshot written up to `v`. When nothing changes, the writer still
+ * sets `alive` at least every {@linkcode ALIVE_EVERY_MS} (without moving the
+ * version), so a reader tells a quiet market from a stopped core.
+ *
+ * `sequence` is the core's market data channel sequence: it restarts at 0
+ * when the core restarts. Order snapshots by `version`, which never goes
+ * back.
  *
  * # Numbers
  *
  * Prices are decimal numbers in the quote currency (the engine's integer
  * price units divided by the instrument's price scale), rounded to
  * `priceDecimals` places, so the edge prints a price without the instrument
- * table. Sizes and volumes are lots (integers). Times are milliseconds since
+ * table (VWAP included); `changePercent` has 4 decimal places. Sizes and
+ * volumes are lots (integers). Times are milliseconds since
  * the Unix epoch (UTC). A value that does not exist yet (no trade today, an
  * empty side of the book) is `null`, never 0.
  *
@@ -49,7 +57,21 @@ export const QUOTE_KEYS = {
    * @returns Its key.
    */
   symbol: (symbol: string): readonly ["quotes", "symbol", string] => ["quotes", "symbol", symbol],
+  /** The writer's liveness ({@linkcode Alive}). */
+  alive: ["quotes", "alive"] as const,
 } as const;
+
+/** The longest the writer stays silent: `alive` is set at least this often. */
+export const ALIVE_EVERY_MS = 1000;
+
+/** The value under `QUOTE_KEYS.alive`. */
+export interface Alive {
+  readonly format: typeof QUOTES_FORMAT;
+  /** When the writer last wrote (ms since the epoch). */
+  readonly at: number;
+  /** The version it had written by then. */
+  readonly version: number;
+}
 
 /** Symbols: 1 to 12 of `[A-Z0-9.-]` (the instrument table's rule). */
 export const SYMBOL_RULE: RegExp = /^[A-Z0-9.-]{1,12}$/;
@@ -206,6 +228,31 @@ export function parseQuoteSnapshot(
     if (!isCount(value[k])) return fail(`${k} must be a non-negative integer`);
   }
   return { ok: true, snapshot: value as unknown as QuoteSnapshot };
+}
+
+/**
+ * Checks the liveness value read from KV.
+ *
+ * @param value What KV returned under `QUOTE_KEYS.alive`.
+ * @returns The value, or what is wrong with it.
+ *
+ * @example
+ * ```ts
+ * import { parseAlive } from "./quotes.ts";
+ * if (!parseAlive({ format: 1, at: 1_764_000_000_000, version: 7 }).ok) throw new Error("refused");
+ * ```
+ */
+export function parseAlive(
+  value: unknown,
+): { ok: true; alive: Alive } | { ok: false; problem: SnapshotProblem } {
+  if (!isObject(value)) return { ok: false, problem: "not an object" };
+  if (value.format !== QUOTES_FORMAT) {
+    return { ok: false, problem: `format ${JSON.stringify(value.format)} is not ${QUOTES_FORMAT}` };
+  }
+  if (!isCount(value.at) || !isCount(value.version)) {
+    return { ok: false, problem: "at and version must be non-negative integers" };
+  }
+  return { ok: true, alive: value as unknown as Alive };
 }
 
 /**

@@ -1,4 +1,10 @@
-import { parseQuoteSnapshot, parseSymbolList, QUOTE_KEYS, type QuoteSnapshot } from "./quotes.ts";
+import {
+  parseAlive,
+  parseQuoteSnapshot,
+  parseSymbolList,
+  QUOTE_KEYS,
+  type QuoteSnapshot,
+} from "./quotes.ts";
 import { assertEquals } from "../core/_testing/assert.ts";
 
 const GOOD: QuoteSnapshot = {
@@ -49,9 +55,15 @@ Deno.test("parseSymbolList checks every entry, and the keys are stable", () => {
     ok: false,
     problem: "symbols[0] must be {symbol, name, priceDecimals, tickSize, lotSize}",
   });
-  assertEquals([QUOTE_KEYS.version, QUOTE_KEYS.symbols, QUOTE_KEYS.symbol("AAPL")], [
-    ["quotes", "version"],
-    ["quotes", "symbols"],
-    ["quotes", "symbol", "AAPL"],
-  ]);
+  assertEquals(
+    [QUOTE_KEYS.version, QUOTE_KEYS.symbols, QUOTE_KEYS.symbol("AAPL"), QUOTE_KEYS.alive],
+    [["quotes", "version"], ["quotes", "symbols"], ["quotes", "symbol", "AAPL"], [
+      "quotes",
+      "alive",
+    ]],
+  );
+  assertEquals(parseAlive({ format: 1, at: -1, version: 1 }), {
+    ok: false,
+    problem: "at and version must be non-negative integers",
+  });
 });

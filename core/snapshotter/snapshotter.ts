@@ -8,8 +8,8 @@
  * `QuoteBook.resume`), and writes the symbol list and every symbol's
  * snapshot. Then every `cadenceMs` it writes the snapshots of the symbols
  * that changed since the last write, and the version + 1, in one
- * `kv.atomic()` that checks the version key's versionstamp. Nothing changed:
- * nothing is written. {@linkcode Snapshotter.close} makes a last write.
+ * `kv.atomic()` that checks the version key's versionstamp, with `alive`.
+ * Nothing changed: only `alive`, once a second. {@linkcode Snapshotter.close} makes a last write.
  *
  * # Invariants
  * - **One writer.** The core is the only writer of these keys. Every write
@@ -36,14 +36,19 @@
  * - At most {@linkcode MAX_SNAPSHOT_SYMBOLS} symbols: one atomic write holds
  *   at most 1,000 mutations and 800 KiB, and one value 64 KiB (the symbol
  *   list). A larger table needs a sharded key space (a contract change).
- * - A quiet market writes nothing: the version stops moving while no book
- *   changes, so a reader cannot tell a quiet market from a stopped core by
- *   the version alone.
+ * - A quiet market moves no version: nothing but `alive` is written, at
+ *   most every `ALIVE_EVERY_MS`, so readers can still tell it from a stopped
+ *   core.
  *
  * @module
  */
 
-import { parseQuoteSnapshot, QUOTE_KEYS } from "../../schemas/quotes.ts";
+import {
+  ALIVE_EVERY_MS,
+  parseQuoteSnapshot,
+  QUOTE_KEYS,
+  QUOTES_FORMAT,
+} from "../../schemas/quotes.ts";
 import type { QuoteBook } from "./quote_book.ts";
 
 /** How often the snapshotter writes unless told otherwise: every 100 ms. */
@@ -154,6 +159,8 @@ export class Snapshotter {
   #closed = false;
   #halted: string | undefined;
   #writes = 0;
+  /** When `alive` was last set (ms since the epoch). */
+  #aliveAt = 0;
   #snapshots = 0;
   #failures = 0;
   #lastWriteMs = 0;
@@ -370,7 +377,12 @@ export class Snapshotter {
       this.#logger.error(`Cannot make quote snapshots: ${messageOf(error)}`);
       return;
     }
-    if (snapshots.length === 0 && !first) return;
+    const nowMs = Math.floor(this.#now());
+    if (snapshots.length === 0 && !first) {
+      // A quiet market: say the core is alive, at most every ALIVE_EVERY_MS.
+      if (nowMs - this.#aliveAt >= ALIVE_EVERY_MS) await this.#writeAlive(nowMs);
+      return;
+    }
     let result: Deno.KvCommitResult | Deno.KvCommitError;
     try {
       // `set` checks sizes as it goes: inside the try, like the commit.
@@ -381,6 +393,7 @@ export class Snapshotter {
       if (first) op.set(QUOTE_KEYS.symbols, this.#quotes.symbolList());
       for (const snapshot of snapshots) op.set(QUOTE_KEYS.symbol(snapshot.symbol), snapshot);
       op.set(QUOTE_KEYS.version, version);
+      op.set(QUOTE_KEYS.alive, { format: QUOTES_FORMAT, at: nowMs, version: Number(version) });
       result = await op.commit();
     } catch (error) {
       this.#quotes.requeue(snapshots.map((s) => s.symbol));
@@ -402,6 +415,7 @@ export class Snapshotter {
     }
     this.#versionstamp = result.versionstamp;
     this.#version = version;
+    this.#aliveAt = nowMs;
     this.#listWritten = true;
     this.#writes++;
     this.#snapshots += snapshots.length;
@@ -412,6 +426,27 @@ export class Snapshotter {
         `quote snapshots: writing again (version ${version}) after ${this.#failing} failed attempts`,
       );
       this.#failing = 0;
+    }
+  }
+
+  /** Sets `alive` alone (the version stays), under the same one-writer check. */
+  async #writeAlive(nowMs: number): Promise<void> {
+    try {
+      const result = await this.#kv.atomic()
+        .check({ key: QUOTE_KEYS.version, versionstamp: this.#versionstamp })
+        .set(QUOTE_KEYS.alive, { format: QUOTES_FORMAT, at: nowMs, version: Number(this.#version) })
+        .commit();
+      if (!result.ok) {
+        this.#failures++;
+        await this.#halt(`its check of ${KEY_TEXT} failed saying it is alive`);
+        return;
+      }
+      this.#aliveAt = nowMs;
+    } catch (error) {
+      this.#failures++;
+      if (this.#failing++ === 0) {
+        this.#logger.error(`Cannot write ${QUOTE_KEYS.alive.join("/")}: ${messageOf(error)}`);
+      }
     }
   }
 

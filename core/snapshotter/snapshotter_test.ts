@@ -5,6 +5,8 @@ import { MarketData } from "../marketdata/mod.ts";
 import { type EngineEvent, EventKind, loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
 import { randomCommandStream } from "../matching/matcher_suite.ts";
 import {
+  ALIVE_EVERY_MS,
+  parseAlive,
   parseQuoteSnapshot,
   parseSymbolList,
   QUOTE_KEYS,
@@ -390,4 +392,33 @@ Deno.test("at its cadence, fed a random market, every value written passes the c
       );
     }
   });
+});
+
+Deno.test("a quiet market moves no version but says the core is alive once a second", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    let now = T0;
+    const snapshotter = new Snapshotter({
+      kv,
+      quotes: quoteBook(),
+      cadenceMs: 3_600_000,
+      now: () => now,
+    });
+    await snapshotter.start();
+    const alive = async () => parseAlive((await kv.get(QUOTE_KEYS.alive)).value);
+    assertEquals(await alive(), { ok: true, alive: { format: 1, at: T0, version: 1 } });
+    now += 500;
+    await snapshotter.flush(); // nothing changed, and it said so 500 ms ago
+    assertEquals(await alive(), { ok: true, alive: { format: 1, at: T0, version: 1 } });
+    now += ALIVE_EVERY_MS;
+    await snapshotter.flush();
+    assertEquals(await alive(), {
+      ok: true,
+      alive: { format: 1, at: T0 + 500 + ALIVE_EVERY_MS, version: 1 },
+    });
+    assertEquals((await kv.get(QUOTE_KEYS.version)).value, 1n, "the version stays");
+    await snapshotter.close();
+  } finally {
+    kv.close();
+  }
 });
