@@ -1,17 +1,22 @@
 /**
- * `deno task bench`: the matching performance regression gate.
+ * `deno task bench`: the performance regression gate.
  *
  * Generates the benchmark stream ({@linkcode benchFlow}), replays it through
  * every matching subject, and prints the full configuration (machine,
  * runtime, the stream's measured mix and depth), a results table, the
  * issue's targets as PASS/FAIL lines, and the comparison with
- * `bench/baseline.json`. Exits 1 if a subject's ratio to the reference fell
- * by more than the tolerance (unless `--no-gate`), 2 on bad usage or if the
- * reference subject itself failed.
+ * `bench/baseline.json`; then the journal, market data and the trader
+ * gateway over real sockets (`gateway_bench.ts`: a core and its clients as
+ * child processes on loopback). Exits 1 if a subject's ratio to the
+ * reference fell by more than the tolerance (unless `--no-gate`), 2 on bad
+ * usage or if the reference subject itself failed.
  *
  * Flags:
  * - `--quick`: 50k commands, 10k warm-up, 1 repetition (CI smoke; not gated,
- *   since its configuration differs from the baseline's);
+ *   since its configuration differs from the baseline's); the gateway with
+ *   100 subscribers, 1,000 idle sockets and 300 orders;
+ * - `--no-gateway`: leave out the gateway benchmarks (they start processes
+ *   and open sockets on 127.0.0.1);
  * - `--count N` (default 1,000,000), `--seed S` (1), `--depth D` (500 levels per side),
  *   `--warmup N` (count / 5, at most 200,000), `--repeat R` (3);
  * - `--tolerance T`: largest tolerated fall of a ratio (0.25);
@@ -62,11 +67,19 @@ import {
 } from "./subject.ts";
 import {
   checkTargets,
+  GATEWAY_TARGETS,
   MARKET_DATA_TARGETS,
   MATCHING_TARGETS,
   type TargetCheck,
 } from "./targets.ts";
 import { marketDataResults, printMarketData, runMarketDataBench } from "./marketdata_bench.ts";
+import {
+  gatewayConfig,
+  type GatewayFigures,
+  gatewayResults,
+  printGateway,
+  runGatewayBench,
+} from "./gateway_bench.ts";
 
 const BASELINE_URL = new URL("./baseline.json", import.meta.url);
 
@@ -82,17 +95,26 @@ interface Flags {
   readonly updateBaseline: boolean;
   readonly gate: boolean;
   readonly gateTargets: boolean;
+  readonly gateway: boolean;
   readonly json?: string;
 }
 
 const USAGE = `Usage: deno task bench [--quick] [--count N] [--seed S] [--depth D] [--warmup N]
-       [--repeat R] [--tolerance T] [--update-baseline] [--no-gate] [--gate-targets] [--json FILE]`;
+       [--repeat R] [--tolerance T] [--update-baseline] [--no-gate] [--gate-targets]
+       [--no-gateway] [--json FILE]`;
 
 function parseFlags(args: readonly string[]): Flags {
   const values = new Map<string, string>();
   const switches = new Set<string>();
   const valued = new Set(["count", "seed", "depth", "warmup", "repeat", "tolerance", "json"]);
-  const known = new Set(["quick", "update-baseline", "no-gate", "gate-targets", "help"]);
+  const known = new Set([
+    "quick",
+    "update-baseline",
+    "no-gate",
+    "gate-targets",
+    "no-gateway",
+    "help",
+  ]);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
@@ -142,6 +164,7 @@ function parseFlags(args: readonly string[]): Flags {
     updateBaseline: switches.has("update-baseline"),
     gate: !switches.has("no-gate"),
     gateTargets: switches.has("gate-targets"),
+    gateway: !switches.has("no-gateway"),
     ...(json === undefined ? {} : { json }),
   };
 }
@@ -364,7 +387,7 @@ function readBaseline(): Baseline | undefined {
   return parseBaseline(JSON.parse(text), BASELINE_URL.pathname);
 }
 
-function main(args: readonly string[]): number {
+async function main(args: readonly string[]): Promise<number> {
   let flags: Flags;
   try {
     flags = parseFlags(args);
@@ -451,6 +474,17 @@ function main(args: readonly string[]): number {
   for (const c of marketDataChecks) console.log(`  ${c.status} ${c.target.label}: ${c.detail}`);
   console.log();
 
+  let gateway: GatewayFigures | undefined;
+  let gatewayChecks: TargetCheck[] = [];
+  if (flags.gateway) {
+    log("gateway: a core and its clients as child processes on 127.0.0.1");
+    gateway = await runGatewayBench({ ...gatewayConfig(flags.quick), log });
+    gatewayChecks = checkTargets(gatewayResults(gateway), GATEWAY_TARGETS);
+    printGateway(gateway);
+    for (const c of gatewayChecks) console.log(`  ${c.status} ${c.target.label}: ${c.detail}`);
+    console.log();
+  }
+
   const reference = results.find((r) => r.name === SubjectNames.reference);
   if (reference === undefined || reference.error !== undefined) {
     console.log(`FAILED: the reference subject could not be measured, so no ratio can be taken`);
@@ -488,14 +522,15 @@ function main(args: readonly string[]): number {
       targets: checks,
       journal: { figures: journal, targets: journalChecks },
       marketData: { figures: marketData, targets: marketDataChecks },
+      ...(gateway === undefined ? {} : { gateway: { figures: gateway, targets: gatewayChecks } }),
       baseline: comparison,
     };
     Deno.writeTextFileSync(flags.json, JSON.stringify(report, null, 2) + "\n");
     console.log(`figures written to ${flags.json}`);
   }
 
-  const targetFailed = [...checks, ...journalChecks, ...marketDataChecks].some((c) =>
-    c.status === "FAIL"
+  const targetFailed = [...checks, ...journalChecks, ...marketDataChecks, ...gatewayChecks].some(
+    (c) => c.status === "FAIL",
   );
   if (comparison.regressions.length > 0 && flags.gate) return 1;
   if (targetFailed && flags.gateTargets && flags.gate) return 1;
@@ -530,5 +565,5 @@ function printJournal(f: JournalFigures, checks: readonly JournalCheck[]): void 
 }
 
 if (import.meta.main) {
-  Deno.exitCode = main(Deno.args);
+  Deno.exitCode = await main(Deno.args);
 }

@@ -1,0 +1,87 @@
+import { assert, assertEquals, assertThrows } from "../core/_testing/assert.ts";
+import { LatencyHistogram } from "./latency_histogram.ts";
+import { percentiles } from "./subject.ts";
+
+/** A seeded generator (mulberry32), for reproducible samples. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Long-tailed latencies from 0 ns to about 10 s. */
+function samples(n: number, seed: number): Float64Array {
+  const next = random(seed);
+  return Float64Array.from({ length: n }, () => Math.floor(Math.exp(next() * 23)));
+}
+
+Deno.test("LatencyHistogram percentiles are within 0.4 % of the exact nearest-rank ones", () => {
+  for (const seed of [1, 2, 3]) {
+    const xs = samples(20_000, seed);
+    const h = new LatencyHistogram();
+    for (const x of xs) h.record(x);
+    const exact = percentiles(xs);
+    const got = h.percentiles();
+    assertEquals([got.samples, got.max], [exact.samples, exact.max]);
+    for (const key of ["p50", "p90", "p99", "p999"] as const) {
+      const error = Math.abs(got[key] - exact[key]);
+      assert(
+        error <= Math.max(0.5, exact[key] * 0.004),
+        `seed ${seed} ${key}: ${got[key]} vs exact ${exact[key]}`,
+      );
+    }
+  }
+});
+
+Deno.test("LatencyHistogram is exact below 128 ns", () => {
+  const h = new LatencyHistogram();
+  for (let v = 0; v < 128; v++) h.record(v);
+  assertEquals([h.quantile(0), h.quantile(0.5), h.quantile(1)], [0, 63, 127]);
+  assertEquals(h.mean, 63.5);
+});
+
+Deno.test("LatencyHistogram merged from parts, or through JSON, equals one fed everything", () => {
+  const xs = samples(5_000, 9);
+  const whole = new LatencyHistogram();
+  const a = new LatencyHistogram();
+  const b = new LatencyHistogram();
+  xs.forEach((x, i) => {
+    whole.record(x);
+    (i % 3 === 0 ? a : b).record(x);
+  });
+  const merged = LatencyHistogram.fromJSON(JSON.parse(JSON.stringify(a)));
+  merged.merge(b.toJSON());
+  assertEquals(merged.toJSON(), whole.toJSON());
+  assertEquals(merged.percentiles(), whole.percentiles());
+  // Merging an empty histogram changes nothing.
+  merged.merge(new LatencyHistogram());
+  assertEquals(merged.toJSON(), whole.toJSON());
+});
+
+Deno.test("LatencyHistogram counts negatives as 0, ignores NaN, and keeps huge values' max exact", () => {
+  const h = new LatencyHistogram();
+  h.record(-2_000);
+  h.record(NaN);
+  h.record(5e13); // beyond 2^40 ns: the last bucket
+  h.record(1e9);
+  assertEquals([h.count, h.negatives], [3, 1]);
+  assertEquals([h.quantile(0), h.quantile(1)], [0, 5e13]);
+  assert(Math.abs(h.quantile(0.6) / 1e9 - 1) < 0.004, `${h.quantile(0.6)}`);
+});
+
+Deno.test("LatencyHistogram reports NaN when empty and refuses quantiles outside [0, 1]", () => {
+  const h = new LatencyHistogram();
+  assertEquals(h.percentiles().samples, 0);
+  assert(Number.isNaN(h.quantile(0.5)) && Number.isNaN(h.percentiles().p99));
+  assertThrows(() => h.quantile(1.5), RangeError, "must be in [0, 1]");
+  assertThrows(
+    () => h.merge({ buckets: [[1e9, 1]], count: 1, min: 0, max: 0, sum: 0, negatives: 0 }),
+    RangeError,
+    "out of range",
+  );
+});

@@ -1,0 +1,279 @@
+/**
+ * The edge's app factory: routes, middleware and the snapshot cache wired
+ * into one Hono app. The API is documented in `mod.ts`.
+ *
+ * Middleware, outermost first: route label → metrics → security headers →
+ * request size limits (414, 431) → CORS (`/api/*`) → rate limit (all but
+ * `/livez`, `/readyz`, `/metrics`) → the route.
+ *
+ * @module
+ */
+
+import { type Context, type Handler, Hono } from "hono";
+import type { EdgeEnv } from "./_env.ts";
+import { cors } from "./cors.ts";
+import { type EventStreamOptions, EventStreams } from "./event_stream.ts";
+import { ifNoneMatch } from "./etag.ts";
+import { DEFAULT_READY_MAX_AGE_MS, livez, readyz } from "./health.ts";
+import { HttpMetrics, httpMetrics, marketMetrics } from "./metrics.ts";
+import { makeNonce, type PageContext, pageCsp, type Pages, plainPages } from "./pages.ts";
+import { problem } from "./problem.ts";
+import { DEFAULT_MAX_SYMBOLS } from "./query_params.ts";
+import {
+  findSymbol,
+  getQuote,
+  getQuotes,
+  getStream,
+  getSymbols,
+  notLoaded,
+  notModified,
+} from "./quotes_api.ts";
+import { rateLimit, type RateLimitOptions } from "./rate_limit.ts";
+import { type RequestLimitOptions, requestLimits } from "./request_limits.ts";
+import { securityHeaders } from "./security_headers.ts";
+import { SnapshotCache } from "./snapshot_cache.ts";
+
+/** The route patterns, which are also the `route` label of the metrics. */
+export const ROUTES = {
+  overview: "/",
+  quotePage: "/q/:symbol",
+  quote: "/api/v1/quotes/:symbol",
+  quotes: "/api/v1/quotes",
+  symbols: "/api/v1/symbols",
+  stream: "/api/v1/stream",
+  livez: "/livez",
+  readyz: "/readyz",
+  metrics: "/metrics",
+  assets: "/assets/*",
+} as const;
+
+/** `Cache-Control` of pages: each carries its own nonce, so only the browser keeps it, and revalidates. */
+export const PAGE_CACHE_CONTROL = "private, no-cache";
+
+/** Settings of {@linkcode createEdge} besides the snapshot source. */
+export interface EdgeSettings {
+  /** The clock (ms since the epoch; default `Date.now`): freshness, readiness, rate limits. */
+  readonly now?: () => number;
+  /** Ready only while the newest snapshot is younger than this (default 5,000 ms). */
+  readonly readyMaxAgeMs?: number;
+  /** The most symbols one request may name (default 100). */
+  readonly maxSymbols?: number;
+  /** Request size limits (414, 431). */
+  readonly limits?: RequestLimitOptions;
+  /** Rate limits per client address, or false for none. */
+  readonly rateLimit?: RateLimitOptions | false;
+  /**
+   * The client's address, the rate limit's key. Default: the socket's peer
+   * (`Deno.serve`'s `info.remoteAddr`, which Hono passes as `c.env`).
+   * Behind a proxy or CDN, read its header here (and only if it is trusted).
+   */
+  readonly clientAddress?: (c: Context) => string | undefined;
+  /** Event stream settings. */
+  readonly stream?: EventStreamOptions;
+  /** `Access-Control-Allow-Origin` of the API (default `*`). */
+  readonly corsOrigin?: string;
+  /** `Strict-Transport-Security`, or false for none. */
+  readonly hsts?: string | false;
+  /** The page renderer (default {@linkcode plainPages}). */
+  readonly pages?: Pages;
+  /** Where unexpected errors are reported (default `console.error`). */
+  readonly logError?: (message: string, error: unknown) => void;
+}
+
+/**
+ * Options of {@linkcode createEdge}: a KV to poll (the edge makes, starts
+ * and, on `signal`, closes its cache), or a cache the caller runs.
+ */
+export type EdgeOptions =
+  & EdgeSettings
+  & (
+    | {
+      /** The KV the core writes snapshots to. */
+      readonly kv: Deno.Kv;
+      readonly cache?: never;
+      /** How often to read the version key (default 50 ms). */
+      readonly pollIntervalMs?: number;
+      /** Stops polling and ends the event streams. */
+      readonly signal?: AbortSignal;
+    }
+    | {
+      /** A cache the caller starts, refreshes and closes (closing it ends the streams). */
+      readonly cache: SnapshotCache;
+      readonly kv?: never;
+    }
+  );
+
+/** The default {@linkcode EdgeSettings.clientAddress}: the socket's peer. */
+export function peerAddress(c: Context): string | undefined {
+  const env = c.env as { remoteAddr?: { hostname?: unknown } } | undefined;
+  const hostname = env?.remoteAddr?.hostname;
+  return typeof hostname === "string" ? hostname : undefined;
+}
+
+/**
+ * Makes the edge: a Hono app answering quotes, pages, streams, health and
+ * metrics from an in-memory copy of the snapshots.
+ *
+ * @param options The snapshot source (a KV or a cache) and settings.
+ * @returns The app: serve it with `Deno.serve(app.fetch)`.
+ * @throws {RangeError} When a setting is out of range.
+ *
+ * @example
+ * ```ts
+ * import { createEdge, SnapshotCache } from "./mod.ts";
+ * import { seedSnapshots } from "./_testing/kv.ts";
+ * const kv = await Deno.openKv(":memory:");
+ * await seedSnapshots(kv, ["AAPL"]);
+ * const cache = new SnapshotCache({ kv });
+ * await cache.refresh();
+ * const app = createEdge({ cache });
+ * const res = await app.request("/api/v1/quotes/AAPL");
+ * const { ticker } = await res.json();
+ * if (ticker.lastTrade.p !== 101.25) throw new Error("wrong price");
+ * const again = await app.request("/api/v1/quotes/AAPL", {
+ *   headers: { "if-none-match": res.headers.get("etag")! },
+ * });
+ * if (again.status !== 304) throw new Error("not cached");
+ * await cache.close();
+ * kv.close();
+ * ```
+ */
+export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
+  const now = options.now ?? Date.now;
+  const logError = options.logError ?? ((message, error) => console.error(message, error));
+  const maxSymbols = options.maxSymbols ?? DEFAULT_MAX_SYMBOLS;
+  const readyMaxAgeMs = options.readyMaxAgeMs ?? DEFAULT_READY_MAX_AGE_MS;
+  for (const [name, value] of [["maxSymbols", maxSymbols], ["readyMaxAgeMs", readyMaxAgeMs]]) {
+    if (!(Number.isSafeInteger(value) && (value as number) > 0)) {
+      throw new RangeError(
+        `Cannot make the edge: ${name} must be a positive integer, not ${value}`,
+      );
+    }
+  }
+
+  let cache: SnapshotCache;
+  if (options.cache !== undefined) {
+    cache = options.cache;
+  } else {
+    cache = new SnapshotCache({
+      kv: options.kv,
+      onError: logError,
+      ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+    });
+    if (!options.signal?.aborted) {
+      cache.start();
+      options.signal?.addEventListener("abort", () => void cache.close(), { once: true });
+    }
+  }
+  const streams = new EventStreams(cache, options.stream);
+  const metrics = new HttpMetrics();
+  const pages = options.pages ?? plainPages;
+  const pageId = pages.id ?? crypto.randomUUID().slice(0, 8);
+  const csp = (nonce: string) => pages.csp?.(nonce) ?? pageCsp(nonce);
+
+  const app = new Hono<EdgeEnv>();
+  app.onError((error, c) => {
+    logError(`edge: ${c.req.method} ${c.req.path} failed`, error);
+    return problem("internal", "Cannot answer: an internal error occurred (see the edge's log)");
+  });
+  app.notFound((c) =>
+    problem("no_route", `Cannot find ${JSON.stringify(c.req.path.slice(0, 64))}: no such route`)
+  );
+
+  // Label first, so that every answer, even one refused by a later
+  // middleware, is counted under its route.
+  for (const pattern of Object.values(ROUTES)) {
+    app.use(pattern, async function routeLabel(c, next) {
+      c.set("route", pattern);
+      await next();
+    });
+  }
+  app.use(httpMetrics(metrics));
+  app.use(securityHeaders(options.hsts === undefined ? {} : { hsts: options.hsts }));
+  app.use(requestLimits(options.limits));
+  app.use(
+    "/api/*",
+    cors(options.corsOrigin === undefined ? {} : { origin: options.corsOrigin }),
+  );
+  if (options.rateLimit !== false) {
+    app.use(rateLimit({
+      ...options.rateLimit,
+      clientAddress: options.clientAddress ?? peerAddress,
+      exempt: new Set([ROUTES.livez, ROUTES.readyz, ROUTES.metrics]),
+      now,
+    }));
+  }
+
+  const route = (path: string, handler: Handler<EdgeEnv>) => {
+    app.get(path, handler);
+    // The route exists but not for this method (HEAD goes to GET; OPTIONS
+    // under /api/ is answered by CORS first).
+    const allow = path.startsWith("/api/") ? "GET, HEAD, OPTIONS" : "GET, HEAD";
+    app.all(path, (c) =>
+      problem(
+        "method_not_allowed",
+        `Cannot ${c.req.method.slice(0, 16)} ${path}: it allows ${allow}`,
+        { headers: { allow } },
+      ));
+  };
+
+  const page = async (
+    c: Context<EdgeEnv>,
+    etag: string,
+    render: (ctx: PageContext) => string | Promise<string>,
+  ) => {
+    if (ifNoneMatch(c.req.header("if-none-match"), etag)) {
+      return notModified(etag, PAGE_CACHE_CONTROL);
+    }
+    const nonce = makeNonce();
+    const html = await render({
+      nonce,
+      url: new URL(c.req.url),
+      version: cache.version,
+      snapshots: cache.all(),
+      symbols: cache.symbols,
+      now: now(),
+    });
+    return new Response(html, {
+      headers: {
+        "content-type": "text/html; charset=utf-8",
+        "content-security-policy": csp(nonce),
+        etag,
+        "cache-control": PAGE_CACHE_CONTROL,
+      },
+    });
+  };
+
+  route(ROUTES.overview, (c) => {
+    if (!cache.loaded) return notLoaded();
+    return page(c, `"p-${pageId}-${cache.version}"`, (ctx) => pages.overview(ctx));
+  });
+  route(ROUTES.quotePage, (c) => {
+    if (!cache.loaded) return notLoaded();
+    const found = findSymbol(cache, c.req.param("symbol") ?? "");
+    if (found instanceof Response) return found;
+    return page(c, `"p-${pageId}-${found.version}"`, (ctx) => pages.quote(ctx, found));
+  });
+  route(ROUTES.assets, (c) => {
+    const path = c.req.path;
+    return pages.asset?.(path, c.req.header("if-none-match") ?? null) ??
+      problem("no_route", `Cannot find ${JSON.stringify(path.slice(0, 64))}: no such asset`);
+  });
+  route(ROUTES.quote, getQuote(cache));
+  route(ROUTES.quotes, getQuotes(cache, maxSymbols));
+  route(ROUTES.symbols, getSymbols(cache));
+  route(ROUTES.stream, getStream(cache, streams, maxSymbols));
+  route(ROUTES.livez, livez());
+  route(ROUTES.readyz, readyz(cache, now, readyMaxAgeMs));
+  route(
+    ROUTES.metrics,
+    () =>
+      new Response(metrics.render() + marketMetrics(cache, streams, now()), {
+        headers: {
+          "content-type": "text/plain; version=0.0.4; charset=utf-8",
+          "cache-control": "no-store",
+        },
+      }),
+  );
+  return app;
+}

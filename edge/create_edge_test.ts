@@ -1,0 +1,390 @@
+import { createEdge, PAGE_CACHE_CONTROL, ROUTES } from "./create_edge.ts";
+import type { Pages } from "./pages.ts";
+import { API_CSP } from "./security_headers.ts";
+import { assert, assertEquals, assertMatch } from "./_testing/assert.ts";
+import { withEdge } from "./_testing/edge.ts";
+import { makeSnapshot, markAlive, seedSnapshots, T0, writeSnapshots } from "./_testing/kv.ts";
+
+Deno.test("every route answers GET and HEAD, and 405 with Allow to other methods", async () => {
+  await withEdge(async ({ kv, cache, get }) => {
+    await seedSnapshots(kv, ["AAPL"]);
+    await cache.refresh();
+    const paths: Record<keyof typeof ROUTES, string> = {
+      overview: "/",
+      quotePage: "/q/AAPL",
+      quote: "/api/v1/quotes/AAPL",
+      quotes: "/api/v1/quotes?symbols=AAPL",
+      symbols: "/api/v1/symbols",
+      stream: "/api/v1/stream",
+      livez: "/livez",
+      readyz: "/readyz",
+      metrics: "/metrics",
+      assets: "",
+    };
+    for (const [name, path] of Object.entries(paths)) {
+      if (name === "assets") continue; // needs a renderer with assets: its own test
+      const api = path.startsWith("/api/");
+      if (name !== "stream") assertEquals((await get(path)).status, 200, `GET ${path}`);
+      const head = await get(path, { method: "HEAD" });
+      assertEquals([head.status, await head.text()], [200, ""], `HEAD ${path}`);
+      for (const method of ["POST", "PUT", "DELETE", "PATCH", ...(api ? [] : ["OPTIONS"])]) {
+        const res = await get(path, { method });
+        assertEquals(res.status, 405, `${method} ${path}`);
+        assertEquals(res.headers.get("allow"), api ? "GET, HEAD, OPTIONS" : "GET, HEAD");
+        assertEquals(res.headers.get("content-type"), "application/problem+json");
+        assertEquals((await res.json()).reason, "method_not_allowed");
+      }
+    }
+    const unknown = await get("/nowhere", { method: "POST" });
+    assertEquals([unknown.status, (await unknown.json()).reason], [404, "no_route"]);
+  });
+});
+
+Deno.test("every answer carries the security headers; the API's CSP allows nothing", async () => {
+  await withEdge(async ({ kv, cache, get }) => {
+    await seedSnapshots(kv, ["AAPL"]);
+    await cache.refresh();
+    for (const path of ["/api/v1/quotes/AAPL", "/api/v1/quotes/aapl", "/nowhere", "/livez", "/"]) {
+      const res = await get(path);
+      const h = res.headers;
+      assertEquals(h.get("x-content-type-options"), "nosniff", path);
+      assertEquals(h.get("x-frame-options"), "DENY", path);
+      assertEquals(h.get("referrer-policy"), "no-referrer", path);
+      assertMatch(h.get("strict-transport-security") ?? "", /^max-age=\d+; includeSubDomains$/);
+      assertEquals([h.has("x-powered-by"), h.has("server")], [false, false], path);
+      if (path !== "/") assertEquals(h.get("content-security-policy"), API_CSP, path);
+      await res.body?.cancel();
+    }
+  });
+});
+
+Deno.test("pages get a fresh nonce in their CSP; a 304 carries no CSP", async () => {
+  await withEdge(async ({ kv, cache, get }) => {
+    await seedSnapshots(kv, ["AAPL"]);
+    await cache.refresh();
+    const nonces = new Set<string>();
+    for (const path of ["/", "/", "/q/AAPL"]) {
+      const res = await get(path);
+      assertEquals(res.headers.get("content-type"), "text/html; charset=utf-8");
+      assertEquals(res.headers.get("cache-control"), PAGE_CACHE_CONTROL);
+      const csp = res.headers.get("content-security-policy") ?? "";
+      const nonce = /script-src 'self' 'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)?.[1];
+      assert(nonce !== undefined, csp);
+      assert((await res.text()).includes(`<style nonce="${nonce}">`), "the page lacks the nonce");
+      nonces.add(nonce);
+      const again = await get(path, { headers: { "if-none-match": res.headers.get("etag")! } });
+      assertEquals(again.status, 304);
+      assertEquals(again.headers.has("content-security-policy"), false);
+    }
+    assertEquals(nonces.size, 3);
+  });
+});
+
+Deno.test("an injected page renderer answers / and /q/:symbol, with the snapshots and nonce", async () => {
+  const calls: string[] = [];
+  const pages: Pages = {
+    id: "build7",
+    overview(ctx) {
+      calls.push(
+        `overview v${ctx.version} ${ctx.snapshots.map((s) => s.symbol)} ${ctx.url.search}`,
+      );
+      return `<p nonce="${ctx.nonce}">overview</p>`;
+    },
+    quote(ctx, snapshot) {
+      calls.push(`quote ${snapshot.symbol} ${ctx.symbols.length} symbols`);
+      return Promise.resolve(`<p>${snapshot.lastTrade?.price}</p>`);
+    },
+    csp: (nonce) => `script-src 'nonce-${nonce}' 'strict-dynamic'`,
+  };
+  await withEdge(async ({ kv, cache, get }) => {
+    await seedSnapshots(kv, ["AAPL", "MSFT"]);
+    await cache.refresh();
+    const overview = await get("/?x=1");
+    assertMatch(await overview.text(), /^<p nonce="[^"]+">overview<\/p>$/);
+    assertMatch(overview.headers.get("content-security-policy")!, /'strict-dynamic'$/);
+    assertEquals(overview.headers.get("etag"), '"p-build7-1"');
+    assertEquals(await (await get("/q/MSFT")).text(), "<p>101.25</p>");
+    assertEquals(calls, ["overview v1 AAPL,MSFT ?x=1", "quote MSFT 2 symbols"]);
+    // A 304 renders nothing.
+    await get("/q/MSFT", { headers: { "if-none-match": '"p-build7-1"' } });
+    assertEquals(calls.length, 2);
+  }, { pages });
+});
+
+Deno.test("/assets/* is answered by the renderer's asset hook, 404 without one", async () => {
+  const pages: Pages = {
+    overview: () => "",
+    quote: () => "",
+    asset: (path, ifNoneMatch) =>
+      path === "/assets/client-abc.js"
+        ? new Response(ifNoneMatch === '"abc"' ? null : "export {};", {
+          status: ifNoneMatch === '"abc"' ? 304 : 200,
+          headers: {
+            "content-type": "text/javascript",
+            etag: '"abc"',
+            "cache-control": "public, max-age=31536000, immutable",
+          },
+        })
+        : undefined,
+  };
+  await withEdge(async ({ get, app }) => {
+    const res = await get("/assets/client-abc.js");
+    assertEquals([res.status, await res.text()], [200, "export {};"]);
+    assertEquals(res.headers.get("x-content-type-options"), "nosniff");
+    const cached = await get("/assets/client-abc.js", { headers: { "if-none-match": '"abc"' } });
+    assertEquals(cached.status, 304);
+    const missing = await get("/assets/client-old.js");
+    assertEquals([missing.status, (await missing.json()).reason], [404, "no_route"]);
+    assertEquals((await get("/assets/client-abc.js", { method: "POST" })).status, 405);
+    const metrics = await (await app.request("/metrics")).text();
+    assert(metrics.includes('http_cache_hits_total{route="/assets/*"} 1\n'), metrics);
+  }, { pages });
+  await withEdge(async ({ get }) => {
+    assertEquals((await get("/assets/client-abc.js")).status, 404);
+  });
+});
+
+Deno.test("the API answers CORS requests and preflights; pages do not", async () => {
+  await withEdge(async ({ kv, cache, get }) => {
+    await seedSnapshots(kv, ["AAPL"]);
+    await cache.refresh();
+    const origin = { origin: "https://example.org" };
+    const res = await get("/api/v1/quotes/AAPL", { headers: origin });
+    assertEquals(res.headers.get("access-control-allow-origin"), "*");
+    assertMatch(res.headers.get("access-control-expose-headers") ?? "", /ETag.*RateLimit/);
+    const bad = await get("/api/v1/quotes/aapl", { headers: origin });
+    assertEquals(bad.headers.get("access-control-allow-origin"), "*"); // errors readable too
+    const preflight = await get("/api/v1/quotes/AAPL", {
+      method: "OPTIONS",
+      headers: { ...origin, "access-control-request-method": "GET" },
+    });
+    assertEquals(preflight.status, 204);
+    assertEquals(preflight.headers.get("access-control-allow-methods"), "GET, HEAD, OPTIONS");
+    assertMatch(preflight.headers.get("access-control-allow-headers") ?? "", /If-None-Match/);
+    assertEquals(
+      (await get("/", { headers: origin })).headers.has("access-control-allow-origin"),
+      false,
+    );
+  });
+});
+
+Deno.test("an oversized URL is 414 and oversized headers 431, as problems", async () => {
+  await withEdge(async ({ get }) => {
+    const long = await get(`/api/v1/quotes?symbols=${"A".repeat(9000)}`);
+    assertEquals([long.status, (await long.json()).reason], [414, "uri_too_long"]);
+    const big = await get("/api/v1/symbols", { headers: { "x-big": "b".repeat(17_000) } });
+    assertEquals([big.status, (await big.json()).reason], [431, "headers_too_large"]);
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 100; i++) many[`x-h${i}`] = "v".repeat(200);
+    assertEquals((await get("/livez", { headers: many })).status, 431);
+  });
+});
+
+Deno.test("rate limits: RateLimit fields on each answer, 429 with Retry-After, per address", async () => {
+  await withEdge(async ({ kv, cache, get, clock }) => {
+    await seedSnapshots(kv, ["AAPL"]);
+    await cache.refresh();
+    const a = "198.51.100.7";
+    const fields = async (address: string, path = "/api/v1/quotes/AAPL") => {
+      const res = await get(path, {}, address);
+      await res.body?.cancel();
+      return [res.status, res.headers.get("ratelimit"), res.headers.get("retry-after")];
+    };
+    assertEquals(await fields(a), [200, '"edge";r=2;t=10', null]);
+    assertEquals(await fields(a), [200, '"edge";r=1;t=20', null]);
+    assertEquals(await fields(a, "/nowhere"), [404, '"edge";r=0;t=30', null]); // any path counts
+    const refused = await get("/api/v1/quotes/AAPL", {}, a);
+    assertEquals(refused.status, 429);
+    assertEquals(refused.headers.get("ratelimit-policy"), '"edge";q=3;w=30');
+    assertEquals(refused.headers.get("ratelimit"), '"edge";r=0;t=30');
+    assertEquals(refused.headers.get("retry-after"), "10");
+    assertEquals(refused.headers.get("access-control-allow-origin"), "*");
+    const problem = await refused.json();
+    assertEquals(problem.reason, "rate_limited");
+    assertEquals(
+      problem.detail,
+      "Cannot answer: this address has used its 3 requests (refilled over 30 s); retry in 10 s",
+    );
+    // Another address has its own bucket; health and metrics are never limited.
+    assertEquals((await fields("198.51.100.8"))[0], 200);
+    for (const path of ["/livez", "/readyz", "/metrics"]) {
+      const res = await get(path, {}, a);
+      await res.body?.cancel();
+      assertEquals([res.status === 429, res.headers.has("ratelimit")], [false, false], path);
+    }
+    clock.now += 10_000; // one token back
+    assertEquals(await fields(a), [200, '"edge";r=0;t=30', null]);
+  }, { rateLimit: { limit: 3, windowSeconds: 30 } });
+});
+
+Deno.test("readyz is 503 until a snapshot is fresher than the threshold; livez always 200", async () => {
+  await withEdge(async ({ write, get, clock }) => {
+    const ready = async () => {
+      const res = await get("/readyz");
+      return [res.status, await res.json()];
+    };
+    const [notLoaded, p0] = await ready();
+    assertEquals([notLoaded, p0.reason, p0.detail], [
+      503,
+      "not_ready",
+      "Cannot serve quotes: the snapshots have not been read yet",
+    ]);
+    await write({ snapshots: [makeSnapshot("AAPL", { updated: T0 })] });
+    clock.now = T0 + 4_900;
+    assertEquals(await ready(), [200, {
+      status: "ready",
+      version: 1,
+      symbols: 1,
+      newestAgeSeconds: 4.9,
+      aliveAgeSeconds: null,
+    }]);
+    clock.now = T0 + 7_250;
+    const [stale, p1] = await ready();
+    assertEquals([stale, p1.detail], [
+      503,
+      "Cannot serve fresh quotes: the core last wrote 7.3 s ago, over 5 s",
+    ]);
+    assertEquals((await get("/livez")).status, 200);
+    await write({ snapshots: [makeSnapshot("MSFT", { updated: T0 + 7_000 })] });
+    assertEquals((await ready())[0], 200);
+  });
+});
+
+Deno.test("readyz stays 200 in a quiet market while the core marks itself alive", async () => {
+  await withEdge(async ({ kv, cache, write, get, clock }) => {
+    await write({ snapshots: [makeSnapshot("AAPL", { updated: T0 })], aliveAt: T0 });
+    await markAlive(kv, T0 + 9_000); // no quote moved: the version stays
+    await cache.refresh();
+    clock.now = T0 + 10_000;
+    const res = await get("/readyz");
+    assertEquals([res.status, await res.json()], [200, {
+      status: "ready",
+      version: 1,
+      symbols: 1,
+      newestAgeSeconds: 10,
+      aliveAgeSeconds: 1,
+    }]);
+    const metrics = await (await get("/metrics")).text();
+    assert(metrics.includes("market_data_alive_age_seconds 1\n"), metrics);
+    assert(metrics.includes('market_data_freshness_seconds{symbol="AAPL"} 10\n'), metrics);
+    clock.now = T0 + 14_500; // the core went silent
+    assertEquals((await get("/readyz")).status, 503);
+  });
+});
+
+Deno.test("/metrics counts every answer by route and status, 304s, freshness and invalid values", async () => {
+  await withEdge(async ({ kv, cache, write, get, clock }) => {
+    await seedSnapshots(kv, ["AAPL", "MSFT"]);
+    await cache.refresh();
+    await write({ raw: { MSFT: { format: 1 } } });
+    const etag = (await get("/api/v1/quotes/AAPL")).headers.get("etag")!;
+    await get("/api/v1/quotes/AAPL", { headers: { "if-none-match": etag } });
+    await get("/api/v1/quotes/aapl");
+    await get("/api/v1/quotes/GOOG");
+    await get("/api/v1/quotes?symbols=,");
+    await get("/api/v1/quotes/AAPL", { method: "POST" });
+    await get(`/q/${"A".repeat(9000)}`);
+    await get("/made/up/1");
+    await get("/made/up/2");
+    clock.now = T0 + 2_500;
+    const res = await get("/metrics");
+    assertEquals(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+    const text = await res.text();
+    for (
+      const line of [
+        'http_requests_total{route="/api/v1/quotes/:symbol",status="200"} 1',
+        'http_requests_total{route="/api/v1/quotes/:symbol",status="304"} 1',
+        'http_requests_total{route="/api/v1/quotes/:symbol",status="400"} 1',
+        'http_requests_total{route="/api/v1/quotes/:symbol",status="404"} 1',
+        'http_requests_total{route="/api/v1/quotes/:symbol",status="405"} 1',
+        'http_requests_total{route="/api/v1/quotes",status="400"} 1',
+        'http_requests_total{route="/q/:symbol",status="414"} 1',
+        'http_requests_total{route="unmatched",status="404"} 2',
+        'http_request_duration_seconds_count{route="/api/v1/quotes/:symbol"} 5',
+        'http_request_duration_seconds_bucket{route="unmatched",le="+Inf"} 2',
+        'http_cache_hits_total{route="/api/v1/quotes/:symbol"} 1',
+        'market_data_freshness_seconds{symbol="AAPL"} 2.5',
+        'market_data_freshness_seconds{symbol="MSFT"} 2.5',
+        "market_data_snapshot_version 2",
+        'market_data_invalid_snapshots_total{key="quote"} 1',
+        "market_data_symbols 2",
+      ]
+    ) assert(text.includes(`${line}\n`), `missing ${line} in\n${text}`);
+    // Every sample line is name{labels} value.
+    for (const line of text.split("\n")) {
+      if (line === "" || line.startsWith("# ")) continue;
+      assertMatch(line, /^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.e+-]+$/);
+    }
+  });
+});
+
+Deno.test("a flood of bad requests is answered, bounded and counted; the edge stays healthy", async () => {
+  await withEdge(async ({ kv, cache, get, app, clock }) => {
+    await seedSnapshots(kv, ["AAPL"]);
+    await cache.refresh();
+    const bad = [
+      "/api/v1/quotes/aapl",
+      "/api/v1/quotes/NOPE",
+      "/api/v1/quotes?symbols=,,,",
+      `/api/v1/quotes?symbols=${"A".repeat(9000)}`,
+      "/%ZZ/%00",
+      "/api/v1/stream?since=x",
+    ];
+    const started = performance.now();
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 20_000; i++) {
+      // Made-up paths and many addresses: neither may grow memory without bound.
+      const path = i % 7 === 0 ? `/random/${i}` : bad[i % bad.length]!;
+      const address = `10.0.${(i % 2000) >> 8}.${i % 2000 & 255}`; // 2,000 addresses, 10 each
+      const res = await get(path, i % 3 === 0 ? { method: "DELETE" } : {}, address);
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      await res.body?.cancel();
+    }
+    const ms = performance.now() - started;
+    assertEquals([...statuses.keys()].sort(), [400, 404, 405, 414, 429]);
+    assert(ms < 20_000, `20,000 bad requests took ${ms} ms`);
+    assertEquals((await get("/livez")).status, 200);
+    // During the flood a newcomer shares the overflow bucket; once the
+    // buckets refill, the table makes room again.
+    assertEquals((await get("/api/v1/quotes/AAPL", {}, "192.0.2.99")).status, 429);
+    clock.now += 60_000;
+    assertEquals((await get("/api/v1/quotes/AAPL", {}, "192.0.2.99")).status, 200);
+    const metrics = await (await app.request("/metrics")).text();
+    const series = metrics.split("\n").filter((l) => l.startsWith("http_requests_total{"));
+    assert(series.length < 20, `${series.length} request series:\n${series.join("\n")}`);
+    const total = series.reduce((n, l) => n + Number(l.split(" ")[1]), 0);
+    assertEquals(total, 20_000 + 3);
+  }, { rateLimit: { limit: 5, windowSeconds: 60, maxClients: 1000 } });
+});
+
+Deno.test("createEdge({ kv, signal }) polls KV itself and stops on abort", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const stop = new AbortController();
+  const app = createEdge({ kv, signal: stop.signal, pollIntervalMs: 5, rateLimit: false });
+  await writeSnapshots(kv, { snapshots: [makeSnapshot("AAPL")] });
+  let status = 0;
+  for (let i = 0; i < 200 && status !== 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const res = await app.request("/api/v1/quotes/AAPL");
+    status = res.status;
+    await res.body?.cancel();
+  }
+  assertEquals(status, 200);
+  const stream = await app.request("/api/v1/stream");
+  stop.abort();
+  // The stream ends with the cache.
+  const reader = stream.body!.getReader();
+  while (!(await reader.read()).done);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  kv.close();
+});
+
+Deno.test("createEdge refuses settings out of range", () => {
+  let message = "";
+  try {
+    createEdge({ kv: {} as Deno.Kv, maxSymbols: 0, signal: AbortSignal.abort() });
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  assertEquals(message, "Cannot make the edge: maxSymbols must be a positive integer, not 0");
+});

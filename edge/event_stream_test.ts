@@ -1,0 +1,147 @@
+import { EventStreams } from "./event_stream.ts";
+import { SnapshotCache } from "./snapshot_cache.ts";
+import { assert, assertEquals } from "./_testing/assert.ts";
+import { withEdge } from "./_testing/edge.ts";
+import { makeSnapshot, seedSnapshots } from "./_testing/kv.ts";
+import { SseReader, summary } from "./_testing/sse.ts";
+
+Deno.test("the stream sends the current quotes, then each change; a batch's last event carries the version", async () => {
+  await withEdge(async ({ kv, cache, write, get }) => {
+    await seedSnapshots(kv, ["AAPL", "MSFT"]);
+    await cache.refresh();
+    const res = await get("/api/v1/stream");
+    assertEquals(res.status, 200);
+    assertEquals(res.headers.get("content-type"), "text/event-stream; charset=utf-8");
+    assertEquals(res.headers.get("cache-control"), "no-cache, no-transform");
+    const sse = new SseReader(res.body!);
+    assertEquals(await sse.next(), { retry: "2000" });
+    assertEquals(summary(await sse.quotes(2)), ["AAPL@1", "MSFT@1#1"]);
+    await write({ snapshots: [makeSnapshot("MSFT", { sequence: 2 })] });
+    const [msft] = await sse.quotes(1);
+    assertEquals(summary([msft!]), ["MSFT@2#2"]);
+    // The data is the API's ticker JSON.
+    const ticker = JSON.parse(msft!.data!);
+    assertEquals([ticker.ticker, ticker.lastQuote.P, ticker.version], ["MSFT", 101.3, 2]);
+    await write({ snapshots: [makeSnapshot("AAPL"), makeSnapshot("MSFT")] });
+    assertEquals(summary(await sse.quotes(2)), ["AAPL@3", "MSFT@3#3"]);
+    await sse.cancel();
+  });
+});
+
+Deno.test("Last-Event-ID resumes after the last version seen; it wins over since", async () => {
+  await withEdge(async ({ kv, cache, write, get }) => {
+    await seedSnapshots(kv, ["AAPL", "MSFT", "TSLA"]);
+    await cache.refresh();
+    const first = new SseReader((await get("/api/v1/stream")).body!);
+    const seen = await first.quotes(3);
+    const lastId = seen.at(-1)!.id!;
+    assertEquals(lastId, "1");
+    await first.cancel();
+    // While the client is away: two writes.
+    await write({ snapshots: [makeSnapshot("TSLA")] });
+    await write({ snapshots: [makeSnapshot("AAPL")] });
+    const resumed = new SseReader(
+      (await get("/api/v1/stream?since=0", { headers: { "last-event-id": lastId } })).body!,
+    );
+    assertEquals(summary(await resumed.quotes(2)), ["TSLA@2", "AAPL@3#3"]);
+    await write({ snapshots: [makeSnapshot("MSFT")] });
+    assertEquals(summary(await resumed.quotes(1)), ["MSFT@4#4"]);
+    await resumed.cancel();
+    // since= does the same for a first connection (a page rendered at version 3).
+    const fromPage = new SseReader((await get("/api/v1/stream?since=3")).body!);
+    assertEquals(summary(await fromPage.quotes(1)), ["MSFT@4#4"]);
+    await fromPage.cancel();
+    // A Last-Event-ID that is not a version is ignored: everything is sent.
+    const garbled = new SseReader(
+      (await get("/api/v1/stream", { headers: { "last-event-id": "x1" } })).body!,
+    );
+    assertEquals((await garbled.quotes(3)).length, 3);
+    await garbled.cancel();
+  });
+});
+
+Deno.test("symbols= streams only those symbols", async () => {
+  await withEdge(async ({ kv, cache, write, get }) => {
+    await seedSnapshots(kv, ["AAPL", "MSFT", "TSLA"]);
+    await cache.refresh();
+    const sse = new SseReader((await get("/api/v1/stream?symbols=TSLA")).body!);
+    assertEquals(summary(await sse.quotes(1)), ["TSLA@1#1"]);
+    await write({ snapshots: [makeSnapshot("AAPL")] });
+    await write({ snapshots: [makeSnapshot("TSLA"), makeSnapshot("MSFT")] });
+    assertEquals(summary(await sse.quotes(1)), ["TSLA@3#3"]);
+    await sse.cancel();
+  });
+});
+
+Deno.test("a slow reader holds one pending snapshot per symbol, the newest", async () => {
+  await withEdge(async ({ kv, cache, write, get, app }) => {
+    await seedSnapshots(kv, ["AAPL", "MSFT"]);
+    await cache.refresh();
+    const res = await get("/api/v1/stream");
+    for (let i = 0; i < 30; i++) {
+      await write({ snapshots: [makeSnapshot("AAPL", { sequence: i })] });
+    }
+    const sse = new SseReader(res.body!);
+    assertEquals(await sse.next(), { retry: "2000" });
+    // MSFT's first state, then only AAPL's newest: 29 older ones were replaced unsent.
+    assertEquals(summary(await sse.quotes(2)), ["MSFT@1", "AAPL@31#31"]);
+    const metrics = await (await app.request("/metrics")).text();
+    assert(metrics.includes("edge_sse_coalesced_total 30\n"), metrics);
+    await sse.cancel();
+  });
+});
+
+Deno.test("a quiet stream gets heartbeat comments", async () => {
+  await withEdge(async ({ kv, cache, get }) => {
+    await seedSnapshots(kv, ["AAPL"]);
+    await cache.refresh();
+    const sse = new SseReader((await get("/api/v1/stream")).body!);
+    await sse.quotes(1);
+    assertEquals(await sse.next(), { comment: "heartbeat" });
+    assertEquals(await sse.next(), { comment: "heartbeat" });
+    await sse.cancel();
+  }, { stream: { heartbeatMs: 20 } });
+});
+
+Deno.test("streams end cleanly: a client leaving frees its slot, closing the cache ends them all", async () => {
+  const kv = await Deno.openKv(":memory:");
+  await seedSnapshots(kv, ["AAPL"]);
+  const cache = new SnapshotCache({ kv });
+  await cache.refresh();
+  const streams = new EventStreams(cache, { maxConnections: 2 });
+  const a = new SseReader(streams.open(undefined, undefined)!);
+  const b = new SseReader(streams.open(new Set(["AAPL"]), 0)!);
+  assertEquals(streams.open(undefined, undefined), undefined); // full
+  assertEquals(streams.connections, 2);
+  await a.quotes(1);
+  await a.cancel();
+  assertEquals(streams.connections, 1);
+  const c = new SseReader(streams.open(undefined, 1)!); // the slot is free again
+  await cache.close();
+  // b had its first batch pending: it is flushed, then the stream ends.
+  assertEquals(summary(await b.quotes(1)), ["AAPL@1#1"]);
+  assert(await b.ended(), "b did not end");
+  assert(await c.ended(), "c did not end");
+  assertEquals(streams.connections, 0);
+  assertEquals(streams.open(undefined, undefined), undefined); // closed
+  kv.close();
+});
+
+Deno.test("HEAD opens no stream; the stream limit answers 503 too_many_streams", async () => {
+  await withEdge(async ({ kv, cache, get, app }) => {
+    await seedSnapshots(kv, ["AAPL"]);
+    await cache.refresh();
+    const head = await get("/api/v1/stream", { method: "HEAD" });
+    assertEquals([head.status, head.headers.get("content-type")], [
+      200,
+      "text/event-stream; charset=utf-8",
+    ]);
+    const open = await get("/api/v1/stream");
+    const refused = await get("/api/v1/stream");
+    assertEquals([refused.status, (await refused.json()).reason], [503, "too_many_streams"]);
+    assertEquals(refused.headers.get("retry-after"), "5");
+    const metrics = await (await app.request("/metrics")).text();
+    assert(metrics.includes("edge_sse_connections 1\n"), metrics);
+    await open.body!.cancel();
+  }, { stream: { maxConnections: 1 } });
+});

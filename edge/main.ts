@@ -1,0 +1,116 @@
+/**
+ * `deno task edge`: serves the edge on `Deno.serve` against the core's KV.
+ *
+ * | variable | default | |
+ * | --- | --- | --- |
+ * | `EDGE_PORT` | `8000` | `0` picks a free port |
+ * | `EDGE_HOSTNAME` | `127.0.0.1` | |
+ * | `KV_PATH` | `data/core.kv` | the core's KV file; empty for the platform's default KV (Deno Deploy) |
+ *
+ * It waits for the KV file if the core has not made it yet, reads the
+ * snapshots once, prints `edge: listening on http://host:port/`, and polls
+ * from then on. SIGINT or SIGTERM end the event streams, stop polling and
+ * shut the server down gracefully.
+ *
+ * Deno opens a KV file read-write whatever the caller means to do with it
+ * (SQLite keeps `-wal` and `-shm` files beside it), so this needs write
+ * permission on the KV's folder; the edge itself writes nothing.
+ *
+ * @module
+ */
+
+import { createEdge } from "./create_edge.ts";
+import { SnapshotCache } from "./snapshot_cache.ts";
+
+/** The settings read from the environment. */
+export interface MainConfig {
+  readonly port: number;
+  readonly hostname: string;
+  /** The KV file, or undefined for the platform's default KV. */
+  readonly kvPath: string | undefined;
+}
+
+/**
+ * Reads the settings from the environment.
+ *
+ * @param env The variables (default `Deno.env`).
+ * @returns The settings.
+ * @throws {RangeError} When `EDGE_PORT` is not a port number.
+ *
+ * @example
+ * ```ts
+ * import { readConfig } from "./main.ts";
+ * const c = readConfig({ get: (k) => ({ EDGE_PORT: "0" } as Record<string, string>)[k] });
+ * if (c.port !== 0 || c.hostname !== "127.0.0.1" || c.kvPath !== "data/core.kv") {
+ *   throw new Error("wrong defaults");
+ * }
+ * ```
+ */
+export function readConfig(
+  env: { get(name: string): string | undefined } = Deno.env,
+): MainConfig {
+  const portText = env.get("EDGE_PORT") ?? "8000";
+  const port = Number(portText);
+  if (!/^\d{1,5}$/.test(portText) || port > 65_535) {
+    throw new RangeError(`Cannot start the edge: EDGE_PORT must be a port number, not ${portText}`);
+  }
+  const kvPath = env.get("KV_PATH") ?? "data/core.kv";
+  return {
+    port,
+    hostname: env.get("EDGE_HOSTNAME") || "127.0.0.1",
+    kvPath: kvPath === "" ? undefined : kvPath,
+  };
+}
+
+async function waitForFile(path: string): Promise<void> {
+  for (let said = false;; said = true) {
+    try {
+      await Deno.stat(path);
+      return;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    if (!said) console.log(`edge: waiting for ${path} (start the core, or set KV_PATH)`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  if (config.kvPath !== undefined) await waitForFile(config.kvPath);
+  const kv = await Deno.openKv(config.kvPath);
+  const cache = new SnapshotCache({ kv });
+  try {
+    await cache.refresh();
+  } catch (error) {
+    console.error("edge: cannot read the snapshots yet (will keep trying)", error);
+  }
+  console.log(`edge: ${cache.all().length} symbols at version ${cache.version}`);
+  cache.start();
+  const app = createEdge({ cache });
+  const server = Deno.serve({
+    port: config.port,
+    hostname: config.hostname,
+    onListen: ({ hostname, port }) => console.log(`edge: listening on http://${hostname}:${port}/`),
+  }, app.fetch);
+
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("edge: shutting down");
+    // Closing the cache ends the event streams (each finishes its last
+    // chunk), so the graceful shutdown below is not held up by them.
+    // (Aborting Deno.serve's signal instead would cut streaming bodies
+    // mid-response.)
+    await cache.close();
+    await server.shutdown();
+    kv.close();
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => void shutdown());
+  }
+  await server.finished;
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,175 @@
+/**
+ * The edge as a process: `edge/main.ts` started as a child against a KV file
+ * this test writes to, as the core would, and asked over HTTP.
+ */
+
+import { assert, assertEquals, assertMatch } from "./_testing/assert.ts";
+import { makeSnapshot, makeSymbolInfo, writeSnapshots } from "./_testing/kv.ts";
+import { SseReader, summary } from "./_testing/sse.ts";
+
+/** Reads a child's output line by line. */
+class Lines {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #decoder = new TextDecoder();
+  #buffer = "";
+  readonly seen: string[] = [];
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.getReader();
+  }
+
+  /** Waits for a line matching `pattern`. */
+  async waitFor(pattern: RegExp, ms = 10_000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const newline = this.#buffer.indexOf("\n");
+      if (newline >= 0) {
+        const line = this.#buffer.slice(0, newline);
+        this.#buffer = this.#buffer.slice(newline + 1);
+        this.seen.push(line);
+        const match = pattern.exec(line);
+        if (match) return match;
+        continue;
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const { value, done } = await Promise.race([
+        this.#reader.read(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`No line ${pattern} in:\n${this.seen.join("\n")}`)),
+            Math.max(0, deadline - Date.now()),
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (done) throw new Error(`Output ended before ${pattern}:\n${this.seen.join("\n")}`);
+      this.#buffer += this.#decoder.decode(value, { stream: true });
+    }
+  }
+
+  /** Reads the rest. */
+  async rest(): Promise<string> {
+    let text = this.#buffer;
+    for (;;) {
+      const { value, done } = await this.#reader.read();
+      if (done) return text;
+      text += this.#decoder.decode(value, { stream: true });
+    }
+  }
+}
+
+/** Sends raw bytes and returns the status line of the answer. */
+async function rawStatus(port: number, request: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode(request));
+    const buffer = new Uint8Array(4096);
+    let text = "";
+    while (!text.includes("\r\n")) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    return text.split("\r\n")[0] ?? "";
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("edge/main.ts serves quotes from a KV file another process writes, and stops on SIGTERM", async () => {
+  const dir = await Deno.makeTempDir();
+  const kvPath = `${dir}/core.kv`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      `--allow-write=${dir}`,
+      new URL("./main.ts", import.meta.url).pathname,
+    ],
+    env: { EDGE_PORT: "0", KV_PATH: kvPath, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = new Lines(child.stdout);
+  let kv: Deno.Kv | undefined;
+  try {
+    // The core has not made its KV yet: the edge waits for it.
+    await out.waitFor(/^edge: waiting for .*core\.kv/);
+    kv = await Deno.openKv(kvPath);
+    const now = Date.now();
+    await writeSnapshots(kv, {
+      symbols: { format: 1, symbols: [makeSymbolInfo("AAPL"), makeSymbolInfo("MSFT")] },
+      snapshots: [makeSnapshot("AAPL", { updated: now }), makeSnapshot("MSFT", { updated: now })],
+    });
+    const [, base, port] = await out.waitFor(
+      /^edge: listening on (http:\/\/127\.0\.0\.1:(\d+)\/)$/,
+    );
+    const url = (path: string) => new URL(path, base).href;
+
+    // The quote, its tag, a 304.
+    let res = await fetch(url("/api/v1/quotes/AAPL"));
+    for (let i = 0; i < 100 && res.status === 404; i++) { // the first read may predate the write
+      await res.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      res = await fetch(url("/api/v1/quotes/AAPL"));
+    }
+    assertEquals(res.status, 200);
+    const { ticker } = await res.json();
+    assertEquals([ticker.ticker, ticker.lastQuote.p, ticker.version], ["AAPL", 101.2, 1]);
+    const etag = res.headers.get("etag")!;
+    const cached = await fetch(url("/api/v1/quotes/AAPL"), { headers: { "if-none-match": etag } });
+    assertEquals(cached.status, 304);
+    assertMatch(cached.headers.get("ratelimit") ?? "", /^"edge";r=\d+;t=\d+$/);
+    assertEquals((await fetch(url("/readyz"))).status, 200);
+
+    // A write in this process reaches an open stream in the child.
+    const stream = await fetch(url("/api/v1/stream?symbols=AAPL"));
+    const sse = new SseReader(stream.body!);
+    assertEquals(summary(await sse.quotes(1)), ["AAPL@1#1"]);
+    const lags: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const written = performance.now();
+      const version = await writeSnapshots(kv, {
+        snapshots: [makeSnapshot("AAPL", { sequence: i, updated: Date.now() })],
+      });
+      assertEquals(summary(await sse.quotes(1)), [`AAPL@${version}#${version}`]);
+      lags.push(performance.now() - written);
+    }
+    lags.sort((a, b) => a - b);
+    assert(lags.at(-1)! < 250, `write to event: ${lags.map((l) => l.toFixed(1)).join(", ")} ms`);
+    const after = await (await fetch(url("/api/v1/quotes/AAPL"))).json();
+    assertEquals(after.ticker.version, 11);
+
+    // Oversized requests: 431 from the app under its limit, a bare 400
+    // from Deno.serve over ~64 KiB (documented in request_limits.ts).
+    const big = await fetch(url("/livez"), { headers: { "x-big": "b".repeat(20_000) } });
+    assertEquals([big.status, big.headers.get("content-type")], [431, "application/problem+json"]);
+    await big.body?.cancel();
+    assertEquals(
+      await rawStatus(
+        Number(port),
+        `GET /livez HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(70_000)}\r\n\r\n`,
+      ),
+      "HTTP/1.1 400 Bad Request",
+    );
+    const metrics = await (await fetch(url("/metrics"))).text();
+    assert(metrics.includes('http_requests_total{route="/livez",status="431"} 1\n'), metrics);
+    assert(!metrics.includes('status="400"'), "Deno's own 400 reached the app");
+
+    // SIGTERM with a stream open: the stream ends, the process exits 0.
+    child.kill("SIGTERM");
+    assert(await sse.ended(5_000), "the stream did not end");
+    const status = await child.status;
+    assertEquals([status.success, status.code], [true, 0]);
+    assertMatch(await out.rest(), /edge: shutting down/);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await child.status;
+    await child.stderr.cancel();
+    kv?.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,227 @@
+/**
+ * Prometheus metrics of the edge (text exposition format 0.0.4).
+ *
+ * | metric | type | labels | what |
+ * | --- | --- | --- | --- |
+ * | `http_requests_total` | counter | `route`, `status` | answers, errors included |
+ * | `http_request_duration_seconds` | histogram | `route` | time to the response (headers, for streams) |
+ * | `http_cache_hits_total` | counter | `route` | 304 answers |
+ * | `market_data_freshness_seconds` | gauge | `symbol` | now − the snapshot's `updated` |
+ * | `market_data_snapshot_version` | gauge | | the KV version the cache reflects |
+ * | `market_data_alive_age_seconds` | gauge | | now − the writer's `alive` mark (absent without one) |
+ * | `market_data_symbols` | gauge | | snapshots held |
+ * | `market_data_invalid_snapshots_total` | counter | `key` (`quote`, `symbols`, `version`, `alive`) | values refused, once per write |
+ * | `market_data_polls_total` | counter | | polls of the version key |
+ * | `market_data_poll_errors_total` | counter | | polls that failed |
+ * | `market_data_reads_total` | counter | | polls that found the version moved |
+ * | `edge_sse_connections` | gauge | | open event streams |
+ * | `edge_sse_coalesced_total` | counter | | snapshots replaced before a slow client read them |
+ *
+ * `route` is the route pattern (`/api/v1/quotes/:symbol`), or `unmatched`
+ * for paths no route knows, so a flood of made-up paths adds no series.
+ *
+ * @module
+ */
+
+import type { MiddlewareHandler } from "hono";
+import type { EdgeEnv } from "./_env.ts";
+import type { EventStreams } from "./event_stream.ts";
+import type { SnapshotCache } from "./snapshot_cache.ts";
+
+/** The histogram's upper bounds, in seconds. */
+export const DURATION_BUCKETS: readonly number[] = [
+  0.0001,
+  0.00025,
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+];
+
+interface Histogram {
+  readonly counts: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * Request counters and durations by route.
+ *
+ * @example
+ * ```ts
+ * import { HttpMetrics } from "./metrics.ts";
+ * const m = new HttpMetrics();
+ * m.observe("/livez", 200, 0.0002);
+ * if (!m.render().includes('http_requests_total{route="/livez",status="200"} 1')) {
+ *   throw new Error("not counted");
+ * }
+ * ```
+ */
+export class HttpMetrics {
+  readonly #requests = new Map<string, Map<number, number>>();
+  readonly #durations = new Map<string, Histogram>();
+  readonly #cacheHits = new Map<string, number>();
+
+  /**
+   * Counts one answer.
+   *
+   * @param route The route pattern, or "unmatched".
+   * @param status The status answered.
+   * @param seconds The time taken.
+   */
+  observe(route: string, status: number, seconds: number): void {
+    let byStatus = this.#requests.get(route);
+    if (byStatus === undefined) this.#requests.set(route, byStatus = new Map());
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+    let h = this.#durations.get(route);
+    if (h === undefined) {
+      this.#durations.set(route, h = { counts: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 });
+    }
+    const i = DURATION_BUCKETS.findIndex((le) => seconds <= le);
+    if (i >= 0) h.counts[i]!++;
+    h.sum += seconds;
+    h.count++;
+    if (status === 304) this.#cacheHits.set(route, (this.#cacheHits.get(route) ?? 0) + 1);
+  }
+
+  /**
+   * How many answers a route gave with a status.
+   *
+   * @param route The route pattern.
+   * @param status The status.
+   * @returns The count.
+   */
+  count(route: string, status: number): number {
+    return this.#requests.get(route)?.get(status) ?? 0;
+  }
+
+  /**
+   * The HTTP metrics in the text format.
+   *
+   * @returns The lines, each ending with a newline.
+   */
+  render(): string {
+    let out = "# HELP http_requests_total Requests answered, by route pattern and status.\n" +
+      "# TYPE http_requests_total counter\n";
+    for (const [route, byStatus] of this.#requests) {
+      for (const [status, n] of byStatus) {
+        out += `http_requests_total{route="${label(route)}",status="${status}"} ${n}\n`;
+      }
+    }
+    out += "# HELP http_request_duration_seconds Time to the response, by route pattern.\n" +
+      "# TYPE http_request_duration_seconds histogram\n";
+    for (const [route, h] of this.#durations) {
+      const r = label(route);
+      let cumulative = 0;
+      for (const [i, le] of DURATION_BUCKETS.entries()) {
+        cumulative += h.counts[i]!;
+        out += `http_request_duration_seconds_bucket{route="${r}",le="${le}"} ${cumulative}\n`;
+      }
+      out += `http_request_duration_seconds_bucket{route="${r}",le="+Inf"} ${h.count}\n` +
+        `http_request_duration_seconds_sum{route="${r}"} ${h.sum}\n` +
+        `http_request_duration_seconds_count{route="${r}"} ${h.count}\n`;
+    }
+    out += "# HELP http_cache_hits_total Answers 304 Not Modified, by route pattern.\n" +
+      "# TYPE http_cache_hits_total counter\n";
+    for (const [route, n] of this.#cacheHits) {
+      out += `http_cache_hits_total{route="${label(route)}"} ${n}\n`;
+    }
+    return out;
+  }
+}
+
+/**
+ * Hono middleware: counts and times every answer under its route pattern
+ * (the `route` context variable, "unmatched" when unset).
+ *
+ * @param metrics Where to count.
+ * @returns The middleware.
+ */
+export function httpMetrics(metrics: HttpMetrics): MiddlewareHandler<EdgeEnv> {
+  return async function httpMetrics(c, next) {
+    const started = performance.now();
+    await next();
+    metrics.observe(
+      c.get("route") ?? "unmatched",
+      c.res.status,
+      (performance.now() - started) / 1000,
+    );
+  };
+}
+
+/**
+ * The market data metrics in the text format.
+ *
+ * @param cache The snapshot cache.
+ * @param streams The event streams.
+ * @param now The time (ms), for freshness.
+ * @returns The lines, each ending with a newline.
+ *
+ * @example
+ * ```ts
+ * import { marketMetrics } from "./metrics.ts";
+ * import { EventStreams } from "./event_stream.ts";
+ * import { SnapshotCache } from "./snapshot_cache.ts";
+ * import { makeSnapshot, T0, writeSnapshots } from "./_testing/kv.ts";
+ * const kv = await Deno.openKv(":memory:");
+ * await writeSnapshots(kv, { snapshots: [makeSnapshot("AAPL")] });
+ * const cache = new SnapshotCache({ kv });
+ * await cache.refresh();
+ * const text = marketMetrics(cache, new EventStreams(cache), T0 + 1500);
+ * if (!text.includes('market_data_freshness_seconds{symbol="AAPL"} 1.5')) throw new Error(text);
+ * await cache.close();
+ * kv.close();
+ * ```
+ */
+export function marketMetrics(cache: SnapshotCache, streams: EventStreams, now: number): string {
+  const { stats } = cache;
+  let out = "# HELP market_data_freshness_seconds Age of each symbol's snapshot.\n" +
+    "# TYPE market_data_freshness_seconds gauge\n";
+  for (const s of cache.all()) {
+    out += `market_data_freshness_seconds{symbol="${label(s.symbol)}"} ${
+      (now - s.updated) / 1000
+    }\n`;
+  }
+  out += gauge("market_data_snapshot_version", "The KV version the cache reflects.", cache.version);
+  const alive = cache.aliveAt;
+  if (alive !== undefined) {
+    out += gauge(
+      "market_data_alive_age_seconds",
+      "Age of the writer's last alive mark.",
+      (now - alive) / 1000,
+    );
+  }
+  out += gauge("market_data_symbols", "Snapshots held.", cache.all().length);
+  out += "# HELP market_data_invalid_snapshots_total Values refused by the validator.\n" +
+    "# TYPE market_data_invalid_snapshots_total counter\n";
+  for (const [key, n] of Object.entries(stats.invalid)) {
+    out += `market_data_invalid_snapshots_total{key="${key}"} ${n}\n`;
+  }
+  out += counter("market_data_polls_total", "Polls of the version key.", stats.polls);
+  out += counter("market_data_poll_errors_total", "Polls that failed.", stats.pollErrors);
+  out += counter("market_data_reads_total", "Polls that read changed snapshots.", stats.reads);
+  out += gauge("edge_sse_connections", "Open event streams.", streams.connections);
+  out += counter(
+    "edge_sse_coalesced_total",
+    "Snapshots replaced before a slow client read them.",
+    streams.coalesced,
+  );
+  return out;
+}
+
+const gauge = (name: string, help: string, value: number) =>
+  `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`;
+const counter = (name: string, help: string, value: number) =>
+  `# HELP ${name} ${help}\n# TYPE ${name} counter\n${name} ${value}\n`;
+
+/** Escapes a label value (backslash, double quote, newline). */
+function label(value: string): string {
+  return value.replace(/[\\"\n]/g, (ch) => (ch === "\n" ? "\\n" : `\\${ch}`));
+}

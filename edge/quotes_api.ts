@@ -1,0 +1,221 @@
+/**
+ * The handlers of the public API under `/api/v1`, answering from the
+ * {@linkcode SnapshotCache} only. The shapes are documented in `mod.ts`.
+ *
+ * Conditional requests are decided first: the entity tag comes from the
+ * snapshots' versions (`etag.ts`), so a matching `If-None-Match` is answered
+ * 304 before any JSON is made. The JSON of each snapshot is made once, on
+ * its first request (`ticker.ts`).
+ *
+ * @module
+ */
+
+import type { Context, Handler } from "hono";
+import { type QuoteSnapshot, SYMBOL_RULE } from "../schemas/quotes.ts";
+import { ifNoneMatch, snapshotsEtag } from "./etag.ts";
+import type { EventStreams } from "./event_stream.ts";
+import { problem } from "./problem.ts";
+import { parseSymbolsParam, parseVersion, parseVersionParam } from "./query_params.ts";
+import type { SnapshotCache } from "./snapshot_cache.ts";
+import { tickerJson } from "./ticker.ts";
+
+/** `Cache-Control` of quotes: shared caches may keep them 1 s, and serve them 5 s stale while revalidating. */
+export const QUOTE_CACHE_CONTROL = "public, max-age=0, s-maxage=1, stale-while-revalidate=5";
+
+/** `Cache-Control` of the instrument list, which changes rarely. */
+export const SYMBOLS_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300";
+
+/** The representation tag of the quote JSON in entity tags; bump it when the shape changes. */
+const QUOTE_TAG = "q1";
+
+/**
+ * The 503 answered before the cache's first read.
+ *
+ * @returns The response.
+ */
+export function notLoaded(): Response {
+  return problem("not_ready", "Cannot answer yet: the snapshots have not been read", {
+    headers: { "retry-after": "1" },
+  });
+}
+
+/**
+ * A 304 with the validators and caching headers of the 200 it stands for.
+ *
+ * @param etag The entity tag.
+ * @param cacheControl The `Cache-Control` of the 200.
+ * @returns The response.
+ */
+export function notModified(etag: string, cacheControl: string): Response {
+  return new Response(null, { status: 304, headers: { etag, "cache-control": cacheControl } });
+}
+
+/**
+ * Checks a path's symbol and finds its snapshot.
+ *
+ * @param cache The cache.
+ * @param symbol The path parameter.
+ * @returns The snapshot, or the 400 or 404 to answer.
+ */
+export function findSymbol(cache: SnapshotCache, symbol: string): QuoteSnapshot | Response {
+  if (!SYMBOL_RULE.test(symbol)) {
+    return problem(
+      "bad_symbol",
+      `Cannot find symbol: ${JSON.stringify(symbol.slice(0, 24))} is not 1 to 12 of [A-Z0-9.-]`,
+    );
+  }
+  return cache.get(symbol) ??
+    problem("unknown_symbol", `Cannot find symbol: there is no quote for ${symbol}`);
+}
+
+/**
+ * Finds the snapshots of a `symbols` parameter (all when absent).
+ *
+ * @param cache The cache.
+ * @param c The request's context.
+ * @param maxSymbols The most symbols one request may name.
+ * @returns The snapshots, or the 400 or 404 to answer.
+ */
+export function findSymbols(
+  cache: SnapshotCache,
+  c: Context,
+  maxSymbols: number,
+): readonly QuoteSnapshot[] | Response {
+  const parsed = parseSymbolsParam(c.req.queries("symbols"), maxSymbols);
+  if (!parsed.ok) return problem("bad_parameter", parsed.detail, { parameter: "symbols" });
+  if (parsed.value === undefined) return cache.all();
+  const found: QuoteSnapshot[] = [];
+  const unknown: string[] = [];
+  for (const symbol of parsed.value) {
+    const s = cache.get(symbol);
+    if (s === undefined) unknown.push(symbol);
+    else found.push(s);
+  }
+  if (unknown.length > 0) {
+    const named = unknown.slice(0, 5).join(", ") + (unknown.length > 5 ? ", …" : "");
+    return problem("unknown_symbol", `Cannot find symbols: there is no quote for ${named}`);
+  }
+  return found;
+}
+
+/**
+ * `GET /api/v1/quotes/:symbol`.
+ *
+ * @param cache The cache.
+ * @returns The handler.
+ */
+export function getQuote(cache: SnapshotCache): Handler {
+  return function getQuote(c) {
+    if (!cache.loaded) return notLoaded();
+    const found = findSymbol(cache, c.req.param("symbol") ?? "");
+    if (found instanceof Response) return found;
+    const etag = snapshotsEtag(QUOTE_TAG, [found]);
+    if (ifNoneMatch(c.req.header("if-none-match"), etag)) {
+      return notModified(etag, QUOTE_CACHE_CONTROL);
+    }
+    return new Response(`{"status":"OK","ticker":${tickerJson(found)}}`, {
+      headers: { "content-type": "application/json", etag, "cache-control": QUOTE_CACHE_CONTROL },
+    });
+  };
+}
+
+/**
+ * `GET /api/v1/quotes?symbols=A,B`.
+ *
+ * @param cache The cache.
+ * @param maxSymbols The most symbols one request may name.
+ * @returns The handler.
+ */
+export function getQuotes(cache: SnapshotCache, maxSymbols: number): Handler {
+  return function getQuotes(c) {
+    if (!cache.loaded) return notLoaded();
+    const found = findSymbols(cache, c, maxSymbols);
+    if (found instanceof Response) return found;
+    const etag = snapshotsEtag(QUOTE_TAG, found);
+    if (ifNoneMatch(c.req.header("if-none-match"), etag)) {
+      return notModified(etag, QUOTE_CACHE_CONTROL);
+    }
+    let body = `{"status":"OK","count":${found.length},"tickers":[`;
+    for (const [i, s] of found.entries()) body += (i === 0 ? "" : ",") + tickerJson(s);
+    return new Response(body + "]}", {
+      headers: { "content-type": "application/json", etag, "cache-control": QUOTE_CACHE_CONTROL },
+    });
+  };
+}
+
+/**
+ * `GET /api/v1/symbols`.
+ *
+ * @param cache The cache.
+ * @returns The handler.
+ */
+export function getSymbols(cache: SnapshotCache): Handler {
+  let memo: { stamp: string | null; json: string } | undefined;
+  return function getSymbols(c) {
+    if (!cache.loaded) return notLoaded();
+    const stamp = cache.symbolsStamp;
+    const etag = `"s1-${stamp ?? "none"}"`;
+    if (ifNoneMatch(c.req.header("if-none-match"), etag)) {
+      return notModified(etag, SYMBOLS_CACHE_CONTROL);
+    }
+    if (memo?.stamp !== stamp) {
+      const symbols = cache.symbols.map(({ symbol, name, priceDecimals, tickSize, lotSize }) => ({
+        symbol,
+        name,
+        priceDecimals,
+        tickSize,
+        lotSize,
+      }));
+      memo = { stamp, json: JSON.stringify({ status: "OK", count: symbols.length, symbols }) };
+    }
+    return new Response(memo.json, {
+      headers: {
+        "content-type": "application/json",
+        etag,
+        "cache-control": SYMBOLS_CACHE_CONTROL,
+      },
+    });
+  };
+}
+
+/**
+ * `GET /api/v1/stream?symbols=A,B&since=V`: Server-Sent Events (see
+ * `event_stream.ts`). `Last-Event-ID`, when it is a version, wins over
+ * `since` (a reconnecting `EventSource` sends it with the original URL).
+ * A `HEAD` gets the headers and opens nothing.
+ *
+ * @param cache The cache.
+ * @param streams The open streams.
+ * @param maxSymbols The most symbols one request may name.
+ * @returns The handler.
+ */
+export function getStream(
+  cache: SnapshotCache,
+  streams: EventStreams,
+  maxSymbols: number,
+): Handler {
+  const headers = {
+    "content-type": "text/event-stream; charset=utf-8",
+    // no-transform: proxies (and compressing servers) must not buffer the events.
+    "cache-control": "no-cache, no-transform",
+    "x-accel-buffering": "no",
+  };
+  return function getStream(c) {
+    if (!cache.loaded) return notLoaded();
+    const found = findSymbols(cache, c, maxSymbols);
+    if (found instanceof Response) return found;
+    const since = parseVersionParam("since", c.req.queries("since"));
+    if (!since.ok) return problem("bad_parameter", since.detail, { parameter: "since" });
+    if (c.req.method === "HEAD") return new Response(null, { headers });
+    const wanted = c.req.queries("symbols") === undefined
+      ? undefined
+      : new Set(found.map((s) => s.symbol));
+    const body = streams.open(wanted, parseVersion(c.req.header("last-event-id")) ?? since.value);
+    if (body === undefined) {
+      return problem("too_many_streams", "Cannot open a stream: the edge has as many as it takes", {
+        headers: { "retry-after": "5" },
+      });
+    }
+    return new Response(body, { headers });
+  };
+}
