@@ -66,7 +66,7 @@ export function children(kvPath: string): ChildSpec[] {
 /** Passes a child's output on, line by line, with its name in front. */
 async function relay(
   name: string,
-  stream: ReadableStream<Uint8Array>,
+  stream: ReadableStream<Uint8Array<ArrayBuffer>>,
   write: (line: string) => void,
 ): Promise<void> {
   let rest = "";

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { quotePages } from "../ui/pages.ts";
 import { createEdge } from "./create_edge.ts";
 import { SnapshotCache } from "./snapshot_cache.ts";
 
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   }
   console.log(`edge: ${cache.all().length} symbols at version ${cache.version}`);
   cache.start();
-  const app = createEdge({ cache });
+  const app = createEdge({ cache, pages: quotePages });
   const server = Deno.serve({
     port: config.port,
     hostname: config.hostname,

@@ -1,0 +1,87 @@
+// Test only: the edge imports ui/, never the reverse. Here the pages run
+// inside a real edge app, as `deno task start` serves them.
+import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
+import { createEdge } from "../edge/create_edge.ts";
+import type { Pages } from "../edge/pages.ts";
+import { SnapshotCache } from "../edge/snapshot_cache.ts";
+import { ASSET_CACHE_CONTROL, clientBundle } from "./assets.ts";
+import { parseState } from "./page_state.ts";
+import { quotePages } from "./pages.ts";
+import { esFutSnapshot, makeSnapshot, symbolInfo, writeSnapshots } from "./_testing/fixtures.ts";
+
+// Fails to type-check if the edge's hook and ours drift apart.
+const hook: Pages = quotePages;
+
+type Get = (path: string, headers?: Record<string, string>) => Promise<Response>;
+
+async function withEdge(fn: (get: Get) => Promise<void>) {
+  const kv = await Deno.openKv(":memory:");
+  const aapl = makeSnapshot("AAPL", { name: "Apple Inc." });
+  const es = esFutSnapshot();
+  await writeSnapshots(kv, [aapl], [aapl, es].map(symbolInfo)); // version 1
+  await writeSnapshots(kv, [es]); // version 2
+  const cache = new SnapshotCache({ kv });
+  await cache.refresh();
+  const app = createEdge({ cache, pages: hook, rateLimit: false });
+  try {
+    await fn(async (path, headers) => await app.request(path, { headers: headers ?? {} }));
+  } finally {
+    await cache.close();
+    kv.close();
+  }
+}
+
+Deno.test("the edge answers /q/AAPL with our page: the price, the bundle, the CSP's nonce", async () => {
+  await withEdge(async (get) => {
+    const res = await get("/q/AAPL");
+    strictEqual(res.status, 200);
+    const html = await res.text();
+    match(html, /<span class="price" data-field="price">101\.25<\/span>/);
+    const nonce = res.headers.get("content-security-policy")?.match(/'nonce-([^']+)'/)?.[1];
+    ok(nonce !== undefined, "no nonce in the CSP");
+    ok(
+      html.includes(`<script type="module" nonce="${nonce}" src="${clientBundle.path}"></script>`),
+      "the script does not carry the CSP's nonce",
+    );
+    ok(html.includes(`<style nonce="${nonce}">`), "the style does not carry the CSP's nonce");
+    match(res.headers.get("etag") ?? "", new RegExp(`^"p-${quotePages.id}-1"$`));
+    // Its own version, not the cache's (2): the page's tag follows the snapshot alone.
+    const state = parseState(html.match(/id="tc-state">([^<]*)</)![1]!);
+    deepStrictEqual([state.page, state.since, state.quotes.length], ["quote", 1, 1]);
+  });
+});
+
+Deno.test("the edge answers / with our overview of every symbol, resuming from the cache's version", async () => {
+  await withEdge(async (get) => {
+    const res = await get("/");
+    strictEqual(res.status, 200);
+    const html = await res.text();
+    deepStrictEqual(
+      [...html.matchAll(/<tr data-symbol="([^"]+)">/g)].map((m) => m[1]),
+      ["AAPL", "ES-FUT"],
+    );
+    match(html, /<td data-field="price">5,432\.50<\/td>/);
+    strictEqual(parseState(html.match(/id="tc-state">([^<]*)</)![1]!).since, 2);
+  });
+});
+
+Deno.test("the edge answers the page's script from our asset hook: immutable, 304 to its tag", async () => {
+  await withEdge(async (get) => {
+    const html = await (await get("/q/AAPL")).text();
+    const src = html.match(/<script type="module" nonce="[^"]+" src="([^"]+)">/)?.[1];
+    strictEqual(src, clientBundle.path);
+    const res = await get(src);
+    strictEqual(res.status, 200);
+    deepStrictEqual(
+      [res.headers.get("content-type"), res.headers.get("cache-control"), await res.text()],
+      [clientBundle.contentType, ASSET_CACHE_CONTROL, clientBundle.body],
+    );
+    const again = await get(src, { "if-none-match": res.headers.get("etag")! });
+    strictEqual(again.status, 304);
+    strictEqual((await get("/assets/client-0000000000000000.js")).status, 404);
+  });
+});
+
+Deno.test("quotePages.id names the client bundle, so a new build is not answered 304", () => {
+  ok(quotePages.id.includes(clientBundle.path.match(/-([0-9a-f]+)\.js$/)![1]!), quotePages.id);
+});
