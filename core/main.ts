@@ -86,7 +86,11 @@ async function main(): Promise<void> {
     console.log(`journal: state hash after recovery ${engine.stateHash()}`);
   }
   // Market data starts from the recovered books (read before the engine thread runs).
-  const marketData = new MarketData({ instruments });
+  // Frames carry sentAt to the microsecond (Date.now would give whole ms).
+  const marketData = new MarketData({
+    instruments,
+    now: () => performance.timeOrigin + performance.now(),
+  });
   marketData.seed(instruments.flatMap((_, i) => engine.restingOrders(i)));
   // Quote snapshots read the top of book from market data's books: after a
   // restart, the recovered ones.
