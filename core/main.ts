@@ -91,7 +91,8 @@ async function main(): Promise<void> {
     instruments,
     now: () => performance.timeOrigin + performance.now(),
   });
-  marketData.seed(instruments.flatMap((_, i) => engine.restingOrders(i)));
+  const recoveredOrders = instruments.flatMap((_, i) => engine.restingOrders(i));
+  marketData.seed(recoveredOrders);
   // Quote snapshots read the top of book from market data's books: after a
   // restart, the recovered ones.
   const quotes = new QuoteBook({ instruments, top: marketDataTop(marketData, instruments) });
@@ -117,6 +118,9 @@ async function main(): Promise<void> {
   const accounts = new AccountRegistry({ dispatcher, known: recovered?.accounts ?? [] });
   // Listeners first: they must see every command from the first one.
   const orders = new OrderRouter({ dispatcher, accounts, instruments });
+  // Orders that rested before a restart stay their traders' to see and cancel.
+  const adopted = orders.adopt(recoveredOrders, (n) => accounts.name(n));
+  if (adopted > 0) console.log(`gateway: ${adopted} working orders recovered into their accounts`);
   connectMarketData(dispatcher, marketData);
   dispatcher.listen((_command, events, _origin, engineTime) => quotes.apply(events, engineTime));
   // Before the first trade: it restores the day's statistics from the

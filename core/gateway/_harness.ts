@@ -430,6 +430,8 @@ interface CoreSetup<M extends MarketDataPort> {
   /** The port the gateway calls (the same, or a probe around it). */
   readonly gatewayPort: MarketDataPort;
   readonly recovery: RecoveryReport | undefined;
+  /** Orders resting after recovery (read before the engine thread ran). */
+  readonly recovered?: readonly RestingOrder[];
 }
 
 /**
@@ -462,6 +464,7 @@ async function runCore<M extends MarketDataPort>(
     });
     // Listeners before the first command, as in core/main.ts.
     router = new OrderRouter({ dispatcher, accounts, instruments });
+    router.adopt(setup.recovered ?? [], (n) => accounts.name(n));
     disconnect = connectMarketData(dispatcher, marketData);
     dispatcher.start();
     const key = await newKey();
@@ -606,6 +609,7 @@ export async function withLiveGateway(
   const instruments = loadInstruments();
   const engine = NativeEngine.open(instruments);
   let recovery: RecoveryReport | undefined;
+  let recovered: RestingOrder[] = [];
   let marketData: MarketData;
   try {
     if (journalDir !== undefined) {
@@ -617,7 +621,8 @@ export async function withLiveGateway(
     }
     marketData = new MarketData({ ...market, instruments });
     // Read before the engine thread runs, as core/main.ts does.
-    marketData.seed(instruments.flatMap((_, i) => engine.restingOrders(i)));
+    recovered = instruments.flatMap((_, i) => engine.restingOrders(i));
+    marketData.seed(recovered);
     engine.start();
   } catch (error) {
     engine.close();
@@ -627,7 +632,7 @@ export async function withLiveGateway(
   const timer = setInterval(() => marketData.flush(), flushEveryMs);
   try {
     await runCore(
-      { instruments, engine, marketData, gatewayPort: probe, recovery },
+      { instruments, engine, marketData, gatewayPort: probe, recovery, recovered },
       gatewayOptions,
       async (h) => {
         const { dispatcher } = h;

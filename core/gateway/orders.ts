@@ -316,6 +316,81 @@ export class OrderRouter {
     this.#stop = options.dispatcher.listen(this.#onCommand);
   }
 
+  /**
+   * Takes over the orders a restart recovered from the journal, before any
+   * client connects: each becomes a working order of its account's session,
+   * known by its engine id as its client order id (the client's own ids are
+   * not journaled), with an `accepted` report in the account's log, so that
+   * a client's `requestOrders` finds it and `cancel`/`cancelAll` reach it.
+   * Its filled quantity before the restart is not known (reported as 0).
+   *
+   * @param orders The resting orders (`NativeEngine.restingOrders`).
+   * @param accountName The name of an engine account number; orders of
+   *   accounts without one are left alone.
+   * @returns How many orders were taken over.
+   *
+   * @example
+   * ```ts
+   * import { OrderRouter } from "./orders.ts";
+   * import { loadInstruments } from "../matching/mod.ts";
+   * const router = new OrderRouter({
+   *   dispatcher: { allocateOrderId: () => 1, submit() {}, listen: () => () => {} },
+   *   accounts: { ensure: () => 7 },
+   *   instruments: loadInstruments(),
+   * });
+   * const taken = router.adopt(
+   *   [{ id: 42, account: 7, instrument: 0, side: 0, postOnly: false, price: 18_990, qty: 5 }],
+   *   () => "ALICE",
+   * );
+   * if (taken !== 1 || router.executionSequence("ALICE") !== 1n) throw new Error("not adopted");
+   * ```
+   */
+  adopt(
+    orders: Iterable<{
+      readonly id: number;
+      readonly account: number;
+      readonly instrument: number;
+      readonly side: number;
+      readonly postOnly: boolean;
+      readonly price: number;
+      readonly qty: number;
+    }>,
+    accountName: (account: number) => string | undefined,
+  ): number {
+    const symbols = [...this.#symbols.keys()];
+    const engineTime = nowNs();
+    let taken = 0;
+    for (const o of orders) {
+      const name = accountName(o.account);
+      const symbol = symbols[o.instrument];
+      if (name === undefined || symbol === undefined || this.#orders.has(o.id)) continue;
+      const session = this.#session(name);
+      const order: Order = {
+        id: o.id,
+        clientOrderId: BigInt(o.id),
+        placer: session,
+        owner: session,
+        symbol,
+        instrument: o.instrument,
+        side: o.side === EngineSide.Buy ? "buy" : "sell",
+        orderType: "limit",
+        timeInForce: "gtc",
+        postOnly: o.postOnly,
+        price: o.price,
+        leaves: o.qty,
+        cum: 0,
+        cancelling: false,
+      };
+      session.used.add(order.clientOrderId);
+      session.working.set(order.clientOrderId, order);
+      session.open.add(order);
+      this.#orders.set(order.id, order);
+      this.#report(order, "accepted", engineTime, 0n, { replayed: true });
+      taken++;
+    }
+    return taken;
+  }
+
   /** Stops listening to the dispatcher. */
   close(): void {
     this.#stop();
