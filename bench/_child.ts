@@ -1,13 +1,22 @@
 /**
- * A child process the gateway benchmarks talk to by lines: the core, or a
- * client. Private to `bench/`.
+ * A child process the gateway and edge benchmarks talk to by lines: the
+ * core, a client, a server. Private to `bench/`.
  *
  * Every wait is bounded and says what it waited for, with the child's last
  * lines of output; {@linkcode Child.stop} always ends the process (SIGTERM,
  * then SIGKILL), so that a failed run leaves nothing behind.
  *
+ * Every child may run on every CPU ({@linkcode everyCpu}), whatever the
+ * bench's own thread is pinned to: the matching bench's rings subject pins
+ * Deno's main thread to one CPU (to keep it off the engine's), and a
+ * process inherits the affinity of the thread that starts it, so without
+ * this every server, client and load generator started afterwards would
+ * share that one CPU.
+ *
  * @module
  */
+
+import os from "node:os";
 
 /** Lines of output kept for error messages. */
 const TAIL_LINES = 40;
@@ -74,8 +83,9 @@ export class Child {
    * @throws {Deno.errors.NotFound} If the program does not exist.
    */
   static spawn(name: string, program: string, options: ChildOptions): Child {
-    const process = new Deno.Command(program, {
-      args: [...options.args],
+    const command = everyCpu(program, options.args);
+    const process = new Deno.Command(command.program, {
+      args: command.args,
       ...(options.env === undefined ? {} : { env: options.env }),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       stdin: options.stdin ? "piped" : "null",
@@ -224,4 +234,51 @@ export class Child {
     if (late) kill("SIGKILL");
     return await this.status;
   }
+}
+
+/** Whether `taskset` (util-linux, in every Debian) can be run; found on first use. */
+let tasksetFound: boolean | undefined;
+
+/**
+ * A command line that runs `program` on every online CPU: through
+ * `taskset --cpu-list 0-<n-1>`, which sets its own affinity and then
+ * executes the program in place (same process id). Without `taskset`, or
+ * without permission to count the CPUs, the program as given (it then
+ * inherits this thread's affinity).
+ *
+ * @param program The program.
+ * @param args Its arguments.
+ * @returns What to run.
+ *
+ * @example
+ * ```ts
+ * import { everyCpu } from "./_child.ts";
+ * const { program, args } = everyCpu("wrk", ["--version"]);
+ * console.log(program, args); // taskset [ "--cpu-list", "0-1", "wrk", "--version" ] on two CPUs
+ * ```
+ */
+export function everyCpu(
+  program: string,
+  args: readonly string[],
+): { program: string; args: string[] } {
+  let cpus = 0;
+  try {
+    cpus = os.cpus().length; // every CPU, where navigator.hardwareConcurrency says this thread's
+  } catch {
+    // No --allow-sys: run as given.
+  }
+  if (tasksetFound === undefined) {
+    try {
+      tasksetFound = new Deno.Command("taskset", {
+        args: ["--version"],
+        stdout: "null",
+        stderr: "null",
+      }).outputSync().success;
+    } catch {
+      tasksetFound = false;
+    }
+  }
+  return cpus > 0 && tasksetFound
+    ? { program: "taskset", args: ["--cpu-list", `0-${cpus - 1}`, program, ...args] }
+    : { program, args: [...args] };
 }

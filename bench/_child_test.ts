@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "../core/_testing/assert.ts";
+import os from "node:os";
 import { Child } from "./_child.ts";
 
 /** A child running `code` with `deno eval`. */
@@ -85,4 +86,34 @@ Deno.test("Child.stop() kills a child that ignores SIGTERM", async () => {
   assertEquals(status.signal, "SIGKILL");
   // Stopping again returns at once.
   assertEquals((await child.stop()).signal, "SIGKILL");
+});
+
+Deno.test("a child runs on every CPU even when the thread starting it is pinned to one", async () => {
+  const cpus = os.cpus().length;
+  const every = cpus === 1 ? "0" : `0-${cpus - 1}`;
+  // A Deno pinned to CPU 0 (as the matching bench leaves its main thread)
+  // starts a child through Child and prints what the child may run on.
+  const child = new URL("./_child.ts", import.meta.url).href;
+  const out = await new Deno.Command("taskset", {
+    args: [
+      "--cpu-list",
+      "0",
+      Deno.execPath(),
+      "eval",
+      `import { Child } from ${JSON.stringify(child)};
+       const c = Child.spawn("grep", "grep", {
+         args: ["-h", "Cpus_allowed_list", "/proc/self/status", "/proc/" + Deno.pid + "/status"],
+       });
+       await c.status;
+       console.log(c.tail);`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assert(out.success, new TextDecoder().decode(out.stderr));
+  const [childList, parentList] = [...text.matchAll(/^Cpus_allowed_list:\s*(\S+)$/gm)].map((m) =>
+    m[1]
+  );
+  assertEquals([parentList, childList], ["0", every]);
 });

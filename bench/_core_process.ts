@@ -29,6 +29,8 @@ import { Child } from "./_child.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const CORE_MAIN = new URL("../core/main.ts", import.meta.url);
+/** The core's KV file's name in its temporary folder. */
+const KV_FILE = "core.kv";
 
 /** Options of {@linkcode CoreProcess.start}. */
 export interface CoreProcessOptions {
@@ -204,7 +206,7 @@ export class CoreProcess {
     try {
       const secret = newSecret();
       const key = await loadSecret({ env: (name) => (name === SECRET_ENV ? secret : undefined) });
-      const kvPath = `${dir}/core.kv`;
+      const kvPath = `${dir}/${KV_FILE}`;
       const kv = await Deno.openKv(kvPath);
       try {
         const store = new AccountStore(kv);
@@ -263,6 +265,16 @@ export class CoreProcess {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
       throw error;
     }
+  }
+
+  /** Its temporary folder (journal, KV, secret), removed by {@linkcode stop}. */
+  get dir(): string {
+    return this.#dir;
+  }
+
+  /** Its KV file (accounts, quote snapshots), in {@linkcode dir}. */
+  get kvPath(): string {
+    return `${this.#dir}/${KV_FILE}`;
   }
 
   /** The core's process id. */

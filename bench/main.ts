@@ -7,16 +7,21 @@
  * issue's targets as PASS/FAIL lines, and the comparison with
  * `bench/baseline.json`; then the journal, market data and the trader
  * gateway over real sockets (`gateway_bench.ts`: a core and its clients as
- * child processes on loopback). Exits 1 if a subject's ratio to the
+ * child processes on loopback), and the edge (`edge_bench.ts`: its quote
+ * GET under wrk beside a bare `Deno.serve`, and a trade's way from the core
+ * to the edge's API). Exits 1 if a subject's ratio to the
  * reference fell by more than the tolerance (unless `--no-gate`), 2 on bad
  * usage or if the reference subject itself failed.
  *
  * Flags:
  * - `--quick`: 50k commands, 10k warm-up, 1 repetition (CI smoke; not gated,
  *   since its configuration differs from the baseline's); the gateway with
- *   100 subscribers, 1,000 idle sockets and 300 orders;
+ *   100 subscribers, 1,000 idle sockets and 300 orders; the edge with one
+ *   wrk round of 1 s per server and 80 trades;
  * - `--no-gateway`: leave out the gateway benchmarks (they start processes
  *   and open sockets on 127.0.0.1);
+ * - `--no-edge`: leave out the edge benchmarks (likewise; the load runs
+ *   need wrk, and say so when it is missing);
  * - `--count N` (default 1,000,000), `--seed S` (1), `--depth D` (500 levels per side),
  *   `--warmup N` (count / 5, at most 200,000), `--repeat R` (3);
  * - `--tolerance T`: largest tolerated fall of a ratio (0.25);
@@ -67,6 +72,7 @@ import {
 } from "./subject.ts";
 import {
   checkTargets,
+  EDGE_TARGETS,
   GATEWAY_TARGETS,
   MARKET_DATA_TARGETS,
   MATCHING_TARGETS,
@@ -80,6 +86,13 @@ import {
   printGateway,
   runGatewayBench,
 } from "./gateway_bench.ts";
+import {
+  edgeConfig,
+  type EdgeFigures,
+  edgeResults,
+  printEdge,
+  runEdgeBench,
+} from "./edge_bench.ts";
 
 const BASELINE_URL = new URL("./baseline.json", import.meta.url);
 
@@ -96,12 +109,13 @@ interface Flags {
   readonly gate: boolean;
   readonly gateTargets: boolean;
   readonly gateway: boolean;
+  readonly edge: boolean;
   readonly json?: string;
 }
 
 const USAGE = `Usage: deno task bench [--quick] [--count N] [--seed S] [--depth D] [--warmup N]
        [--repeat R] [--tolerance T] [--update-baseline] [--no-gate] [--gate-targets]
-       [--no-gateway] [--json FILE]`;
+       [--no-gateway] [--no-edge] [--json FILE]`;
 
 function parseFlags(args: readonly string[]): Flags {
   const values = new Map<string, string>();
@@ -113,6 +127,7 @@ function parseFlags(args: readonly string[]): Flags {
     "no-gate",
     "gate-targets",
     "no-gateway",
+    "no-edge",
     "help",
   ]);
   for (let i = 0; i < args.length; i++) {
@@ -165,6 +180,7 @@ function parseFlags(args: readonly string[]): Flags {
     gate: !switches.has("no-gate"),
     gateTargets: switches.has("gate-targets"),
     gateway: !switches.has("no-gateway"),
+    edge: !switches.has("no-edge"),
     ...(json === undefined ? {} : { json }),
   };
 }
@@ -485,6 +501,30 @@ async function main(args: readonly string[]): Promise<number> {
     console.log();
   }
 
+  let edge: EdgeFigures | undefined;
+  let edgeChecks: TargetCheck[] = [];
+  if (flags.edge) {
+    log("edge: quote GET under wrk, then freshness against a core (child processes on 127.0.0.1)");
+    edge = await runEdgeBench({ ...edgeConfig(flags.quick), log });
+    const measured = edgeResults(edge);
+    edgeChecks = checkTargets(measured, EDGE_TARGETS);
+    printEdge(edge);
+    for (const c of edgeChecks) console.log(`  ${c.status} ${c.target.label}: ${c.detail}`);
+    if (edge.load?.ok) {
+      const l = edge.load.value;
+      const fields = l.edge.responseHeaders.filter(([name]) =>
+        name !== "date" && name !== "content-length" // Deno's own, on every answer
+      ).length;
+      console.log(
+        `  INFO second reference, a bare Deno.serve sending the edge's ${fields} header fields: ` +
+          `${formatRatio(l.headersRatio)} of the bare one` +
+          (l.headersRatio < 0.5 ? ", so no server sending them reaches 0.5 here" : "") +
+          `; the quote GET is ${formatRatio(l.ratioToHeaders)} of it`,
+      );
+    }
+    console.log();
+  }
+
   const reference = results.find((r) => r.name === SubjectNames.reference);
   if (reference === undefined || reference.error !== undefined) {
     console.log(`FAILED: the reference subject could not be measured, so no ratio can be taken`);
@@ -523,15 +563,20 @@ async function main(args: readonly string[]): Promise<number> {
       journal: { figures: journal, targets: journalChecks },
       marketData: { figures: marketData, targets: marketDataChecks },
       ...(gateway === undefined ? {} : { gateway: { figures: gateway, targets: gatewayChecks } }),
+      ...(edge === undefined ? {} : { edge: { figures: edge, targets: edgeChecks } }),
       baseline: comparison,
     };
     Deno.writeTextFileSync(flags.json, JSON.stringify(report, null, 2) + "\n");
     console.log(`figures written to ${flags.json}`);
   }
 
-  const targetFailed = [...checks, ...journalChecks, ...marketDataChecks, ...gatewayChecks].some(
-    (c) => c.status === "FAIL",
-  );
+  const targetFailed = [
+    ...checks,
+    ...journalChecks,
+    ...marketDataChecks,
+    ...gatewayChecks,
+    ...edgeChecks,
+  ].some((c) => c.status === "FAIL");
   if (comparison.regressions.length > 0 && flags.gate) return 1;
   if (targetFailed && flags.gateTargets && flags.gate) return 1;
   if (comparison.regressions.length > 0) console.log("regressions ignored (--no-gate)");

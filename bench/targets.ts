@@ -18,10 +18,14 @@
 import { GatewaySubjects } from "./gateway_bench.ts";
 import type { SubjectResult } from "./matching_bench.ts";
 import { marketDataSubject } from "./marketdata_bench.ts";
-import { formatNs, formatRate, SubjectNames } from "./subject.ts";
+import { EdgeSubjects } from "./edge_bench.ts";
+import { formatNs, formatRate, formatRatio, SubjectNames } from "./subject.ts";
 
-/** What a target bounds; `count` is a result's `count` (sockets held, say). */
-export type TargetMetric = "throughput" | "p50" | "p99" | "count";
+/**
+ * What a target bounds; `count` is a result's `count` (sockets held, say),
+ * `ratio` its `ratio` (throughput ÷ a reference's in the same run).
+ */
+export type TargetMetric = "throughput" | "p50" | "p99" | "count" | "ratio";
 
 /** A result as targets read it: a subject's result, and a count for `count` targets. */
 export type TargetResult = SubjectResult & { readonly count?: number };
@@ -34,7 +38,7 @@ export interface Target {
   readonly subject: string;
   /** Which figure is checked. */
   readonly metric: TargetMetric;
-  /** Lower bound (throughput, commands/s; or a count). */
+  /** Lower bound (throughput, commands/s; a count; or a ratio). */
   readonly min?: number;
   /** Upper bound (latency, ns). */
   readonly max?: number;
@@ -119,13 +123,47 @@ export const GATEWAY_TARGETS: readonly Target[] = [
   },
 ];
 
+/**
+ * The edge's targets (issue 5), over real sockets on loopback: the quote
+ * GET under wrk at half a bare `Deno.serve`'s rate at least (a constant JSON
+ * of the same size, same wrk settings, same run) with p99 within 5 ms at
+ * that load; a trade in the core visible in the edge's API within 250 ms at
+ * p99.
+ *
+ * @example
+ * ```ts
+ * import { EDGE_TARGETS } from "./targets.ts";
+ * for (const t of EDGE_TARGETS) console.log(t.label);
+ * ```
+ */
+export const EDGE_TARGETS: readonly Target[] = [
+  {
+    label: "quote GET >= 0.5 × a bare Deno.serve answering a constant JSON of the same size",
+    subject: EdgeSubjects.quote,
+    metric: "ratio",
+    min: 0.5,
+  },
+  {
+    label: "quote GET p99 <= 5 ms at that load",
+    subject: EdgeSubjects.quote,
+    metric: "p99",
+    max: 5e6,
+  },
+  {
+    label: "a trade in the core visible in the edge's API within 250 ms at p99",
+    subject: EdgeSubjects.freshness,
+    metric: "p99",
+    max: 250e6,
+  },
+];
+
 /** The outcome of one target. */
 export interface TargetCheck {
   /** The target checked. */
   readonly target: Target;
   /** SKIP: the subject was not measured, or does not report that metric. */
   readonly status: "PASS" | "FAIL" | "SKIP";
-  /** The measured figure (commands/s, ns or a count). */
+  /** The measured figure (commands/s, ns, a count or a ratio). */
   readonly figure?: number;
   /** The figure formatted, or why the target was skipped. */
   readonly detail: string;
@@ -134,8 +172,8 @@ export interface TargetCheck {
 /**
  * Checks targets against results.
  *
- * @param results A run's results (only `name`, `commandsPerSecond`, `latency`, `count` and
- *   `error` are read).
+ * @param results A run's results (only `name`, `commandsPerSecond`, `latency`, `count`,
+ *   `ratio` and `error` are read).
  * @param targets The targets.
  * @returns One check per target, in order.
  *
@@ -165,6 +203,8 @@ export function checkTargets(
       ? result.latency?.p50
       : target.metric === "p99"
       ? result.latency?.p99
+      : target.metric === "ratio"
+      ? result.ratio
       : result.count;
     if (figure === undefined || !Number.isFinite(figure)) {
       return { target, status: "SKIP", detail: `${target.subject} reports no ${target.metric}` };
@@ -175,6 +215,8 @@ export function checkTargets(
       ? formatRate(figure)
       : target.metric === "count"
       ? figure.toLocaleString("en-US")
+      : target.metric === "ratio"
+      ? formatRatio(figure)
       : formatNs(figure);
     return { target, status: pass ? "PASS" : "FAIL", figure, detail };
   });

@@ -15,6 +15,9 @@ export interface CorsOptions {
   readonly maxAgeSeconds?: number;
 }
 
+/** The default {@linkcode CorsOptions.origin}: any. */
+export const DEFAULT_CORS_ORIGIN = "*";
+
 /** Headers a cross-origin script may read (beyond the safelisted ones). */
 export const EXPOSED_HEADERS = "ETag, RateLimit, RateLimit-Policy, Retry-After";
 
@@ -41,7 +44,7 @@ export const EXPOSED_HEADERS = "ETag, RateLimit, RateLimit-Policy, Retry-After";
  * ```
  */
 export function cors(options: CorsOptions = {}): MiddlewareHandler {
-  const origin = options.origin ?? "*";
+  const origin = options.origin ?? DEFAULT_CORS_ORIGIN;
   const preflight: Record<string, string> = {
     "access-control-allow-origin": origin,
     "access-control-allow-methods": "GET, HEAD, OPTIONS",
@@ -49,12 +52,33 @@ export function cors(options: CorsOptions = {}): MiddlewareHandler {
     "access-control-max-age": String(options.maxAgeSeconds ?? 600),
     ...(origin === "*" ? {} : { vary: "Origin" }),
   };
+  const fields = corsHeaderEntries(origin);
   return async function cors(c, next) {
     if (c.req.method === "OPTIONS") return new Response(null, { status: 204, headers: preflight });
     await next();
     const headers = c.res.headers;
-    headers.append("access-control-allow-origin", origin);
-    headers.append("access-control-expose-headers", EXPOSED_HEADERS);
-    if (origin !== "*") headers.append("vary", "Origin");
+    for (const [name, value] of fields) headers.append(name, value);
   };
+}
+
+/**
+ * The CORS headers of an answer (not a preflight), in the order they are
+ * sent; the quote fast path (`quote_fast_path.ts`) sends the same list.
+ *
+ * @param origin `Access-Control-Allow-Origin`.
+ * @returns The header names (lower case) and values.
+ *
+ * @example
+ * ```ts
+ * import { corsHeaderEntries } from "./cors.ts";
+ * const vary = corsHeaderEntries("https://a.example").find(([name]) => name === "vary");
+ * if (vary?.[1] !== "Origin") throw new Error("a named origin must vary");
+ * ```
+ */
+export function corsHeaderEntries(origin: string): readonly (readonly [string, string])[] {
+  return [
+    ["access-control-allow-origin", origin],
+    ["access-control-expose-headers", EXPOSED_HEADERS],
+    ...(origin === "*" ? [] : [["vary", "Origin"] as const]),
+  ];
 }

@@ -45,10 +45,117 @@ export const DURATION_BUCKETS: readonly number[] = [
   1,
 ];
 
-interface Histogram {
-  readonly counts: number[];
-  sum: number;
-  count: number;
+/** Statuses counted in an array slot each; any other (none is expected) goes to a map. */
+const MAX_INDEXED_STATUS = 600;
+
+/**
+ * The counters of one route: answers by status, the duration histogram and
+ * 304s. Get one from {@linkcode HttpMetrics.route} and keep it: counting
+ * through it allocates nothing and looks nothing up (the quote fast path
+ * counts every answer this way).
+ *
+ * @example
+ * ```ts
+ * import { HttpMetrics } from "./metrics.ts";
+ * const metrics = new HttpMetrics();
+ * const quote = metrics.route("/api/v1/quotes/:symbol");
+ * quote.observe(304, 0.0001);
+ * if (quote.cacheHits !== 1 || metrics.count("/api/v1/quotes/:symbol", 304) !== 1) {
+ *   throw new Error("not counted");
+ * }
+ * ```
+ */
+export class RouteMetrics {
+  /** Answers by status, indexed by status. */
+  readonly #byStatus: number[] = new Array<number>(MAX_INDEXED_STATUS).fill(0);
+  /** Statuses in the order first seen (the text lists them so). */
+  readonly #statuses: number[] = [];
+  /** Statuses outside the array, should any come. */
+  readonly #otherStatuses = new Map<number, number>();
+  /** Per bucket (not cumulative): answers no slower than its bound and slower than the one before. */
+  readonly #buckets: number[] = DURATION_BUCKETS.map(() => 0);
+  #sum = 0;
+  #count = 0;
+  #cacheHits = 0;
+  readonly #register: () => void;
+
+  /**
+   * @param route The route pattern, or "unmatched".
+   * @param register Adds this route to the text, on its first answer.
+   */
+  constructor(readonly route: string, register: () => void) {
+    this.#register = register;
+  }
+
+  /**
+   * Counts one answer.
+   *
+   * @param status The status answered.
+   * @param seconds The time taken.
+   */
+  observe(status: number, seconds: number): void {
+    if (this.#count === 0) this.#register();
+    if (status >= 0 && status < MAX_INDEXED_STATUS) {
+      if (this.#byStatus[status]!++ === 0) this.#statuses.push(status);
+    } else {
+      this.#otherStatuses.set(status, (this.#otherStatuses.get(status) ?? 0) + 1);
+    }
+    const bounds = DURATION_BUCKETS;
+    for (let i = 0; i < bounds.length; i++) {
+      if (seconds <= bounds[i]!) {
+        this.#buckets[i]!++;
+        break;
+      }
+    }
+    this.#sum += seconds;
+    this.#count++;
+    if (status === 304) this.#cacheHits++;
+  }
+
+  /**
+   * How many answers had a status.
+   *
+   * @param status The status.
+   * @returns The count.
+   */
+  count(status: number): number {
+    return status >= 0 && status < MAX_INDEXED_STATUS
+      ? this.#byStatus[status]!
+      : this.#otherStatuses.get(status) ?? 0;
+  }
+
+  /** Answers 304. */
+  get cacheHits(): number {
+    return this.#cacheHits;
+  }
+
+  /** `http_requests_total` lines. */
+  requestLines(): string {
+    const r = label(this.route);
+    let out = "";
+    for (const status of this.#statuses) {
+      out += `http_requests_total{route="${r}",status="${status}"} ${this.#byStatus[status]}\n`;
+    }
+    for (const [status, n] of this.#otherStatuses) {
+      out += `http_requests_total{route="${r}",status="${status}"} ${n}\n`;
+    }
+    return out;
+  }
+
+  /** `http_request_duration_seconds` lines. */
+  durationLines(): string {
+    const r = label(this.route);
+    let out = "";
+    let cumulative = 0;
+    for (const [i, le] of DURATION_BUCKETS.entries()) {
+      cumulative += this.#buckets[i]!;
+      out += `http_request_duration_seconds_bucket{route="${r}",le="${le}"} ${cumulative}\n`;
+    }
+    return out +
+      `http_request_duration_seconds_bucket{route="${r}",le="+Inf"} ${this.#count}\n` +
+      `http_request_duration_seconds_sum{route="${r}"} ${this.#sum}\n` +
+      `http_request_duration_seconds_count{route="${r}"} ${this.#count}\n`;
+  }
 }
 
 /**
@@ -65,9 +172,26 @@ interface Histogram {
  * ```
  */
 export class HttpMetrics {
-  readonly #requests = new Map<string, Map<number, number>>();
-  readonly #durations = new Map<string, Histogram>();
-  readonly #cacheHits = new Map<string, number>();
+  /** Every route's counters, made on first use. */
+  readonly #routes = new Map<string, RouteMetrics>();
+  /** The routes that have answered, in the order of their first answer (the text's order). */
+  readonly #answered: RouteMetrics[] = [];
+
+  /**
+   * One route's counters, to count through without looking the route up
+   * each time. A route appears in the text from its first answer on.
+   *
+   * @param route The route pattern, or "unmatched".
+   * @returns Its counters (the same object every call).
+   */
+  route(route: string): RouteMetrics {
+    let m = this.#routes.get(route);
+    if (m === undefined) {
+      const made: RouteMetrics = new RouteMetrics(route, () => this.#answered.push(made));
+      this.#routes.set(route, m = made);
+    }
+    return m;
+  }
 
   /**
    * Counts one answer.
@@ -77,18 +201,7 @@ export class HttpMetrics {
    * @param seconds The time taken.
    */
   observe(route: string, status: number, seconds: number): void {
-    let byStatus = this.#requests.get(route);
-    if (byStatus === undefined) this.#requests.set(route, byStatus = new Map());
-    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
-    let h = this.#durations.get(route);
-    if (h === undefined) {
-      this.#durations.set(route, h = { counts: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 });
-    }
-    const i = DURATION_BUCKETS.findIndex((le) => seconds <= le);
-    if (i >= 0) h.counts[i]!++;
-    h.sum += seconds;
-    h.count++;
-    if (status === 304) this.#cacheHits.set(route, (this.#cacheHits.get(route) ?? 0) + 1);
+    this.route(route).observe(status, seconds);
   }
 
   /**
@@ -99,7 +212,7 @@ export class HttpMetrics {
    * @returns The count.
    */
   count(route: string, status: number): number {
-    return this.#requests.get(route)?.get(status) ?? 0;
+    return this.#routes.get(route)?.count(status) ?? 0;
   }
 
   /**
@@ -110,28 +223,16 @@ export class HttpMetrics {
   render(): string {
     let out = "# HELP http_requests_total Requests answered, by route pattern and status.\n" +
       "# TYPE http_requests_total counter\n";
-    for (const [route, byStatus] of this.#requests) {
-      for (const [status, n] of byStatus) {
-        out += `http_requests_total{route="${label(route)}",status="${status}"} ${n}\n`;
-      }
-    }
+    for (const m of this.#answered) out += m.requestLines();
     out += "# HELP http_request_duration_seconds Time to the response, by route pattern.\n" +
       "# TYPE http_request_duration_seconds histogram\n";
-    for (const [route, h] of this.#durations) {
-      const r = label(route);
-      let cumulative = 0;
-      for (const [i, le] of DURATION_BUCKETS.entries()) {
-        cumulative += h.counts[i]!;
-        out += `http_request_duration_seconds_bucket{route="${r}",le="${le}"} ${cumulative}\n`;
-      }
-      out += `http_request_duration_seconds_bucket{route="${r}",le="+Inf"} ${h.count}\n` +
-        `http_request_duration_seconds_sum{route="${r}"} ${h.sum}\n` +
-        `http_request_duration_seconds_count{route="${r}"} ${h.count}\n`;
-    }
+    for (const m of this.#answered) out += m.durationLines();
     out += "# HELP http_cache_hits_total Answers 304 Not Modified, by route pattern.\n" +
       "# TYPE http_cache_hits_total counter\n";
-    for (const [route, n] of this.#cacheHits) {
-      out += `http_cache_hits_total{route="${label(route)}"} ${n}\n`;
+    for (const m of this.#answered) {
+      if (m.cacheHits > 0) {
+        out += `http_cache_hits_total{route="${label(m.route)}"} ${m.cacheHits}\n`;
+      }
     }
     return out;
   }

@@ -122,6 +122,54 @@ export class TokenBuckets {
    * @returns What was taken and what is left.
    */
   take(key: string): Take {
+    const bucket = this.#refill(key);
+    const allowed = bucket.tokens >= 1;
+    if (allowed) bucket.tokens -= 1;
+    return {
+      allowed,
+      remaining: Math.floor(bucket.tokens),
+      resetSeconds: this.secondsToFull(bucket.tokens),
+      retryAfterSeconds: allowed
+        ? 0
+        : Math.max(1, Math.ceil((1 - bucket.tokens) / this.#perMs / 1000)),
+    };
+  }
+
+  /**
+   * Takes a token from `key`'s bucket, if it has one, allocating nothing
+   * for a known key: {@linkcode take} for the quote fast path. A refusal
+   * takes nothing, so calling {@linkcode take} after it refuses again (or
+   * allows, if a token came back in between).
+   *
+   * @param key The client's address.
+   * @returns The tokens left after taking (fractional, `0 <= x < limit`), or -1 when refused.
+   *
+   * @example
+   * ```ts
+   * import { TokenBuckets } from "./rate_limit.ts";
+   * const buckets = new TokenBuckets({ limit: 1 }, () => 0);
+   * if (buckets.tryTake("a") !== 0 || buckets.tryTake("a") !== -1) throw new Error();
+   * ```
+   */
+  tryTake(key: string): number {
+    const bucket = this.#refill(key);
+    if (bucket.tokens < 1) return -1;
+    return bucket.tokens -= 1;
+  }
+
+  /**
+   * Seconds until a bucket holding `tokens` is full again.
+   *
+   * @param tokens The tokens it holds.
+   * @returns The seconds, rounded up.
+   */
+  secondsToFull(tokens: number): number {
+    return Math.ceil((this.#capacity - tokens) / this.#perMs / 1000);
+  }
+
+  // The key's bucket (a new one, or the overflow bucket when the table is
+  // full), refilled up to now.
+  #refill(key: string): Bucket {
     const now = this.#now();
     let bucket = this.#buckets.get(key);
     if (bucket === undefined && this.#buckets.size >= this.#maxClients) {
@@ -137,16 +185,7 @@ export class TokenBuckets {
       bucket.tokens = Math.min(this.#capacity, bucket.tokens + (now - bucket.at) * this.#perMs);
       bucket.at = now;
     }
-    const allowed = bucket.tokens >= 1;
-    if (allowed) bucket.tokens -= 1;
-    return {
-      allowed,
-      remaining: Math.floor(bucket.tokens),
-      resetSeconds: Math.ceil((this.#capacity - bucket.tokens) / this.#perMs / 1000),
-      retryAfterSeconds: allowed
-        ? 0
-        : Math.max(1, Math.ceil((1 - bucket.tokens) / this.#perMs / 1000)),
-    };
+    return bucket;
   }
 
   // Forgets the buckets that have refilled: they hold nothing a new one
@@ -159,8 +198,62 @@ export class TokenBuckets {
   }
 }
 
+/**
+ * A rate limit policy: its buckets and its header fields. The middleware
+ * and the quote fast path (`quote_fast_path.ts`) share one, so that a
+ * client has one quota whichever path answers it.
+ *
+ * @example
+ * ```ts
+ * import { RateLimitPolicy } from "./rate_limit.ts";
+ * const policy = new RateLimitPolicy({ limit: 10, windowSeconds: 5 }, () => 0);
+ * const left = policy.buckets.tryTake("a");
+ * if (policy.policyField !== '"edge";q=10;w=5') throw new Error(policy.policyField);
+ * if (policy.stateField(left) !== '"edge";r=9;t=1') throw new Error(policy.stateField(left));
+ * ```
+ */
+export class RateLimitPolicy {
+  /** The buckets, by client address. */
+  readonly buckets: TokenBuckets;
+  /** The policy's name in the fields. */
+  readonly name: string;
+  /** The bucket size. */
+  readonly limit: number;
+  /** Seconds to refill an empty bucket. */
+  readonly windowSeconds: number;
+  /** `RateLimit-Policy`: `"<name>";q=<limit>;w=<window>`. */
+  readonly policyField: string;
+
+  /**
+   * Makes the policy.
+   *
+   * @param options Size, refill window, the most buckets kept, the name.
+   * @param now The clock (ms).
+   * @throws {RangeError} When an option is not a positive integer.
+   */
+  constructor(options: RateLimitOptions = {}, now: () => number = Date.now) {
+    this.buckets = new TokenBuckets(options, now);
+    this.name = options.policyName ?? RATE_LIMIT_DEFAULTS.policyName;
+    this.limit = options.limit ?? RATE_LIMIT_DEFAULTS.limit;
+    this.windowSeconds = options.windowSeconds ?? RATE_LIMIT_DEFAULTS.windowSeconds;
+    this.policyField = `"${this.name}";q=${this.limit};w=${this.windowSeconds}`;
+  }
+
+  /**
+   * The `RateLimit` field of a bucket holding `tokens`.
+   *
+   * @param tokens The tokens left.
+   * @returns `"<name>";r=<whole tokens left>;t=<seconds to full>`.
+   */
+  stateField(tokens: number): string {
+    return `"${this.name}";r=${Math.floor(tokens)};t=${this.buckets.secondsToFull(tokens)}`;
+  }
+}
+
 /** Options of {@linkcode rateLimit}. */
 export interface RateLimitMiddlewareOptions extends RateLimitOptions {
+  /** The policy to apply (default: one made from these options and `now`). */
+  readonly policy?: RateLimitPolicy;
   /** The client's address (the bucket's key), or undefined when unknown (one shared bucket). */
   readonly clientAddress: (c: Context) => string | undefined;
   /** Paths never limited (health checks and metrics). */
@@ -191,11 +284,8 @@ export interface RateLimitMiddlewareOptions extends RateLimitOptions {
  * ```
  */
 export function rateLimit(options: RateLimitMiddlewareOptions): MiddlewareHandler {
-  const buckets = new TokenBuckets(options, options.now);
-  const name = options.policyName ?? RATE_LIMIT_DEFAULTS.policyName;
-  const limit = options.limit ?? RATE_LIMIT_DEFAULTS.limit;
-  const window = options.windowSeconds ?? RATE_LIMIT_DEFAULTS.windowSeconds;
-  const policy = `"${name}";q=${limit};w=${window}`;
+  const { buckets, name, limit, windowSeconds: window, policyField: policy } = options.policy ??
+    new RateLimitPolicy(options, options.now);
   const exempt = options.exempt ?? new Set<string>();
   return async function rateLimit(c, next) {
     if (exempt.has(c.req.path)) return await next();

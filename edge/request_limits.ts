@@ -31,6 +31,51 @@ export interface RequestLimitOptions {
 export const REQUEST_LIMIT_DEFAULTS = { maxUrlLength: 8_192, maxHeaderBytes: 16_384 } as const;
 
 /**
+ * The limits with their defaults, checked.
+ *
+ * @param options The limits given.
+ * @returns Every limit.
+ * @throws {RangeError} When a limit is not a positive integer.
+ *
+ * @example
+ * ```ts
+ * import { resolveRequestLimits } from "./request_limits.ts";
+ * if (resolveRequestLimits({ maxUrlLength: 100 }).maxHeaderBytes !== 16_384) throw new Error();
+ * ```
+ */
+export function resolveRequestLimits(
+  options: RequestLimitOptions = {},
+): Required<RequestLimitOptions> {
+  const o = { ...REQUEST_LIMIT_DEFAULTS, ...options };
+  for (const [name, value] of Object.entries(o)) {
+    if (!(Number.isSafeInteger(value) && value > 0)) {
+      throw new RangeError(`Cannot set request limits: ${name} must be a positive integer`);
+    }
+  }
+  return o;
+}
+
+/**
+ * The size of a request's header fields as the limit counts it: names,
+ * values and 4 bytes per field (`": "` and CRLF), fields of one name
+ * combined as `Headers` iterates them.
+ *
+ * @param headers The request's headers.
+ * @returns The bytes.
+ *
+ * @example
+ * ```ts
+ * import { headerBytes } from "./request_limits.ts";
+ * if (headerBytes(new Headers({ a: "bc" })) !== 7) throw new Error("miscounted");
+ * ```
+ */
+export function headerBytes(headers: Headers): number {
+  let bytes = 0;
+  for (const [name, value] of headers) bytes += name.length + value.length + 4;
+  return bytes;
+}
+
+/**
  * Hono middleware: refuses oversized URLs (414) and header sections (431).
  *
  * @param options The limits.
@@ -48,12 +93,7 @@ export const REQUEST_LIMIT_DEFAULTS = { maxUrlLength: 8_192, maxHeaderBytes: 16_
  * ```
  */
 export function requestLimits(options: RequestLimitOptions = {}): MiddlewareHandler {
-  const o = { ...REQUEST_LIMIT_DEFAULTS, ...options };
-  for (const [name, value] of Object.entries(o)) {
-    if (!(Number.isSafeInteger(value) && value > 0)) {
-      throw new RangeError(`Cannot set request limits: ${name} must be a positive integer`);
-    }
-  }
+  const o = resolveRequestLimits(options);
   return async function requestLimits(c, next) {
     const url = c.req.url;
     if (url.length > o.maxUrlLength) {
@@ -62,8 +102,7 @@ export function requestLimits(options: RequestLimitOptions = {}): MiddlewareHand
         `Cannot read the request: its URL is ${url.length} characters, at most ${o.maxUrlLength}`,
       );
     }
-    let bytes = 0;
-    for (const [name, value] of c.req.raw.headers) bytes += name.length + value.length + 4;
+    const bytes = headerBytes(c.req.raw.headers);
     if (bytes > o.maxHeaderBytes) {
       return problem(
         "headers_too_large",

@@ -37,6 +37,35 @@ export interface SecurityHeadersOptions {
 }
 
 /**
+ * The headers every answer carries, in the order they are sent; the
+ * `Content-Security-Policy` is not among them (it depends on the answer).
+ * The quote fast path (`quote_fast_path.ts`) sends the same list.
+ *
+ * @param options The HSTS value.
+ * @returns The header names (lower case) and values.
+ *
+ * @example
+ * ```ts
+ * import { securityHeaderEntries } from "./security_headers.ts";
+ * const names = securityHeaderEntries({ hsts: false }).map(([name]) => name);
+ * if (names.includes("strict-transport-security")) throw new Error("HSTS not left out");
+ * ```
+ */
+export function securityHeaderEntries(
+  options: SecurityHeadersOptions = {},
+): readonly (readonly [string, string])[] {
+  const fixed: [string, string][] = [
+    ["x-content-type-options", "nosniff"],
+    ["x-frame-options", "DENY"],
+    ["referrer-policy", "no-referrer"],
+    ["cross-origin-opener-policy", "same-origin"],
+  ];
+  const hsts = options.hsts ?? DEFAULT_HSTS;
+  if (hsts !== false) fixed.push(["strict-transport-security", hsts]);
+  return fixed;
+}
+
+/**
  * Hono middleware: sets the security headers above on every answer.
  *
  * @param options The HSTS value.
@@ -54,14 +83,7 @@ export interface SecurityHeadersOptions {
  * ```
  */
 export function securityHeaders(options: SecurityHeadersOptions = {}): MiddlewareHandler {
-  const fixed: [string, string][] = [
-    ["x-content-type-options", "nosniff"],
-    ["x-frame-options", "DENY"],
-    ["referrer-policy", "no-referrer"],
-    ["cross-origin-opener-policy", "same-origin"],
-  ];
-  const hsts = options.hsts ?? DEFAULT_HSTS;
-  if (hsts !== false) fixed.push(["strict-transport-security", hsts]);
+  const fixed = securityHeaderEntries(options);
   return async function securityHeaders(c, next) {
     await next();
     const headers = c.res.headers;

@@ -1,0 +1,194 @@
+import { assert, assertEquals, assertThrows } from "../core/_testing/assert.ts";
+import type { WrkResult } from "./_wrk.ts";
+import {
+  type EdgeFigures,
+  edgeResults,
+  EdgeSubjects,
+  type LoadFigures,
+  matchSightings,
+  medianIndex,
+  printEdge,
+  seededRandom,
+  type ServerFigures,
+} from "./edge_bench.ts";
+import { checkTargets, EDGE_TARGETS } from "./targets.ts";
+
+Deno.test("medianIndex picks the median round, the lower middle of an even count", () => {
+  assertEquals(medianIndex([5]), 0);
+  assertEquals(medianIndex([30, 10, 20]), 2);
+  assertEquals(medianIndex([4, 1, 3, 2]), 3); // sorted 1 2 3 4: the lower middle, 2
+  assertEquals(medianIndex([7, 7, 7]), 1); // ties keep their order
+  assertThrows(() => medianIndex([]), RangeError);
+});
+
+Deno.test("matchSightings: trade k is visible at the first sighting counting before + k trades", () => {
+  // Trades at 100, 110, 120 and 400; the day had 10 trades before them.
+  const v = matchSightings([100, 110, 120, 400], 10, [
+    { at: 50, trades: 10, updated: 40 }, // the state before: counts none
+    { at: 180, trades: 12, updated: 150 }, // counts the first two
+    { at: 260, trades: 13, updated: 230 }, // the third
+    { at: 300, trades: 13, updated: 230 }, // a repeat: nothing new
+    { at: 470, trades: 14, updated: 440 },
+  ]);
+  assertEquals(v, {
+    tradeToVisible: [80, 70, 140, 70],
+    tradeToSnapshot: [50, 40, 110, 40],
+    snapshotToVisible: [30, 30, 30, 30],
+    unseen: 0,
+  });
+});
+
+Deno.test("matchSightings counts the trades no sighting reached as unseen", () => {
+  const v = matchSightings([100, 200, 300], 0, [{ at: 250, trades: 2, updated: 240 }]);
+  assertEquals([v.tradeToVisible, v.unseen], [[150, 50], 1]);
+  assertEquals(matchSightings([100], 0, []).unseen, 1);
+  assertEquals(matchSightings([], 0, []), {
+    tradeToVisible: [],
+    tradeToSnapshot: [],
+    snapshotToVisible: [],
+    unseen: 0,
+  });
+});
+
+Deno.test("seededRandom is reproducible, in [0, 1), and differs by seed", () => {
+  const a = seededRandom(7);
+  const b = seededRandom(7);
+  const xs = Array.from({ length: 1_000 }, () => a());
+  assertEquals(xs, Array.from({ length: 1_000 }, () => b()));
+  assert(xs.every((x) => x >= 0 && x < 1), "out of range");
+  assert(new Set(xs).size > 990, "repeats");
+  assert(seededRandom(8)() !== seededRandom(7)(), "seed ignored");
+});
+
+/** A wrk result with a rate and p99, the rest plausible. */
+function wrk(requestsPerSecond: number, p99Ms: number): WrkResult {
+  return {
+    requests: requestsPerSecond * 2,
+    seconds: 2,
+    requestsPerSecond,
+    latency: { mean: 5e5, max: p99Ms * 2e6, p50: 5e5, p75: 6e5, p90: 7e5, p99: p99Ms * 1e6 },
+    non2xx: 0,
+    socketErrors: { connect: 0, read: 0, write: 0, timeout: 0 },
+  };
+}
+
+function server(label: string, rates: number[], p99Ms: number): ServerFigures {
+  const rounds = rates.map((r) => wrk(r, p99Ms));
+  return {
+    label,
+    responseHeaders: [["content-type", "application/json"]],
+    bodyBytes: 361,
+    rounds,
+    cpu: rates.map(() => 1),
+    median: rounds[medianIndex(rates)]!,
+  };
+}
+
+const LOAD: LoadFigures = {
+  wrk: "wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer",
+  path: "/api/v1/quotes/AAPL",
+  bare: server("bare Deno.serve", [180_000, 190_000, 185_000], 0.7),
+  headers: server("bare + edge headers", [60_000, 58_000, 61_000], 1.4),
+  edge: server("edge", [48_000, 47_000, 49_000], 1.8),
+  ratio: 0.26,
+  ratioToHeaders: 0.8,
+  headersRatio: 0.32,
+  rewrites: 200,
+};
+
+const FRESH = {
+  cadenceMs: 100,
+  pollMs: 50,
+  trades: 300,
+  seen: 300,
+  events: 80,
+  seconds: 7.8,
+  tradeToVisible: { p50: 80e6, p90: 120e6, p99: 140e6, p999: 150e6, max: 150e6, samples: 300 },
+  tradeToSnapshot: { p50: 50e6, p90: 90e6, p99: 99e6, p999: 100e6, max: 100e6, samples: 300 },
+  snapshotToVisible: { p50: 30e6, p90: 45e6, p99: 52e6, p999: 52e6, max: 52e6, samples: 300 },
+  lastTradeTimeAgrees: true,
+};
+
+Deno.test("edgeResults: the quote's ratio, p99 and the freshness are checked against the targets", () => {
+  const figures: EdgeFigures = {
+    config: {},
+    seconds: 30,
+    load: { ok: true, value: LOAD },
+    freshness: { ok: true, value: FRESH },
+  };
+  const results = edgeResults(figures);
+  assertEquals(results.map((r) => r.name), [
+    EdgeSubjects.bare,
+    EdgeSubjects.headers,
+    EdgeSubjects.quote,
+    EdgeSubjects.freshness,
+  ]);
+  const quote = results.find((r) => r.name === EdgeSubjects.quote)!;
+  assertEquals([quote.commandsPerSecond, quote.ratio, quote.latency?.p99], [48_000, 0.26, 1.8e6]);
+  const checks = checkTargets(results, EDGE_TARGETS);
+  assertEquals(checks.map((c) => [c.status, c.detail]), [
+    ["FAIL", "0.260×"],
+    ["PASS", "1.80 ms"],
+    ["PASS", "140.00 ms"],
+  ]);
+});
+
+Deno.test("edgeResults: a part not measured skips its targets with the reason", () => {
+  const figures: EdgeFigures = {
+    config: {},
+    seconds: 1,
+    load: { ok: false, error: "wrk is not installed" },
+    freshness: { ok: false, error: "the core did not start" },
+  };
+  const checks = checkTargets(edgeResults(figures), EDGE_TARGETS);
+  assertEquals(checks.map((c) => c.status), ["SKIP", "SKIP", "SKIP"]);
+  assertEquals(checks[0]?.detail, "edge-quote-get not measured: wrk is not installed");
+  assertEquals(checks[2]?.detail, "edge-freshness not measured: the core did not start");
+});
+
+Deno.test("printEdge prints the configuration, each server's figures, and what was not measured", () => {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => void lines.push(args.join(" "));
+  try {
+    const config = {
+      load: {
+        symbol: "AAPL",
+        threads: 1,
+        connections: 50,
+        warmupSeconds: 1,
+        seconds: 2,
+        rounds: 3,
+        requestHeaders: [["Accept", "application/json"]] as const,
+        rewriteEveryMs: 100,
+        rateLimit: 1e9,
+      },
+      freshness: { symbol: "AAPL", trades: 300, minGapMs: 5, maxGapMs: 45, seed: 1 },
+    };
+    printEdge({
+      config,
+      seconds: 30,
+      load: { ok: true, value: LOAD },
+      freshness: { ok: true, value: FRESH },
+    });
+    const text = lines.join("\n");
+    for (
+      const part of [
+        "1 thread(s), 50 connections",
+        "body 361 bytes",
+        "edge ÷ bare 0.260×",
+        "48,000",
+        "180,000 190,000 185,000",
+        "trade → visible at the edge  p50 80.00 ms, p99 140.00 ms",
+      ]
+    ) assert(text.includes(part), `missing ${part} in\n${text}`);
+    lines.length = 0;
+    printEdge({ config, seconds: 1, load: { ok: false, error: "wrk is not installed" } });
+    assert(
+      lines.join("\n").includes("quote GET NOT MEASURED: wrk is not installed"),
+      lines.join("\n"),
+    );
+  } finally {
+    console.log = log;
+  }
+});
