@@ -7,19 +7,19 @@
  * @module
  */
 
+import type { QuoteSnapshot, SymbolInfo, SymbolList } from "../../schemas/quotes.ts";
 import {
-  QUOTE_KEYS,
-  type QuoteSnapshot,
-  type SymbolInfo,
-  type SymbolList,
-} from "../../schemas/quotes.ts";
+  makeSnapshot as makeSharedSnapshot,
+  T0,
+  writeSnapshots as writeShared,
+} from "../../schemas/_quotes_testing.ts";
 
-/** The time the test snapshots are made at (2025-11-24T16:00:00Z). */
-export const T0 = 1_764_000_000_000;
+export { T0 };
 
 /**
- * A valid snapshot of `symbol` with a trade, both sides and day statistics;
- * `patch` overrides any field.
+ * A valid snapshot of `symbol` with a trade, both sides and day statistics
+ * (written at version 1 unless `patch` says otherwise); `patch` overrides
+ * any field.
  *
  * @param symbol The symbol.
  * @param patch Fields to override.
@@ -32,24 +32,7 @@ export const T0 = 1_764_000_000_000;
  * ```
  */
 export function makeSnapshot(symbol: string, patch: Partial<QuoteSnapshot> = {}): QuoteSnapshot {
-  return {
-    format: 1,
-    symbol,
-    name: `${symbol} Inc.`,
-    priceDecimals: 2,
-    lastTrade: { price: 101.25, size: 3, time: T0 - 100 },
-    bid: { price: 101.2, size: 10 },
-    ask: { price: 101.3, size: 7 },
-    day: { open: 100, high: 102, low: 99.5, close: 101.25, volume: 1200, vwap: 100.9, trades: 88 },
-    prevClose: 100,
-    change: 1.25,
-    changePercent: 1.25,
-    week52: null,
-    sequence: 1,
-    updated: T0,
-    version: 1,
-    ...patch,
-  };
+  return makeSharedSnapshot(symbol, { version: 1, ...patch });
 }
 
 /**
@@ -115,21 +98,13 @@ export function symbolInfo(s: QuoteSnapshot): SymbolInfo {
  * kv.close();
  * ```
  */
-export async function writeSnapshots(
+export function writeSnapshots(
   kv: Deno.Kv,
   snapshots: readonly QuoteSnapshot[],
   symbols?: readonly SymbolInfo[],
 ): Promise<number> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const current = await kv.get<bigint>(QUOTE_KEYS.version);
-    const version = Number(current.value ?? 0n) + 1;
-    const op = kv.atomic().check(current);
-    for (const s of snapshots) op.set(QUOTE_KEYS.symbol(s.symbol), { ...s, version });
-    if (symbols !== undefined) {
-      op.set(QUOTE_KEYS.symbols, { format: 1, symbols } satisfies SymbolList);
-    }
-    op.set(QUOTE_KEYS.version, BigInt(version));
-    if ((await op.commit()).ok) return version;
-  }
-  throw new Error("Cannot write snapshots: the version kept changing under the write");
+  return writeShared(kv, {
+    snapshots,
+    ...(symbols === undefined ? {} : { symbols: { format: 1, symbols } satisfies SymbolList }),
+  });
 }
