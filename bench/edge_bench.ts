@@ -56,6 +56,7 @@
  * @module
  */
 
+import { attempt, type Outcome, Running } from "./_parts.ts";
 import { BEARER_PREFIX, SUBPROTOCOL } from "../core/gateway/config.ts";
 import { loadInstruments } from "../core/matching/mod.ts";
 import type { Instrument } from "../core/matching/types.ts";
@@ -171,12 +172,6 @@ export function edgeConfig(quick: boolean): EdgeBenchOptions {
     },
   };
 }
-
-/** A part's figures, or why it could not be measured. */
-export type Outcome<T> = { readonly ok: true; readonly value: T } | {
-  readonly ok: false;
-  readonly error: string;
-};
 
 /** One server's load runs. */
 export interface ServerFigures {
@@ -357,25 +352,6 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Every child and core still running, so that SIGINT and failures can stop them. */
-class Running {
-  readonly #stops = new Set<() => Promise<unknown>>();
-
-  add(stop: () => Promise<unknown>): () => Promise<void> {
-    this.#stops.add(stop);
-    return async () => {
-      this.#stops.delete(stop);
-      await stop();
-    };
-  }
-
-  async stopAll(): Promise<void> {
-    const stops = [...this.#stops];
-    this.#stops.clear();
-    await Promise.all(stops.map((s) => s().catch(() => {})));
-  }
-}
-
 /** A server child: where it listens, how to sample and stop it. */
 interface Server {
   readonly url: string;
@@ -406,21 +382,6 @@ async function startServer(
   } catch (error) {
     await stop();
     throw error;
-  }
-}
-
-/** Runs `fn`; its error, if any, becomes the part's outcome (and a log line). */
-async function attempt<T>(
-  what: string,
-  log: (line: string) => void,
-  fn: () => Promise<T>,
-): Promise<Outcome<T>> {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    log(`${what}: not measured: ${message}`);
-    return { ok: false, error: message };
   }
 }
 

@@ -41,6 +41,7 @@
  * @module
  */
 
+import { attempt, type Outcome, Running } from "./_parts.ts";
 import { loadInstruments } from "../core/matching/mod.ts";
 import type { Instrument } from "../core/matching/types.ts";
 import type { Role } from "../core/gateway/mod.ts";
@@ -249,12 +250,6 @@ export interface OrdersRun {
   readonly otherReports: number;
 }
 
-/** A part's figures, or why it could not be measured. */
-export type Outcome<T> = { readonly ok: true; readonly value: T } | {
-  readonly ok: false;
-  readonly error: string;
-};
-
 /** Everything {@linkcode runGatewayBench} measured. */
 export interface GatewayFigures {
   readonly config: Omit<GatewayBenchOptions, "log">;
@@ -264,25 +259,6 @@ export interface GatewayFigures {
   readonly orders: readonly Outcome<OrdersRun>[];
   /** Seconds the whole gateway bench took. */
   readonly seconds: number;
-}
-
-/** Every child and core still running, so that SIGINT can stop them. */
-class Running {
-  readonly #stops = new Set<() => Promise<unknown>>();
-
-  add(stop: () => Promise<unknown>): () => Promise<void> {
-    this.#stops.add(stop);
-    return async () => {
-      this.#stops.delete(stop);
-      await stop();
-    };
-  }
-
-  async stopAll(): Promise<void> {
-    const stops = [...this.#stops];
-    this.#stops.clear();
-    await Promise.all(stops.map((s) => s().catch(() => {})));
-  }
 }
 
 /** Starts a client process on `job`; it waits for `start` once its sockets are open. */
@@ -564,21 +540,6 @@ export function fileLimitProblem(
   } per process, and the core needs about ${n(core)}. Raise it (ulimit -n ${n(need)}` +
     (limit.hard < need ? `; the hard limit is ${n(limit.hard)}, so as root` : "") +
     `) or run with --quick.`;
-}
-
-/** Runs `fn`; its error, if any, becomes the part's outcome (and a log line). */
-async function attempt<T>(
-  what: string,
-  log: (line: string) => void,
-  fn: () => Promise<T>,
-): Promise<Outcome<T>> {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    log(`${what}: not measured: ${message}`);
-    return { ok: false, error: message };
-  }
 }
 
 /**
