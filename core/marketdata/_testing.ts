@@ -1,6 +1,7 @@
 /**
  * Test helpers for market data: a replica client that decodes every frame
- * and checks the channel contract as it goes, and the reference `capnp` tool.
+ * and checks the channel contract as it goes, the levels the reference
+ * matcher holds, and the reference `capnp` tool.
  *
  * @module
  */
@@ -8,6 +9,7 @@
 import { decodeServerMessage } from "../wire/server.ts";
 import type { BookLevel, LevelUpdate, ServerEvent, TradeEvent } from "../wire/types.ts";
 import type { FrameSink } from "./market_data.ts";
+import type { ReferenceMatcher } from "../matching/mod.ts";
 import { capnp, SCHEMA } from "../wire/_testing.ts";
 
 /** A symbol's book as a client rebuilds it. */
@@ -213,4 +215,26 @@ export async function capnpDecode(frames: readonly Uint8Array[]): Promise<string
     throw new Error(`capnp decode printed ${lines.length} messages for ${frames.length} frames`);
   }
   return lines;
+}
+
+/**
+ * The levels of `instrument` computed from the reference matcher's own
+ * resting orders: what a market data view must show.
+ *
+ * @param matcher The reference matcher.
+ * @param instrument The instrument's number.
+ * @returns Bids and asks, best first.
+ */
+export function referenceLevels(
+  matcher: ReferenceMatcher,
+  instrument: number,
+): { bids: BookLevel[]; asks: BookLevel[] } {
+  const { bids, asks } = matcher.snapshot(instrument);
+  const sum = (levels: typeof bids) =>
+    levels.map((level) => ({
+      price: level.price,
+      quantity: level.orders.reduce((total, order) => total + order.leaves, 0),
+      orderCount: level.orders.length,
+    }));
+  return { bids: sum(bids), asks: sum(asks) };
 }

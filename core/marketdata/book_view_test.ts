@@ -15,23 +15,9 @@ import {
 } from "../matching/types.ts";
 import type { BookLevel } from "../wire/types.ts";
 import { BookView, type RestingOrder } from "./book_view.ts";
+import { referenceLevels } from "./_testing.ts";
 
 const instruments = loadInstruments();
-
-/** The levels of `instrument` computed from the reference matcher's own resting orders. */
-function referenceLevels(
-  matcher: ReferenceMatcher,
-  instrument: number,
-): { bids: BookLevel[]; asks: BookLevel[] } {
-  const { bids, asks } = matcher.snapshot(instrument);
-  const sum = (levels: typeof bids) =>
-    levels.map((level) => ({
-      price: level.price,
-      quantity: level.orders.reduce((total, order) => total + order.leaves, 0),
-      orderCount: level.orders.length,
-    }));
-  return { bids: sum(bids), asks: sum(asks) };
-}
 
 /** Every resting order of the reference matcher, in time priority order (per level, oldest first). */
 function referenceOrders(matcher: ReferenceMatcher): RestingOrder[] {

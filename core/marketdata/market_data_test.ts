@@ -12,27 +12,12 @@ import {
   Side,
   TimeInForce,
 } from "../matching/types.ts";
-import type { BookLevel, ServerEvent } from "../wire/types.ts";
-import { ReplicaSink } from "./_testing.ts";
+import type { ServerEvent } from "../wire/types.ts";
+import { referenceLevels, ReplicaSink } from "./_testing.ts";
 import { type FrameSink, MarketData, type MarketDataOptions } from "./market_data.ts";
 
 const instruments = loadInstruments();
 const T0 = 1_700_000_000_000_000_000n;
-
-/** The levels of `instrument` from the reference matcher's resting orders. */
-function referenceLevels(
-  matcher: ReferenceMatcher,
-  instrument: number,
-): { bids: BookLevel[]; asks: BookLevel[] } {
-  const { bids, asks } = matcher.snapshot(instrument);
-  const sum = (levels: typeof bids) =>
-    levels.map((level) => ({
-      price: level.price,
-      quantity: level.orders.reduce((total, order) => total + order.leaves, 0),
-      orderCount: level.orders.length,
-    }));
-  return { bids: sum(bids), asks: sum(asks) };
-}
 
 /** A publisher fed by a reference matcher, with a clock the test moves. */
 class Harness {
