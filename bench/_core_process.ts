@@ -16,6 +16,7 @@
  * @module
  */
 
+import { CORE_PERMISSIONS } from "../core/start.ts";
 import { AccountStore } from "../core/admin/mod.ts";
 import {
   AUDIENCE,
@@ -229,12 +230,7 @@ export class CoreProcess {
           "--quiet",
           "--config",
           new URL("deno.json", ROOT).pathname,
-          "--allow-read",
-          "--allow-write",
-          "--allow-ffi",
-          "--allow-env",
-          "--allow-sys",
-          "--allow-net",
+          ...CORE_PERMISSIONS,
           CORE_MAIN.pathname,
         ],
         cwd: ROOT.pathname,

@@ -1,20 +1,11 @@
 import { assert, assertEquals } from "./_testing/assert.ts";
 import { AccountStore } from "./admin/mod.ts";
+import { CORE_PERMISSIONS } from "./start.ts";
 import { encodeBase64Url } from "./gateway/_base64url.ts";
 import { AUDIENCE, BEARER_PREFIX, ISSUER, signJwt, SUBPROTOCOL } from "./gateway/mod.ts";
 import { decodeServerMessage, encodeClientMessage, type ServerEvent } from "./wire/mod.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
-
-/** The permissions `deno task start` needs. */
-const PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-ffi",
-  "--allow-env",
-  "--allow-sys",
-  "--allow-net",
-];
 
 /** A gateway secret for the child (so that it writes no data/jwt.secret here). */
 const SECRET = crypto.getRandomValues(new Uint8Array(32));
@@ -34,7 +25,7 @@ function coreEnv(env: Record<string, string>): Record<string, string> {
 
 async function runCore(env: Record<string, string>) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, MAIN],
+    args: ["run", ...CORE_PERMISSIONS, MAIN],
     env: coreEnv(env),
     stdout: "piped",
     stderr: "piped",
@@ -96,7 +87,7 @@ Deno.test("the core serves the gateway: a trader logs in, trades against the syn
   await new AccountStore(kv).createAccount({ name: "ALICE", role: "trader" });
   kv.close();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, MAIN],
+    args: ["run", ...CORE_PERMISSIONS, MAIN],
     env: coreEnv({ RUN_FOR_MS: "4000", SYNTHETIC_RATE: "2000", JOURNAL_DIR: "none" }),
     stdout: "piped",
     stderr: "piped",

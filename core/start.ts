@@ -24,6 +24,16 @@ export interface ChildSpec {
 
 const ROOT = new URL("../", import.meta.url);
 
+/** The permissions the core's process (`core/main.ts`) runs with. */
+export const CORE_PERMISSIONS: readonly string[] = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-ffi",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-net",
+];
+
 /**
  * The core's and the edge's processes.
  *
@@ -45,14 +55,7 @@ export function children(kvPath: string): ChildSpec[] {
     {
       name: "core",
       script: new URL("core/main.ts", ROOT).pathname,
-      permissions: [
-        "--allow-read",
-        "--allow-write",
-        "--allow-ffi",
-        "--allow-env",
-        "--allow-sys",
-        "--allow-net",
-      ],
+      permissions: CORE_PERMISSIONS,
     },
     {
       name: "edge",

@@ -9,6 +9,7 @@
 import { assert, assertEquals } from "../_testing/assert.ts";
 import { loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
 import { isTradingCommand, journalEntries, JournalKind, readCommand } from "../native/mod.ts";
+import { CORE_PERMISSIONS } from "../start.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** The child's gateway secret (so that it writes no data/jwt.secret here): 32 bytes, base64url. */
@@ -54,16 +55,7 @@ interface Round {
 /** Starts a core on `dir`, kills it with SIGKILL `delayMs` after it starts trading. */
 async function crashRound(dir: string, seed: number, delayMs: number): Promise<Round> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-ffi",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-net",
-      MAIN,
-    ],
+    args: ["run", ...CORE_PERMISSIONS, MAIN],
     env: {
       CORE_PORT: "0",
       GATEWAY_JWT_SECRET: SECRET,
