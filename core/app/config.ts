@@ -115,14 +115,6 @@ export function readConfig(
 ): CoreConfig {
   const path = env("INSTRUMENTS");
   const journal = env("JOURNAL_DIR");
-  const durability = env("DURABILITY") || "process-crash";
-  if (!DURABILITIES.includes(durability as Durability)) {
-    throw new RangeError(
-      `Cannot start core: DURABILITY=${JSON.stringify(durability)} must be one of ${
-        DURABILITIES.join(", ")
-      }`,
-    );
-  }
   return {
     instrumentsPath: path === undefined || path === "" ? undefined : path,
     engineCpu: integer(env, "ENGINE_CPU", -1, -1, 4095),
@@ -135,7 +127,7 @@ export function readConfig(
       : journal === undefined || journal === ""
       ? "data/journal"
       : journal,
-    durability: durability as Durability,
+    durability: oneOf(env, "DURABILITY", DURABILITIES, "process-crash"),
     groupCommitMs: integer(env, "GROUP_COMMIT_MS", 2, 1, 1000),
     snapshotEvery: integer(env, "SNAPSHOT_EVERY", 1_000_000, 0, Number.MAX_SAFE_INTEGER),
     journalRetention: oneOf(env, "JOURNAL_RETENTION", RETENTIONS, "all"),
