@@ -381,14 +381,19 @@ export class OrderRouter {
         cum: 0,
         cancelling: false,
       };
-      session.used.add(order.clientOrderId);
-      session.working.set(order.clientOrderId, order);
-      session.open.add(order);
-      this.#orders.set(order.id, order);
+      this.#track(order);
       this.#report(order, "accepted", engineTime, 0n, { replayed: true });
       taken++;
     }
     return taken;
+  }
+
+  /** Records a working order: its client order id used and working in its placer's session, open in its owner's. */
+  #track(order: Order): void {
+    order.placer.used.add(order.clientOrderId);
+    order.placer.working.set(order.clientOrderId, order);
+    order.owner.open.add(order);
+    this.#orders.set(order.id, order);
   }
 
   /** Stops listening to the dispatcher. */
@@ -508,10 +513,7 @@ export class OrderRouter {
       cum: 0,
       cancelling: false,
     };
-    placer.used.add(order.clientOrderId);
-    placer.working.set(order.clientOrderId, order);
-    owner.open.add(order);
-    this.#orders.set(order.id, order);
+    this.#track(order);
     this.#dispatcher.submit(
       {
         kind: CommandKind.PlaceOrder,
