@@ -313,6 +313,19 @@ impl RecoveryReport {
     }
 }
 
+/// An event's flags once stamped as event `i` of a command's `n`.
+#[inline]
+fn stamped_flags(flags: u32, i: usize, n: usize) -> u32 {
+    let mut flags = flags;
+    if i == 0 {
+        flags |= EVF_FIRST;
+    }
+    if i + 1 == n {
+        flags |= EVF_LAST;
+    }
+    flags
+}
+
 /// The journal as the engine layer drives it.
 struct Journaled {
     journal: Journal,
@@ -435,8 +448,8 @@ impl Core {
             _ => {
                 self.append(kind::COMMAND, cmd, ingress);
                 self.execute(cmd, ingress);
+                self.journal_trades(cmd.tag);
                 self.stamp(cmd.tag);
-                self.journal_trades();
                 self.maybe_snapshot();
                 return &self.staged;
             }
@@ -494,57 +507,59 @@ impl Core {
         }
     }
 
+    /// Gives the staged events their sequence numbers, the command's tag
+    /// and the first/last flags.
     fn stamp(&mut self, tag: u64) {
         let n = self.staged.len();
         for (i, ev) in self.staged.iter_mut().enumerate() {
-            ev.seq = self.next_seq;
-            self.next_seq += 1;
+            ev.seq = self.next_seq + i as u64;
             ev.tag = tag;
-            if i == 0 {
-                ev.flags |= EVF_FIRST;
-            }
-            if i + 1 == n {
-                ev.flags |= EVF_LAST;
-            }
+            ev.flags = stamped_flags(ev.flags, i, n);
         }
+        self.next_seq += n as u64;
     }
 
-    /// Adds a command to the batch being journaled (a no-op without a journal).
+    /// Adds a command's entry to the batch being journaled, stamped with
+    /// `ingress` (a no-op without a journal).
     #[inline]
-    /// Adds a command's entry to the batch, stamped with `ingress`.
     fn append(&mut self, kind: u16, cmd: &CommandRecord, ingress: u64) {
         let Some(j) = self.journal.as_mut() else { return };
         if j.batch.is_empty() {
             j.batch_ingress = ingress;
         }
-        self.push_entry(kind, cmd.as_bytes());
-        if let Some(j) = self.journal.as_mut() {
-            // The entry is the batch's last 64 bytes: stamp its copy.
-            let at = j.batch.len() - std::mem::size_of::<CommandRecord>() + CommandRecord::INGRESS_OFFSET;
-            j.batch[at..at + 8].copy_from_slice(&ingress.to_le_bytes());
-        }
+        self.push_entry(kind, |entry| {
+            entry.copy_from_slice(cmd.as_bytes());
+            let at = CommandRecord::INGRESS_OFFSET;
+            entry[at..at + 8].copy_from_slice(&ingress.to_le_bytes());
+        });
     }
 
-    /// Adds the trades of the command just applied to the batch (the execution log).
+    /// Adds the trades of the command just applied to the batch (the
+    /// execution log), as [`Core::stamp`] is about to stamp them. Before
+    /// the stamp, and field by field: copying records whose fields were
+    /// just stored one by one would wait on store forwarding.
     #[inline]
-    fn journal_trades(&mut self) {
+    fn journal_trades(&mut self, tag: u64) {
         if self.journal.is_none() {
             return;
         }
-        for i in 0..self.staged.len() {
+        let n = self.staged.len();
+        for i in 0..n {
             if self.staged[i].kind == EV_TRADE {
-                let trade = *self.staged[i].as_bytes();
-                self.push_entry(kind::TRADE, &trade);
+                let ev = self.staged[i];
+                let (seq, flags) = (self.next_seq + i as u64, stamped_flags(ev.flags, i, n));
+                self.push_entry(kind::TRADE, |entry| EventRecord { seq, tag, flags, ..ev }.write_le(entry));
             }
         }
     }
 
-    /// Adds one entry to the batch. A command's trades that would outgrow
-    /// [`BATCH_MAX_BYTES`] write the batch out first (a sweep's trades may
-    /// span records; recovery reads them across), and a batch past
-    /// [`BATCH_PUBLISH_BYTES`] asks for a publication after this command.
+    /// Adds one entry to the batch, its 64 bytes written in place by `fill`.
+    /// A command's trades that would outgrow [`BATCH_MAX_BYTES`] write the
+    /// batch out first (a sweep's trades may span records; recovery reads
+    /// them across), and a batch past [`BATCH_PUBLISH_BYTES`] asks for a
+    /// publication after this command.
     #[inline]
-    fn push_entry(&mut self, kind: u16, record: &[u8; 64]) {
+    fn push_entry(&mut self, kind: u16, fill: impl FnOnce(&mut [u8; 64])) {
         let Some(j) = self.journal.as_mut() else { return };
         if kind == kind::TRADE && j.batch.len() + kind::ENTRY_BYTES > BATCH_MAX_BYTES {
             let (ingress, had_command) = (j.batch_ingress, j.batch_has_command);
@@ -564,9 +579,14 @@ impl Core {
                 self.publish_now = true;
             }
         }
-        j.batch.extend_from_slice(&u32::from(kind).to_le_bytes());
-        j.batch.extend_from_slice(&[0; 4]);
-        j.batch.extend_from_slice(record);
+        let at = j.batch.len();
+        j.journal.prefetch_next(crate::journal::RECORD_HEADER + at, kind::ENTRY_BYTES);
+        j.batch.resize(at + kind::ENTRY_BYTES, 0);
+        let entry = &mut j.batch[at..at + kind::ENTRY_BYTES];
+        // The kind and the zero word after it, as one word.
+        entry[..8].copy_from_slice(&u64::from(kind).to_le_bytes());
+        let record: &mut [u8; 64] = (&mut entry[8..]).try_into().expect("an entry holds 64 bytes after its kind");
+        fill(record);
     }
 
     /// Writes the pending batch as one record; false (and halted) on failure.

@@ -102,7 +102,7 @@ pub fn encode(state: &State<'_>, journal_seq: u64, next_event_seq: u64) -> Vec<u
         out.extend_from_slice(name.as_bytes());
     }
     state.risk.encode(&mut out);
-    let crc = crc32c::crc32c(&out);
+    let crc = crate::journal::crc::crc32c(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
 }
@@ -154,7 +154,7 @@ pub fn decode(bytes: &[u8], ticks: &[i64]) -> Result<Snapshot, String> {
     }
     let (body, crc) = bytes.split_at(bytes.len() - 4);
     let stored = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
-    if crc32c::crc32c(body) != stored {
+    if crate::journal::crc::crc32c(body) != stored {
         return Err("bad CRC".into());
     }
     let mut c = Cursor::new(body);

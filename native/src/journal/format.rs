@@ -2,7 +2,7 @@
 //! framing, and the checks that decide whether bytes are a valid record.
 //! Pure functions over byte slices: no I/O here.
 
-use crc32c::{crc32c, crc32c_append};
+use super::crc::{Crc32c, crc32c};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// First eight bytes of every segment.
@@ -118,10 +118,15 @@ pub fn epoch_seed(epoch: u64) -> u32 {
 }
 
 /// A record's CRC: over the segment's epoch (`seed`), the length, and the
-/// record's bytes from offset 8 to its end (`body`).
+/// record's bytes from offset 8 to its end, given as consecutive `pieces`.
 #[inline]
-pub fn record_crc(seed: u32, len: u32, body: &[u8]) -> u32 {
-    crc32c_append(crc32c_append(seed, &len.to_le_bytes()), body)
+pub fn record_crc(seed: u32, len: u32, pieces: &[&[u8]]) -> u32 {
+    let mut crc = Crc32c::resume(seed);
+    crc.update(&len.to_le_bytes());
+    for piece in pieces {
+        crc.update(piece);
+    }
+    crc.value()
 }
 
 #[inline]
@@ -194,7 +199,7 @@ pub fn check_record(data: &[u8], pos: usize, segment_bytes: usize, seed: u32) ->
         return bad(truncated());
     }
     let rec = &data[pos..pos + len];
-    if record_crc(seed, len as u32, &rec[8..]) != le32(rec, 4) {
+    if record_crc(seed, len as u32, &[&rec[8..]]) != le32(rec, 4) {
         return bad("bad CRC".into());
     }
     let payload_len = le32(rec, 28) as usize;
@@ -314,7 +319,8 @@ mod tests {
         let mut all = epoch.to_le_bytes().to_vec();
         all.extend_from_slice(&len.to_le_bytes());
         all.extend_from_slice(&body);
-        assert_eq!(record_crc(epoch_seed(epoch), len, &body), crc32c(&all));
+        assert_eq!(record_crc(epoch_seed(epoch), len, &[&body]), crc32c(&all));
+        assert_eq!(record_crc(epoch_seed(epoch), len, &[&body[..5], &body[5..]]), crc32c(&all));
     }
 
     #[test]

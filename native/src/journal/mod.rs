@@ -82,10 +82,11 @@
 //! group commit of 1000-record batches 1.8 M records/s (sync p50 0.4 ms);
 //! replay through [`Reader`] 23 M records/s.
 
+pub(crate) mod crc;
 mod format;
 mod scan;
 
-pub use format::{DEFAULT_SEGMENT_BYTES, MIN_SEGMENT_BYTES};
+pub use format::{DEFAULT_SEGMENT_BYTES, MIN_SEGMENT_BYTES, RECORD_HEADER};
 pub use scan::{Reader, verify};
 
 use format::{HEADER_LEN, Header, PAGE};
@@ -433,10 +434,10 @@ impl Journal {
         rec[28..32].copy_from_slice(&(payload.len() as u32).to_le_bytes());
         // The CRC runs over the header and the caller's payload (hot in the
         // cache), not over the bytes just stored into the mapping.
-        let head = format::record_crc(self.active.seed, len as u32, &rec[8..32]);
+        let padding = &[0u8; 8][..len - 32 - payload.len()];
+        let crc = format::record_crc(self.active.seed, len as u32, &[&rec[8..32], payload, padding]);
         rec[32..32 + payload.len()].copy_from_slice(payload);
         rec[32 + payload.len()..].fill(0);
-        let crc = crc32c::crc32c_append(crc32c::crc32c_append(head, payload), &[0u8; 8][..len - 32 - payload.len()]);
         rec[4..8].copy_from_slice(&crc.to_le_bytes());
         // The next record's length word reads 0 (end) before this one's is
         // published: a recycled segment holds stale bytes there.
@@ -453,6 +454,21 @@ impl Journal {
         self.next_seq = seq + 1;
         self.unsynced += 1;
         Ok(seq)
+    }
+
+    /// Hints that bytes `offset..offset + len` of the next record will be
+    /// written soon: their cache lines are fetched for writing in the
+    /// background, while the engine matches, so that writing the record
+    /// finds them in the cache rather than waiting on each line's miss.
+    #[inline]
+    pub fn prefetch_next(&self, offset: usize, len: usize) {
+        let start = self.pos + offset;
+        let end = (start + len).min(self.active.size);
+        let mut at = start & !63;
+        while at < end {
+            crate::sys::prefetch_write(self.active.map[at..].as_ptr());
+            at += 64;
+        }
     }
 
     /// Flushes everything appended since the last sync (`msync(MS_SYNC)` on
