@@ -432,12 +432,10 @@ impl Journal {
         rec[24..26].copy_from_slice(&kind.to_le_bytes());
         rec[26..28].fill(0);
         rec[28..32].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-        // The CRC runs over the header and the caller's payload (hot in the
-        // cache), not over the bytes just stored into the mapping.
-        let padding = &[0u8; 8][..len - 32 - payload.len()];
-        let crc = format::record_crc(self.active.seed, len as u32, &[&rec[8..32], payload, padding]);
         rec[32..32 + payload.len()].copy_from_slice(payload);
         rec[32 + payload.len()..].fill(0);
+        // Over the record as just written (still in the cache), in one pass.
+        let crc = format::record_crc(self.active.seed, len as u32, &[&rec[8..]]);
         rec[4..8].copy_from_slice(&crc.to_le_bytes());
         // The next record's length word reads 0 (end) before this one's is
         // published: a recycled segment holds stale bytes there.
