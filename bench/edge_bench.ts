@@ -71,7 +71,7 @@ import { CoreProcess, sampleProcess } from "./_core_process.ts";
 import { FrameProbe, Tag } from "./_frame_probe.ts";
 import { runWrk, WRK_MISSING, type WrkResult, wrkVersion } from "./_wrk.ts";
 import type { SubjectResult } from "./matching_bench.ts";
-import { formatNs, formatRatio, type Percentiles, percentiles } from "./subject.ts";
+import { formatNs, formatRatio, medianIndex, type Percentiles, percentiles } from "./subject.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const CONFIG = new URL("../deno.json", import.meta.url);
@@ -236,25 +236,6 @@ export interface EdgeFigures {
   readonly freshness?: Outcome<FreshnessFigures>;
   /** Seconds the whole edge bench took. */
   readonly seconds: number;
-}
-
-/**
- * The index of the median of `values` (the lower middle of an even count).
- *
- * @param values At least one value.
- * @returns The index into `values`.
- * @throws {RangeError} When `values` is empty.
- *
- * @example
- * ```ts
- * import { medianIndex } from "./edge_bench.ts";
- * console.log(medianIndex([30, 10, 20]), medianIndex([4, 1, 3, 2])); // 2 3
- * ```
- */
-export function medianIndex(values: readonly number[]): number {
-  if (values.length === 0) throw new RangeError("Cannot take a median of nothing");
-  const order = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]!);
-  return order[Math.floor((values.length - 1) / 2)]!;
 }
 
 /** When the edge showed the symbol: arrival, the day's trade count, the snapshot's time. */

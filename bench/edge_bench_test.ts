@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../core/_testing/assert.ts";
+import { assert, assertEquals } from "../core/_testing/assert.ts";
 import type { WrkResult } from "./_wrk.ts";
 import {
   type EdgeFigures,
@@ -6,20 +6,12 @@ import {
   EdgeSubjects,
   type LoadFigures,
   matchSightings,
-  medianIndex,
   printEdge,
   seededRandom,
   type ServerFigures,
 } from "./edge_bench.ts";
+import { medianIndex } from "./subject.ts";
 import { checkTargets, EDGE_TARGETS } from "./targets.ts";
-
-Deno.test("medianIndex picks the median round, the lower middle of an even count", () => {
-  assertEquals(medianIndex([5]), 0);
-  assertEquals(medianIndex([30, 10, 20]), 2);
-  assertEquals(medianIndex([4, 1, 3, 2]), 3); // sorted 1 2 3 4: the lower middle, 2
-  assertEquals(medianIndex([7, 7, 7]), 1); // ties keep their order
-  assertThrows(() => medianIndex([]), RangeError);
-});
 
 Deno.test("matchSightings: trade k is visible at the first sighting counting before + k trades", () => {
   // Trades at 100, 110, 120 and 400; the day had 10 trades before them.

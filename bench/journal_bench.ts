@@ -6,6 +6,8 @@
  *   (process-crash mode): their ratio is journaling's cost on the hot path.
  * - {@linkcode runJournalBench}: a 64-byte append's latency, group commit's
  *   sustained rate with a real sync per batch, and recovery's replay speed.
+ * - {@linkcode runPaired}: the same stream through two subjects (the rings
+ *   without and with the journal) in alternating runs, for the on/off ratio.
  *
  * Temporary journals go under the system temp folder and are removed.
  *
@@ -22,6 +24,7 @@ import {
 import {
   formatNs,
   type MatchingSubject,
+  medianIndex,
   type Percentiles,
   percentiles,
   type RunResult,
@@ -128,6 +131,73 @@ export class CoreSubject implements MatchingSubject {
   }
 }
 
+/** Two subjects' throughputs from alternating runs over one stream. */
+export interface PairedRuns {
+  /** The first subject's name (the journal off). */
+  readonly offName: string;
+  /** The second subject's name (the journal on). */
+  readonly onName: string;
+  /** The first subject's commands per second, run by run. */
+  readonly off: readonly number[];
+  /** The second subject's commands per second, run by run. */
+  readonly on: readonly number[];
+  /** Median of `on` ÷ median of `off`. */
+  readonly ratio: number;
+}
+
+/**
+ * Runs `off` and `on` over `commands` in `pairs` pairs, alternating which
+ * goes first (off-on, on-off, …), so that a drift of the machine over the
+ * series (page cache, other tenants, clock) falls on both alike; the ratio
+ * is of the two medians. Each run is preceded by its `prepare`.
+ *
+ * @param off The subject without the journal.
+ * @param on The same subject with it.
+ * @param commands The stream.
+ * @param pairs Pairs of runs, at least 1.
+ * @returns Both series and the ratio.
+ * @throws {RangeError} When `pairs` is not a positive integer.
+ *
+ * @example
+ * ```ts
+ * import { runPaired } from "./journal_bench.ts";
+ * const fixed = (name: string, seconds: number) => ({
+ *   name,
+ *   run: (c: readonly unknown[]) => ({ seconds, commands: c.length, events: c.length }),
+ * });
+ * const r = runPaired(fixed("off", 1), fixed("on", 1.25), [], 3);
+ * console.log(r.ratio); // 0.8
+ * ```
+ */
+export function runPaired(
+  off: MatchingSubject,
+  on: MatchingSubject,
+  commands: readonly Command[],
+  pairs: number,
+): PairedRuns {
+  if (!Number.isInteger(pairs) || pairs < 1) {
+    throw new RangeError(`Cannot run pairs: pairs must be a positive integer, got ${pairs}`);
+  }
+  const rates = new Map<MatchingSubject, number[]>([[off, []], [on, []]]);
+  for (let i = 0; i < pairs; i++) {
+    for (const subject of i % 2 === 0 ? [off, on] : [on, off]) {
+      subject.prepare?.(commands);
+      const result = subject.run(commands);
+      rates.get(subject)!.push(result.commands / result.seconds);
+    }
+  }
+  const offRates = rates.get(off)!;
+  const onRates = rates.get(on)!;
+  const median = (v: readonly number[]) => v[medianIndex(v)]!;
+  return {
+    offName: off.name,
+    onName: on.name,
+    off: offRates,
+    on: onRates,
+    ratio: median(onRates) / median(offRates),
+  };
+}
+
 /** The journal's own figures. */
 export interface JournalFigures {
   /** Latency of one 64-byte append, process-crash mode (ns). */
@@ -141,6 +211,8 @@ export interface JournalFigures {
   };
   /** Recovery from a journal of `replayed` commands without snapshots. */
   readonly recovery?: { readonly commandsPerSecond: number; readonly replayed: number };
+  /** The rings without and with the journal, in alternating runs. */
+  readonly rings?: PairedRuns;
 }
 
 function journalBench(count: number, syncEvery: number, latencies: Float64Array | null) {
@@ -184,6 +256,13 @@ export function runJournalBench(options: {
   groupCommitRecords: number;
   /** Journal these commands once, then time recovering from that journal. */
   recovery?: { readonly instruments: readonly Instrument[]; readonly commands: readonly Command[] };
+  /** Alternate these two subjects (see {@linkcode runPaired}); both are closed after. */
+  rings?: {
+    readonly off: MatchingSubject;
+    readonly on: MatchingSubject;
+    readonly commands: readonly Command[];
+    readonly pairs: number;
+  };
 }): JournalFigures {
   const latencies = new Float64Array(options.appends);
   const appended = journalBench(options.appends, 0, latencies);
@@ -204,6 +283,16 @@ export function runJournalBench(options: {
       writer.close();
     }
   }
+  let rings: PairedRuns | undefined;
+  if (options.rings !== undefined) {
+    const { off, on, commands, pairs } = options.rings;
+    try {
+      rings = runPaired(off, on, commands, pairs);
+    } finally {
+      off.close?.();
+      on.close?.();
+    }
+  }
   return {
     append: percentiles(latencies),
     appendRecordsPerSecond: options.appends / appended.seconds,
@@ -213,6 +302,7 @@ export function runJournalBench(options: {
       batch,
     },
     ...(recovery === undefined ? {} : { recovery }),
+    ...(rings === undefined ? {} : { rings }),
   };
 }
 
@@ -229,8 +319,8 @@ export interface JournalCheck {
  * without (through the rings), recovery ≥ 5 M commands/s; and reports the
  * engine layer's own on/off ratio, which no producer hides.
  *
- * @param f The journal figures.
- * @param results The matching subjects' results (for the on/off ratios).
+ * @param f The journal figures; the rings ratio is `f.rings`' when measured.
+ * @param results The matching subjects' results (the on/off ratios otherwise).
  * @param ringsName The rings subject without a journal.
  * @returns One check per target.
  *
@@ -266,6 +356,7 @@ export function checkJournal(
     return a === undefined || b === undefined ? undefined : a / b;
   };
   const x = (v: number) => `${v.toFixed(2)}×`;
+  const mps = (v: readonly number[]) => `${(v[medianIndex(v)]! / 1e6).toFixed(2)} M/s`;
   const info = (label: string, value: number | undefined, show: (v: number) => string) => ({
     label,
     status: "INFO" as const,
@@ -287,9 +378,14 @@ export function checkJournal(
     ),
     check(
       "matching throughput with journal >= 0.8 of without (through the rings, the production path)",
-      ratio(JournalSubjectNames.ringsJournal, ringsName),
+      f.rings?.ratio ?? ratio(JournalSubjectNames.ringsJournal, ringsName),
       (v) => v >= 0.8,
-      x,
+      (v) =>
+        f.rings === undefined
+          ? x(v)
+          : `${x(v)} (medians of ${f.rings.on.length} alternating runs each: ${
+            mps(f.rings.on)
+          } with, ${mps(f.rings.off)} without)`,
     ),
     check(
       "recovery replays >= 5 M commands/s",

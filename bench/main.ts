@@ -24,6 +24,8 @@
  *   need wrk, and say so when it is missing);
  * - `--count N` (default 1,000,000), `--seed S` (1), `--depth D` (500 levels per side),
  *   `--warmup N` (count / 5, at most 200,000), `--repeat R` (3);
+ * - `--journal-pairs P` (7; 1 with `--quick`): alternating runs of the rings
+ *   without and with the journal, for journaling's cost;
  * - `--tolerance T`: largest tolerated fall of a ratio (0.25);
  * - `--update-baseline`: record this run's ratios in `bench/baseline.json`;
  * - `--no-gate`: report regressions but exit 0;
@@ -104,6 +106,7 @@ interface Flags {
   readonly depth: number;
   readonly warmup: number;
   readonly repeat: number;
+  readonly journalPairs: number;
   readonly tolerance: number;
   readonly updateBaseline: boolean;
   readonly gate: boolean;
@@ -114,13 +117,22 @@ interface Flags {
 }
 
 const USAGE = `Usage: deno task bench [--quick] [--count N] [--seed S] [--depth D] [--warmup N]
-       [--repeat R] [--tolerance T] [--update-baseline] [--no-gate] [--gate-targets]
+       [--repeat R] [--journal-pairs P] [--tolerance T] [--update-baseline] [--no-gate] [--gate-targets]
        [--no-gateway] [--no-edge] [--json FILE]`;
 
 function parseFlags(args: readonly string[]): Flags {
   const values = new Map<string, string>();
   const switches = new Set<string>();
-  const valued = new Set(["count", "seed", "depth", "warmup", "repeat", "tolerance", "json"]);
+  const valued = new Set([
+    "count",
+    "seed",
+    "depth",
+    "warmup",
+    "repeat",
+    "journal-pairs",
+    "tolerance",
+    "json",
+  ]);
   const known = new Set([
     "quick",
     "update-baseline",
@@ -175,6 +187,7 @@ function parseFlags(args: readonly string[]): Flags {
       0,
     ),
     repeat: int("repeat", quick ? 1 : 3, 1),
+    journalPairs: int("journal-pairs", quick ? 1 : 7, 1),
     tolerance,
     updateBaseline: switches.has("update-baseline"),
     gate: !switches.has("no-gate"),
@@ -474,6 +487,16 @@ async function main(args: readonly string[]): Promise<number> {
     appends: Math.min(flags.count, 2_000_000),
     groupCommitRecords: Math.max(flags.count, 100_000) * 2,
     recovery: { instruments, commands },
+    // Journaling's cost through the rings, from alternating runs: one run
+    // of each, as in the table, swings with the machine more than the
+    // journal costs. New segment files every run, as with the default
+    // retention (`all`).
+    rings: {
+      off: new RingsSubject(instruments),
+      on: new RingsSubject(instruments, { journal: true }),
+      commands,
+      pairs: flags.journalPairs,
+    },
   });
   const journalChecks = checkJournal(journal, results, SubjectNames.rings);
   printJournal(journal, journalChecks);
@@ -604,6 +627,14 @@ function printJournal(f: JournalFigures, checks: readonly JournalCheck[]): void 
       `  recovery: ${(f.recovery.commandsPerSecond / 1e6).toFixed(2)} M commands/s replaying ${
         f.recovery.replayed.toLocaleString("en-US")
       } commands (no snapshot)`,
+    );
+  }
+  if (f.rings) {
+    const list = (v: readonly number[]) => v.map((r) => (r / 1e6).toFixed(2)).join(" ");
+    console.log(
+      `  through the rings, alternating runs (M commands/s): ${f.rings.offName} ${
+        list(f.rings.off)
+      }; ${f.rings.onName} ${list(f.rings.on)}`,
     );
   }
   for (const c of checks) console.log(`  ${c.status} ${c.label}: ${c.figure}`);

@@ -133,6 +133,25 @@ export function percentiles(samples: Float64Array): Percentiles {
 }
 
 /**
+ * The index of the median of `values` (the lower middle of an even count).
+ *
+ * @param values At least one value.
+ * @returns The index into `values`.
+ * @throws {RangeError} When `values` is empty.
+ *
+ * @example
+ * ```ts
+ * import { medianIndex } from "./subject.ts";
+ * console.log(medianIndex([30, 10, 20]), medianIndex([4, 1, 3, 2])); // 2 3
+ * ```
+ */
+export function medianIndex(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError("Cannot take a median of nothing");
+  const order = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]!);
+  return order[Math.floor((values.length - 1) / 2)]!;
+}
+
+/**
  * Formats a rate as millions per second with three significant digits.
  *
  * @param perSecond Commands per second.

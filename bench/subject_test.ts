@@ -1,5 +1,12 @@
 import { compareToBaseline, makeBaseline, parseBaseline, type StreamConfig } from "./baseline.ts";
-import { formatNs, formatRate, formatRatio, percentiles, timerOverheadNs } from "./subject.ts";
+import {
+  formatNs,
+  formatRate,
+  formatRatio,
+  medianIndex,
+  percentiles,
+  timerOverheadNs,
+} from "./subject.ts";
 import { assert, assertBetween, assertEquals, assertThrows } from "../core/_testing/assert.ts";
 
 // --- percentiles and formatting ------------------------------------------------
@@ -171,4 +178,12 @@ Deno.test("parseBaseline() round-trips makeBaseline() and rejects bad files", ()
       parseBaseline({ ...baseline, subjects: { x: { ratio: 0, commandsPerSecond: 1 } } }, "test"),
     TypeError,
   );
+});
+
+Deno.test("medianIndex picks the median round, the lower middle of an even count", () => {
+  assertEquals(medianIndex([5]), 0);
+  assertEquals(medianIndex([30, 10, 20]), 2);
+  assertEquals(medianIndex([4, 1, 3, 2]), 3); // sorted 1 2 3 4: the lower middle, 2
+  assertEquals(medianIndex([7, 7, 7]), 1); // ties keep their order
+  assertThrows(() => medianIndex([]), RangeError);
 });
