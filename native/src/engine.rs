@@ -882,6 +882,9 @@ impl Engine {
             return Err("Cannot start engine: it is already running".into());
         };
         let cpu = if cpu < 0 { sys::online_cpus() as i32 - 1 } else { cpu };
+        if let Some(j) = core.journal.as_mut() {
+            j.journal.keep_preparation_off(cpu as usize);
+        }
         let shared = Arc::clone(&self.shared);
         let stop = Arc::clone(&self.stop);
         stop.store(false, Ordering::SeqCst);

@@ -22,6 +22,32 @@ pub fn pin_current_thread(cpu: usize) -> Result<(), i32> {
     if rc == 0 { Ok(()) } else { Err(errno()) }
 }
 
+/// Takes `cpu` out of the calling thread's CPU affinity, unless it is the
+/// only CPU left there. Returns whether the affinity changed.
+pub fn avoid_cpu(cpu: usize) -> Result<bool, i32> {
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return Err(libc::EINVAL);
+    }
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: cpu_set_t is plain data (zeroed is the empty set);
+    // sched_getaffinity fills at most `size` bytes of it, and CPU_ISSET,
+    // CPU_CLR and CPU_COUNT are given an index checked against CPU_SETSIZE.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, size, &mut set) != 0 {
+            return Err(errno());
+        }
+        if !libc::CPU_ISSET(cpu, &set) || libc::CPU_COUNT(&set) < 2 {
+            return Ok(false);
+        }
+        libc::CPU_CLR(cpu, &mut set);
+        if libc::sched_setaffinity(0, size, &set) != 0 {
+            return Err(errno());
+        }
+    }
+    Ok(true)
+}
+
 /// Number of online CPUs. Not the calling thread's affinity: once a thread
 /// is pinned, that would say 1 and "the last CPU" would change meaning.
 pub fn online_cpus() -> usize {

@@ -454,6 +454,14 @@ impl Journal {
         Ok(seq)
     }
 
+    /// Keeps the segment preparation thread off `cpu` (the engine
+    /// thread's), unless it is the only CPU the thread may use: preparing
+    /// a segment takes tens of milliseconds of CPU, which must not preempt
+    /// the engine. Applied by the thread itself, shortly after.
+    pub fn keep_preparation_off(&mut self, cpu: usize) {
+        self.preparer.avoid_cpu(cpu);
+    }
+
     /// Hints that bytes `offset..offset + len` of the next record will be
     /// written soon: their cache lines are fetched for writing in the
     /// background, while the engine matches, so that writing the record
@@ -819,6 +827,8 @@ enum Job {
     Make(u64),
     /// Unmap a segment rolled away from.
     Unmap(MmapMut),
+    /// Stay off this CPU (the engine thread's) where another is allowed.
+    AvoidCpu(usize),
 }
 
 /// The thread that readies the next segment while the active one fills, so
@@ -848,6 +858,10 @@ impl Preparer {
                             }
                         }
                         Job::Unmap(map) => drop(map),
+                        // Best effort: preparing on the engine's CPU is only slower.
+                        Job::AvoidCpu(cpu) => {
+                            let _ = crate::sys::avoid_cpu(cpu);
+                        }
                     }
                 }
             })
@@ -858,6 +872,13 @@ impl Preparer {
     fn request(&mut self, index: u64) {
         if self.pending.is_none() && self.requests.as_ref().is_some_and(|r| r.send(Job::Make(index)).is_ok()) {
             self.pending = Some(index);
+        }
+    }
+
+    /// Asks the thread to stay off `cpu` where another CPU is allowed.
+    fn avoid_cpu(&mut self, cpu: usize) {
+        if let Some(requests) = &self.requests {
+            let _ = requests.send(Job::AvoidCpu(cpu));
         }
     }
 
