@@ -1,10 +1,10 @@
 //! Where the engine's threads run. Alone in its test binary: it reads every
 //! thread of the process, and no other test may start journals meanwhile.
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::{Duration, Instant};
 use tradecaptain_native::engine::*;
-use tradecaptain_native::journal::Faults;
 
 /// The CPUs in a `Cpus_allowed_list` value such as `0-2,5`.
 fn parse_cpu_list(list: &str) -> Vec<usize> {
@@ -44,17 +44,7 @@ fn segment_preparation_keeps_off_the_engines_cpu_when_it_can() {
     let dir = std::env::temp_dir().join(format!("tc-placement-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut engine = Engine::new(&[1], 64, 64).unwrap();
-    engine
-        .open_journal(JournalOptions {
-            dir: PathBuf::from(&dir),
-            durability: Durability::ProcessCrash,
-            segment_bytes: 64 * 1024,
-            snapshot_every: 0,
-            meta: b"{}".to_vec(),
-            recycle: false,
-            faults: Faults::default(),
-        })
-        .unwrap();
+    engine.open_journal(common::journal_options(&dir, b"{}")).unwrap();
     let before = threads_named("tc-journal-prep");
     assert_eq!(before.len(), 1, "one preparation thread: {before:?}");
     let placement = engine.start(-1).unwrap();

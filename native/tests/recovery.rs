@@ -34,15 +34,7 @@ impl Drop for TempDir {
 }
 
 fn options(dir: &TempDir) -> JournalOptions {
-    JournalOptions {
-        dir: dir.0.clone(),
-        durability: Durability::ProcessCrash,
-        segment_bytes: 64 * 1024,
-        snapshot_every: 0,
-        meta: META.to_vec(),
-        recycle: false,
-        faults: Faults::default(),
-    }
+    common::journal_options(dir.0.clone(), META)
 }
 
 /// A seeded stream over three instruments and five accounts that crosses often.

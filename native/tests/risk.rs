@@ -1,6 +1,8 @@
 //! Pre-trade risk in the engine layer: each limit, kill switches, positions
 //! from fills, and that a journal replay makes the same decisions.
 
+mod common;
+
 use tradecaptain_native::engine::*;
 use tradecaptain_native::journal::Faults;
 use tradecaptain_native::record::*;
@@ -178,15 +180,7 @@ fn a_bad_control_command_is_refused() {
 fn a_journal_replay_restores_limits_switches_and_positions() {
     let dir = std::env::temp_dir().join(format!("tc-risk-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let options = || JournalOptions {
-        dir: dir.clone(),
-        durability: Durability::ProcessCrash,
-        segment_bytes: 64 * 1024,
-        snapshot_every: 0,
-        meta: b"{}".to_vec(),
-        recycle: false,
-        faults: Faults::default(),
-    };
+    let options = || common::journal_options(dir.clone(), b"{}");
     let script = [
         set_limit(ALL_ACCOUNTS, limit::POSITION, 100),
         kill(3, true),

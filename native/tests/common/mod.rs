@@ -1,9 +1,26 @@
-//! Shared by the black-box tests: drives an engine through its rings.
+//! Shared by the black-box tests: drives an engine through its rings, and
+//! the journal options they start from.
 #![allow(dead_code)]
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use tradecaptain_native::engine::*;
+use tradecaptain_native::journal::Faults;
 use tradecaptain_native::record::*;
+
+/// Journal options for a test: `dir`, `meta`, process-crash mode, the
+/// smallest segments (so that tests roll), no snapshots, no recycling, no faults.
+pub fn journal_options(dir: impl Into<PathBuf>, meta: &[u8]) -> JournalOptions {
+    JournalOptions {
+        dir: dir.into(),
+        durability: Durability::ProcessCrash,
+        segment_bytes: 64 * 1024,
+        snapshot_every: 0,
+        meta: meta.to_vec(),
+        recycle: false,
+        faults: Faults::default(),
+    }
+}
 
 /// A Rust stand-in for `core/native/engine.ts`.
 pub struct Driver<'a> {
