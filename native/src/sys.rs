@@ -48,6 +48,35 @@ pub fn avoid_cpu(cpu: usize) -> Result<bool, i32> {
     Ok(true)
 }
 
+/// Widens the calling thread's CPU affinity to every online CPU when it is
+/// pinned to a single one (inherited from the thread that spawned it);
+/// leaves a wider affinity (say, the process's, from `taskset`) as it is.
+/// Returns whether it changed.
+pub fn unpin_if_pinned() -> Result<bool, i32> {
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    let online = online_cpus().min(libc::CPU_SETSIZE as usize);
+    // SAFETY: cpu_set_t is plain data (zeroed is the empty set);
+    // sched_getaffinity fills at most `size` bytes of it; CPU_SET is given
+    // indices below CPU_SETSIZE.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, size, &mut set) != 0 {
+            return Err(errno());
+        }
+        if libc::CPU_COUNT(&set) != 1 || online < 2 {
+            return Ok(false);
+        }
+        let mut all: libc::cpu_set_t = std::mem::zeroed();
+        for cpu in 0..online {
+            libc::CPU_SET(cpu, &mut all);
+        }
+        if libc::sched_setaffinity(0, size, &all) != 0 {
+            return Err(errno());
+        }
+    }
+    Ok(true)
+}
+
 /// Number of online CPUs. Not the calling thread's affinity: once a thread
 /// is pinned, that would say 1 and "the last CPU" would change meaning.
 pub fn online_cpus() -> usize {

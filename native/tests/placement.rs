@@ -1,10 +1,27 @@
-//! Where the engine's threads run. Alone in its test binary: it reads every
-//! thread of the process, and no other test may start journals meanwhile.
+//! Where the engine's threads run. In a test binary of their own: they read
+//! every thread of the process, and take turns (`SERIAL`) so that each sees
+//! only the journal it opened.
 
 mod common;
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tradecaptain_native::engine::*;
+
+/// One test at a time: each counts the process's preparation threads.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Polls the preparation thread's allowed CPUs until `done` says so or 5 s pass.
+fn preparation_cpus_until(done: impl Fn(&[usize]) -> bool) -> Vec<Vec<usize>> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = threads_named("tc-journal-prep");
+        if now.first().is_some_and(|cpus| done(cpus)) || Instant::now() > deadline {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
 
 /// The CPUs in a `Cpus_allowed_list` value such as `0-2,5`.
 fn parse_cpu_list(list: &str) -> Vec<usize> {
@@ -41,24 +58,17 @@ fn cpu_lists_parse() {
 
 #[test]
 fn segment_preparation_keeps_off_the_engines_cpu_when_it_can() {
-    let dir = std::env::temp_dir().join(format!("tc-placement-{}", std::process::id()));
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("tc-placement-{}-off", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut engine = Engine::new(&[1], 64, 64).unwrap();
     engine.open_journal(common::journal_options(&dir, b"{}")).unwrap();
-    let before = threads_named("tc-journal-prep");
+    let before = preparation_cpus_until(|_| true);
     assert_eq!(before.len(), 1, "one preparation thread: {before:?}");
     let placement = engine.start(-1).unwrap();
     let cpu = placement.cpu as usize;
     let allowed_before = &before[0];
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let after = loop {
-        let now = threads_named("tc-journal-prep");
-        let moved = now.first().is_some_and(|cpus| !cpus.contains(&cpu));
-        if moved || Instant::now() > deadline {
-            break now;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let after = preparation_cpus_until(|cpus| !cpus.contains(&cpu));
     if allowed_before.contains(&cpu) && allowed_before.len() > 1 {
         let mut expected = allowed_before.clone();
         expected.retain(|&c| c != cpu);
@@ -70,4 +80,37 @@ fn segment_preparation_keeps_off_the_engines_cpu_when_it_can() {
     engine.stop().unwrap();
     drop(engine);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn segment_preparation_is_not_pinned_with_the_thread_that_opened_the_journal() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let online = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // On a thread of its own, so that its pin ends with it.
+    std::thread::spawn(move || {
+        let pinned = libc_pin(0);
+        let dir = std::env::temp_dir().join(format!("tc-placement-{}-pin", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut engine = Engine::new(&[1], 64, 64).unwrap();
+        engine.open_journal(common::journal_options(&dir, b"{}")).unwrap();
+        let after = preparation_cpus_until(|cpus| cpus.len() > 1);
+        assert_eq!(after.len(), 1, "one preparation thread: {after:?}");
+        if pinned && online > 1 {
+            assert!(after[0].len() > 1 && after[0].contains(&0), "pinned with its opener: {after:?}");
+        }
+        drop(engine);
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .join()
+    .unwrap();
+}
+
+/// Pins the calling thread to `cpu`, as Deno's thread is pinned; false if refused.
+fn libc_pin(cpu: usize) -> bool {
+    // SAFETY: cpu_set_t is plain data; zeroed is the empty set; cpu 0 < CPU_SETSIZE.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
 }

@@ -850,6 +850,9 @@ impl Preparer {
         let thread = std::thread::Builder::new()
             .name("tc-journal-prep".into())
             .spawn(move || {
+                // A pin to one CPU was meant for the thread that opened the
+                // journal, not for this helper. Best effort.
+                let _ = crate::sys::unpin_if_pinned();
                 for job in inbox {
                     match job {
                         Job::Make(index) => {
