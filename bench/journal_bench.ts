@@ -372,7 +372,7 @@ export function checkJournal(
       (v) => `${(v / 1e6).toFixed(2)} M records/s`,
     ),
     info(
-      "engine layer alone on Deno's thread with journal / without (no producer to hide it behind; segment preparation shares its CPU)",
+      "engine layer alone on Deno's thread with journal / without (no producer to hide it behind)",
       ratio(JournalSubjectNames.coreJournal, JournalSubjectNames.core),
       x,
     ),
