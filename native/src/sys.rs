@@ -48,29 +48,54 @@ pub fn avoid_cpu(cpu: usize) -> Result<bool, i32> {
     Ok(true)
 }
 
-/// Widens the calling thread's CPU affinity to every online CPU when it is
-/// pinned to a single one (inherited from the thread that spawned it);
-/// leaves a wider affinity (say, the process's, from `taskset`) as it is.
-/// Returns whether it changed.
-pub fn unpin_if_pinned() -> Result<bool, i32> {
-    let size = std::mem::size_of::<libc::cpu_set_t>();
-    let online = online_cpus().min(libc::CPU_SETSIZE as usize);
+/// The loading thread's CPU affinity when the library was loaded, before
+/// any thread of ours was pinned: the process's own (all CPUs, or what
+/// `taskset` gave it).
+static PROCESS_AFFINITY: std::sync::OnceLock<libc::cpu_set_t> = std::sync::OnceLock::new();
+
+/// Records [`PROCESS_AFFINITY`]; run by the loader (`.init_array`).
+#[cfg(target_os = "linux")]
+extern "C" fn record_process_affinity() {
+    if let Ok(set) = current_affinity() {
+        let _ = PROCESS_AFFINITY.set(set);
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[used]
+// SAFETY: `.init_array` holds plain `extern "C" fn()` pointers the loader
+// calls once when the library (or a binary linking it) is loaded;
+// `record_process_affinity` only reads the affinity and sets a OnceLock.
+#[unsafe(link_section = ".init_array")]
+static RECORD_PROCESS_AFFINITY: extern "C" fn() = record_process_affinity;
+
+/// The calling thread's CPU affinity.
+fn current_affinity() -> Result<libc::cpu_set_t, i32> {
     // SAFETY: cpu_set_t is plain data (zeroed is the empty set);
-    // sched_getaffinity fills at most `size` bytes of it; CPU_SET is given
-    // indices below CPU_SETSIZE.
+    // sched_getaffinity fills at most its size.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, size, &mut set) != 0 {
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
             return Err(errno());
         }
-        if libc::CPU_COUNT(&set) != 1 || online < 2 {
+        Ok(set)
+    }
+}
+
+/// Gives the calling thread the process's CPU affinity back when it is
+/// pinned to a single CPU the process is not confined to (a pin inherited
+/// from the thread that spawned it, meant for that thread). A process
+/// confined to one CPU (`taskset -c 3`) stays so. Returns whether it changed.
+pub fn unpin_if_pinned() -> Result<bool, i32> {
+    let Some(process) = PROCESS_AFFINITY.get() else { return Ok(false) };
+    let set = current_affinity()?;
+    // SAFETY: CPU_COUNT reads plain cpu_set_t data; sched_setaffinity reads
+    // a whole cpu_set_t.
+    unsafe {
+        if libc::CPU_COUNT(&set) != 1 || libc::CPU_COUNT(process) < 2 {
             return Ok(false);
         }
-        let mut all: libc::cpu_set_t = std::mem::zeroed();
-        for cpu in 0..online {
-            libc::CPU_SET(cpu, &mut all);
-        }
-        if libc::sched_setaffinity(0, size, &all) != 0 {
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), process) != 0 {
             return Err(errno());
         }
     }
