@@ -114,3 +114,42 @@ fn libc_pin(cpu: usize) -> bool {
         libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
     }
 }
+
+/// Set in the child process of the test below.
+const CONFINED_CHILD: &str = "TC_PLACEMENT_CONFINED_CHILD";
+
+#[test]
+fn a_process_confined_to_one_cpu_keeps_its_preparation_there() {
+    if std::env::var_os(CONFINED_CHILD).is_some() {
+        // The child: confined to CPU 0 from before it started, as by `taskset -c 0`.
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = std::env::temp_dir().join(format!("tc-placement-{}-confined", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut engine = Engine::new(&[1], 64, 64).unwrap();
+        engine.open_journal(common::journal_options(&dir, b"{}")).unwrap();
+        // Give the thread time to widen itself, were it going to.
+        std::thread::sleep(Duration::from_millis(100));
+        let cpus = preparation_cpus_until(|_| true);
+        assert_eq!(cpus, vec![vec![0]], "the preparation thread left the process's one CPU");
+        drop(engine);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child
+        .args(["--exact", "a_process_confined_to_one_cpu_keeps_its_preparation_there", "--nocapture"])
+        .env(CONFINED_CHILD, "1");
+    // SAFETY: between fork and exec the closure only calls sched_setaffinity
+    // on a zeroed cpu_set_t (async-signal-safe; no allocation, no locks).
+    unsafe {
+        child.pre_exec(|| if libc_pin(0) { Ok(()) } else { Err(std::io::Error::last_os_error()) });
+    }
+    let out = child.output().unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "the confined child failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
