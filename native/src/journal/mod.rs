@@ -72,7 +72,8 @@
 //!
 //! # Performance
 //! `append` is a bounds check, a copy into the mapping, one CRC32C over the
-//! record (hardware) and a release store: no allocation and no system call,
+//! record as written (`crc-fast`: carry-less multiply folding where the CPU
+//! has it) and a release store: no allocation and no system call,
 //! except at a roll (a channel receive and a header). `sync` is one
 //! `msync(MS_SYNC)` over the pages written since the last one (plus an
 //! `fdatasync` per segment rolled away from), so group
