@@ -82,6 +82,12 @@ export interface EdgeSettings {
   /** Where unexpected errors are reported (default `console.error`). */
   readonly logError?: (message: string, error: unknown) => void;
   /**
+   * When set, `/metrics` answers only requests carrying
+   * `Authorization: Bearer <metricsToken>` (401 otherwise), for an edge
+   * that listens beyond loopback. Unset, anyone who reaches it may read it.
+   */
+  readonly metricsToken?: string;
+  /**
    * Answer the quote route's 200s and 304s on the fast path in front of
    * Hono (`quote_fast_path.ts`; default true). It sends the same answers;
    * false leaves every request to Hono (the tests compare the two). It is
@@ -112,6 +118,38 @@ export type EdgeOptions =
       readonly kv?: never;
     }
   );
+
+/** The shortest {@linkcode EdgeSettings.metricsToken} accepted. */
+export const MIN_METRICS_TOKEN = 16;
+
+/**
+ * Whether `token` can be a metrics token: 16 to 256 visible ASCII
+ * characters (no spaces), so that it fits an `Authorization` header as is.
+ *
+ * @param token The candidate.
+ * @returns True when it can.
+ *
+ * @example
+ * ```ts
+ * import { isMetricsToken } from "./create_edge.ts";
+ * console.log(isMetricsToken("s3cret-s3cret-s3cret"), isMetricsToken("short")); // true false
+ * ```
+ */
+export function isMetricsToken(token: string): boolean {
+  return token.length >= MIN_METRICS_TOKEN && token.length <= 256 && /^[\x21-\x7e]+$/.test(token);
+}
+
+/** Whether `header` is `Bearer <token>`, compared in time independent of where they differ. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const prefix = "Bearer ";
+  if (header === undefined || !header.startsWith(prefix)) return false;
+  const given = header.slice(prefix.length);
+  let diff = given.length ^ token.length;
+  for (let i = 0; i < token.length; i++) {
+    diff |= (given.charCodeAt(i) | 0) ^ token.charCodeAt(i);
+  }
+  return diff === 0;
+}
 
 /** The default {@linkcode EdgeSettings.clientAddress}: the socket's peer. */
 export function peerAddress(c: Context): string | undefined {
@@ -177,6 +215,12 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
   const metrics = new HttpMetrics();
   const limits = resolveRequestLimits(options.limits);
   const corsOrigin = options.corsOrigin ?? DEFAULT_CORS_ORIGIN;
+  const metricsToken = options.metricsToken;
+  if (metricsToken !== undefined && !isMetricsToken(metricsToken)) {
+    throw new RangeError(
+      `Cannot make the edge: metricsToken must be ${MIN_METRICS_TOKEN}–256 visible ASCII characters`,
+    );
+  }
   const hsts = options.hsts === undefined ? {} : { hsts: options.hsts };
   // One policy for the middleware and the fast path: one quota per client.
   const rateLimitPolicy = options.rateLimit === false
@@ -278,13 +322,17 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
   route(ROUTES.readyz, readyz(cache, now, readyMaxAgeMs));
   route(
     ROUTES.metrics,
-    () =>
-      new Response(metrics.render() + marketMetrics(cache, streams, now()), {
-        headers: {
-          "content-type": "text/plain; version=0.0.4; charset=utf-8",
-          "cache-control": "no-store",
-        },
-      }),
+    (c) =>
+      metricsToken !== undefined && !bearerMatches(c.req.header("authorization"), metricsToken)
+        ? problem("unauthorized", "Cannot read the metrics: they need this edge's metrics token", {
+          headers: { "www-authenticate": 'Bearer realm="metrics"' },
+        })
+        : new Response(metrics.render() + marketMetrics(cache, streams, now()), {
+          headers: {
+            "content-type": "text/plain; version=0.0.4; charset=utf-8",
+            "cache-control": "no-store",
+          },
+        }),
   );
 
   if (options.quoteFastPath !== false && options.clientAddress === undefined) {

@@ -388,3 +388,63 @@ Deno.test("createEdge refuses settings out of range", () => {
   }
   assertEquals(message, "Cannot make the edge: maxSymbols must be a positive integer, not 0");
 });
+
+Deno.test("/metrics with a metrics token answers only its bearer; anyone else gets a 401 problem", async () => {
+  const token = "m3trics-t0ken-for-the-test";
+  await withEdge(async ({ get }) => {
+    for (
+      const authorization of [
+        undefined,
+        "",
+        `Bearer ${token.slice(0, -1)}`,
+        `Bearer ${token}x`,
+        `bearer ${token}`,
+        `Basic ${token}`,
+        token,
+      ]
+    ) {
+      const res = await get(
+        "/metrics",
+        authorization === undefined ? {} : { headers: { authorization } },
+      );
+      assertEquals(res.status, 401, `authorization ${JSON.stringify(authorization)}`);
+      assertEquals(res.headers.get("content-type"), "application/problem+json");
+      assertEquals(res.headers.get("www-authenticate"), 'Bearer realm="metrics"');
+      const body = await res.json();
+      assertEquals(body.type, "urn:tradecaptain:problem:unauthorized");
+      assertEquals(body.detail, "Cannot read the metrics: they need this edge's metrics token");
+    }
+    const ok = await get("/metrics", { headers: { authorization: `Bearer ${token}` } });
+    assertEquals(ok.status, 200);
+    assert((await ok.text()).includes("market_data_symbols"));
+    // The refusals were counted, under their route.
+    const text = await (await get("/metrics", { headers: { authorization: `Bearer ${token}` } }))
+      .text();
+    assert(text.includes('http_requests_total{route="/metrics",status="401"} 7\n'), text);
+  }, { metricsToken: token });
+});
+
+Deno.test("createEdge refuses a metrics token that is too short or not visible ASCII", () => {
+  for (
+    const metricsToken of [
+      "",
+      "short",
+      "has a space in it here",
+      "tab\tin-the-token-value",
+      "é".repeat(20),
+      "x".repeat(257),
+    ]
+  ) {
+    let message = "";
+    try {
+      createEdge({ kv: {} as Deno.Kv, metricsToken, signal: AbortSignal.abort() });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    assertEquals(
+      message,
+      "Cannot make the edge: metricsToken must be 16–256 visible ASCII characters",
+      metricsToken,
+    );
+  }
+});

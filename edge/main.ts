@@ -6,6 +6,7 @@
  * | `EDGE_PORT` | `8000` | `0` picks a free port |
  * | `EDGE_HOSTNAME` | `127.0.0.1` | |
  * | `KV_PATH` | `data/core.kv` | the core's KV file; empty for the platform's default KV (Deno Deploy) |
+ * | `EDGE_METRICS_TOKEN` | unset | when set (16–256 visible ASCII characters), `/metrics` needs `Authorization: Bearer <token>` |
  *
  * It waits for the KV file if the core has not made it yet, reads the
  * snapshots once, prints `edge: listening on http://host:port/`, and polls
@@ -20,7 +21,7 @@
  */
 
 import { quotePages } from "../ui/pages.ts";
-import { createEdge } from "./create_edge.ts";
+import { createEdge, isMetricsToken, MIN_METRICS_TOKEN } from "./create_edge.ts";
 import { SnapshotCache } from "./snapshot_cache.ts";
 
 /** The settings read from the environment. */
@@ -29,6 +30,8 @@ export interface MainConfig {
   readonly hostname: string;
   /** The KV file, or undefined for the platform's default KV. */
   readonly kvPath: string | undefined;
+  /** The token `/metrics` needs, if any. */
+  readonly metricsToken: string | undefined;
 }
 
 /**
@@ -36,13 +39,14 @@ export interface MainConfig {
  *
  * @param env The variables (default `Deno.env`).
  * @returns The settings.
- * @throws {RangeError} When `EDGE_PORT` is not a port number.
+ * @throws {RangeError} When `EDGE_PORT` is not a port number, or
+ * `EDGE_METRICS_TOKEN` is set but not 16–256 visible ASCII characters.
  *
  * @example
  * ```ts
  * import { readConfig } from "./main.ts";
  * const c = readConfig({ get: (k) => ({ EDGE_PORT: "0" } as Record<string, string>)[k] });
- * if (c.port !== 0 || c.hostname !== "127.0.0.1" || c.kvPath !== "data/core.kv") {
+ * if (c.port !== 0 || c.hostname !== "127.0.0.1" || c.kvPath !== "data/core.kv" || c.metricsToken) {
  *   throw new Error("wrong defaults");
  * }
  * ```
@@ -56,11 +60,36 @@ export function readConfig(
     throw new RangeError(`Cannot start the edge: EDGE_PORT must be a port number, not ${portText}`);
   }
   const kvPath = env.get("KV_PATH") ?? "data/core.kv";
+  const metricsToken = env.get("EDGE_METRICS_TOKEN");
+  if (metricsToken !== undefined && !isMetricsToken(metricsToken)) {
+    throw new RangeError(
+      `Cannot start the edge: EDGE_METRICS_TOKEN must be ${MIN_METRICS_TOKEN}–256 visible ASCII ` +
+        `characters (no spaces); it has ${metricsToken.length}`,
+    );
+  }
   return {
     port,
     hostname: env.get("EDGE_HOSTNAME") || "127.0.0.1",
     kvPath: kvPath === "" ? undefined : kvPath,
+    metricsToken,
   };
+}
+
+/**
+ * Whether `hostname` is a loopback address or `localhost`.
+ *
+ * @param hostname What the edge listens on.
+ * @returns True for `localhost`, 127.0.0.0/8 and `::1`.
+ *
+ * @example
+ * ```ts
+ * import { isLoopback } from "./main.ts";
+ * console.log(isLoopback("127.0.0.1"), isLoopback("0.0.0.0")); // true false
+ * ```
+ */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" || hostname === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 async function waitForFile(path: string): Promise<void> {
@@ -88,7 +117,13 @@ async function main(): Promise<void> {
   }
   console.log(`edge: ${cache.all().length} symbols at version ${cache.version}`);
   cache.start();
-  const app = createEdge({ cache, pages: quotePages });
+  const { metricsToken } = config;
+  const app = createEdge({ cache, pages: quotePages, ...(metricsToken ? { metricsToken } : {}) });
+  if (metricsToken === undefined && !isLoopback(config.hostname)) {
+    console.log(
+      `edge: /metrics is open to anyone who reaches ${config.hostname}; set EDGE_METRICS_TOKEN to close it`,
+    );
+  }
   const server = Deno.serve({
     port: config.port,
     hostname: config.hostname,

@@ -6,6 +6,7 @@
 import { assert, assertEquals, assertMatch } from "./_testing/assert.ts";
 import { makeSnapshot, makeSymbolInfo, writeSnapshots } from "./_testing/kv.ts";
 import { SseReader, summary } from "./_testing/sse.ts";
+import { isLoopback, readConfig } from "./main.ts";
 
 /** Reads a child's output line by line. */
 class Lines {
@@ -171,5 +172,36 @@ Deno.test("edge/main.ts serves quotes from a KV file another process writes, and
     await child.stderr.cancel();
     kv?.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readConfig reads EDGE_METRICS_TOKEN and refuses one the edge would not accept", () => {
+  const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
+  assertEquals(readConfig(env({})).metricsToken, undefined);
+  assertEquals(
+    readConfig(env({ EDGE_METRICS_TOKEN: "0123456789abcdef" })).metricsToken,
+    "0123456789abcdef",
+  );
+  for (const token of ["", "0123456789abcde", "0123456789 abcdef"]) {
+    let message = "";
+    try {
+      readConfig(env({ EDGE_METRICS_TOKEN: token }));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    assertEquals(
+      message,
+      "Cannot start the edge: EDGE_METRICS_TOKEN must be 16–256 visible ASCII characters " +
+        `(no spaces); it has ${token.length}`,
+    );
+  }
+});
+
+Deno.test("isLoopback knows localhost, 127.0.0.0/8 and ::1, and nothing else", () => {
+  for (const host of ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"]) {
+    assert(isLoopback(host), host);
+  }
+  for (const host of ["0.0.0.0", "::", "192.0.2.1", "127.0.0.1.example", "localhost.example"]) {
+    assert(!isLoopback(host), host);
   }
 });

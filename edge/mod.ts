@@ -31,7 +31,7 @@
  * | `GET /assets/{file}` | the pages' static files, from the renderer's `asset` hook (404 without one) |
  * | `GET /livez` | `{"status":"ok"}` |
  * | `GET /readyz` | `{"status":"ready","version","symbols","newestAgeSeconds","aliveAgeSeconds"}`, or 503 (see `health.ts`) |
- * | `GET /metrics` | Prometheus text (see `metrics.ts`) |
+ * | `GET /metrics` | Prometheus text (see `metrics.ts`); with a metrics token set, only for `Authorization: Bearer <token>` (401 otherwise) |
  *
  * `HEAD` works wherever `GET` does; `OPTIONS` under `/api/` is a CORS
  * preflight (204).
@@ -105,6 +105,8 @@ export {
   createEdge,
   type EdgeOptions,
   type EdgeSettings,
+  isMetricsToken,
+  MIN_METRICS_TOKEN,
   PAGE_CACHE_CONTROL,
   peerAddress,
   ROUTES,

@@ -12,6 +12,7 @@ export const PROBLEM_TYPE_PREFIX = "urn:tradecaptain:problem:";
 export const PROBLEMS = {
   bad_symbol: { status: 400, title: "Invalid symbol" },
   bad_parameter: { status: 400, title: "Invalid query parameter" },
+  unauthorized: { status: 401, title: "Unauthorized" },
   unknown_symbol: { status: 404, title: "Unknown symbol" },
   no_route: { status: 404, title: "No such resource" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
