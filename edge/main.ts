@@ -8,7 +8,8 @@
  * | `KV_PATH` | `data/core.kv` | the core's KV file; empty for the platform's default KV (Deno Deploy) |
  * | `EDGE_METRICS_TOKEN` | unset | when set (16–256 visible ASCII characters), `/metrics` needs `Authorization: Bearer <token>` |
  *
- * It waits for the KV file if the core has not made it yet, reads the
+ * A bad setting stops it at once with the reason and exit code 2. It
+ * waits for the KV file if the core has not made it yet, reads the
  * snapshots once, prints `edge: listening on http://host:port/`, and polls
  * from then on. SIGINT or SIGTERM end the event streams, stop polling and
  * shut the server down gracefully.
@@ -105,8 +106,7 @@ async function waitForFile(path: string): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const config = readConfig();
+async function main(config: MainConfig): Promise<void> {
   if (config.kvPath !== undefined) await waitForFile(config.kvPath);
   const kv = await Deno.openKv(config.kvPath);
   const cache = new SnapshotCache({ kv });
@@ -149,4 +149,14 @@ async function main(): Promise<void> {
   await server.finished;
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  let config: MainConfig;
+  try {
+    config = readConfig();
+  } catch (error) {
+    // A bad setting: say which, and stop before anything starts.
+    console.error(error instanceof Error ? error.message : String(error));
+    Deno.exit(2);
+  }
+  await main(config);
+}

@@ -205,3 +205,31 @@ Deno.test("isLoopback knows localhost, 127.0.0.0/8 and ::1, and nothing else", (
     assert(!isLoopback(host), host);
   }
 });
+
+Deno.test("edge/main.ts stops on a bad setting with the reason and exit code 2, before it listens", async () => {
+  for (
+    const [env, reason] of [
+      [{ EDGE_PORT: "http" }, "Cannot start the edge: EDGE_PORT must be a port number, not http"],
+      [
+        { EDGE_PORT: "0", EDGE_METRICS_TOKEN: "short" },
+        "Cannot start the edge: EDGE_METRICS_TOKEN must be 16–256 visible ASCII characters (no spaces); it has 5",
+      ],
+    ] as const
+  ) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-env",
+        new URL("./main.ts", import.meta.url).pathname,
+      ],
+      env: { ...env, KV_PATH: "/nonexistent/edge-test.kv", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(out.code, 2);
+    assertEquals(new TextDecoder().decode(out.stderr).trim(), reason);
+    assertEquals(new TextDecoder().decode(out.stdout), "");
+  }
+});
