@@ -13,7 +13,7 @@
  * @module
  */
 
-import { AccountStore, adminApi, applyAll, type VerifyToken } from "./admin/mod.ts";
+import { AccountStore, adminApi, applyAll, AuditLog, type VerifyToken } from "./admin/mod.ts";
 import { AccountRegistry } from "./app/accounts.ts";
 import { readConfig } from "./app/config.ts";
 import { Dispatcher } from "./app/dispatcher.ts";
@@ -159,7 +159,14 @@ async function main(): Promise<void> {
       ? { ok: true, sub: result.claims.sub, role: result.claims.role }
       : { ok: false, status: 401, reason: result.reason, message: result.message };
   };
-  const admin = adminApi({ store, port, verify, instruments, accountNumbers: applied.accounts });
+  const admin = adminApi({
+    store,
+    port,
+    verify,
+    audit: new AuditLog(kv),
+    instruments,
+    accountNumbers: applied.accounts,
+  });
 
   const gateway = createGateway({
     key,

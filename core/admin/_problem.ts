@@ -12,6 +12,7 @@ export type HttpReason =
   | "bad_token"
   | "forbidden"
   | "malformed_json"
+  | "bad_query"
   | "unsupported_media_type"
   | "body_too_large"
   | "bad_precondition"
@@ -47,6 +48,7 @@ export const PROBLEMS: { readonly [R in ProblemReason]: { status: number; title:
   bad_token: { status: 401, title: "Invalid token" },
   forbidden: { status: 403, title: "Admin role required" },
   malformed_json: { status: 400, title: "Malformed JSON" },
+  bad_query: { status: 400, title: "Invalid query parameter" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   body_too_large: { status: 413, title: "Body too large" },
   bad_precondition: { status: 400, title: "Invalid precondition" },

@@ -57,7 +57,9 @@
  */
 
 import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { AuditLog, isAuditId, MAX_AUDIT_PAGE } from "./audit.ts";
 import { bodyLimit } from "hono/body-limit";
+import type { BlankSchema } from "hono/types";
 import type { RiskLimitName } from "../native/records.ts";
 import type { Fault, Result } from "./fault.ts";
 import type { RiskControlPort } from "./port.ts";
@@ -99,6 +101,8 @@ export interface AdminApiOptions {
   readonly port: RiskControlPort;
   /** Checks bearer tokens. */
   readonly verify: VerifyToken;
+  /** Where every request that may change something is recorded (see `audit.ts`). */
+  readonly audit: AuditLog;
   /** The instrument table, in engine order. */
   readonly instruments: readonly { readonly symbol: string }[];
   /** Where the API is mounted (default `/admin`); routes are below it. */
@@ -132,7 +136,7 @@ const REALM = "tradecaptain-admin";
  *
  * @example
  * ```ts
- * import { adminApi, AccountStore, type RiskControlPort } from "./mod.ts";
+ * import { adminApi, AccountStore, AuditLog, type RiskControlPort } from "./mod.ts";
  * const kv = await Deno.openKv(":memory:");
  * const port: RiskControlPort = {
  *   defineAccount: () => Promise.resolve(1),
@@ -142,6 +146,7 @@ const REALM = "tradecaptain-admin";
  * };
  * const api = adminApi({
  *   store: new AccountStore(kv),
+ *   audit: new AuditLog(kv),
  *   port,
  *   instruments: [{ symbol: "AAPL" }],
  *   // The core passes the gateway's verifyJwt here; this one trusts a fixed word.
@@ -161,7 +166,7 @@ const REALM = "tradecaptain-admin";
  * kv.close();
  * ```
  */
-export function adminApi(options: AdminApiOptions): Hono {
+export function adminApi(options: AdminApiOptions): Hono<AdminApiEnv, BlankSchema, string> {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!(Number.isSafeInteger(maxBodyBytes) && maxBodyBytes > 0)) {
     throw new RangeError(
@@ -178,7 +183,8 @@ export function adminApi(options: AdminApiOptions): Hono {
   const symbols = new Set(admin.symbols);
   const logError = options.logError ?? ((message, error) => console.error(message, error));
   const base = options.basePath ?? "/admin";
-  const app = new Hono().basePath(base);
+  const app = new Hono<AdminApiEnv>().basePath(base);
+  const audit = options.audit;
 
   app.onError((error, c) => {
     logError(`admin API: ${c.req.method} ${c.req.path} failed`, error);
@@ -195,6 +201,28 @@ export function adminApi(options: AdminApiOptions): Hono {
         problem("body_too_large", `Cannot read the body: it is over ${maxBodyBytes} bytes`),
     }),
   );
+  // Every request that may change something, on record before it is tried
+  // (a KV failure here answers 500 and tries nothing), with its answer's
+  // status after.
+  app.use("*", async (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD") return await next();
+    // The raw bytes, which the handler then reads from Hono's cache as they came.
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const body = lenient.decode(bytes);
+    const id = await audit.begin({
+      actor: c.get("adminActor"),
+      method: c.req.method,
+      path: c.req.path,
+      ...(body === "" ? {} : { body }),
+    });
+    await next();
+    try {
+      await audit.finish(id, c.res.status);
+    } catch (error) {
+      // The change stands and is answered; only its status is missing from the record.
+      logError(`admin API: cannot record the status of audit entry ${id}`, error);
+    }
+  });
 
   // Path parameters: each checked before anything is read.
   const accountParam = (c: Context): string | Response => {
@@ -229,6 +257,32 @@ export function adminApi(options: AdminApiOptions): Hono {
   };
 
   app.get("/state", async () => json(await admin.state()));
+
+  app.get("/audit", async (c) => {
+    const limitText = c.req.query("limit");
+    const before = c.req.query("before");
+    const limit = limitText === undefined ? 100 : Number(limitText);
+    if (
+      limitText !== undefined &&
+      !(/^\d{1,4}$/.test(limitText) && limit >= 1 && limit <= MAX_AUDIT_PAGE)
+    ) {
+      return problem(
+        "bad_query",
+        `Cannot list the audit log: limit must be an integer from 1 to ${MAX_AUDIT_PAGE}, not ${
+          quote(limitText.slice(0, 32))
+        }`,
+      );
+    }
+    if (before !== undefined && !isAuditId(before)) {
+      return problem(
+        "bad_query",
+        `Cannot list the audit log: before must be an entry id such as 001764000000000-000000, not ${
+          quote(before.slice(0, 32))
+        }`,
+      );
+    }
+    return json(await audit.list({ limit, ...(before === undefined ? {} : { before }) }));
+  });
 
   app.get("/accounts", async () => json({ accounts: await admin.listAccounts() }));
 
@@ -362,6 +416,7 @@ export function adminApi(options: AdminApiOptions): Hono {
   // Known paths with a method they do not take: 405 with the methods they do.
   const allowed: [string, string][] = [
     ["/state", "GET"],
+    ["/audit", "GET"],
     ["/accounts", "GET, POST"],
     ["/accounts/:name", "GET, PATCH"],
     ["/accounts/:name/limits", "PUT"],
@@ -391,7 +446,20 @@ const REASON_CODE = /^[a-z][a-z0-9_]{0,63}$/;
  * @param options `verify`: the token verifier.
  * @returns The middleware.
  */
-function requireAdmin({ verify }: { readonly verify: VerifyToken }): MiddlewareHandler {
+/** What the admin API's middleware hands its routes: the token's subject. */
+export type AdminApiEnv = {
+  Variables: {
+    /** The admin token's subject. */
+    adminActor: string;
+  };
+};
+
+/** Decodes bodies for the audit log: bytes that are not UTF-8 become U+FFFD. */
+const lenient = new TextDecoder();
+
+function requireAdmin(
+  { verify }: { readonly verify: VerifyToken },
+): MiddlewareHandler<AdminApiEnv> {
   return async function requireAdmin(c, next) {
     const header = c.req.header("authorization");
     const match = header === undefined ? null : /^Bearer +([^ ]+) *$/i.exec(header);
@@ -428,6 +496,7 @@ function requireAdmin({ verify }: { readonly verify: VerifyToken }): MiddlewareH
         { headers: { "www-authenticate": `Bearer realm="${REALM}", error="insufficient_scope"` } },
       );
     }
+    c.set("adminActor", check.sub);
     await next();
   };
 }

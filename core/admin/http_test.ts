@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../_testing/assert.ts";
 import { adminApi, type AdminApiOptions, type TokenCheck } from "./http.ts";
+import { AuditLog } from "./audit.ts";
 import { AccountStore } from "./store.ts";
 import { NO_LIMITS } from "./types.ts";
 import { FakePort, INSTRUMENTS } from "./_testing.ts";
@@ -28,6 +29,8 @@ interface Harness {
   readonly port: FakePort;
   readonly store: AccountStore;
   readonly errors: unknown[];
+  readonly audit: AuditLog;
+  readonly kv: Deno.Kv;
 }
 
 async function withApi(
@@ -39,8 +42,10 @@ async function withApi(
     const store = new AccountStore(kv);
     const port = new FakePort();
     const errors: unknown[] = [];
+    const audit = new AuditLog(kv);
     const app = adminApi({
       store,
+      audit,
       port,
       instruments: INSTRUMENTS,
       verify: (token) =>
@@ -56,7 +61,14 @@ async function withApi(
       logError: (_message, error) => errors.push(error),
       ...options,
     });
-    await fn({ fetch: (request) => Promise.resolve(app.fetch(request)), port, store, errors });
+    await fn({
+      fetch: (request) => Promise.resolve(app.fetch(request)),
+      port,
+      store,
+      errors,
+      audit,
+      kv,
+    });
   } finally {
     kv.close();
   }
@@ -742,6 +754,7 @@ Deno.test("adminApi refuses a body limit that is not a positive integer", () => 
     () =>
       adminApi({
         store: {} as AccountStore,
+        audit: {} as AuditLog,
         port: new FakePort(),
         instruments: [],
         verify: () => Promise.resolve({ ok: true, sub: "R", role: "admin" }),
@@ -750,4 +763,124 @@ Deno.test("adminApi refuses a body limit that is not a positive integer", () => 
     RangeError,
     "maxBodyBytes must be a positive integer, not 0",
   );
+});
+
+Deno.test("every request that may change something is audited: who, what, the body and the answer", async () => {
+  await withApi(async (h) => {
+    await alice(h);
+    await ok(
+      await h.fetch(request("PUT", "/accounts/ALICE/limits/position", { body: { value: 100 } })),
+    );
+    await problem(
+      await h.fetch(request("PUT", "/accounts/ALICE/limits/position", { body: { value: -1 } })),
+      422,
+      "bad_limit",
+    );
+    await problem(
+      await h.fetch(request("PUT", "/accounts/BOB/kill-switch", { body: { on: true } })),
+      404,
+      "account_not_found",
+    );
+    // Reads are not audited; requests without an admin token never reach it.
+    await ok(await h.fetch(request("GET", "/accounts/ALICE")));
+    await problem(
+      await h.fetch(request("PUT", "/kill-switch", { body: { on: true }, token: null })),
+      401,
+      "missing_token",
+    );
+    await problem(
+      await h.fetch(request("PUT", "/kill-switch", { body: { on: true }, token: "trader-token" })),
+      403,
+      "forbidden",
+    );
+    const { entries } = await h.audit.list();
+    assertEquals(
+      entries.map(({ actor, method, path, body, status }) => ({
+        actor,
+        method,
+        path,
+        body,
+        status,
+      })),
+      [
+        {
+          actor: "ROOT",
+          method: "PUT",
+          path: "/admin/accounts/BOB/kill-switch",
+          body: '{"on":true}',
+          status: 404,
+        },
+        {
+          actor: "ROOT",
+          method: "PUT",
+          path: "/admin/accounts/ALICE/limits/position",
+          body: '{"value":-1}',
+          status: 422,
+        },
+        {
+          actor: "ROOT",
+          method: "PUT",
+          path: "/admin/accounts/ALICE/limits/position",
+          body: '{"value":100}',
+          status: 200,
+        },
+        {
+          actor: "ROOT",
+          method: "POST",
+          path: "/admin/accounts",
+          body: '{"name":"ALICE","role":"trader"}',
+          status: 201,
+        },
+      ],
+    );
+    for (const e of entries) assert(!Number.isNaN(Date.parse(e.at)), e.at);
+  });
+});
+
+Deno.test("GET /audit pages the log newest first, and refuses a bad limit or before", async () => {
+  await withApi(async (h) => {
+    for (const on of [true, false, true]) {
+      await ok(await h.fetch(request("PUT", "/kill-switch", { body: { on } })));
+    }
+    const first = await ok(await h.fetch(request("GET", "/audit?limit=2")));
+    const entries = first.entries as { body: string; id: string }[];
+    assertEquals(entries.map((e) => e.body), ['{"on":true}', '{"on":false}']);
+    const rest = await ok(await h.fetch(request("GET", `/audit?limit=2&before=${first.next}`)));
+    assertEquals((rest.entries as { body: string }[]).map((e) => e.body), ['{"on":true}']);
+    assertEquals(rest.next, undefined);
+    for (
+      const query of ["limit=0", "limit=1001", "limit=two", "limit=", "before=1", "before=%20"]
+    ) {
+      await problem(
+        await h.fetch(request("GET", `/audit?${query}`)),
+        400,
+        "bad_query",
+        "Cannot list the audit log",
+      );
+    }
+    await problem(await h.fetch(request("DELETE", "/audit")), 405, "method_not_allowed");
+  });
+});
+
+Deno.test("a change that cannot be put on record is not made, and is answered 500", async () => {
+  await withApi(async (h) => {
+    await alice(h);
+    const failing = new AuditLog(h.kv);
+    failing.begin = () => Promise.reject(new Error("KV is gone"));
+    const app = adminApi({
+      store: h.store,
+      audit: failing,
+      port: h.port,
+      instruments: INSTRUMENTS,
+      verify: () => Promise.resolve({ ok: true, sub: "ROOT", role: "admin" }),
+      logError: () => {},
+    });
+    await problem(
+      await app.fetch(request("PUT", "/accounts/ALICE/kill-switch", { body: { on: true } })),
+      500,
+      "internal",
+    );
+    assertEquals(h.port.log, []);
+    assertEquals((await ok(await h.fetch(request("GET", "/accounts/ALICE")))).killSwitch, false);
+  });
 });

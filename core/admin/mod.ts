@@ -22,7 +22,7 @@
  *
  * @example The core's wiring: the gateway's `verifyJwt` checks admin tokens.
  * ```ts
- * import { AccountStore, adminApi, applyAll, type RiskControlPort, type VerifyToken } from "./mod.ts";
+ * import { AccountStore, adminApi, applyAll, AuditLog, type RiskControlPort, type VerifyToken } from "./mod.ts";
  * import { AUDIENCE, ISSUER, signJwt, verifyJwt } from "../gateway/mod.ts";
  * const key = await crypto.subtle.generateKey(
  *   { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign", "verify"]);
@@ -44,7 +44,8 @@
  * };
  * const instruments = [{ symbol: "AAPL" }];
  * const { accounts } = await applyAll(store, port, instruments); // before taking orders
- * const api = adminApi({ store, port, verify, instruments, accountNumbers: accounts });
+ * const audit = new AuditLog(kv);
+ * const api = adminApi({ store, port, verify, audit, instruments, accountNumbers: accounts });
  * const exp = Math.floor(Date.now() / 1000) + 60;
  * const jwt = await signJwt({ sub: "ROOT", role: "admin", iss: ISSUER, aud: AUDIENCE, exp }, key);
  * const res = await api.fetch(new Request("http://localhost/admin/accounts/ALICE/limits/position", {
@@ -53,6 +54,8 @@
  *   body: '{"value":100}',
  * }));
  * if (res.status !== 200 || (await res.json()).limits.position !== 100) throw new Error("not set");
+ * const [entry] = (await audit.list()).entries; // who did it, and how it went
+ * if (entry?.actor !== "ROOT" || entry.status !== 200) throw new Error("not audited");
  * kv.close();
  * ```
  *
@@ -66,3 +69,4 @@ export * from "./port.ts";
 export * from "./apply_all.ts";
 export * from "./risk_admin.ts";
 export * from "./http.ts";
+export * from "./audit.ts";
