@@ -14,12 +14,12 @@ pub fn pin_current_thread(cpu: usize) -> Result<(), i32> {
     }
     // SAFETY: cpu_set_t is plain data; zeroed is the empty set, and CPU_SET
     // is given an index checked against CPU_SETSIZE above.
-    let rc = unsafe {
+    let set = unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+        set
     };
-    if rc == 0 { Ok(()) } else { Err(errno()) }
+    set_affinity(&set)
 }
 
 /// Takes `cpu` out of the calling thread's CPU affinity, unless it is the
@@ -28,23 +28,16 @@ pub fn avoid_cpu(cpu: usize) -> Result<bool, i32> {
     if cpu >= libc::CPU_SETSIZE as usize {
         return Err(libc::EINVAL);
     }
-    let size = std::mem::size_of::<libc::cpu_set_t>();
-    // SAFETY: cpu_set_t is plain data (zeroed is the empty set);
-    // sched_getaffinity fills at most `size` bytes of it, and CPU_ISSET,
-    // CPU_CLR and CPU_COUNT are given an index checked against CPU_SETSIZE.
+    let mut set = current_affinity()?;
+    // SAFETY: CPU_ISSET, CPU_COUNT and CPU_CLR read or write plain
+    // cpu_set_t data at an index checked against CPU_SETSIZE above.
     unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, size, &mut set) != 0 {
-            return Err(errno());
-        }
         if !libc::CPU_ISSET(cpu, &set) || libc::CPU_COUNT(&set) < 2 {
             return Ok(false);
         }
         libc::CPU_CLR(cpu, &mut set);
-        if libc::sched_setaffinity(0, size, &set) != 0 {
-            return Err(errno());
-        }
     }
+    set_affinity(&set)?;
     Ok(true)
 }
 
@@ -82,6 +75,13 @@ fn current_affinity() -> Result<libc::cpu_set_t, i32> {
     }
 }
 
+/// Sets the calling thread's CPU affinity.
+fn set_affinity(set: &libc::cpu_set_t) -> Result<(), i32> {
+    // SAFETY: sched_setaffinity reads one whole cpu_set_t, which `set` is.
+    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) };
+    if rc == 0 { Ok(()) } else { Err(errno()) }
+}
+
 /// Gives the calling thread the process's CPU affinity back when it is
 /// pinned to a single CPU the process is not confined to (a pin inherited
 /// from the thread that spawned it, meant for that thread). A process
@@ -89,16 +89,11 @@ fn current_affinity() -> Result<libc::cpu_set_t, i32> {
 pub fn unpin_if_pinned() -> Result<bool, i32> {
     let Some(process) = PROCESS_AFFINITY.get() else { return Ok(false) };
     let set = current_affinity()?;
-    // SAFETY: CPU_COUNT reads plain cpu_set_t data; sched_setaffinity reads
-    // a whole cpu_set_t.
-    unsafe {
-        if libc::CPU_COUNT(&set) != 1 || libc::CPU_COUNT(process) < 2 {
-            return Ok(false);
-        }
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), process) != 0 {
-            return Err(errno());
-        }
+    // SAFETY: CPU_COUNT reads plain cpu_set_t data.
+    if unsafe { libc::CPU_COUNT(&set) != 1 || libc::CPU_COUNT(process) < 2 } {
+        return Ok(false);
     }
+    set_affinity(process)?;
     Ok(true)
 }
 

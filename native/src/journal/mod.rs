@@ -436,7 +436,7 @@ impl Journal {
         rec[32..32 + payload.len()].copy_from_slice(payload);
         rec[32 + payload.len()..].fill(0);
         // Over the record as just written (still in the cache), in one pass.
-        let crc = format::record_crc(self.active.seed, len as u32, &[&rec[8..]]);
+        let crc = format::record_crc(self.active.seed, len as u32, &rec[8..]);
         rec[4..8].copy_from_slice(&crc.to_le_bytes());
         // The next record's length word reads 0 (end) before this one's is
         // published: a recycled segment holds stale bytes there.
