@@ -9,7 +9,8 @@
  * | `EDGE_METRICS_TOKEN` | unset | when set (16–256 visible ASCII characters), `/metrics` needs `Authorization: Bearer <token>` |
  *
  * A bad setting stops it at once with the reason and exit code 2. It
- * waits for the KV file if the core has not made it yet, reads the
+ * waits for the KV file if the core has not made it yet (saying it is
+ * waiting for the core to start, and the file's absolute path), reads the
  * snapshots once, prints `edge: listening on http://host:port/`, and polls
  * from then on. SIGINT or SIGTERM end the event streams, stop polling and
  * shut the server down gracefully.
@@ -93,15 +94,39 @@ export function isLoopback(hostname: string): boolean {
     /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
+/**
+ * What the edge says while the core's KV file does not exist yet: that it
+ * is waiting for the core (not that something failed), and where it looks.
+ *
+ * @param path The KV file, as configured.
+ * @param cwd The working directory a relative path is read from.
+ * @returns The line.
+ *
+ * @example
+ * ```ts
+ * import { waitingLine } from "./main.ts";
+ * const line = waitingLine("data/core.kv", "/srv/tc");
+ * if (!line.includes("waiting for the core to start") || !line.includes("/srv/tc/data/core.kv")) {
+ *   throw new Error(line);
+ * }
+ * ```
+ */
+export function waitingLine(path: string, cwd: string): string {
+  const absolute = path.startsWith("/") ? path : `${cwd.replace(/\/+$/, "")}/${path}`;
+  return `edge: waiting for the core to start: its KV file ${absolute} does not exist yet ` +
+    "(start it with `deno task start`, or point KV_PATH at its KV file)";
+}
+
 async function waitForFile(path: string): Promise<void> {
   for (let said = false;; said = true) {
     try {
       await Deno.stat(path);
+      if (said) console.log(`edge: the core's KV file is there: ${path}`);
       return;
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    if (!said) console.log(`edge: waiting for ${path} (start the core, or set KV_PATH)`);
+    if (!said) console.log(waitingLine(path, Deno.cwd()));
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

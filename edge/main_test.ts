@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertMatch } from "./_testing/assert.ts";
 import { makeSnapshot, makeSymbolInfo, writeSnapshots } from "./_testing/kv.ts";
 import { SseReader, summary } from "./_testing/sse.ts";
-import { isLoopback, readConfig } from "./main.ts";
+import { isLoopback, readConfig, waitingLine } from "./main.ts";
 
 /** Reads a child's output line by line. */
 class Lines {
@@ -96,7 +96,12 @@ Deno.test("edge/main.ts serves quotes from a KV file another process writes, and
   let kv: Deno.Kv | undefined;
   try {
     // The core has not made its KV yet: the edge waits for it.
-    await out.waitFor(/^edge: waiting for .*core\.kv/);
+    const [waiting] = await out.waitFor(/^edge: waiting for .*/);
+    assertEquals(
+      waiting,
+      `edge: waiting for the core to start: its KV file ${kvPath} does not exist yet ` +
+        "(start it with `deno task start`, or point KV_PATH at its KV file)",
+    );
     kv = await Deno.openKv(kvPath);
     const now = Date.now();
     await writeSnapshots(kv, {
@@ -195,6 +200,19 @@ Deno.test("readConfig reads EDGE_METRICS_TOKEN and refuses one the edge would no
         `(no spaces); it has ${token.length}`,
     );
   }
+});
+
+Deno.test("waitingLine says the edge waits for the core, and where it looks for its KV file", () => {
+  const tail =
+    "does not exist yet (start it with `deno task start`, or point KV_PATH at its KV file)";
+  assertEquals(
+    waitingLine("data/core.kv", "/srv/tc/"),
+    `edge: waiting for the core to start: its KV file /srv/tc/data/core.kv ${tail}`,
+  );
+  assertEquals(
+    waitingLine("/var/lib/tc/core.kv", "/srv/tc"),
+    `edge: waiting for the core to start: its KV file /var/lib/tc/core.kv ${tail}`,
+  );
 });
 
 Deno.test("isLoopback knows localhost, 127.0.0.0/8 and ::1, and nothing else", () => {
