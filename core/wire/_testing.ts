@@ -160,3 +160,10 @@ export function patched(
   else view.setUint32(at, value, true);
   return out;
 }
+
+/**
+ * What capnp-es's own error messages hold (its name, its arena, pointer
+ * dumps), which the wire's messages about a frame never do.
+ */
+export const CAPNP_ES_TEXT: RegExp =
+  /CAPNP-TS|capnp-es|arena|Segment ID|Pointer offset|DataView|typed array|Attempted|->|@0x|\[/i;

@@ -10,6 +10,7 @@ import { Message, type Struct, Text, utils } from "capnp-es";
 import * as gen from "../../schemas/gen/gateway.ts";
 import { accountNameFault, MAX_ACCOUNT_BYTES, SYMBOL_PATTERN } from "../matching/types.ts";
 import { checkFrame, type FrameLimits } from "./frame.ts";
+import { FrameFault, pointerFault } from "./_unreadable.ts";
 import {
   type ClientRequest,
   type OrderType,
@@ -85,7 +86,9 @@ const DEFAULT = {
  *    trailing bytes is `malformedFrame`;
  * 2. the message, with capnp-es: anything it cannot read (pointers out of
  *    bounds, wrong pointer types, far pointers to missing segments, text
- *    without its NUL terminator) is `malformedFrame`;
+ *    without its NUL terminator) is `malformedFrame`, with a message in our
+ *    words naming the part and the fault ("Cannot read frame: the newOrder
+ *    pointer points outside its segment"), never capnp-es's own text;
  * 3. the union tag: one this gateway does not know is `unknownMessage`;
  * 4. the fields, with the engine's reasons so that the same mistake gets the
  *    same reason wherever it is caught. Zero means "missing" for every field
@@ -140,6 +143,8 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
   if (problem) return failure(problem.reason, problem.message, "unspecified", 0n, 0n);
   let requestId = 0n;
   let request: RequestType = "unspecified";
+  // The pointer being followed, for the message when capnp-es cannot.
+  let part = "the root pointer";
   try {
     const root = new Message(wholeBuffer(bytes), false).getRoot(gen.ClientMessage);
     requestId = root.requestId;
@@ -148,6 +153,7 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
     switch (which) {
       case gen.ClientMessage.NEW_ORDER:
         request = "newOrder";
+        part = "the newOrder pointer";
         return newOrder(
           root._hasNewOrder() ? root.newOrder : DEFAULT.newOrder,
           requestId,
@@ -155,6 +161,7 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
         );
       case gen.ClientMessage.CANCEL: {
         request = "cancel";
+        part = "the cancel pointer";
         const s = root._hasCancel() ? root.cancel : DEFAULT.cancel;
         const clientOrderId = s.clientOrderId;
         if (clientOrderId === 0n) {
@@ -170,6 +177,7 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
       }
       case gen.ClientMessage.REPLACE:
         request = "replace";
+        part = "the replace pointer";
         return replace(
           root._hasReplace() ? root.replace : DEFAULT.replace,
           requestId,
@@ -177,7 +185,8 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
         );
       case gen.ClientMessage.CANCEL_ALL: {
         request = "cancelAll";
-        const symbol = text(root._hasCancelAll() ? root.cancelAll : DEFAULT.cancelAll, 0);
+        part = "the cancelAll pointer";
+        const symbol = text(root._hasCancelAll() ? root.cancelAll : DEFAULT.cancelAll, 0, "symbol");
         if (symbol !== "" && !SYMBOL_PATTERN.test(symbol)) {
           return badSymbol("Cannot cancel orders", symbol, request, requestId);
         }
@@ -185,7 +194,8 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
       }
       case gen.ClientMessage.SUBSCRIBE: {
         request = "subscribe";
-        const symbol = text(root._hasSubscribe() ? root.subscribe : DEFAULT.subscribe, 0);
+        part = "the subscribe pointer";
+        const symbol = text(root._hasSubscribe() ? root.subscribe : DEFAULT.subscribe, 0, "symbol");
         if (!SYMBOL_PATTERN.test(symbol)) {
           return badSymbol("Cannot subscribe", symbol, request, requestId);
         }
@@ -193,7 +203,12 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
       }
       case gen.ClientMessage.UNSUBSCRIBE: {
         request = "unsubscribe";
-        const symbol = text(root._hasUnsubscribe() ? root.unsubscribe : DEFAULT.unsubscribe, 0);
+        part = "the unsubscribe pointer";
+        const symbol = text(
+          root._hasUnsubscribe() ? root.unsubscribe : DEFAULT.unsubscribe,
+          0,
+          "symbol",
+        );
         if (!SYMBOL_PATTERN.test(symbol)) {
           return badSymbol("Cannot unsubscribe", symbol, request, requestId);
         }
@@ -201,9 +216,11 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
       }
       case gen.ClientMessage.REQUEST_SNAPSHOT: {
         request = "requestSnapshot";
+        part = "the requestSnapshot pointer";
         const symbol = text(
           root._hasRequestSnapshot() ? root.requestSnapshot : DEFAULT.requestSnapshot,
           0,
+          "symbol",
         );
         if (!SYMBOL_PATTERN.test(symbol)) {
           return badSymbol("Cannot send a snapshot", symbol, request, requestId);
@@ -212,6 +229,7 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
       }
       case gen.ClientMessage.REQUEST_ORDERS: {
         request = "requestOrders";
+        part = "the requestOrders pointer";
         const sinceSequence =
           (root._hasRequestOrders() ? root.requestOrders : DEFAULT.requestOrders).sinceSequence;
         return { ok: true, message: { type: "requestOrders", requestId, sentAt, sinceSequence } };
@@ -232,9 +250,10 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
     }
   } catch (e) {
     // capnp-es throws on whatever it cannot read: bad pointers, bad types.
+    // Its words name its internals; ours name the part and what is wrong.
     return failure(
       "malformedFrame",
-      `Cannot read frame: ${e instanceof Error ? e.message : String(e)}`,
+      `Cannot read frame: ${e instanceof FrameFault ? e.message : `${part} ${pointerFault(e)}`}`,
       request,
       requestId,
       0n,
@@ -257,11 +276,11 @@ function newOrder(s: gen.NewOrder, requestId: bigint, sentAt: bigint): DecodeRes
   if (timeInForce === undefined) {
     return fail("invalidOrder", `timeInForce is unknown (${s.timeInForce})`);
   }
-  const account = text(s, NEW_ORDER_ACCOUNT);
+  const account = text(s, NEW_ORDER_ACCOUNT, "account");
   if (accountNameFault(account) !== undefined) {
     return fail("invalidOrder", `account is longer than ${MAX_ACCOUNT_BYTES} bytes`);
   }
-  const symbol = text(s, NEW_ORDER_SYMBOL);
+  const symbol = text(s, NEW_ORDER_SYMBOL, "symbol");
   if (!SYMBOL_PATTERN.test(symbol)) return fail("unknownSymbol", symbolProblem(symbol));
   const quantity = s.quantity;
   if (quantity <= 0n || quantity > MAX_SAFE) {
@@ -334,18 +353,26 @@ const NEW_ORDER_ACCOUNT = 1;
  * Reads the text in pointer slot `index` of `s`, as the generated getter
  * would, but refuses text that is not NUL-terminated as the reference
  * implementation does: capnp-es silently drops the last byte instead, so
- * `AAPL` sent without its NUL would read as `AAP`, another symbol.
+ * `AAPL` sent without its NUL would read as `AAP`, another symbol. Throws a
+ * {@linkcode FrameFault} naming `field` when the text cannot be read.
  */
-function text(s: Struct, index: number): string {
-  const pointer = utils.getPointer(index, s);
-  if (utils.isNull(pointer)) return "";
-  const value = Text.fromPointer(pointer); // checks it is a list of bytes
-  const bytes = utils.getTargetListLength(pointer);
-  const content = utils.getContent(pointer);
-  if (bytes === 0 || content.segment.getUint8(content.byteOffset + bytes - 1) !== 0) {
-    throw new TypeError("a text field is not NUL-terminated");
+function text(s: Struct, index: number, field: string): string {
+  let value: string;
+  try {
+    const pointer = utils.getPointer(index, s);
+    if (utils.isNull(pointer)) return "";
+    const list = Text.fromPointer(pointer); // checks it is a list of bytes
+    const bytes = utils.getTargetListLength(pointer);
+    const content = utils.getContent(pointer);
+    if (bytes === 0 || content.segment.getUint8(content.byteOffset + bytes - 1) !== 0) {
+      throw new FrameFault(`the ${field} text is not NUL-terminated`);
+    }
+    value = list.get(0);
+  } catch (e) {
+    if (e instanceof FrameFault) throw e;
+    throw new FrameFault(`the ${field} pointer ${pointerFault(e)}`);
   }
-  return value.get(0);
+  return value;
 }
 
 function badSymbol(

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../_testing/assert.ts";
 import * as gen from "../../schemas/gen/gateway.ts";
 import {
   buildClient,
+  CAPNP_ES_TEXT,
   farPointer,
   framed,
   patched,
@@ -82,7 +83,6 @@ Deno.test("decodeClientFrame() follows a far pointer into a second segment", () 
     ok: true,
     message: { type: "ping", requestId: 5n, sentAt: 0n },
   });
-  refuse(framed(words(farPointer(0, 7))), "malformedFrame", "Cannot read frame");
   refuse(frame, "malformedFrame", "limit is 1", {}, { maxSegments: 1 });
 });
 
@@ -115,16 +115,36 @@ Deno.test("decodeClientFrame() refuses every truncation of a valid frame", () =>
   refuse(longer, "malformedFrame", "trailing bytes");
 });
 
-Deno.test("decodeClientFrame() refuses pointers capnp-es cannot follow", () => {
+/** Decodes `frame`, which must be malformed, with exactly `message` and nothing of capnp-es. */
+function unreadable(frame: Uint8Array, message: string): void {
+  const result = decodeClientFrame(frame);
+  assert(!result.ok, message);
+  assertEquals([result.reason, result.message], ["malformedFrame", message]);
+  assert(!CAPNP_ES_TEXT.test(result.message), result.message);
+}
+
+Deno.test("decodeClientFrame() refuses pointers capnp-es cannot follow, in its own words", () => {
   const frame = encodeClientMessage(ORDER);
   // The root pointer as a list pointer.
-  refuse(patched(frame, 8, 1), "malformedFrame", "Cannot read frame");
+  unreadable(
+    patched(frame, 8, 1),
+    "Cannot read frame: the root pointer is not the kind of pointer the schema has there",
+  );
   // The root pointer far past the end of its segment.
-  refuse(patched(frame, 8, 1000 << 2), "malformedFrame", "Cannot read frame");
-  refuse(patched(frame, 8, -1000 << 2), "malformedFrame", "Cannot read frame");
+  for (const offset of [1000, -1000]) {
+    unreadable(
+      patched(frame, 8, offset << 2),
+      "Cannot read frame: the root pointer points outside its segment",
+    );
+  }
+  // A far pointer to a segment the frame does not have.
+  unreadable(
+    framed(words(farPointer(0, 7))),
+    "Cannot read frame: the root pointer points into a segment the frame does not have",
+  );
   // The newOrder pointer (right after the root's 3 data words) beyond the segment.
   const at = rootData(frame) + 24;
-  refuse(patched(frame, at, 5000 << 2), "malformedFrame", "Cannot read frame", {
+  refuse(patched(frame, at, 5000 << 2), "malformedFrame", "the newOrder pointer points outside", {
     request: "newOrder",
     requestId: 11n,
   });
@@ -132,9 +152,20 @@ Deno.test("decodeClientFrame() refuses pointers capnp-es cannot follow", () => {
   const symbolPointer = rootData(frame) + 32 + 32; // newOrder's data words, then its pointers
   const text = new DataView(frame.buffer).getUint32(symbolPointer + 4, true);
   assertEquals(text & 7, 2, "the symbol pointer is a byte list");
-  refuse(patched(frame, symbolPointer + 4, 0xffff_fff8 | 2), "malformedFrame", "Cannot read");
+  unreadable(
+    patched(frame, symbolPointer + 4, 0xffff_fff8 | 2),
+    "Cannot read frame: the symbol pointer points outside its segment",
+  );
   // The symbol as a struct pointer.
-  refuse(patched(frame, symbolPointer, 0), "malformedFrame", "Cannot read frame");
+  unreadable(
+    patched(frame, symbolPointer, 0),
+    "Cannot read frame: the symbol pointer is not the kind of pointer the schema has there",
+  );
+  // The account (the next pointer) as a struct pointer.
+  unreadable(
+    patched(frame, symbolPointer + 8, 0),
+    "Cannot read frame: the account pointer is not the kind of pointer the schema has there",
+  );
 });
 
 Deno.test("decodeClientFrame() refuses union members it does not know", () => {

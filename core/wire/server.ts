@@ -8,6 +8,7 @@
 import { Message } from "capnp-es";
 import * as gen from "../../schemas/gen/gateway.ts";
 import { checkFrame, type FrameLimits } from "./frame.ts";
+import { pointerFault } from "./_unreadable.ts";
 import {
   type BookLevel,
   CancelReasonCode,
@@ -317,10 +318,11 @@ export function decodeServerMessage(bytes: Uint8Array, limits?: FrameLimits): Se
     return readServerMessage(root);
   } catch (e) {
     if (e instanceof TypeError && e.message.startsWith("Cannot decode")) throw e;
-    throw new TypeError(
-      `Cannot decode server message: ${e instanceof Error ? e.message : String(e)}`,
-      { cause: e },
-    );
+    // capnp-es's words name its internals; ours say what is wrong (the
+    // cause keeps its error for debugging).
+    throw new TypeError(`Cannot decode server message: a pointer ${pointerFault(e)}`, {
+      cause: e,
+    });
   }
 }
 

@@ -1,5 +1,5 @@
-import { assertEquals, assertThrows } from "../_testing/assert.ts";
-import { framed, patched, rootData, structPointer, words } from "./_testing.ts";
+import { assert, assertEquals, assertThrows } from "../_testing/assert.ts";
+import { CAPNP_ES_TEXT, framed, patched, rootData, structPointer, words } from "./_testing.ts";
 import { decodeServerMessage, encodeServerMessage } from "./server.ts";
 import type { ServerEvent } from "./types.ts";
 import { EVERY_EVENT, T } from "./_fixtures.ts";
@@ -185,5 +185,11 @@ Deno.test("decodeServerMessage() refuses frames it cannot read", () => {
     words(structPointer(0, 3, 1), 0n, 0n, 9n, structPointer(0, 1, 1), 99n, 0n),
   );
   assertThrows(() => decodeServerMessage(error), TypeError, "reason 99 is unknown");
-  assertThrows(() => decodeServerMessage(patched(frame, 8, 1)), TypeError, "Cannot decode");
+  // A list pointer at the root: said in the wire's words, not capnp-es's.
+  const wrong = assertThrows(() => decodeServerMessage(patched(frame, 8, 1)), TypeError);
+  assertEquals(
+    wrong.message,
+    "Cannot decode server message: a pointer is not the kind of pointer the schema has there",
+  );
+  assert(!CAPNP_ES_TEXT.test(wrong.message), wrong.message);
 });
