@@ -317,7 +317,7 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
   route(ROUTES.quote, getQuote(cache));
   route(ROUTES.quotes, getQuotes(cache, maxSymbols));
   route(ROUTES.symbols, getSymbols(cache));
-  route(ROUTES.stream, getStream(cache, streams, maxSymbols));
+  route(ROUTES.stream, getStream(cache, streams, maxSymbols, options.clientAddress ?? peerAddress));
   route(ROUTES.livez, livez());
   route(ROUTES.readyz, readyz(cache, now, readyMaxAgeMs));
   route(

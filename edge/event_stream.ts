@@ -40,6 +40,16 @@
  * flushing what is pending), so a server shutdown is not held up. A symbol
  * removed from KV sends no event; it just stops changing.
  *
+ * # Limits
+ *
+ * At most `maxConnections` streams are open (default 1,000), and at most
+ * `maxConnectionsPerAddress` from one client address (default 16), so that
+ * one address cannot take every slot. {@linkcode EventStreams.open} says
+ * which limit refused a stream ({@linkcode StreamRefusal}); the API answers
+ * 503 `too_many_streams` for the first and 429
+ * `too_many_streams_per_address` for the second. Streams opened without an
+ * address share the quota of one ({@linkcode UNKNOWN_ADDRESS}).
+ *
  * @module
  */
 
@@ -55,6 +65,8 @@ export interface EventStreamOptions {
   readonly retryMs?: number;
   /** The most open streams (default 1,000); more are refused with 503. */
   readonly maxConnections?: number;
+  /** The most open streams from one client address (default 16); more are refused with 429. */
+  readonly maxConnectionsPerAddress?: number;
 }
 
 /** The defaults of {@linkcode EventStreamOptions}. */
@@ -62,7 +74,17 @@ export const EVENT_STREAM_DEFAULTS = {
   heartbeatMs: 15_000,
   retryMs: 2_000,
   maxConnections: 1_000,
+  maxConnectionsPerAddress: 16,
 } as const;
+
+/** The address of streams opened without one: they share its quota. */
+export const UNKNOWN_ADDRESS = "unknown";
+
+/**
+ * Why {@linkcode EventStreams.open} refused a stream: the hub is closed,
+ * it holds `maxConnections`, or the address holds `maxConnectionsPerAddress`.
+ */
+export type StreamRefusal = "closed" | "full" | "address_full";
 
 const encoder = new TextEncoder();
 const HEARTBEAT = encoder.encode(": heartbeat\n\n");
@@ -75,7 +97,10 @@ class Connection {
   state: "open" | "closing" | "cancelled" = "open";
   wake: (() => void) | undefined;
 
-  constructor(readonly wanted: ReadonlySet<string> | undefined) {}
+  constructor(
+    readonly wanted: ReadonlySet<string> | undefined,
+    readonly address: string,
+  ) {}
 
   /** Queues the wanted snapshots; returns how many replaced unsent ones. */
   offer(changed: readonly QuoteSnapshot[], version: number): number {
@@ -110,8 +135,9 @@ class Connection {
  * const cache = new SnapshotCache({ kv });
  * await cache.refresh();
  * const streams = new EventStreams(cache);
- * const body = streams.open(undefined, undefined);
- * const reader = body!.getReader();
+ * const body = streams.open(undefined, undefined, "192.0.2.1");
+ * if (typeof body === "string") throw new Error(`refused: ${body}`);
+ * const reader = body.getReader();
  * let text = "";
  * while (!text.includes("id: 1\n")) {
  *   text += new TextDecoder().decode((await reader.read()).value);
@@ -126,7 +152,10 @@ export class EventStreams {
   readonly #heartbeatMs: number;
   readonly #retry: Uint8Array;
   readonly #max: number;
+  readonly #maxPerAddress: number;
   readonly #connections = new Set<Connection>();
+  /** Open streams by address (an address with none has no entry). */
+  readonly #perAddress = new Map<string, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   readonly #unsubscribe: () => void;
@@ -153,6 +182,7 @@ export class EventStreams {
     this.#heartbeatMs = o.heartbeatMs;
     this.#retry = encoder.encode(`retry: ${o.retryMs}\n\n`);
     this.#max = o.maxConnections;
+    this.#maxPerAddress = o.maxConnectionsPerAddress;
     this.#unsubscribe = cache.subscribe((changed, version) => {
       // Replacing a pending snapshot is what bounds a slow client's buffer.
       for (const c of this.#connections) this.coalesced += c.offer(changed, version);
@@ -165,23 +195,39 @@ export class EventStreams {
   }
 
   /**
+   * How many streams an address has open.
+   *
+   * @param address The client's address.
+   * @returns The count.
+   */
+  connectionsOf(address: string): number {
+    return this.#perAddress.get(address) ?? 0;
+  }
+
+  /**
    * Opens a stream.
    *
    * @param symbols The symbols to stream, or undefined for all.
    * @param since Send only snapshots above this version first (undefined: all).
-   * @returns The body to answer with, or undefined when the hub is full or closed.
+   * @param address The client's address (default {@linkcode UNKNOWN_ADDRESS}).
+   * @returns The body to answer with, or why none was opened.
    */
   open(
     symbols: ReadonlySet<string> | undefined,
     since: number | undefined,
-  ): ReadableStream<Uint8Array> | undefined {
-    if (this.#closed || this.#connections.size >= this.#max) return undefined;
-    const conn = new Connection(symbols);
+    address: string = UNKNOWN_ADDRESS,
+  ): ReadableStream<Uint8Array> | StreamRefusal {
+    if (this.#closed) return "closed";
+    if (this.#connections.size >= this.#max) return "full";
+    const held = this.#perAddress.get(address) ?? 0;
+    if (held >= this.#maxPerAddress) return "address_full";
+    const conn = new Connection(symbols, address);
     // The current state and the subscription are taken in one synchronous
     // step, so no change falls between them.
     const current = this.#cache.all().filter((s) => since === undefined || s.version > since);
     conn.offer([...current].sort((a, b) => a.version - b.version), this.#cache.version);
     this.#connections.add(conn);
+    this.#perAddress.set(address, held + 1);
     this.#startHeartbeat();
     const retry = this.#retry;
     return new ReadableStream<Uint8Array>({
@@ -229,7 +275,10 @@ export class EventStreams {
   }
 
   #drop(conn: Connection): void {
-    this.#connections.delete(conn);
+    if (!this.#connections.delete(conn)) return;
+    const held = (this.#perAddress.get(conn.address) ?? 1) - 1;
+    if (held > 0) this.#perAddress.set(conn.address, held);
+    else this.#perAddress.delete(conn.address);
     if (this.#connections.size === 0 && this.#timer !== undefined) {
       clearInterval(this.#timer);
       this.#timer = undefined;

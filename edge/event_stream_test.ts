@@ -1,4 +1,4 @@
-import { EventStreams } from "./event_stream.ts";
+import { EVENT_STREAM_DEFAULTS, EventStreams } from "./event_stream.ts";
 import { SnapshotCache } from "./snapshot_cache.ts";
 import { assert, assertEquals } from "./_testing/assert.ts";
 import { withEdge } from "./_testing/edge.ts";
@@ -109,21 +109,26 @@ Deno.test("streams end cleanly: a client leaving frees its slot, closing the cac
   const cache = new SnapshotCache({ kv });
   await cache.refresh();
   const streams = new EventStreams(cache, { maxConnections: 2 });
-  const a = new SseReader(streams.open(undefined, undefined)!);
-  const b = new SseReader(streams.open(new Set(["AAPL"]), 0)!);
-  assertEquals(streams.open(undefined, undefined), undefined); // full
+  const open = (...args: Parameters<EventStreams["open"]>) => {
+    const body = streams.open(...args);
+    if (typeof body === "string") throw new Error(`refused: ${body}`);
+    return body;
+  };
+  const a = new SseReader(open(undefined, undefined, "192.0.2.1"));
+  const b = new SseReader(open(new Set(["AAPL"]), 0, "192.0.2.2"));
+  assertEquals(streams.open(undefined, undefined, "192.0.2.3"), "full");
   assertEquals(streams.connections, 2);
   await a.quotes(1);
   await a.cancel();
   assertEquals(streams.connections, 1);
-  const c = new SseReader(streams.open(undefined, 1)!); // the slot is free again
+  const c = new SseReader(open(undefined, 1, "192.0.2.3")); // the slot is free again
   await cache.close();
   // b had its first batch pending: it is flushed, then the stream ends.
   assertEquals(summary(await b.quotes(1)), ["AAPL@1#1"]);
   assert(await b.ended(), "b did not end");
   assert(await c.ended(), "c did not end");
   assertEquals(streams.connections, 0);
-  assertEquals(streams.open(undefined, undefined), undefined); // closed
+  assertEquals(streams.open(undefined, undefined), "closed");
   kv.close();
 });
 
@@ -144,4 +149,75 @@ Deno.test("HEAD opens no stream; the stream limit answers 503 too_many_streams",
     assert(metrics.includes("edge_sse_connections 1\n"), metrics);
     await open.body!.cancel();
   }, { stream: { maxConnections: 1 } });
+});
+
+Deno.test("one address holds at most maxConnectionsPerAddress streams; a stream closing frees its slot", async () => {
+  const kv = await Deno.openKv(":memory:");
+  await seedSnapshots(kv, ["AAPL"]);
+  const cache = new SnapshotCache({ kv });
+  await cache.refresh();
+  const streams = new EventStreams(cache, { maxConnections: 10, maxConnectionsPerAddress: 2 });
+  const open = (address?: string) => {
+    const body = streams.open(undefined, undefined, address);
+    if (typeof body === "string") throw new Error(`refused: ${body}`);
+    return new SseReader(body);
+  };
+  const a1 = open("192.0.2.1");
+  const a2 = open("192.0.2.1");
+  assertEquals(streams.open(undefined, undefined, "192.0.2.1"), "address_full");
+  assertEquals(streams.connectionsOf("192.0.2.1"), 2);
+  const b = open("2001:db8::1"); // another address has its own quota
+  // Streams without an address share one quota.
+  const u1 = open();
+  const u2 = open();
+  assertEquals(streams.open(undefined, undefined), "address_full");
+  await a1.quotes(1);
+  await a1.cancel();
+  assertEquals(streams.connectionsOf("192.0.2.1"), 1);
+  const a3 = open("192.0.2.1");
+  assertEquals(streams.connections, 5);
+  for (const r of [a2, a3, b, u1, u2]) await r.cancel();
+  assertEquals([streams.connectionsOf("192.0.2.1"), streams.connectionsOf("2001:db8::1")], [0, 0]);
+  await cache.close();
+  assertEquals(streams.connections, 0);
+  kv.close();
+});
+
+Deno.test("the stream answers 429 too_many_streams_per_address past the default per-address limit", async () => {
+  await withEdge(async ({ kv, cache, get, app }) => {
+    await seedSnapshots(kv, ["AAPL"]);
+    await cache.refresh();
+    const limit = EVENT_STREAM_DEFAULTS.maxConnectionsPerAddress;
+    assert(limit < EVENT_STREAM_DEFAULTS.maxConnections / 10, `${limit} per address`);
+    const held: Response[] = [];
+    for (let i = 0; i < limit; i++) {
+      const res = await get("/api/v1/stream", {}, "198.51.100.1");
+      assertEquals(res.status, 200, `stream ${i + 1}`);
+      held.push(res);
+    }
+    const refused = await get("/api/v1/stream", {}, "198.51.100.1");
+    assertEquals(refused.status, 429);
+    assertEquals(refused.headers.get("content-type"), "application/problem+json");
+    assertEquals(refused.headers.get("retry-after"), "5");
+    assertEquals(await refused.json(), {
+      type: "urn:tradecaptain:problem:too_many_streams_per_address",
+      title: "Too many streams from this address",
+      status: 429,
+      detail: `Cannot open a stream: this address has ${limit} open, as many as one address may; ` +
+        "close one first",
+      reason: "too_many_streams_per_address",
+    });
+    const other = await get("/api/v1/stream", {}, "198.51.100.2");
+    assertEquals(other.status, 200);
+    held.push(other);
+    // A HEAD opens nothing, so it is not refused.
+    assertEquals((await get("/api/v1/stream", { method: "HEAD" }, "198.51.100.1")).status, 200);
+    await held[0]!.body!.cancel();
+    const again = await get("/api/v1/stream", {}, "198.51.100.1");
+    assertEquals(again.status, 200);
+    held.push(again);
+    const metrics = await (await app.request("/metrics")).text();
+    assert(metrics.includes(`edge_sse_connections ${limit + 1}\n`), metrics);
+    for (const res of held.slice(1)) await res.body!.cancel();
+  });
 });

@@ -80,6 +80,7 @@
  * | 405 | `method_not_allowed` | another method than GET/HEAD (and OPTIONS under `/api/`), with `Allow` |
  * | 414 | `uri_too_long` | a URL over 8,192 characters |
  * | 429 | `rate_limited` | the client's token bucket is empty, with `Retry-After` |
+ * | 429 | `too_many_streams_per_address` | the client's address holds as many event streams as one may (default 16), with `Retry-After` |
  * | 431 | `headers_too_large` | header fields over 16,384 bytes |
  * | 500 | `internal` | a bug |
  * | 503 | `not_ready` | before the first KV read (and `/readyz` while stale), with `Retry-After` |
@@ -119,7 +120,13 @@ export {
   type SnapshotListener,
 } from "./snapshot_cache.ts";
 export { type Ticker, tickerJson, toTicker } from "./ticker.ts";
-export { EVENT_STREAM_DEFAULTS, type EventStreamOptions, EventStreams } from "./event_stream.ts";
+export {
+  EVENT_STREAM_DEFAULTS,
+  type EventStreamOptions,
+  EventStreams,
+  type StreamRefusal,
+  UNKNOWN_ADDRESS,
+} from "./event_stream.ts";
 export {
   escapeHtml,
   makeNonce,

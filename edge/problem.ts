@@ -18,6 +18,7 @@ export const PROBLEMS = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   uri_too_long: { status: 414, title: "URI too long" },
   rate_limited: { status: 429, title: "Too many requests" },
+  too_many_streams_per_address: { status: 429, title: "Too many streams from this address" },
   headers_too_large: { status: 431, title: "Request header fields too large" },
   internal: { status: 500, title: "Internal error" },
   not_ready: { status: 503, title: "Market data not ready" },

@@ -13,7 +13,7 @@
 import type { Context, Handler } from "hono";
 import { type QuoteSnapshot, SYMBOL_RULE } from "../schemas/quotes.ts";
 import { ifNoneMatch, snapshotsEtag } from "./etag.ts";
-import type { EventStreams } from "./event_stream.ts";
+import { type EventStreams, UNKNOWN_ADDRESS } from "./event_stream.ts";
 import { problem } from "./problem.ts";
 import { parseSymbolsParam, parseVersion, parseVersionParam } from "./query_params.ts";
 import type { SnapshotCache } from "./snapshot_cache.ts";
@@ -223,17 +223,22 @@ export function getSymbols(cache: SnapshotCache): Handler {
  * `GET /api/v1/stream?symbols=A,B&since=V`: Server-Sent Events (see
  * `event_stream.ts`). `Last-Event-ID`, when it is a version, wins over
  * `since` (a reconnecting `EventSource` sends it with the original URL).
- * A `HEAD` gets the headers and opens nothing.
+ * A `HEAD` gets the headers and opens nothing. A stream over the edge's
+ * limit is refused 503 `too_many_streams`; one over the limit per client
+ * address 429 `too_many_streams_per_address`.
  *
  * @param cache The cache.
  * @param streams The open streams.
  * @param maxSymbols The most symbols one request may name.
+ * @param clientAddress The client's address, the per-address limit's key
+ *   (undefined: all such clients share one quota).
  * @returns The handler.
  */
 export function getStream(
   cache: SnapshotCache,
   streams: EventStreams,
   maxSymbols: number,
+  clientAddress: (c: Context) => string | undefined = () => undefined,
 ): Handler {
   const headers = {
     "content-type": "text/event-stream; charset=utf-8",
@@ -251,8 +256,21 @@ export function getStream(
     const wanted = c.req.queries("symbols") === undefined
       ? undefined
       : new Set(found.map((s) => s.symbol));
-    const body = streams.open(wanted, parseVersion(c.req.header("last-event-id")) ?? since.value);
-    if (body === undefined) {
+    const address = clientAddress(c) ?? UNKNOWN_ADDRESS;
+    const body = streams.open(
+      wanted,
+      parseVersion(c.req.header("last-event-id")) ?? since.value,
+      address,
+    );
+    if (body === "address_full") {
+      return problem(
+        "too_many_streams_per_address",
+        `Cannot open a stream: this address has ${streams.connectionsOf(address)} open, ` +
+          "as many as one address may; close one first",
+        { headers: { "retry-after": "5" } },
+      );
+    }
+    if (typeof body === "string") {
       return problem("too_many_streams", "Cannot open a stream: the edge has as many as it takes", {
         headers: { "retry-after": "5" },
       });
