@@ -370,7 +370,7 @@ pub struct Core {
     /// Pre-trade risk: limits, kill switches, positions.
     pub risk: Risk,
     /// Why the engine halted; shared so that any thread can read it.
-    halted: Arc<Mutex<Option<String>>>,
+    halted: Arc<Mutex<Option<Halt>>>,
     /// `halted` is set: read per command, so kept apart from the mutex.
     is_halted: bool,
     /// A mid-command write holding command entries failed since the last
@@ -398,12 +398,19 @@ impl Core {
 
     /// Why the engine halted, if it has.
     pub fn halt_reason(&self) -> Option<String> {
+        self.halt().map(|h| h.reason)
+    }
+
+    /// Why the engine halted, with the errno, if it has.
+    pub fn halt(&self) -> Option<Halt> {
         self.halted.lock().ok().and_then(|h| h.clone())
     }
 
-    fn halt(&mut self, why: String) {
+    /// Halts for the first cause only: what follows a failure (a poisoned
+    /// journal refusing appends) is its consequence, not news.
+    fn halt_for(&mut self, reason: String, errno: Option<i32>) {
         if let Ok(mut h) = self.halted.lock() {
-            h.get_or_insert(why);
+            h.get_or_insert(Halt { reason, errno });
         }
         self.is_halted = true;
     }
@@ -604,7 +611,7 @@ impl Core {
                 true
             }
             Err(e) => {
-                self.halt(format!("Engine halted: {e}"));
+                self.halt_for(format!("Engine halted: {e}"), e.errno());
                 false
             }
         }
@@ -670,7 +677,7 @@ impl Core {
         if let Err(e) = j.journal.sync() {
             j.sync_failed = true;
             let why = format!("Engine halted: {e}; it never retries a failed sync");
-            self.halt(why);
+            self.halt_for(why, e.errno());
             return;
         }
         j.unsynced_since = None;
@@ -715,7 +722,7 @@ impl Core {
             }
             Err(e) => {
                 j.sync_failed = true;
-                self.halt(format!("Engine halted: {e}; it never retries a failed sync"));
+                self.halt_for(format!("Engine halted: {e}; it never retries a failed sync"), e.errno());
                 false
             }
         }
@@ -734,6 +741,33 @@ impl Core {
     /// The events of the last [`Core::process`].
     pub fn staged(&self) -> &[EventRecord] {
         &self.staged
+    }
+}
+
+/// Why an engine halted: the message (what failed and why) and, when an OS
+/// call failed, its errno (`ENOSPC` for a full disk, `EIO` for a failed
+/// sync, …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Halt {
+    pub reason: String,
+    pub errno: Option<i32>,
+}
+
+impl Halt {
+    /// As JSON (a contract of `engine_halt_cause`): `reason`, `errno` (null
+    /// without one) and `code`, the errno's symbolic name (`"ENOSPC"`), or
+    /// `"errno N"` for one without a name here, or null.
+    pub fn to_json(&self) -> String {
+        let code = self.errno.map(|n| match crate::journal::errno_name(n) {
+            "errno" => format!("errno {n}"),
+            name => name.to_string(),
+        });
+        format!(
+            "{{\"reason\":{},\"errno\":{},\"code\":{}}}",
+            json_string(&self.reason),
+            self.errno.map_or_else(|| "null".to_string(), |n| n.to_string()),
+            code.map_or_else(|| "null".to_string(), |c| json_string(&c)),
+        )
     }
 }
 
@@ -832,7 +866,7 @@ impl Placement {
 pub struct Engine {
     ticks: Vec<i64>,
     /// The core's halt reason, shared with it.
-    halted: Arc<Mutex<Option<String>>>,
+    halted: Arc<Mutex<Option<Halt>>>,
     /// The last recovery report, as JSON.
     report: String,
     shared: Arc<Shared>,
@@ -840,6 +874,8 @@ pub struct Engine {
     thread: Option<JoinHandle<Option<Core>>>,
     stop: Arc<AtomicBool>,
     placement: Placement,
+    /// Failures the next journal opened through the C ABI will inject (tests).
+    faults: Faults,
 }
 
 impl Engine {
@@ -855,6 +891,7 @@ impl Engine {
             thread: None,
             stop: Arc::new(AtomicBool::new(false)),
             placement: Placement::default(),
+            faults: Faults::default(),
         })
     }
 
@@ -873,6 +910,25 @@ impl Engine {
 
     pub fn placement(&self) -> Placement {
         self.placement
+    }
+
+    /// Failures for the C ABI's next `engine_open_journal` to inject, so that
+    /// the Deno side can test what a full disk or a failed sync does.
+    pub fn inject_faults(&mut self, faults: Faults) {
+        self.faults = faults;
+    }
+
+    /// The failures set by [`Engine::inject_faults`] (none unless set).
+    pub fn injected_faults(&self) -> Faults {
+        self.faults.clone()
+    }
+
+    /// Every account's non-zero net position per instrument, in lots, as
+    /// `(account, instrument, net)` ascending; read while the engine thread
+    /// is not running (after recovery, before [`Engine::start`]).
+    pub fn positions(&self) -> Result<Vec<(u32, u32, i64)>, String> {
+        let core = self.core.as_ref().ok_or("Cannot read positions: the engine thread is running")?;
+        Ok(core.risk.positions())
     }
 
     /// Starts the engine thread pinned to `cpu` (negative: the last CPU).
@@ -1043,8 +1099,15 @@ impl Engine {
         report.accounts = accounts.iter().map(|(n, name)| (*n, name.clone())).collect();
         report.max_order_id = core.matcher.ids().iter().map(|(id, _)| id).max();
         report.journal_huge_pages = journal.huge_page_advice();
-        // Take no order while the next segment is still being prepared.
-        journal.wait_ready();
+        // Take no order while the next segment is still being prepared. A
+        // disk too full for it would halt the engine at its first roll: say
+        // so now, before a single order is taken.
+        journal.wait_ready().map_err(|e| {
+            format!(
+                "Cannot recover: the journal in {} has no room to grow: {e}; free space on that device, then start again",
+                dir.display()
+            )
+        })?;
         match meta {
             Some(m) if m != opts.meta => {
                 return Err(format!(
@@ -1088,6 +1151,11 @@ impl Engine {
 
     /// Why the engine halted, if it has (readable from any thread).
     pub fn halt_reason(&self) -> Option<String> {
+        self.halt().map(|h| h.reason)
+    }
+
+    /// Why the engine halted, with the errno, if it has (readable from any thread).
+    pub fn halt(&self) -> Option<Halt> {
         self.halted.lock().ok().and_then(|h| h.clone())
     }
 

@@ -469,7 +469,7 @@ pub unsafe extern "C" fn engine_open_journal(
             snapshot_every,
             meta: meta.to_vec(),
             recycle: recycle != 0,
-            faults: Faults::default(),
+            faults: e.injected_faults(),
         })?;
         Ok(0)
     })
@@ -513,6 +513,78 @@ pub unsafe extern "C" fn engine_halt_reason(e: *mut Engine, buf: *mut u8, cap: u
             unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), buf, n) };
         }
         Ok(msg.len())
+    })
+}
+
+/// Copies why the engine halted, as JSON, into `buf` and returns its full
+/// length; 0 when it has not halted. The JSON (see `Halt::to_json`):
+/// `{"reason": "Engine halted: …", "errno": 28, "code": "ENOSPC"}`, with
+/// `errno` and `code` null when no OS call failed.
+///
+/// # Safety
+/// `e` is a live handle (any thread may call this); `buf` is null or valid
+/// for `cap` bytes of writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_halt_cause(e: *mut Engine, buf: *mut u8, cap: usize) -> usize {
+    guard(0, || {
+        // SAFETY: contract; halt only locks the shared cause.
+        let e = unsafe { e.as_ref() }.ok_or("Cannot read halt cause: the handle is null")?;
+        let json = e.halt().map(|h| h.to_json()).unwrap_or_default();
+        let n = json.len().min(cap);
+        if !buf.is_null() && n > 0 {
+            // SAFETY: buf is valid for cap >= n bytes (contract).
+            unsafe { std::ptr::copy_nonoverlapping(json.as_ptr(), buf, n) };
+        }
+        Ok(json.len())
+    })
+}
+
+/// Writes every account's non-zero net position per instrument (lots, from
+/// the engine's risk state: fills since the journal began), ascending by
+/// account then instrument, as 2 words each into `out` (at most `cap`):
+/// `account | instrument << 32`, then the net quantity as two's
+/// complement. Returns how many positions there are (call again with a
+/// bigger buffer when it exceeds `cap`), or -1 on error (the engine thread
+/// running: read them before `engine_start`, e.g. after recovery).
+///
+/// # Safety
+/// `e` is a live handle, not used concurrently; `out` is null with `cap` 0,
+/// or valid for `2 * cap` u64 writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_positions(e: *mut Engine, out: *mut u64, cap: u64) -> i64 {
+    guard(-1, || {
+        // SAFETY: contract.
+        let e = unsafe { engine(e) }?;
+        if out.is_null() && cap > 0 {
+            return Err("Cannot read positions: the output pointer is null".into());
+        }
+        let positions = e.positions()?;
+        for (i, &(account, instrument, net)) in positions.iter().take(cap as usize).enumerate() {
+            let words = [u64::from(account) | u64::from(instrument) << 32, net as u64];
+            // SAFETY: i < cap, so out is valid for the 2 words at 2 * i (contract).
+            unsafe { write_u64s(out.add(2 * i), &words) };
+        }
+        Ok(positions.len() as i64)
+    })
+}
+
+/// Test seam: failures the next [`engine_open_journal`] on this engine will
+/// inject into its journal. `enospc_on_segment`: preparing the segment with
+/// this index fails as with `ENOSPC` (-1: never); `fail_sync_on`: the n-th
+/// sync (1-based) fails as with `EIO` (0: never). Returns 0, or -1 on error.
+///
+/// # Safety
+/// `e` is a live handle, not used concurrently.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_inject_faults(e: *mut Engine, enospc_on_segment: i64, fail_sync_on: u64) -> i32 {
+    guard(-1, || {
+        // SAFETY: contract.
+        let e = unsafe { engine(e) }?;
+        e.inject_faults(Faults {
+            enospc_on_segment: u64::try_from(enospc_on_segment).ok(),
+            fail_sync_on: (fail_sync_on > 0).then_some(fail_sync_on),
+        });
+        Ok(0)
     })
 }
 
@@ -732,7 +804,7 @@ pub unsafe extern "C" fn journal_bench(
         let (mut journal, _) = crate::journal::Journal::open(config).map_err(|e| e.to_string())?;
         // As the engine does before it takes orders: the next segment is
         // ready, and its preparation does not compete with the first appends.
-        journal.wait_ready();
+        journal.wait_ready().map_err(|e| e.to_string())?;
         let payload: Vec<u8> = (0..payload_len).map(|i| (i as u8) | 1).collect();
         static TICKS_PER_NS: OnceLock<f64> = OnceLock::new();
         let per_ns = match latencies.is_null() {

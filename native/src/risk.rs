@@ -328,6 +328,27 @@ impl Risk {
         self.positions.get(account, instrument)
     }
 
+    /// Every non-zero net position as `(account, instrument, lots)`, ascending.
+    pub fn positions(&self) -> Vec<(u32, u32, i64)> {
+        let mut positions: Vec<(u32, u32, i64)> = Vec::new();
+        for (account, row) in self.positions.rows.iter().enumerate() {
+            for (instrument, &net) in row.iter().enumerate() {
+                if net != 0 {
+                    positions.push((account as u32, instrument as u32, net));
+                }
+            }
+        }
+        positions.extend(
+            self.positions
+                .other
+                .iter()
+                .filter(|(_, net)| **net != 0)
+                .map(|(&k, &net)| ((k >> 32) as u32, k as u32, net)),
+        );
+        positions.sort_unstable();
+        positions
+    }
+
     /// True when any limit or kill switch is set. Until then orders skip the
     /// check; positions and reference prices are kept from the start anyway,
     /// so that limits set later see the true positions.
@@ -396,22 +417,7 @@ impl Risk {
             out.extend_from_slice(&account.to_le_bytes());
         }
         out.extend_from_slice(&u32::from(self.global_kill).to_le_bytes());
-        let mut positions: Vec<(u32, u32, i64)> = Vec::new();
-        for (account, row) in self.positions.rows.iter().enumerate() {
-            for (instrument, &net) in row.iter().enumerate() {
-                if net != 0 {
-                    positions.push((account as u32, instrument as u32, net));
-                }
-            }
-        }
-        positions.extend(
-            self.positions
-                .other
-                .iter()
-                .filter(|(_, net)| **net != 0)
-                .map(|(&k, &net)| ((k >> 32) as u32, k as u32, net)),
-        );
-        positions.sort_unstable();
+        let positions = self.positions();
         out.extend_from_slice(&(positions.len() as u64).to_le_bytes());
         for (account, instrument, net) in positions {
             out.extend_from_slice(&account.to_le_bytes());

@@ -606,9 +606,13 @@ fn injected_enospc_on_segment_creation_poisons_and_keeps_acknowledged_records() 
         }
     };
     assert!(matches!(err, JournalError::NoSpace { .. }), "{err:?}");
+    assert_eq!(err.errno(), Some(libc::ENOSPC));
     assert_eq!(
         err.to_string(),
-        "Cannot append to journal: segment-0000000000000002.tcj could not be created: no space left on device (ENOSPC)"
+        format!(
+            "Cannot prepare journal segment {}: no space left on device (ENOSPC)",
+            segment(dir.path(), 2).display()
+        )
     );
     let later = j.append(1, 0, b"x").unwrap_err();
     assert!(matches!(&later, JournalError::Failed(m) if m.contains("ENOSPC")), "{later}");

@@ -213,8 +213,20 @@ fn running_out_of_space_halts_the_engine_and_keeps_every_acknowledged_command() 
             }
         }
         assert!(halted && acknowledged > 100, "the journal filled up after {acknowledged} commands");
-        let why = engine.halt_reason().unwrap();
-        assert!(why.contains("no space left on device"), "{why}");
+        let halt = engine.halt().unwrap();
+        let segment = dir.0.join("segment-0000000000000002.tcj");
+        assert_eq!(
+            halt.reason,
+            format!(
+                "Engine halted: Cannot prepare journal segment {}: no space left on device (ENOSPC)",
+                segment.display()
+            )
+        );
+        assert_eq!(halt.errno, Some(libc::ENOSPC));
+        assert_eq!(
+            halt.to_json(),
+            format!(r#"{{"reason":"{}","errno":{},"code":"ENOSPC"}}"#, halt.reason, libc::ENOSPC)
+        );
     }
     let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
     let report = engine.open_journal(options(&dir)).unwrap();
@@ -239,7 +251,50 @@ fn a_failed_sync_in_synchronous_mode_withdraws_the_batch_as_in_doubt_and_halts()
     let third = driver.run(&flow(3, 200));
     assert!(third.iter().all(|e| e.kind == EV_REJECTED && e.reason == reject::HALTED));
     assert_eq!(engine.shared().word(OFF_STATUS).load(Ordering::SeqCst), STATUS_HALTED);
-    assert!(engine.halt_reason().unwrap().contains("never retries a failed sync"));
+    let halt = engine.halt().unwrap();
+    assert!(halt.reason.contains("never retries a failed sync"), "{}", halt.reason);
+    assert_eq!(halt.errno, Some(libc::EIO));
+    assert!(halt.to_json().ends_with(r#""errno":5,"code":"EIO"}"#), "{}", halt.to_json());
+}
+
+#[test]
+fn a_restart_on_a_full_disk_is_refused_naming_enospc_and_the_segment() {
+    let dir = TempDir::new("fullrestart");
+    let cmds = flow(100, 1);
+    {
+        let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+        engine.open_journal(options(&dir)).unwrap();
+        let core = engine.core().unwrap();
+        for c in &cmds {
+            core.process(c);
+        }
+    }
+    // The disk filled up meanwhile: the next segment (1) cannot be made. The
+    // engine would halt at its first roll; it refuses to start instead.
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let faults = Faults { enospc_on_segment: Some(1), ..Faults::default() };
+    let err = engine.open_journal(JournalOptions { faults, ..options(&dir) }).unwrap_err();
+    let segment = dir.0.join("segment-0000000000000001.tcj");
+    assert_eq!(
+        err,
+        format!(
+            "Cannot recover: the journal in {} has no room to grow: Cannot prepare journal segment {}: \
+             no space left on device (ENOSPC); free space on that device, then start again",
+            dir.0.display(),
+            segment.display()
+        )
+    );
+    // A new journal on a full disk: its first segment cannot be made.
+    let fresh = TempDir::new("fullfresh");
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let faults = Faults { enospc_on_segment: Some(0), ..Faults::default() };
+    let err = engine.open_journal(JournalOptions { faults, ..options(&fresh) }).unwrap_err();
+    let segment = fresh.0.join("segment-0000000000000000.tcj");
+    assert!(err.contains(&format!("{}: no space left on device (ENOSPC)", segment.display())), "{err}");
+    // Once there is room, the journal opens as it was.
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    assert_eq!(engine.open_journal(options(&dir)).unwrap().replayed, 100);
+    assert_eq!(hash(&mut engine), reference(&cmds).1);
 }
 
 #[test]
@@ -294,28 +349,31 @@ fn sells_then_sweep(n: u64) -> Vec<CommandRecord> {
 
 #[test]
 fn a_sweep_whose_own_batch_cannot_be_written_is_answered_halted_and_never_replayed() {
-    // 600 single-command records (104 bytes each) nearly fill segment 0; the
-    // sweep's first 32 KiB record, holding the sweep itself, must roll to
-    // segment 1, whose creation fails.
+    // 1228 single-command records (104 bytes each) fill segment 0 (628 after
+    // the meta record) and nearly fill segment 1 (600); the sweep's first
+    // 32 KiB record, holding the sweep itself, must roll to segment 2, whose
+    // creation fails. (Segment 1 is prepared while the journal opens, where a
+    // failure refuses the open instead.)
     let dir = TempDir::new("sweeplost");
-    let cmds = sells_then_sweep(600);
+    let n = 1228;
+    let cmds = sells_then_sweep(n as u64);
     {
         let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
-        let faults = Faults { enospc_on_segment: Some(1), ..Faults::default() };
+        let faults = Faults { enospc_on_segment: Some(2), ..Faults::default() };
         engine.open_journal(JournalOptions { faults, ..options(&dir) }).unwrap();
         let core = engine.core().unwrap();
-        for c in &cmds[..600] {
+        for c in &cmds[..n] {
             assert_eq!(core.process(c)[0].kind, EV_ACCEPTED);
         }
-        let answer = core.process(&cmds[600]).to_vec();
+        let answer = core.process(&cmds[n]).to_vec();
         assert_eq!(answer.len(), 1, "no trade may be released: {answer:?}");
         assert_eq!((answer[0].kind, answer[0].reason), (EV_REJECTED, reject::HALTED));
         assert!(engine.halt_reason().unwrap().contains("no space left on device"));
     }
     let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
     let report = engine.open_journal(options(&dir)).unwrap();
-    assert_eq!(report.replayed, 600);
-    assert_eq!(hash(&mut engine), reference(&cmds[..600]).1);
+    assert_eq!(report.replayed, n as u64);
+    assert_eq!(hash(&mut engine), reference(&cmds[..n]).1);
 }
 
 #[test]
@@ -403,4 +461,31 @@ fn a_released_journal_without_a_usable_snapshot_is_refused_not_half_replayed() {
     }
     let err = Engine::new(&TICKS, 64, 64).unwrap().open_journal(options(&dir)).err().unwrap();
     assert!(err.contains("older segments were released") && err.contains("none is usable"), "{err}");
+}
+
+#[test]
+fn positions_survive_a_restart_and_are_read_before_the_thread_starts() {
+    let dir = TempDir::new("positions");
+    let cmds = [
+        CommandRecord::limit(1, 1, 0, SIDE_SELL, 1000, 5),
+        CommandRecord::limit(2, 2, 0, SIDE_BUY, 1000, 3),
+        CommandRecord::limit(3, 3, 2, SIDE_BUY, 1000, 4),
+        CommandRecord::limit(4, 1, 2, SIDE_SELL, 1000, 4),
+        // Account 5,000 is past the dense rows: kept in the sparse map.
+        CommandRecord::limit(5, 5000, 0, SIDE_BUY, 1000, 2),
+    ];
+    let before = {
+        let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+        engine.open_journal(options(&dir)).unwrap();
+        for c in &cmds {
+            engine.core().unwrap().process(c);
+        }
+        engine.positions().unwrap()
+    };
+    assert_eq!(before, vec![(1, 0, -5), (1, 2, -4), (2, 0, 3), (3, 2, 4), (5000, 0, 2)]);
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    engine.open_journal(options(&dir)).unwrap();
+    assert_eq!(engine.positions().unwrap(), before);
+    engine.start(-1).unwrap();
+    assert!(engine.positions().unwrap_err().contains("running"));
 }

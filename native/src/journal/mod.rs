@@ -87,7 +87,7 @@ pub(crate) mod crc;
 mod format;
 mod scan;
 
-pub use format::{DEFAULT_SEGMENT_BYTES, MIN_SEGMENT_BYTES, RECORD_HEADER};
+pub use format::{DEFAULT_SEGMENT_BYTES, MIN_SEGMENT_BYTES, RECORD_HEADER, errno_name};
 pub use scan::{Reader, verify};
 
 use format::{HEADER_LEN, Header, PAGE};
@@ -234,8 +234,9 @@ pub(crate) fn json_string(s: &str) -> String {
 pub enum JournalError {
     /// A file operation failed; `op` is what was being done ("open", "map", …).
     Io { op: &'static str, path: PathBuf, errno: i32 },
-    /// A segment could not be preallocated: the disk is full.
-    NoSpace { path: PathBuf },
+    /// A segment could not be preallocated: the disk is full (`ENOSPC`) or
+    /// the quota is used up (`EDQUOT`).
+    NoSpace { path: PathBuf, errno: i32 },
     /// `msync` or `fdatasync` failed; the journal is poisoned.
     SyncFailed { errno: i32 },
     /// Valid records follow damage; see [`Damage`].
@@ -250,10 +251,18 @@ impl JournalError {
     pub(crate) fn io(op: &'static str, path: &Path, e: &std::io::Error) -> Self {
         JournalError::Io { op, path: path.to_path_buf(), errno: e.raw_os_error().unwrap_or(libc::EIO) }
     }
-}
 
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    /// The errno the OS answered, when an OS call failed (so that an
+    /// operator's tools can tell a full disk from a failing one without
+    /// reading the message).
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            JournalError::Io { errno, .. }
+            | JournalError::NoSpace { errno, .. }
+            | JournalError::SyncFailed { errno } => Some(*errno),
+            JournalError::Corrupt(_) | JournalError::Failed(_) | JournalError::Config(_) => None,
+        }
+    }
 }
 
 impl fmt::Display for JournalError {
@@ -262,12 +271,9 @@ impl fmt::Display for JournalError {
             JournalError::Io { op, path, errno } => {
                 write!(f, "Cannot {op} {}: {}", path.display(), format::describe_errno(*errno))
             }
-            JournalError::NoSpace { path } => write!(
-                f,
-                "Cannot append to journal: {} could not be created: {}",
-                file_name(path),
-                format::describe_errno(libc::ENOSPC)
-            ),
+            JournalError::NoSpace { path, errno } => {
+                write!(f, "Cannot prepare journal segment {}: {}", path.display(), format::describe_errno(*errno))
+            }
             JournalError::SyncFailed { errno } => write!(
                 f,
                 "Cannot sync journal: the flush to disk failed: {}; records since the last sync may be lost, \
@@ -516,9 +522,15 @@ impl Journal {
 
     /// Blocks until the next segment is prepared, so that the first roll only
     /// writes a header and no preparation competes with the first appends
-    /// (the engine calls it before it takes orders).
-    pub fn wait_ready(&mut self) {
+    /// (the engine calls it before it takes orders). Returns why preparing
+    /// it failed, if it did (a full disk): appends go on into the active
+    /// segment, and the roll out of it fails with the same error.
+    pub fn wait_ready(&mut self) -> Result<(), JournalError> {
         self.preparer.wait();
+        match &self.preparer.answered {
+            Some(Err(e)) => Err(e.clone()),
+            _ => Ok(()),
+        }
     }
 
     /// The result of `MADV_HUGEPAGE` on the active segment: bytes advised, or errno.
@@ -674,7 +686,7 @@ impl Dir {
         let path = self.path.join(format::segment_name(index));
         let size = self.segment_bytes;
         let no_space = |errno: i32, path: PathBuf| match errno {
-            libc::ENOSPC | libc::EDQUOT => JournalError::NoSpace { path },
+            libc::ENOSPC | libc::EDQUOT => JournalError::NoSpace { path, errno },
             errno => JournalError::Io { op: "preallocate", path, errno },
         };
         let existing = OpenOptions::new().read(true).write(true).open(&path);
@@ -739,7 +751,7 @@ impl Dir {
             OpenOptions::new().read(true).write(true).open(&path).map_err(|e| JournalError::io("open", &path, &e))?;
         // A truncated file is extended again, so stores past its old end cannot fault.
         crate::sys::fallocate(&file, 0, header.segment_bytes).map_err(|errno| match errno {
-            libc::ENOSPC | libc::EDQUOT => JournalError::NoSpace { path: path.clone() },
+            libc::ENOSPC | libc::EDQUOT => JournalError::NoSpace { path: path.clone(), errno },
             errno => JournalError::Io { op: "preallocate", path: path.clone(), errno },
         })?;
         let mut map = map_rw(&file, &path)?;
