@@ -2,6 +2,13 @@
  * CORS for the public API: any origin may read it (no credentials), and a
  * preflight is answered here with 204.
  *
+ * Two halves, so that the edge can put its rate limit between them: the
+ * fields go on every answer, a refusal (429, 414, 431) included, so a
+ * cross-origin script can read why it was refused ({@linkcode corsFields},
+ * outside the limit); the preflight is answered only after the limit took
+ * its token, so preflights count like any request ({@linkcode corsPreflight},
+ * inside it). {@linkcode cors} is both in one middleware.
+ *
  * @module
  */
 
@@ -44,6 +51,65 @@ export const EXPOSED_HEADERS = "ETag, RateLimit, RateLimit-Policy, Retry-After";
  * ```
  */
 export function cors(options: CorsOptions = {}): MiddlewareHandler {
+  const fields = corsFields(options);
+  const preflight = corsPreflight(options);
+  return function cors(c, next) {
+    return fields(c, async () => {
+      // As Hono's compose does with a middleware's answer.
+      const answer = await preflight(c, next);
+      if (answer instanceof Response) c.res = answer;
+    });
+  };
+}
+
+/**
+ * Hono middleware: the CORS fields ({@linkcode corsHeaderEntries}) on
+ * every answer that does not carry its own (a preflight's).
+ *
+ * @param options The allowed origin.
+ * @returns The middleware.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { corsFields } from "./cors.ts";
+ * const app = new Hono();
+ * app.use(corsFields());
+ * app.get("/x", (c) => c.text("x", 429));
+ * const res = await app.request("/x");
+ * if (res.headers.get("access-control-allow-origin") !== "*") throw new Error("unreadable");
+ * ```
+ */
+export function corsFields(options: CorsOptions = {}): MiddlewareHandler {
+  const fields = corsHeaderEntries(options.origin ?? DEFAULT_CORS_ORIGIN);
+  return async function corsFields(c, next) {
+    await next();
+    const headers = c.res.headers;
+    if (headers.has("access-control-allow-origin")) return;
+    for (const [name, value] of fields) headers.append(name, value);
+  };
+}
+
+/**
+ * Hono middleware: answers a preflight (`OPTIONS`) with 204 and the
+ * methods, headers and lifetime allowed; passes every other request on.
+ *
+ * @param options The allowed origin and the preflight's lifetime.
+ * @returns The middleware.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { corsPreflight } from "./cors.ts";
+ * const app = new Hono();
+ * app.use(corsPreflight());
+ * const pre = await app.request("/x", { method: "OPTIONS" });
+ * if (pre.status !== 204 || pre.headers.get("access-control-max-age") !== "600") {
+ *   throw new Error("preflight not answered");
+ * }
+ * ```
+ */
+export function corsPreflight(options: CorsOptions = {}): MiddlewareHandler {
   const origin = options.origin ?? DEFAULT_CORS_ORIGIN;
   const preflight: Record<string, string> = {
     "access-control-allow-origin": origin,
@@ -52,12 +118,9 @@ export function cors(options: CorsOptions = {}): MiddlewareHandler {
     "access-control-max-age": String(options.maxAgeSeconds ?? 600),
     ...(origin === "*" ? {} : { vary: "Origin" }),
   };
-  const fields = corsHeaderEntries(origin);
-  return async function cors(c, next) {
+  return async function corsPreflight(c, next) {
     if (c.req.method === "OPTIONS") return new Response(null, { status: 204, headers: preflight });
     await next();
-    const headers = c.res.headers;
-    for (const [name, value] of fields) headers.append(name, value);
   };
 }
 

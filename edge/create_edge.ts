@@ -3,8 +3,11 @@
  * into one Hono app. The API is documented in `mod.ts`.
  *
  * Middleware, outermost first: route label → metrics → security headers →
- * request size limits (414, 431) → CORS (`/api/*`) → rate limit (all but
- * `/livez`, `/readyz`, `/metrics`) → the route. In front of it all, the
+ * CORS fields (`/api/*`) → rate limit (all but `/livez`, `/readyz`,
+ * `/metrics`) → request size limits (414, 431) → CORS preflight (`/api/*`)
+ * → the route. So every answer but health and metrics takes a token,
+ * preflights and 414s and 431s included, and every answer under `/api/`,
+ * a 429 included, carries the CORS fields. In front of it all, the
  * quote fast path (`quote_fast_path.ts`) answers the quote route's 200s
  * and 304s itself, as the app would, and leaves every other request to it.
  *
@@ -13,7 +16,7 @@
 
 import { type Context, type Handler, Hono } from "hono";
 import type { EdgeEnv } from "./_env.ts";
-import { cors, corsHeaderEntries, DEFAULT_CORS_ORIGIN } from "./cors.ts";
+import { corsFields, corsHeaderEntries, corsPreflight, DEFAULT_CORS_ORIGIN } from "./cors.ts";
 import { type EventStreamOptions, EventStreams } from "./event_stream.ts";
 import { ifNoneMatch } from "./etag.ts";
 import { DEFAULT_READY_MAX_AGE_MS, livez, readyz } from "./health.ts";
@@ -249,8 +252,7 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
   }
   app.use(httpMetrics(metrics));
   app.use(securityHeaders(hsts));
-  app.use(requestLimits(limits));
-  app.use("/api/*", cors({ origin: corsOrigin }));
+  app.use("/api/*", corsFields({ origin: corsOrigin }));
   if (rateLimitPolicy !== undefined) {
     app.use(rateLimit({
       policy: rateLimitPolicy,
@@ -258,6 +260,8 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
       exempt: new Set([ROUTES.livez, ROUTES.readyz, ROUTES.metrics]),
     }));
   }
+  app.use(requestLimits(limits));
+  app.use("/api/*", corsPreflight({ origin: corsOrigin }));
 
   const route = (path: string, handler: Handler<EdgeEnv>) => {
     app.get(path, handler);

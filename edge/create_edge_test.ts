@@ -1,5 +1,6 @@
 import { createEdge, PAGE_CACHE_CONTROL, ROUTES } from "./create_edge.ts";
 import type { Pages } from "./pages.ts";
+import { EXPOSED_HEADERS } from "./cors.ts";
 import { API_CSP } from "./security_headers.ts";
 import { assert, assertEquals, assertMatch } from "./_testing/assert.ts";
 import { withEdge } from "./_testing/edge.ts";
@@ -214,6 +215,43 @@ Deno.test("rate limits: RateLimit fields on each answer, 429 with Retry-After, p
     }
     clock.now += 10_000; // one token back
     assertEquals(await fields(a), [200, '"edge";r=0;t=30', null]);
+  }, { rateLimit: { limit: 3, windowSeconds: 30 } });
+});
+
+Deno.test("preflights, 414s and 431s take from the client's bucket too; a refusal still carries CORS", async () => {
+  await withEdge(async ({ kv, cache, get }) => {
+    await seedSnapshots(kv, ["AAPL"]);
+    await cache.refresh();
+    const a = "198.51.100.9";
+    const preflight = {
+      method: "OPTIONS",
+      headers: { origin: "https://example.org", "access-control-request-method": "GET" },
+    };
+    const seen: [number, string | null][] = [];
+    for (
+      const [path, init] of [
+        ["/api/v1/quotes/AAPL", preflight],
+        [`/api/v1/quotes?symbols=${"A".repeat(9000)}`, {}],
+        ["/api/v1/symbols", { headers: { "x-big": "b".repeat(17_000) } }],
+      ] as const
+    ) {
+      const res = await get(path, init, a);
+      await res.body?.cancel();
+      seen.push([res.status, res.headers.get("ratelimit")]);
+    }
+    assertEquals(seen, [[204, '"edge";r=2;t=10'], [414, '"edge";r=1;t=20'], [
+      431,
+      '"edge";r=0;t=30',
+    ]]);
+    const refused = await get("/api/v1/quotes/AAPL", preflight, a);
+    assertEquals([refused.status, (await refused.json()).reason], [429, "rate_limited"]);
+    assertEquals(refused.headers.get("access-control-allow-origin"), "*");
+    assertEquals(refused.headers.get("access-control-expose-headers"), EXPOSED_HEADERS);
+    // A preflight's own fields are not doubled by those of other answers.
+    const other = await get("/api/v1/quotes/AAPL", preflight, "198.51.100.10");
+    assertEquals(other.status, 204);
+    assertEquals(other.headers.get("access-control-allow-origin"), "*");
+    assertEquals(other.headers.has("access-control-expose-headers"), false);
   }, { rateLimit: { limit: 3, windowSeconds: 30 } });
 });
 

@@ -97,7 +97,9 @@
  * `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`, no
  * `X-Powered-By`. Under `/api/`: `Access-Control-Allow-Origin: *`.
  * Rate-limited routes (all but health and metrics): `RateLimit-Policy:
- * "edge";q=120;w=60` and `RateLimit: "edge";r=…;t=…`.
+ * "edge";q=120;w=60` and `RateLimit: "edge";r=…;t=…`. Every request to
+ * them takes a token whatever it is answered: a CORS preflight, a 404, a
+ * 414 or a 431 too.
  *
  * @module
  */
