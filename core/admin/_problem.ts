@@ -11,6 +11,10 @@ export type HttpReason =
   | "missing_token"
   | "bad_token"
   | "forbidden"
+  | "unknown_account"
+  | "role_mismatch"
+  | "account_disabled"
+  | "token_revoked"
   | "malformed_json"
   | "bad_query"
   | "unsupported_media_type"
@@ -47,6 +51,10 @@ export const PROBLEMS: { readonly [R in ProblemReason]: { status: number; title:
   missing_token: { status: 401, title: "Authentication required" },
   bad_token: { status: 401, title: "Invalid token" },
   forbidden: { status: 403, title: "Admin role required" },
+  unknown_account: { status: 403, title: "Account not registered" },
+  role_mismatch: { status: 403, title: "Role mismatch" },
+  account_disabled: { status: 403, title: "Account disabled" },
+  token_revoked: { status: 401, title: "Token revoked" },
   malformed_json: { status: 400, title: "Malformed JSON" },
   bad_query: { status: 400, title: "Invalid query parameter" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },

@@ -4,7 +4,13 @@
  * Every request needs `Authorization: Bearer <jwt>` with the role `admin`
  * (401 without a valid token, 403 for another role); the token is checked
  * by a verifier the core injects (the gateway's `verifyJwt` with its key,
- * issuer and audience). Every change is stored and applied to the engine
+ * issuer and audience), then against the account store as it is now
+ * (`access.ts`): its account must be registered, hold the admin role, be
+ * enabled and still be at the token's epoch (403 `unknown_account`,
+ * `role_mismatch`, `account_disabled`; 401 `token_revoked`). A change of an
+ * account's role or `enabled` ends its tokens at once (its token epoch moves
+ * on) and is reported to `onAccessChange` (the core closes the account's
+ * connections). Every change is stored and applied to the engine
  * before the answer (see `risk_admin.ts`), and every error is
  * `application/problem+json` (RFC 9457) with a stable `type`
  * (`urn:tradecaptain:problem:<reason>`) and the reason code in `reason`.
@@ -40,8 +46,8 @@
  * | status | reasons |
  * | --- | --- |
  * | 400 | `malformed_json`, `bad_precondition` |
- * | 401 | `missing_token`, `bad_token`, or the verifier's reason (`expired`, …) |
- * | 403 | `forbidden`, or the verifier's |
+ * | 401 | `missing_token`, `bad_token`, `token_revoked`, or the verifier's reason (`expired`, …) |
+ * | 403 | `forbidden`, `unknown_account`, `role_mismatch`, `account_disabled`, or the verifier's |
  * | 404 | `account_not_found`, `unknown_limit`, `bad_symbol`, `unknown_symbol`, `bad_account_name` (in the path), `no_route` |
  * | 405 | `method_not_allowed` |
  * | 409 | `account_exists`, `conflict` |
@@ -65,7 +71,9 @@ import type { Fault, Result } from "./fault.ts";
 import type { RiskControlPort } from "./port.ts";
 import { RiskAdmin } from "./risk_admin.ts";
 import type { AccountStore } from "./store.ts";
+import { checkAccess } from "./access.ts";
 import {
+  type Account,
   accountNameProblem,
   type AccountRole,
   isLimitName,
@@ -81,7 +89,13 @@ export { PROBLEM_TYPE_PREFIX, type ProblemReason } from "./_problem.ts";
 
 /** What a token verifier says of a bearer token. */
 export type TokenCheck =
-  | { readonly ok: true; readonly sub: string; readonly role: string }
+  | {
+    readonly ok: true;
+    readonly sub: string;
+    readonly role: string;
+    /** The token's `epoch` claim (absent: 0), checked against the account's token epoch. */
+    readonly epoch?: number;
+  }
   | {
     readonly ok: false;
     /** 401 (the token is bad) or 403 (it may not be used here); others are answered as 401. */
@@ -115,6 +129,23 @@ export interface AdminApiOptions {
   readonly accountNumbers?: ReadonlyMap<string, number>;
   /** Where unexpected errors are reported (default `console.error`). */
   readonly logError?: (message: string, error: unknown) => void;
+  /**
+   * Told after a change of an account's role or `enabled` took effect (its
+   * tokens no longer work): the core closes the account's connections.
+   * Errors it throws are logged; the change stands.
+   */
+  readonly onAccessChange?: (change: AccessChange) => void;
+}
+
+/** A change of who may use an account, for {@linkcode AdminApiOptions.onAccessChange}. */
+export interface AccessChange {
+  /** The account. */
+  readonly account: string;
+  /** What it is now. */
+  readonly role: AccountRole;
+  readonly enabled: boolean;
+  /** Why its connections end, for their close frame ("account disabled by an admin"). */
+  readonly why: string;
 }
 
 /** The default {@linkcode AdminApiOptions.maxBodyBytes}. */
@@ -138,6 +169,9 @@ const REALM = "tradecaptain-admin";
  * ```ts
  * import { adminApi, AccountStore, AuditLog, type RiskControlPort } from "./mod.ts";
  * const kv = await Deno.openKv(":memory:");
+ * const store = new AccountStore(kv);
+ * // The token's account, as the store must hold it: registered, admin, enabled.
+ * await store.createAccount({ name: "ROOT", role: "admin" });
  * const port: RiskControlPort = {
  *   defineAccount: () => Promise.resolve(1),
  *   setLimit: () => Promise.resolve(),
@@ -145,7 +179,7 @@ const REALM = "tradecaptain-admin";
  *   setKillSwitch: () => Promise.resolve(),
  * };
  * const api = adminApi({
- *   store: new AccountStore(kv),
+ *   store,
  *   audit: new AuditLog(kv),
  *   port,
  *   instruments: [{ symbol: "AAPL" }],
@@ -173,15 +207,31 @@ export function adminApi(options: AdminApiOptions): Hono<AdminApiEnv, BlankSchem
       `Cannot make the admin API: maxBodyBytes must be a positive integer, not ${maxBodyBytes}`,
     );
   }
+  const logError = options.logError ?? ((message, error) => console.error(message, error));
+  const onAccessChange = options.onAccessChange;
   const admin = new RiskAdmin({
     store: options.store,
     port: options.port,
     instruments: options.instruments,
+    ...(onAccessChange === undefined ? {} : {
+      onChange: (before: Account | undefined, after: Account) => {
+        if (before === undefined || before.tokenEpoch === after.tokenEpoch) return;
+        const why = !after.enabled
+          ? "account disabled by an admin"
+          : before.role !== after.role
+          ? `account's role changed to ${after.role} by an admin`
+          : "account re-enabled by an admin: mint a new token";
+        try {
+          onAccessChange({ account: after.name, role: after.role, enabled: after.enabled, why });
+        } catch (error) {
+          logError(`admin API: cannot end the sessions of ${quote(after.name)}`, error);
+        }
+      },
+    }),
     ...(options.engineTimeoutMs === undefined ? {} : { engineTimeoutMs: options.engineTimeoutMs }),
     ...(options.accountNumbers === undefined ? {} : { accountNumbers: options.accountNumbers }),
   });
   const symbols = new Set(admin.symbols);
-  const logError = options.logError ?? ((message, error) => console.error(message, error));
   const base = options.basePath ?? "/admin";
   const app = new Hono<AdminApiEnv>().basePath(base);
   const audit = options.audit;
@@ -192,7 +242,7 @@ export function adminApi(options: AdminApiOptions): Hono<AdminApiEnv, BlankSchem
   });
   app.notFound((c) => problem("no_route", `Cannot find ${quote(c.req.path)}: no such route`));
 
-  app.use("*", requireAdmin({ verify: options.verify }));
+  app.use("*", requireAdmin({ verify: options.verify, store: options.store }));
   app.use(
     "*",
     bodyLimit({
@@ -458,7 +508,7 @@ export type AdminApiEnv = {
 const lenient = new TextDecoder();
 
 function requireAdmin(
-  { verify }: { readonly verify: VerifyToken },
+  { verify, store }: { readonly verify: VerifyToken; readonly store: AccountStore },
 ): MiddlewareHandler<AdminApiEnv> {
   return async function requireAdmin(c, next) {
     const header = c.req.header("authorization");
@@ -495,6 +545,22 @@ function requireAdmin(
         }, and this needs admin`,
         { headers: { "www-authenticate": `Bearer realm="${REALM}", error="insufficient_scope"` } },
       );
+    }
+    // The token alone is not enough: its account as it is now.
+    const refused = await checkAccess(
+      store,
+      {
+        account: check.sub,
+        role: "admin",
+        ...(check.epoch === undefined ? {} : { epoch: check.epoch }),
+      },
+      "Cannot administer",
+    );
+    if (refused !== undefined) {
+      const error = refused.status === 401 ? "invalid_token" : "insufficient_scope";
+      return problem(refused.reason, refused.message, {
+        headers: { "www-authenticate": `Bearer realm="${REALM}", error="${error}"` },
+      });
     }
     c.set("adminActor", check.sub);
     await next();

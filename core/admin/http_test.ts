@@ -9,6 +9,12 @@ import { FakePort, INSTRUMENTS } from "./_testing.ts";
 const TOKENS: Record<string, TokenCheck> = {
   "admin-token": { ok: true, sub: "ROOT", role: "admin" },
   "trader-token": { ok: true, sub: "ALICE", role: "trader" },
+  // Correctly signed admin tokens the store must refuse.
+  "ghost-admin-token": { ok: true, sub: "GHOST", role: "admin" },
+  "alice-admin-token": { ok: true, sub: "ALICE", role: "admin" },
+  // ROOT's tokens minted at later token epochs.
+  "root-epoch-1": { ok: true, sub: "ROOT", role: "admin", epoch: 1 },
+  "root-epoch-2": { ok: true, sub: "ROOT", role: "admin", epoch: 2 },
   "expired-token": {
     ok: false,
     status: 401,
@@ -31,6 +37,8 @@ interface Harness {
   readonly errors: unknown[];
   readonly audit: AuditLog;
   readonly kv: Deno.Kv;
+  /** Every `onAccessChange` call, as `"NAME: why"`. */
+  readonly accessChanges: string[];
 }
 
 async function withApi(
@@ -40,9 +48,12 @@ async function withApi(
   const kv = await Deno.openKv(":memory:");
   try {
     const store = new AccountStore(kv);
+    // The admin tokens' account, as the store must hold it (registered, admin, enabled).
+    await store.createAccount({ name: "ROOT", role: "admin" });
     const port = new FakePort();
     const errors: unknown[] = [];
     const audit = new AuditLog(kv);
+    const accessChanges: string[] = [];
     const app = adminApi({
       store,
       audit,
@@ -59,6 +70,7 @@ async function withApi(
             },
         ),
       logError: (_message, error) => errors.push(error),
+      onAccessChange: (change) => accessChanges.push(`${change.account}: ${change.why}`),
       ...options,
     });
     await fn({
@@ -68,6 +80,7 @@ async function withApi(
       errors,
       audit,
       kv,
+      accessChanges,
     });
   } finally {
     kv.close();
@@ -198,6 +211,103 @@ Deno.test("adminApi refuses a valid token of another role with 403", async () =>
   });
 });
 
+Deno.test("adminApi refuses a signed admin token for an unregistered name or for a trader with 403", async () => {
+  await withApi(async (h) => {
+    await alice(h);
+    const ghost = await h.fetch(request("GET", "/state", { token: "ghost-admin-token" }));
+    assertEquals(
+      ghost.headers.get("www-authenticate"),
+      'Bearer realm="tradecaptain-admin", error="insufficient_scope"',
+    );
+    await problem(
+      ghost,
+      403,
+      "unknown_account",
+      'Cannot administer: account "GHOST" is not registered',
+    );
+    await problem(
+      await h.fetch(request("POST", "/accounts", {
+        token: "ghost-admin-token",
+        body: { name: "MALLORY", role: "admin" },
+      })),
+      403,
+      "unknown_account",
+    );
+    await problem(
+      await h.fetch(request("PUT", "/kill-switch", {
+        token: "alice-admin-token",
+        body: { on: true },
+      })),
+      403,
+      "role_mismatch",
+      'the token says admin, but account "ALICE" is a trader',
+    );
+    // Nothing was tried, nor recorded (but ALICE's creation).
+    assertEquals([h.port.log, (await h.audit.list()).entries.length], [[], 1]);
+    assertEquals((await h.store.listAccounts()).map((a) => a.name), ["ALICE", "ROOT"]);
+  });
+});
+
+Deno.test("adminApi refuses a disabled admin at once, and its old tokens stay dead once re-enabled", async () => {
+  await withApi(async (h) => {
+    // An admin may disable itself; its own token stops working at once.
+    await ok(await h.fetch(request("PATCH", "/accounts/ROOT", { body: { enabled: false } })));
+    assertEquals(h.accessChanges, ["ROOT: account disabled by an admin"]);
+    await problem(
+      await h.fetch(request("GET", "/state")),
+      403,
+      "account_disabled",
+      'Cannot administer: account "ROOT" is disabled',
+    );
+    // Re-enabled (by another admin; here straight in the store): the token minted before stays dead.
+    await h.store.updateAccount("ROOT", { enabled: true });
+    const revoked = await h.fetch(request("GET", "/state"));
+    assertEquals(
+      revoked.headers.get("www-authenticate"),
+      'Bearer realm="tradecaptain-admin", error="invalid_token"',
+    );
+    await problem(
+      revoked,
+      401,
+      "token_revoked",
+      "(token epoch 0, the account's 2); mint a new token",
+    );
+    await problem(
+      await h.fetch(request("GET", "/state", { token: "root-epoch-1" })),
+      401,
+      "token_revoked",
+    );
+    await ok(await h.fetch(request("GET", "/state", { token: "root-epoch-2" })));
+  });
+});
+
+Deno.test("adminApi: a role taken away ends the admin's rights at once; onAccessChange hears of it", async () => {
+  await withApi(async (h) => {
+    await alice(h);
+    await ok(await h.fetch(request("PATCH", "/accounts/ROOT", { body: { role: "trader" } })));
+    await problem(await h.fetch(request("GET", "/state")), 403, "role_mismatch");
+    // Limits and kill switches do not touch who may use the account.
+    await h.store.updateAccount("ROOT", { role: "admin" });
+    await ok(
+      await h.fetch(
+        request("PUT", "/accounts/ALICE/kill-switch", {
+          token: "root-epoch-2",
+          body: { on: true },
+        }),
+      ),
+    );
+    await ok(
+      await h.fetch(
+        request("PATCH", "/accounts/ALICE", { token: "root-epoch-2", body: { enabled: false } }),
+      ),
+    );
+    assertEquals(h.accessChanges, [
+      "ROOT: account's role changed to trader by an admin",
+      "ALICE: account disabled by an admin",
+    ]);
+  });
+});
+
 Deno.test("adminApi authenticates before routing and before reading a body", async () => {
   await withApi(async (h) => {
     await problem(await h.fetch(request("GET", "/nowhere", { token: null })), 401, "missing_token");
@@ -272,6 +382,12 @@ Deno.test("POST /accounts refuses each bad body with its reason", async () => {
       [{ name: "", role: "trader" }, 422, "bad_account_name", "its name must not be empty"],
       [{ name: "é".repeat(25), role: "trader" }, 422, "bad_account_name", "not 50"],
       [{ name: null, role: "trader" }, 422, "bad_account_name", "must be a string, not null"],
+      // Printable characters only: no NUL, newline, escape code, bidirectional override.
+      [{ name: "EVE\u0000", role: "trader" }, 422, "bad_account_name", "not U+0000 at character 4"],
+      [{ name: "EVE\nBOB", role: "trader" }, 422, "bad_account_name", "not U+000A at character 4"],
+      [{ name: "\u001b[2J", role: "trader" }, 422, "bad_account_name", "printable characters only"],
+      [{ name: "A\u202eB", role: "trader" }, 422, "bad_account_name", "not U+202E at character 2"],
+      [{ name: "A\u0085", role: "trader" }, 422, "bad_account_name", "not U+0085 at character 2"],
       [
         { name: "A", role: "trader", enabled: "yes" },
         422,
@@ -296,7 +412,7 @@ Deno.test("POST /accounts refuses each bad body with its reason", async () => {
       "unknown_field",
       '"__proto__"',
     );
-    assertEquals(await h.store.listAccounts(), []);
+    assertEquals((await h.store.listAccounts()).map((a) => a.name), ["ROOT"]);
     assertEquals(h.port.log, []);
   });
 });
@@ -387,7 +503,7 @@ Deno.test("GET /accounts lists accounts without limits; GET /accounts/{name} 404
     const listed = await ok(await h.fetch(request("GET", "/accounts")));
     assertEquals(
       (listed.accounts as Record<string, unknown>[]).map((a) => [a.name, "limits" in a]),
-      [["ALICE", false]],
+      [["ALICE", false], ["ROOT", false]],
     );
     await problem(
       await h.fetch(request("GET", "/accounts/BOB")),
@@ -665,9 +781,12 @@ Deno.test("PUT /kill-switch sets the global switch; GET /state shows everything"
       "Cannot set the global kill switch: on must be a boolean, not number",
     );
     const state = await ok(await h.fetch(request("GET", "/state")));
-    assertEquals([state.version, state.killSwitch], [2, true]);
+    assertEquals([state.version, state.killSwitch], [3, true]);
     const accounts = state.accounts as Record<string, unknown>[];
-    assertEquals(accounts.map((a) => [a.name, a.limits, a.overrides]), [["ALICE", NO_LIMITS, {}]]);
+    assertEquals(accounts.map((a) => [a.name, a.limits, a.overrides]), [
+      ["ALICE", NO_LIMITS, {}],
+      ["ROOT", NO_LIMITS, {}],
+    ]);
   });
 });
 
@@ -698,7 +817,7 @@ Deno.test("a change the engine refuses is a 503 and leaves nothing changed", asy
     const accounts = state.accounts as Record<string, unknown>[];
     assertEquals(
       [state.killSwitch, accounts.map((a) => [a.name, a.limits])],
-      [false, [["ALICE", NO_LIMITS]]],
+      [false, [["ALICE", NO_LIMITS], ["ROOT", NO_LIMITS]]],
     );
   });
 });

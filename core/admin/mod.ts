@@ -17,6 +17,9 @@
  *   refused change is undone.
  * - {@linkcode adminApi} (`http.ts`): the Hono app mounted under `/admin`,
  *   admin bearer tokens only, errors as `application/problem+json`.
+ * - {@linkcode checkAccess} (`access.ts`): whether a valid token's account
+ *   may still use it (registered, same role, enabled, same token epoch),
+ *   for the admin API and the gateway's handshake.
  *
  * Deno KV is unstable in Deno 2: `deno.json` enables it (`"unstable": ["kv"]`).
  *
@@ -29,11 +32,12 @@
  * const verify: VerifyToken = async (token) => {
  *   const result = await verifyJwt(token, key, { issuer: ISSUER, audience: AUDIENCE });
  *   return result.ok
- *     ? { ok: true, sub: result.claims.sub, role: result.claims.role }
+ *     ? { ok: true, sub: result.claims.sub, role: result.claims.role, epoch: result.claims.epoch ?? 0 }
  *     : { ok: false, status: 401, reason: result.reason, message: result.message };
  * };
  * const kv = await Deno.openKv(":memory:");
  * const store = new AccountStore(kv);
+ * await store.createAccount({ name: "ROOT", role: "admin" }); // the admin token's account
  * await store.createAccount({ name: "ALICE", role: "trader" });
  * let next = 1;
  * const port: RiskControlPort = { // the core's adapter over NativeEngine
@@ -70,3 +74,4 @@ export * from "./apply_all.ts";
 export * from "./risk_admin.ts";
 export * from "./http.ts";
 export * from "./audit.ts";
+export * from "./access.ts";

@@ -19,6 +19,7 @@ const ALICE: AccountState = {
   killSwitch: false,
   createdAt: "2026-11-25T10:00:00.000Z",
   revision: 1,
+  tokenEpoch: 0,
   limits: NO_LIMITS,
   overrides: {},
 };

@@ -71,6 +71,12 @@ export interface RiskAdminOptions {
   readonly accountNumbers?: ReadonlyMap<string, number>;
   /** How long to wait for each acknowledgement (default 5000 ms). */
   readonly engineTimeoutMs?: number;
+  /**
+   * Told of every account change once it took effect (stored and
+   * acknowledged by the engine), before it is reported; `before` is
+   * undefined for a creation. Must not throw.
+   */
+  readonly onChange?: (before: AccountState | undefined, after: AccountState) => void;
 }
 
 /**
@@ -111,6 +117,7 @@ export class RiskAdmin {
   readonly #index: InstrumentIndex;
   readonly #accounts: Map<string, number>;
   readonly #timeoutMs: number;
+  readonly #onChange: RiskAdminOptions["onChange"];
   #queue: Promise<unknown> = Promise.resolve();
 
   /**
@@ -126,6 +133,7 @@ export class RiskAdmin {
     this.#index = instrumentIndex(options.instruments);
     this.#accounts = new Map(options.accountNumbers ?? []);
     this.#timeoutMs = options.engineTimeoutMs ?? DEFAULT_ENGINE_TIMEOUT_MS;
+    this.#onChange = options.onChange;
     if (!(this.#timeoutMs > 0 && Number.isFinite(this.#timeoutMs))) {
       throw new RangeError(
         `Cannot make the risk admin: engineTimeoutMs must be a positive number, not ${this.#timeoutMs}`,
@@ -355,7 +363,10 @@ export class RiskAdmin {
       if (!changed) return ok(after);
       const plan = planChange(before, after, this.#index);
       const run = await runControls(this.#port, plan.ops, this.#runOptions());
-      if (run.ok) return ok(after);
+      if (run.ok) {
+        this.#onChange?.(before, after);
+        return ok(after);
+      }
       const reverted = await this.#store.revert(change.value);
       return {
         ok: false,

@@ -7,7 +7,7 @@
  *
  * | key | value |
  * | --- | --- |
- * | `["admin", "accounts", name]` | the account: `{ name, role, enabled, killSwitch, createdAt, revision }` |
+ * | `["admin", "accounts", name]` | the account: `{ name, role, enabled, killSwitch, createdAt, revision, tokenEpoch }` (a record without `tokenEpoch`, written before it existed, reads as 0) |
  * | `["admin", "limits", name]` | its limits for every instrument: all six, 0 = no limit |
  * | `["admin", "overrides", name, symbol]` | its overrides for one symbol: only the limits that differ (never empty) |
  * | `["admin", "global"]` | `{ killSwitch, revision }`, absent until first set (off) |
@@ -27,6 +27,14 @@
  *
  * A change that leaves everything as it was writes nothing and keeps the
  * revision.
+ *
+ * # Token epochs
+ *
+ * Every change of an account's role or `enabled` (either way) also adds one
+ * to its `tokenEpoch`, in the same write. Tokens carry the epoch they were
+ * minted at, and the core refuses one whose epoch is not the account's
+ * (`access.ts`): so disabling an account, re-enabling it, or changing its
+ * role ends every token minted before the change.
  *
  * Accounts are never deleted (the journal names them): disable one instead.
  *
@@ -221,6 +229,7 @@ export class AccountStore {
       killSwitch: false,
       createdAt: (options.now ?? new Date()).toISOString(),
       revision: 1,
+      tokenEpoch: 0,
     };
     const key = KEYS.account(account.name);
     const commit = await this.#kv.atomic()
@@ -383,12 +392,13 @@ export class AccountStore {
         `${what}: enabled must be a boolean, not ${describeType(patch.enabled)}`,
       ));
     }
-    return this.#change(name, what, options, (s) =>
-      ok({
-        ...s,
-        role: patch.role ?? s.role,
-        enabled: patch.enabled ?? s.enabled,
-      }));
+    return this.#change(name, what, options, (s) => {
+      const role = patch.role ?? s.role;
+      const enabled = patch.enabled ?? s.enabled;
+      // Who may use the account changed: tokens minted before stop working.
+      const access = role !== s.role || enabled !== s.enabled;
+      return ok({ ...s, role, enabled, tokenEpoch: s.tokenEpoch + (access ? 1 : 0) });
+    });
   }
 
   /**
@@ -721,6 +731,26 @@ export class AccountStore {
       : refuse("conflict", "Cannot revert the global kill switch: it changed again since");
   }
 
+  /**
+   * The version counter: it grows with every change anywhere in the store,
+   * whichever process made it (a poller reads this one key).
+   *
+   * @returns The version, 0 before any change.
+   *
+   * @example
+   * ```ts
+   * import { AccountStore } from "./store.ts";
+   * const kv = await Deno.openKv(":memory:");
+   * const store = new AccountStore(kv);
+   * await store.createAccount({ name: "ALICE", role: "trader" });
+   * if (await store.version() !== 1) throw new Error("not counted");
+   * kv.close();
+   * ```
+   */
+  version(): Promise<number> {
+    return this.#version();
+  }
+
   /** The version counter, 0 before any change. */
   async #version(): Promise<number> {
     const entry = await this.#kv.get<Deno.KvU64>(KEYS.version);
@@ -823,6 +853,7 @@ function writeState(op: Deno.AtomicOperation, from: AccountState, to: AccountSta
     killSwitch: to.killSwitch,
     createdAt: to.createdAt,
     revision: to.revision,
+    tokenEpoch: to.tokenEpoch,
   };
   op.set(KEYS.account(name), record);
   if (!sameLimits(from.limits, to.limits)) op.set(KEYS.limits(name), { ...to.limits });
@@ -852,7 +883,7 @@ function sameLimits(a: PartialRiskLimits, b: PartialRiskLimits): boolean {
 function sameState(a: AccountState, b: AccountState): boolean {
   if (
     a.role !== b.role || a.enabled !== b.enabled || a.killSwitch !== b.killSwitch ||
-    !sameLimits(a.limits, b.limits)
+    a.tokenEpoch !== b.tokenEpoch || !sameLimits(a.limits, b.limits)
   ) return false;
   const symbols = new Set([...Object.keys(a.overrides), ...Object.keys(b.overrides)]);
   return [...symbols].every((s) => {
@@ -935,7 +966,9 @@ function decodeAccount(key: Deno.KvKey, value: unknown): Account {
   if (
     typeof v !== "object" || v === null || typeof v.name !== "string" || !isAccountRole(v.role) ||
     typeof v.enabled !== "boolean" || typeof v.killSwitch !== "boolean" ||
-    typeof v.createdAt !== "string" || !Number.isSafeInteger(v.revision)
+    typeof v.createdAt !== "string" || !Number.isSafeInteger(v.revision) ||
+    !(v.tokenEpoch === undefined ||
+      (Number.isSafeInteger(v.tokenEpoch) && v.tokenEpoch as number >= 0))
   ) throw malformed(key, "an account");
   return {
     name: v.name,
@@ -944,6 +977,9 @@ function decodeAccount(key: Deno.KvKey, value: unknown): Account {
     killSwitch: v.killSwitch,
     createdAt: v.createdAt,
     revision: v.revision as number,
+    // Records written before token epochs existed: epoch 0, which tokens
+    // without an epoch claim carry.
+    tokenEpoch: (v.tokenEpoch ?? 0) as number,
   };
 }
 

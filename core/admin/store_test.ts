@@ -34,6 +34,7 @@ Deno.test("createAccount() stores an enabled account with no limits at revision 
       killSwitch: false,
       createdAt: "2026-11-25T10:00:00.000Z",
       revision: 1,
+      tokenEpoch: 0,
       limits: NO_LIMITS,
       overrides: {},
     };
@@ -51,6 +52,13 @@ Deno.test("createAccount() refuses each bad input with its reason", async () => 
       [{ name: 3 as unknown as string, role: "trader" }, "bad_account_name", "not number"],
       [{ name: "..", role: "trader" }, "bad_account_name", 'must not be "." or ".."'],
       [{ name: ".", role: "trader" }, "bad_account_name", "which a URL path cannot hold"],
+      [{ name: "EVE\u0000", role: "trader" }, "bad_account_name", "printable characters only"],
+      [{ name: "EVE\r\n", role: "trader" }, "bad_account_name", "not U+000D at character 4"],
+      [
+        { name: "\u001b]0;x\u0007", role: "trader" },
+        "bad_account_name",
+        "not U+001B at character 1",
+      ],
       [
         { name: "A", role: "root" as "admin" },
         "bad_role",
@@ -128,6 +136,7 @@ Deno.test("each change raises the account's revision by one and the version by o
       killSwitch: true,
       createdAt: state.accounts[0]!.createdAt,
       revision: 7,
+      tokenEpoch: 1,
       limits: { ...NO_LIMITS, maxOrderQty: 9, collarBps: 50 },
       overrides: { MSFT: { maxNotional: 2 } },
     });
@@ -335,4 +344,53 @@ Deno.test("AccountStore refuses a per-symbol override of a limit that is the who
   } finally {
     kv.close();
   }
+});
+
+Deno.test("the token epoch moves on with every change of role or enabled, and only then", async () => {
+  await withStore(async (store, kv) => {
+    value(await store.createAccount({ name: "ALICE", role: "trader" }));
+    const epochs: number[] = [];
+    for (
+      const step of [
+        () => store.setLimit("ALICE", "position", 10),
+        () => store.setKillSwitch("ALICE", true),
+        () => store.updateAccount("ALICE", { enabled: true }), // already enabled: no change
+        () => store.updateAccount("ALICE", { enabled: false }),
+        () => store.updateAccount("ALICE", { enabled: true }), // re-enabled: old tokens stay dead
+        () => store.updateAccount("ALICE", { role: "viewer" }),
+        () => store.updateAccount("ALICE", { role: "viewer", enabled: true }), // nothing
+      ]
+    ) epochs.push(value(await step()).after.tokenEpoch);
+    assertEquals(epochs, [0, 0, 0, 1, 2, 3, 3]);
+    // Stored with the account, and read back.
+    assertEquals(
+      (await kv.get<{ tokenEpoch: number }>(KEYS.account("ALICE"))).value?.tokenEpoch,
+      3,
+    );
+    assertEquals(value(await store.getAccount("ALICE")).tokenEpoch, 3);
+  });
+});
+
+Deno.test("an account record written before token epochs existed reads as epoch 0", async () => {
+  await withStore(async (store, kv) => {
+    const old = {
+      name: "OLD",
+      role: "trader",
+      enabled: true,
+      killSwitch: false,
+      createdAt: "2026-11-25T10:00:00.000Z",
+      revision: 1,
+    };
+    await kv.set(KEYS.account("OLD"), old);
+    assertEquals(value(await store.getAccount("OLD")).tokenEpoch, 0);
+    assertEquals((await store.listAccounts())[0]?.tokenEpoch, 0);
+    await kv.set(KEYS.account("BAD"), { ...old, name: "BAD", tokenEpoch: -1 });
+    let thrown: unknown;
+    try {
+      await store.getAccount("BAD");
+    } catch (error) {
+      thrown = error;
+    }
+    assert(thrown instanceof TypeError, String(thrown));
+  });
 });

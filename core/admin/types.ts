@@ -8,6 +8,7 @@
 import type { Role } from "../gateway/config.ts";
 import type { RiskLimitName } from "../native/records.ts";
 import { accountNameFault, MAX_ACCOUNT_BYTES, SYMBOL_PATTERN } from "../matching/types.ts";
+import { unprintableCharacter } from "../gateway/jwt.ts";
 import { describeType, describeValue } from "./_text.ts";
 
 /**
@@ -71,7 +72,7 @@ export const NO_LIMITS: RiskLimits = Object.freeze({
 
 /** An account as stored, without its limits. */
 export interface Account {
-  /** Its name: 1 to 48 bytes of UTF-8 (the protocol's rule), unique. */
+  /** Its name: 1 to 48 bytes of UTF-8 (the protocol's rule), printable characters only, unique. */
   readonly name: string;
   readonly role: AccountRole;
   /** False stops the account's new orders and replaces (its kill switch is forced on). */
@@ -82,6 +83,14 @@ export interface Account {
   readonly createdAt: string;
   /** Starts at 1 and grows by one with every change to the account, its limits or overrides. */
   readonly revision: number;
+  /**
+   * The token epoch: starts at 0 and grows by one with every change of the
+   * role or of `enabled` (either way). A token carries the epoch it was
+   * minted at (`epoch` claim, absent: 0) and is refused once the account's
+   * has moved on, so that such a change ends every token minted before it;
+   * re-enabling an account does not revive them (mint new ones).
+   */
+  readonly tokenEpoch: number;
 }
 
 /** An account with its limits: what the engine is told about it. */
@@ -120,7 +129,7 @@ export interface AdminState {
  * if (engineKillSwitch({ ...base, enabled: true, killSwitch: false })) throw new Error("enabled stopped");
  * ```
  */
-export function engineKillSwitch(account: Account): boolean {
+export function engineKillSwitch(account: Pick<Account, "killSwitch" | "enabled">): boolean {
   return account.killSwitch || !account.enabled;
 }
 
@@ -159,7 +168,9 @@ export function isAccountRole(role: unknown): role is AccountRole {
 /**
  * Why `name` cannot name an account, or undefined when it can: the
  * protocol's rule (1 to 48 bytes of UTF-8, no lone surrogate), so that every
- * account here can be journaled and can sign in.
+ * account here can be journaled and can sign in, and printable characters
+ * only (no NUL, newlines, escape codes or other controls, no format
+ * characters: names are printed in logs and pages).
  *
  * @param name The candidate.
  * @returns The problem ("must be 1 to 48 bytes of UTF-8, not 50"), or undefined.
@@ -169,16 +180,22 @@ export function isAccountRole(role: unknown): role is AccountRole {
  * import { accountNameProblem } from "./types.ts";
  * if (accountNameProblem("ALICE") !== undefined) throw new Error("ALICE refused");
  * if (accountNameProblem("") === undefined) throw new Error("empty name accepted");
+ * if (accountNameProblem("EVE\u001b[2J") === undefined) throw new Error("escape code accepted");
  * ```
  */
 export function accountNameProblem(name: unknown): string | undefined {
   if (typeof name !== "string") return `must be a string, not ${describeType(name)}`;
   if (name === "") return "must not be empty";
   const fault = accountNameFault(name);
-  if (fault === undefined) return undefined;
-  return fault.kind === "lone_surrogate"
-    ? "holds a lone surrogate, which UTF-8 cannot encode"
-    : `must be 1 to ${MAX_ACCOUNT_BYTES} bytes of UTF-8, not ${fault.bytes}`;
+  if (fault !== undefined) {
+    return fault.kind === "lone_surrogate"
+      ? "holds a lone surrogate, which UTF-8 cannot encode"
+      : `must be 1 to ${MAX_ACCOUNT_BYTES} bytes of UTF-8, not ${fault.bytes}`;
+  }
+  const unprintable = unprintableCharacter(name);
+  return unprintable === undefined
+    ? undefined
+    : `must hold printable characters only, not ${unprintable}`;
 }
 
 /**

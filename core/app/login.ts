@@ -2,25 +2,28 @@
  * Who may open a trader connection: the account store's word on a token
  * that has already checked out (signature, issuer, audience, expiry).
  *
- * A token names an account and a role; the account must be registered in
- * the store (`deno task token` registers it for local use; the admin API
- * creates accounts), and the token's role must be the one the store gives
- * it, so that a role taken away by an admin cannot be used with a token
- * minted before. A disabled account may still connect, to see and cancel
- * its orders: the engine refuses its new orders and replaces (its kill
- * switch is on).
+ * A token names an account, a role and the account's token epoch when it
+ * was minted; the account must be registered in the store (`deno task token`
+ * registers it for local use; the admin API creates accounts), hold the
+ * token's role, be enabled, and still be at the token's epoch
+ * ({@linkcode checkAccess}): so a role taken away, or an account disabled,
+ * ends the tokens minted before, and re-enabling does not revive them. A
+ * disabled account cannot connect (its open connections are closed when it
+ * is disabled); an admin cancels its working orders for it.
  *
  * @module
  */
 
-import type { AccountStore } from "../admin/mod.ts";
+import { type AccountStore, checkAccess } from "../admin/mod.ts";
 import type { Refusal, Role } from "../gateway/mod.ts";
 
 /**
  * Makes the gateway's `authorize` check over an account store.
  *
  * @param store Where accounts and their roles live.
- * @returns The check: `undefined` to let the connection in, else why not.
+ * @returns The check: `undefined` to let the connection in, else why not
+ *   (403 `unknown_account`, `role_mismatch` or `account_disabled`; 401
+ *   `token_revoked`).
  *
  * @example
  * ```ts
@@ -29,41 +32,25 @@ import type { Refusal, Role } from "../gateway/mod.ts";
  * const kv = await Deno.openKv(":memory:");
  * const store = new AccountStore(kv);
  * await store.createAccount({ name: "ALICE", role: "trader" });
+ * await store.createAccount({ name: "OFF", role: "trader", enabled: false });
  * const authorize = accountAuthorizer(store);
- * if ((await authorize("ALICE", "trader")) !== undefined) throw new Error("refused ALICE");
+ * if ((await authorize("ALICE", "trader", { epoch: 0 })) !== undefined) throw new Error("refused ALICE");
  * if ((await authorize("ALICE", "admin"))?.reason !== "role_mismatch") throw new Error("let in");
+ * if ((await authorize("OFF", "trader"))?.reason !== "account_disabled") throw new Error("let in");
  * kv.close();
  * ```
  */
 export function accountAuthorizer(
   store: AccountStore,
-): (account: string, role: Role) => Promise<Refusal | undefined> {
-  return async (account, role) => {
-    const found = await store.getAccount(account);
-    if (!found.ok) {
-      return found.fault.reason === "account_not_found"
-        ? {
-          status: 403,
-          reason: "unknown_account",
-          message: `Cannot accept connection: account ${
-            JSON.stringify(account)
-          } is not registered (an admin creates it; for local use, deno task token registers it)`,
-        }
-        : {
-          status: 403,
-          reason: found.fault.reason,
-          message: `Cannot accept connection: ${found.fault.message}`,
-        };
-    }
-    if (found.value.role !== role) {
-      return {
-        status: 403,
-        reason: "role_mismatch",
-        message: `Cannot accept connection: the token says ${role}, but account ${
-          JSON.stringify(account)
-        } is a ${found.value.role}; mint a new token`,
-      };
-    }
-    return undefined;
-  };
+): (
+  account: string,
+  role: Role,
+  claims?: { readonly epoch?: number },
+) => Promise<Refusal | undefined> {
+  return (account, role, claims) =>
+    checkAccess(
+      store,
+      { account, role, ...(claims?.epoch === undefined ? {} : { epoch: claims.epoch }) },
+      "Cannot accept connection",
+    );
 }

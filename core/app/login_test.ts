@@ -2,7 +2,7 @@ import { AccountStore } from "../admin/mod.ts";
 import { accountAuthorizer } from "./login.ts";
 import { assertEquals } from "../_testing/assert.ts";
 
-Deno.test("accountAuthorizer lets registered accounts in with their own role only", async () => {
+Deno.test("accountAuthorizer lets registered, enabled accounts in with their own role only", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
     const store = new AccountStore(kv);
@@ -27,7 +27,7 @@ Deno.test("accountAuthorizer lets registered accounts in with their own role onl
     assertEquals(reasons, [
       "ok",
       "ok",
-      "ok",
+      "403 account_disabled",
       "403 role_mismatch",
       "403 role_mismatch",
       "403 unknown_account",
@@ -37,6 +37,32 @@ Deno.test("accountAuthorizer lets registered accounts in with their own role onl
       'Cannot accept connection: the token says admin, but account "ALICE" is a trader; ' +
         "mint a new token",
     );
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("accountAuthorizer refuses a token minted before the account was disabled, even once re-enabled", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new AccountStore(kv);
+    await store.createAccount({ name: "ALICE", role: "trader" });
+    const authorize = accountAuthorizer(store);
+    assertEquals(await authorize("ALICE", "trader", { epoch: 0 }), undefined);
+    assertEquals(await authorize("ALICE", "trader", {}), undefined, "no epoch claim: epoch 0");
+    await store.updateAccount("ALICE", { enabled: false });
+    assertEquals((await authorize("ALICE", "trader", { epoch: 0 }))?.reason, "account_disabled");
+    await store.updateAccount("ALICE", { enabled: true });
+    const refusal = await authorize("ALICE", "trader", { epoch: 0 });
+    assertEquals([refusal?.status, refusal?.reason], [401, "token_revoked"]);
+    assertEquals(
+      refusal?.message,
+      'Cannot accept connection: the token was minted before account "ALICE"\'s role or enabled ' +
+        "last changed (token epoch 0, the account's 2); mint a new token",
+    );
+    // A token minted now carries the account's epoch, and works.
+    assertEquals(await authorize("ALICE", "trader", { epoch: 2 }), undefined);
+    assertEquals((await authorize("ALICE", "trader", { epoch: 3 }))?.reason, "token_revoked");
   } finally {
     kv.close();
   }

@@ -13,8 +13,13 @@
  * 3. the signature, through `crypto.subtle.verify` (constant time):
  *    `bad_signature`; only then is the payload read;
  * 4. the claims: `missing_claim`, `malformed` (a claim of the wrong type),
- *    `bad_account`, `bad_role`, `wrong_issuer`, `wrong_audience`,
+ *    `bad_account` (not 1 to 48 bytes of UTF-8, or holding a character
+ *    that is not printable), `bad_role`, `wrong_issuer`, `wrong_audience`,
  *    `expired`, `not_yet_valid`.
+ *
+ * Whether the token's account may still use it (registered, enabled, the
+ * same role, the same token epoch) is the account store's word, checked by
+ * the core after this (`core/admin/access.ts`).
  *
  * @module
  */
@@ -41,6 +46,13 @@ export interface JwtClaims {
   readonly nbf?: number;
   /** A unique id, for revocation lists. */
   readonly jti?: string;
+  /**
+   * The account's token epoch when the token was minted (absent: 0). The
+   * core accepts a token only while the account's epoch is still this one:
+   * every change of the account's role or `enabled` moves it on, so that
+   * tokens minted before stop working (see `core/admin/access.ts`).
+   */
+  readonly epoch?: number;
 }
 
 /** Why a token was refused. */
@@ -86,9 +98,42 @@ const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
+ * Characters an account name may not hold: controls (C0, DEL, C1: NUL,
+ * newlines, escape codes), format characters (bidirectional overrides,
+ * zero-width joiners), line and paragraph separators, private-use and
+ * surrogate code points. A name is printed in logs, terminals and pages,
+ * where these would hide or forge text.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}]/u;
+
+/**
+ * The first character of `text` that is not printable (see the account
+ * rule in {@linkcode accountProblem}), as `U+000A at character 3`, or
+ * undefined when every one is.
+ *
+ * @param text The text.
+ * @returns Where the first unprintable character is, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { unprintableCharacter } from "./jwt.ts";
+ * if (unprintableCharacter("ALICE Smith") !== undefined) throw new Error("space refused");
+ * if (unprintableCharacter("AL\nICE") !== "U+000A at character 3") throw new Error("newline let in");
+ * ```
+ */
+export function unprintableCharacter(text: string): string | undefined {
+  const match = UNPRINTABLE.exec(text);
+  if (match === null) return undefined;
+  const code = match[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+  // Characters, not UTF-16 units: what a person counts.
+  return `U+${code} at character ${[...text.slice(0, match.index)].length + 1}`;
+}
+
+/**
  * Why `account` cannot be a token's `sub`, or undefined when it can: the
  * protocol's rule for account names (1 to 48 bytes of UTF-8, no lone
- * surrogate).
+ * surrogate) and printable characters only (no controls such as NUL,
+ * newlines or escape codes, no format characters).
  *
  * @param account The candidate.
  * @returns The problem, or undefined.
@@ -98,16 +143,22 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * import { accountProblem } from "./jwt.ts";
  * if (accountProblem("ALICE") !== undefined) throw new Error("ALICE refused");
  * if (accountProblem("é".repeat(25)) === undefined) throw new Error("50 bytes accepted");
+ * if (accountProblem("ALICE\u0000") === undefined) throw new Error("NUL accepted");
  * ```
  */
 export function accountProblem(account: unknown): string | undefined {
   if (typeof account !== "string") return `account must be a string, not ${typeOf(account)}`;
   if (account === "") return "account must not be empty";
   const fault = accountNameFault(account);
-  if (fault === undefined) return undefined;
-  return fault.kind === "lone_surrogate"
-    ? "account holds a lone surrogate, which UTF-8 cannot encode"
-    : `account must be 1 to ${MAX_ACCOUNT_BYTES} bytes of UTF-8, not ${fault.bytes} bytes`;
+  if (fault !== undefined) {
+    return fault.kind === "lone_surrogate"
+      ? "account holds a lone surrogate, which UTF-8 cannot encode"
+      : `account must be 1 to ${MAX_ACCOUNT_BYTES} bytes of UTF-8, not ${fault.bytes} bytes`;
+  }
+  const unprintable = unprintableCharacter(account);
+  return unprintable === undefined
+    ? undefined
+    : `account must hold printable characters only, not ${unprintable}`;
 }
 
 /**
@@ -165,6 +216,7 @@ export async function signJwt(claims: JwtClaims, key: CryptoKey): Promise<string
   if (claims.nbf !== undefined) payload.nbf = claims.nbf;
   if (claims.iat !== undefined) payload.iat = claims.iat;
   if (claims.jti !== undefined) payload.jti = claims.jti;
+  if (claims.epoch !== undefined) payload.epoch = claims.epoch;
   const input = `${HEADER}.${encodeBase64Url(utf8.encode(JSON.stringify(payload)))}`;
   const signature = await crypto.subtle.sign("HMAC", key, utf8.encode(input));
   const token = `${input}.${encodeBase64Url(new Uint8Array(signature))}`;
@@ -300,6 +352,7 @@ export async function verifyJwt(
       ...(claims.iat === undefined ? {} : { iat: claims.iat as number }),
       ...(nbf === undefined ? {} : { nbf }),
       ...(claims.jti === undefined ? {} : { jti: claims.jti as string }),
+      ...(claims.epoch === undefined ? {} : { epoch: claims.epoch as number }),
     },
   };
 }
@@ -382,6 +435,16 @@ function claimsProblem(claims: Record<string, unknown>): ClaimProblem | undefine
   }
   if (claims.jti !== undefined && typeof claims.jti !== "string") {
     return { reason: "malformed", message: `jti must be a string, not ${typeOf(claims.jti)}` };
+  }
+  const epoch = claims.epoch;
+  if (epoch !== undefined && !(Number.isSafeInteger(epoch) && (epoch as number) >= 0)) {
+    return {
+      reason: "malformed",
+      range: typeof epoch === "number",
+      message: `epoch must be a non-negative safe integer, not ${
+        typeof epoch === "number" ? epoch : typeOf(epoch)
+      }`,
+    };
   }
   return undefined;
 }

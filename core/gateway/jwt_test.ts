@@ -38,6 +38,7 @@ Deno.test("signJwt() then verifyJwt() gives the claims back", async () => {
     iat: NOW,
     nbf: NOW - 1,
     jti: "id-1",
+    epoch: 3,
   };
   const token = await signJwt(input, KEY);
   assertEquals(await accept(token), input);
@@ -128,6 +129,17 @@ Deno.test("verifyJwt() refuses bad roles and bad accounts", async () => {
   await check({ sub: "é".repeat(25) }, "bad_account", "not 50 bytes");
   await check({ sub: 7 }, "bad_account", "not a number");
   await check({ sub: "\ud800" }, "bad_account", "lone surrogate");
+  // Printable characters only: no NUL, newlines, escape codes, format characters.
+  await check({ sub: "ALICE\u0000" }, "bad_account", "printable characters only, not U+0000");
+  await check({ sub: "AL\nICE" }, "bad_account", "not U+000A at character 3");
+  await check({ sub: "\u001b[31mROOT" }, "bad_account", "not U+001B at character 1");
+  await check({ sub: "é\u007f" }, "bad_account", "not U+007F at character 2");
+  await check({ sub: "A\u2028" }, "bad_account", "not U+2028");
+  await check({ sub: "A\u200dB" }, "bad_account", "not U+200D");
+  assertEquals(
+    (await accept(await craft(HS256, claims({ sub: "desk 7/α ü" }), KEY))).sub,
+    "desk 7/α ü",
+  );
   assertEquals(
     (await accept(await craft(HS256, claims({ sub: "x".repeat(48) }), KEY))).sub.length,
     48,
@@ -138,6 +150,9 @@ Deno.test("verifyJwt() refuses claims of the wrong type as malformed", async () 
   const check = async (extra: Record<string, unknown>, msg: string) =>
     await refuse(await craft(HS256, claims(extra), KEY), "malformed", msg);
   await check({ exp: "tomorrow" }, "exp must be a number");
+  await check({ epoch: "1" }, "epoch must be a non-negative safe integer, not a string");
+  await check({ epoch: -1 }, "epoch must be a non-negative safe integer, not -1");
+  await check({ epoch: 1.5 }, "not 1.5");
   await check({ exp: 1e300 }, "exp must be seconds from 0");
   await check({ nbf: -1 }, "nbf must be seconds");
   await check({ iat: null }, "iat must be a number, not null");
@@ -224,6 +239,8 @@ Deno.test("signJwt() refuses bad claims and keys that cannot sign", async () => 
   const sign = (c: Record<string, unknown>) => signJwt({ ...base, ...c } as JwtClaims, KEY);
   await assertRejects(() => sign({ role: "root" }), TypeError, "Cannot sign token: role");
   await assertRejects(() => sign({ sub: "" }), TypeError, "account must not be empty");
+  await assertRejects(() => sign({ sub: "EVE\n" }), TypeError, "printable characters only");
+  await assertRejects(() => sign({ epoch: -1 }), RangeError, "epoch must be");
   await assertRejects(() => sign({ exp: 1e20 }), RangeError, "exp must be seconds");
   await assertRejects(() => sign({ jti: "x".repeat(4000) }), RangeError, "over 4096");
   const verifyOnly = await crypto.subtle.importKey(

@@ -7,8 +7,11 @@
  * KV), with the role the store gives them; for local use this task
  * registers the account with the role asked for when it is missing, and
  * refuses when the store gives it another role (an admin changes roles,
- * through the admin API). The store is `--kv FILE`, else `KV_PATH`, else
- * `<DIR>/core.kv`.
+ * through the admin API) or when the account is disabled. The token carries
+ * the account's token epoch (`epoch` claim): it stops working when the
+ * account's role or `enabled` changes (disabling and re-enabling included),
+ * after which a new one must be minted. The store is `--kv FILE`, else
+ * `KV_PATH`, else `<DIR>/core.kv`.
  *
  * The secret comes from {@linkcode loadSecret}: `GATEWAY_JWT_SECRET`, or
  * `<DIR>/jwt.secret` (default `data/`), generated when missing. Usage errors
@@ -35,7 +38,7 @@ const USAGE = `Usage: deno task token --account NAME --role ${
 } [--ttl 8h] [--data DIR] [--kv FILE]
 
 Mints a gateway JWT (HS256, issuer ${ISSUER}, audience ${AUDIENCE}) and prints it.
-  --account NAME  the account (1 to 48 bytes of UTF-8)
+  --account NAME  the account (1 to 48 bytes of UTF-8, printable characters)
   --role ROLE     trader, viewer (market data only) or admin
   --ttl DURATION  lifetime: a whole number of s, m, h or d, at most 366d (default 8h)
   --data DIR      the folder of jwt.secret (default ${DEFAULT_DATA_DIR}/); ignored when
@@ -128,12 +131,12 @@ function parseArgs(args: readonly string[]): Args | undefined {
 const withArticle = (role: string) => `${/^[aeiou]/.test(role) ? "an" : "a"} ${role}`;
 
 /**
- * Makes sure the account store knows `account` with `role`, registering it
- * when missing.
+ * Makes sure the account store knows `account` with `role`, enabled,
+ * registering it when missing.
  *
- * @returns An error message, or undefined when the account may use the token.
+ * @returns An error message, or the account's token epoch, which the token carries.
  */
-async function register(args: Args): Promise<string | undefined> {
+async function register(args: Args): Promise<string | { readonly epoch: number }> {
   const slash = args.kvPath.lastIndexOf("/");
   if (slash > 0) await Deno.mkdir(args.kvPath.slice(0, slash), { recursive: true });
   const kv = await Deno.openKv(args.kvPath);
@@ -141,12 +144,18 @@ async function register(args: Args): Promise<string | undefined> {
     const store = new AccountStore(kv);
     const found = await store.getAccount(args.account);
     if (found.ok) {
-      return found.value.role === args.role
-        ? undefined
-        : `Cannot mint token: account ${JSON.stringify(args.account)} is ${
+      if (found.value.role !== args.role) {
+        return `Cannot mint token: account ${JSON.stringify(args.account)} is ${
           withArticle(found.value.role)
         } in ${args.kvPath}, not ${withArticle(args.role)} ` +
           `(an admin changes roles with the admin API)`;
+      }
+      if (!found.value.enabled) {
+        return `Cannot mint token: account ${
+          JSON.stringify(args.account)
+        } is disabled in ${args.kvPath} (an admin re-enables it with the admin API)`;
+      }
+      return { epoch: found.value.tokenEpoch };
     }
     if (found.fault.reason !== "account_not_found") return found.fault.message;
     const created = await store.createAccount({ name: args.account, role: args.role });
@@ -156,7 +165,7 @@ async function register(args: Args): Promise<string | undefined> {
         withArticle(args.role)
       } in ${args.kvPath}`,
     );
-    return undefined;
+    return { epoch: created.value.after.tokenEpoch };
   } finally {
     kv.close();
   }
@@ -176,9 +185,9 @@ async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    const refused = await register(parsed);
-    if (refused !== undefined) {
-      console.error(refused);
+    const registered = await register(parsed);
+    if (typeof registered === "string") {
+      console.error(registered);
       return 1;
     }
     const key = await loadSecret({ dataDir: parsed.dataDir });
@@ -191,6 +200,7 @@ async function main(args: readonly string[]): Promise<number> {
       iat,
       exp: iat + parsed.ttlSeconds,
       jti: crypto.randomUUID(),
+      epoch: registered.epoch,
     }, key);
     console.log(token);
     return 0;

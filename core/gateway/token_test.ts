@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../_testing/assert.ts";
 import { AUDIENCE, ISSUER } from "./config.ts";
+import { AccountStore } from "../admin/mod.ts";
 import { verifyJwt } from "./jwt.ts";
 import { loadSecret } from "./secret.ts";
 import { withTempDir } from "../_testing/temp.ts";
@@ -71,6 +72,8 @@ Deno.test("token exits 2 with usage on stderr, and nothing on stdout, for bad ar
     [["--account", "ALICE"], "--role is required"],
     [["--account", "ALICE", "--role", "root"], 'not "root"'],
     [["--account", "é".repeat(25), "--role", "trader"], "not 50 bytes"],
+    [["--account", "ALICE\u001b[2J", "--role", "trader"], "printable characters only, not U+001B"],
+    [["--account", "AL\tICE", "--role", "trader"], "not U+0009 at character 3"],
     [["--account", "ALICE", "--role", "trader", "--ttl", "8"], "--ttl"],
     [["--account", "ALICE", "--role", "trader", "--ttl", "0h"], "--ttl"],
     [["--account", "ALICE", "--role", "trader", "--ttl", "367d"], "--ttl"],
@@ -137,5 +140,40 @@ Deno.test("token registers a missing account once, and refuses a role the store 
       `Cannot mint token: account "VIC" is a viewer in ${kv}, not an admin ` +
         "(an admin changes roles with the admin API)\n",
     );
+  });
+});
+
+Deno.test("token carries the account's token epoch, and refuses a disabled account", async () => {
+  await withTempDir(async (dataDir) => {
+    const kv = `${dataDir}/accounts.kv`;
+    const args = ["--account", "ALICE", "--role", "trader", "--data", dataDir, "--kv", kv];
+    const key = await loadSecret({ env: () => undefined, dataDir });
+    const epochOf = async (token: string) => {
+      const result = await verifyJwt(token.trim(), key, { issuer: ISSUER, audience: AUDIENCE });
+      assert(result.ok, JSON.stringify(result));
+      return result.claims.epoch;
+    };
+    assertEquals(await epochOf((await mint(args)).stdout), 0);
+    const store = await Deno.openKv(kv);
+    try {
+      await new AccountStore(store).updateAccount("ALICE", { enabled: false });
+    } finally {
+      store.close();
+    }
+    const disabled = await mint(args);
+    assertEquals({ code: disabled.code, stdout: disabled.stdout }, { code: 1, stdout: "" });
+    assertEquals(
+      disabled.stderr,
+      `Cannot mint token: account "ALICE" is disabled in ${kv} ` +
+        "(an admin re-enables it with the admin API)\n",
+    );
+    const again = await Deno.openKv(kv);
+    try {
+      await new AccountStore(again).updateAccount("ALICE", { enabled: true });
+    } finally {
+      again.close();
+    }
+    // Disabled, then re-enabled: two changes, epoch 2.
+    assertEquals(await epochOf((await mint(args)).stdout), 2);
   });
 });
