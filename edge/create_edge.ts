@@ -4,8 +4,8 @@
  *
  * Middleware, outermost first: route label → metrics → security headers →
  * CORS fields (`/api/*`) → rate limit (all but `/livez`, `/readyz`,
- * `/metrics`) → request size limits (414, 431) → CORS preflight (`/api/*`)
- * → the route. So every answer but health and metrics takes a token,
+ * `/metrics`) → `Host` check (400) → request size limits (414, 431) → CORS
+ * preflight (`/api/*`) → the route. So every answer but health and metrics takes a token,
  * preflights and 414s and 431s included, and every answer under `/api/`,
  * a 429 included, carries the CORS fields. In front of it all, the
  * quote fast path (`quote_fast_path.ts`) answers the quote route's 200s
@@ -19,6 +19,7 @@ import type { EdgeEnv } from "./_env.ts";
 import { corsFields, corsHeaderEntries, corsPreflight, DEFAULT_CORS_ORIGIN } from "./cors.ts";
 import { type EventStreamOptions, EventStreams } from "./event_stream.ts";
 import { ifNoneMatch } from "./etag.ts";
+import { hostCheck } from "./host_header.ts";
 import { DEFAULT_READY_MAX_AGE_MS, livez, readyz } from "./health.ts";
 import { HttpMetrics, httpMetrics, marketMetrics } from "./metrics.ts";
 import { makeNonce, type PageContext, pageCsp, type Pages, plainPages } from "./pages.ts";
@@ -260,6 +261,7 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
       exempt: new Set([ROUTES.livez, ROUTES.readyz, ROUTES.metrics]),
     }));
   }
+  app.use(hostCheck());
   app.use(requestLimits(limits));
   app.use("/api/*", corsPreflight({ origin: corsOrigin }));
 

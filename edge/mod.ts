@@ -73,6 +73,7 @@
  *
  * | status | reason | when |
  * | --- | --- | --- |
+ * | 400 | `bad_host` | a `Host` header that is not a host name or address with an optional port (`host_header.ts`) |
  * | 400 | `bad_symbol` | a path symbol that is not 1–12 of `[A-Z0-9.-]` |
  * | 400 | `bad_parameter` | `symbols`: empty, an empty or malformed entry, over 100 entries, given twice; `since`: not a version |
  * | 404 | `unknown_symbol` | a well-formed symbol with no snapshot |

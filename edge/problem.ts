@@ -10,6 +10,7 @@ export const PROBLEM_TYPE_PREFIX = "urn:tradecaptain:problem:";
 
 /** The status and title of each reason the edge gives. */
 export const PROBLEMS = {
+  bad_host: { status: 400, title: "Invalid Host header" },
   bad_symbol: { status: 400, title: "Invalid symbol" },
   bad_parameter: { status: 400, title: "Invalid query parameter" },
   unauthorized: { status: 401, title: "Unauthorized" },

@@ -27,11 +27,11 @@
  * # What it answers, and what it leaves to Hono
  *
  * Only the 200 and the 304 of a symbol with a snapshot, for a request
- * within the size limits whose client has a token left. For anything else
- * (another method or path, a percent-encoded or malformed path, the cache
- * not loaded yet, an unknown or invalid symbol, an oversized request, an
- * empty bucket) it returns undefined and the Hono app answers the request
- * from the start.
+ * within the size limits, with a valid `Host`, whose client has a token
+ * left. For anything else (another method or path, a percent-encoded or
+ * malformed path, the cache not loaded yet, an unknown or invalid symbol,
+ * an oversized request, an invalid `Host`, an empty bucket) it returns
+ * undefined and the Hono app answers the request from the start.
  *
  * # Invariants
  *
@@ -50,6 +50,7 @@
 
 import type { QuoteSnapshot } from "../schemas/quotes.ts";
 import { ifNoneMatch } from "./etag.ts";
+import { isValidHost } from "./host_header.ts";
 import type { RouteMetrics } from "./metrics.ts";
 import { QUOTE_CACHE_CONTROL, quoteEntity } from "./quotes_api.ts";
 import type { RateLimitPolicy } from "./rate_limit.ts";
@@ -174,6 +175,8 @@ export function quoteFastPath(options: QuoteFastPathOptions): FastPath {
     const started = performance.now();
     const headers = request.headers;
     if (headerBytes(headers) > maxHeaderBytes) return undefined;
+    // A Host that is not one moves the path the URL shows: the app says 400.
+    if (!isValidHost(headers.get("host"))) return undefined;
     let field: string | undefined;
     if (rateLimit !== undefined) {
       const left = rateLimit.buckets.tryTake(peerHostname(env) ?? "unknown");
