@@ -1,15 +1,22 @@
 /**
  * The trader gateway's HTTP side: a `Deno.serve` handler with `GET /ws`
- * (the trader WebSocket), a hook for the admin API under `/admin`, and
- * `application/problem+json` for everything else.
+ * (the trader WebSocket), a hook for the admin API under `/admin`, `GET /`
+ * (what the core serves, and where the edge is), and
+ * `application/problem+json` for everything else (with a `reason` member,
+ * as the admin API and the edge send). A `Host` header that is not a host
+ * (and port) is a 400 `bad_host`. Every answer but an upgrade's 101 carries
+ * the edge's security headers (`nosniff`, `X-Frame-Options: DENY`, a
+ * `Content-Security-Policy` that loads nothing, `Referrer-Policy:
+ * no-referrer`, `Cross-Origin-Opener-Policy`, HSTS).
  *
  * # A connection's life
  *
  * 1. **Handshake.** `authenticateUpgrade` decides before the upgrade, then
- *    `authorize` (the account store: registered, enabled, same role): a
- *    refusal is a problem response with its status (401, 403) and reason
- *    (`urn:tradecaptain:problem:expired`, …). Accepted, the server echoes
- *    the `tradecaptain.v1` subprotocol (never the token).
+ *    `authorize` (the account store: registered, enabled, same role, same
+ *    token epoch): a refusal is a problem response with its status (401,
+ *    403) and reason (`urn:tradecaptain:problem:expired`, …, also in its
+ *    `reason` member). Accepted, the server echoes the `tradecaptain.v1`
+ *    subprotocol (never the token).
  * 2. **Frames.** Binary only: one frame, one Cap'n Proto `ClientMessage`,
  *    checked by `decodeClientFrame`. A bad frame is answered — a `reject`
  *    when the request's kind was read, else an `error` — with its reason,
@@ -28,8 +35,10 @@
  *    `heartbeatIntervalMs` (default 1,000), it gets a heartbeat carrying
  *    the account's latest execution sequence.
  * 6. **End.** A connection whose token expires (beyond the 30 s leeway)
- *    gets an `error` and is closed with 1008. {@linkcode Gateway.close}
- *    closes every connection with 1001.
+ *    gets an `error` and is closed with 1008. {@linkcode Gateway.closeAccount}
+ *    closes an account's connections (the core calls it when an admin
+ *    disables the account or changes its role), with an `error` first.
+ *    {@linkcode Gateway.close} closes every connection with 1001.
  *
  * # Known limitations
  *
@@ -39,11 +48,12 @@
  * @module
  */
 
-import { AUDIENCE, DEFAULT_LEEWAY_SECONDS, ISSUER, type Role } from "./config.ts";
+import { AUDIENCE, DEFAULT_LEEWAY_SECONDS, ISSUER, type Role, SUBPROTOCOL } from "./config.ts";
 import { authenticateUpgrade } from "./handshake.ts";
+import type { JwtClaims } from "./jwt.ts";
 import type { FrameSink, MarketDataPort } from "./market_data.ts";
 import type { OrderRequest, SessionClient } from "./orders.ts";
-import { problem } from "./_problem.ts";
+import { problem, withSecurityHeaders } from "./_problem.ts";
 import { TokenBucket } from "./_rate.ts";
 import { nowNs } from "./_clock.ts";
 import { decodeClientFrame, type DecodeFailure } from "../wire/client.ts";
@@ -82,10 +92,20 @@ export interface GatewayOptions {
   /**
    * Decides, after the token checked out and before the upgrade, whether
    * its account may connect with its role (the core asks the account store:
-   * registered, enabled, the role it holds). Undefined lets every valid
-   * token in.
+   * registered, enabled, the role it holds, the token epoch it is at: see
+   * `core/app/login.ts`), given the token's claims. Undefined lets every
+   * valid token in.
    */
-  readonly authorize?: (account: string, role: Role) => Promise<Refusal | undefined>;
+  readonly authorize?: (
+    account: string,
+    role: Role,
+    claims: JwtClaims,
+  ) => Promise<Refusal | undefined>;
+  /**
+   * Where the edge (public quotes, the trader terminal) answers, named by
+   * `GET /` (default {@linkcode DEFAULT_EDGE_URL}).
+   */
+  readonly edgeUrl?: string;
   /** Longest silence on a connection before a heartbeat, in ms (default 1000). */
   readonly heartbeatIntervalMs?: number;
   /** Messages per second per connection (default 1000), and bursts (default twice that). */
@@ -115,11 +135,32 @@ export interface Gateway {
   /** Open WebSocket connections. */
   readonly connections: number;
   /**
+   * Closes every connection of an account, at once: each open one first
+   * gets an `error` saying why (`closing` set), then the close frame.
+   *
+   * @param account The account (the token's `sub`).
+   * @param code The close code (1008, a policy violation, when an admin
+   *   disabled the account or changed its role).
+   * @param reason Why, for the close frame (at most 123 bytes of UTF-8).
+   * @returns How many connections were closed.
+   */
+  closeAccount(account: string, code: number, reason: string): number;
+  /**
    * Closes every connection (1001, "core shutting down") and refuses new
    * ones (503), waiting up to `timeoutMs` for the sockets to close.
    */
   close(timeoutMs?: number): Promise<void>;
 }
+
+/** Where `GET /` says the edge is, unless told otherwise: `deno task edge`'s default. */
+export const DEFAULT_EDGE_URL = "http://127.0.0.1:8000";
+
+/**
+ * A `Host` header the core accepts: a DNS name, IPv4 or bracketed IPv6
+ * address, and an optional port. Anything else (spaces, slashes, `@`) would
+ * make a URL that does not parse, or another path than the one asked for.
+ */
+const HOST = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9._-]{1,253})(?::[0-9]{1,5})?$/;
 
 /** Reasons of frames that could not be read at all: they count against the bad-frame budget. */
 const FRAME_FAULTS: ReadonlySet<Reason> = new Set([
@@ -515,10 +556,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   };
 
+  /** Connections `closeAccount` ended before they opened: closed as they open. */
+  const ended = new WeakMap<Connection, { code: number; reason: string }>();
   const onOpen = (c: Connection) => {
     connections.add(c);
     if (closing) {
       c.close(GOING_AWAY, "core shutting down");
+      return;
+    }
+    const end = ended.get(c);
+    if (end !== undefined) {
+      c.close(end.code, end.reason);
       return;
     }
     ticker ??= setInterval(tick, tickMs);
@@ -533,9 +581,26 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (sockets.size === 0) allClosed?.();
   };
 
+  const edgeUrl = options.edgeUrl ?? DEFAULT_EDGE_URL;
+
   async function gateway(request: Request): Promise<Response> {
-    const url = new URL(request.url);
+    return withSecurityHeaders(await route(request));
+  }
+
+  async function route(request: Request): Promise<Response> {
+    const host = request.headers.get("host");
+    const url = host === null || HOST.test(host) ? URL.parse(request.url) : null;
+    if (url === null) {
+      return problem(
+        400,
+        "bad_host",
+        `Cannot answer: the Host header ${
+          JSON.stringify((host ?? "").slice(0, 64))
+        } is not a host name or address with an optional port`,
+      );
+    }
     const path = url.pathname;
+    if (path === "/") return describe(request, url);
     if (path === "/ws") {
       if (request.method !== "GET") {
         return problem(405, "method_not_allowed", `Cannot ${request.method} /ws: use GET`, {
@@ -555,7 +620,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       const auth = await authenticateUpgrade(request, upgradeOptions);
       if (!auth.ok) return problem(auth.status, auth.reason, auth.message);
-      const refused = await options.authorize?.(auth.account, auth.role);
+      const refused = await options.authorize?.(auth.account, auth.role, auth.claims);
       if (refused !== undefined) return problem(refused.status, refused.reason, refused.message);
       const { socket, response } = Deno.upgradeWebSocket(
         request,
@@ -580,10 +645,54 @@ export function createGateway(options: GatewayOptions): Gateway {
     return problem(404, "not_found", `Cannot find ${path}`);
   }
 
+  /** `GET /`: what the core serves here, and where the edge is. */
+  function describe(request: Request, url: URL): Response {
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return problem(405, "method_not_allowed", `Cannot ${request.method} /: use GET`, {
+        allow: "GET, HEAD",
+      });
+    }
+    const ws = `${url.protocol === "https:" ? "wss:" : "ws:"}//${url.host}/ws`;
+    const body = {
+      service: "TradeCaptain core",
+      serves: {
+        ws: `${ws}: the trader WebSocket (Cap'n Proto, schemas/gateway.capnp); ` +
+          `the token as subprotocol bearer.<jwt> beside ${SUBPROTOCOL}, or ?token=<jwt>`,
+        admin: `${url.origin}/admin: the admin API (admin bearer tokens)`,
+      },
+      edge: edgeUrl,
+      detail: `Public quotes, pages and the trader terminal are served by the edge at ${edgeUrl}`,
+    };
+    return new Response(request.method === "HEAD" ? null : JSON.stringify(body, null, 2), {
+      headers: { "content-type": "application/json", "cache-control": "no-store" },
+    });
+  }
+
   return {
     handler: gateway,
     get connections() {
       return connections.size;
+    },
+    closeAccount(account, code, reason) {
+      let closed = 0;
+      for (const c of sockets) {
+        if (c.account !== account) continue;
+        closed++;
+        if (!c.isOpen) {
+          // Upgraded, not open yet (or closing already): closed as it opens.
+          ended.set(c, { code, reason });
+          continue;
+        }
+        c.send(encodeServerMessage({
+          type: "error",
+          sentAt: nowNs(),
+          reason: "notAuthorised",
+          message: `Closing connection: ${reason}`,
+          closing: true,
+        }));
+        c.close(code, reason);
+      }
+      return closed;
     },
     async close(timeoutMs = 1000) {
       closing = true;

@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../_testing/assert.ts";
 import { encodeClientMessage } from "../wire/mod.ts";
 import type { HeartbeatEvent, ServerEvent } from "../wire/types.ts";
 import { BEARER_PREFIX, SUBPROTOCOL } from "./config.ts";
-import { rawUpgrade, show, TestClient, WAIT_MS, withGateway } from "./_harness.ts";
+import { eventually, rawUpgrade, show, TestClient, WAIT_MS, withGateway } from "./_harness.ts";
 import { craft, HS256 } from "./_testing.ts";
 import { signJwt } from "./jwt.ts";
 
@@ -121,7 +121,11 @@ Deno.test("gateway: refuses expired, alg none, wrong-audience tokens and bad Ori
       assertEquals(response.headers.get("content-type"), "application/problem+json", what);
       const body = JSON.parse(response.body);
       assertEquals([body.type, body.status], [`urn:tradecaptain:problem:${reason}`, status], what);
+      // The RFC 9457 members and the reason, as the admin API and the edge send them.
+      assertEquals(Object.keys(body).sort(), ["detail", "reason", "status", "title", "type"], what);
+      assertEquals(body.reason, reason, what);
       assert(body.detail.startsWith("Cannot accept connection: "), body.detail);
+      assertEquals(response.headers.get("x-content-type-options"), "nosniff", what);
       assert(!response.headers.has("sec-websocket-accept"), `${what}: upgraded`);
     }
     // A browser-like client sees the refusal as a failed connection.
@@ -351,4 +355,163 @@ Deno.test("gateway: a connection is closed when its token expires", async () => 
       await client.close();
     }
   }, { heartbeatIntervalMs: 100 });
+});
+
+/** Sends one raw HTTP/1.1 request with the given Host header and reads the answer. */
+async function rawRequest(
+  port: number,
+  host: string,
+  path = "/",
+): Promise<{ status: number; head: string; body: string }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const request = `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
+    await conn.write(new TextEncoder().encode(request));
+    const decoder = new TextDecoder();
+    const buffer = new Uint8Array(16 * 1024);
+    let text = "";
+    const deadline = performance.now() + WAIT_MS;
+    while (performance.now() < deadline) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      text += decoder.decode(buffer.subarray(0, n), { stream: true });
+    }
+    const end = text.indexOf("\r\n\r\n");
+    const head = text.slice(0, end).toLowerCase();
+    const body = text.slice(end + 4);
+    // Deno.serve may chunk the body: keep what lies between the chunk sizes.
+    const unchunked = head.includes("transfer-encoding: chunked")
+      ? body.split("\r\n").filter((_, i) => i % 2 === 1).join("")
+      : body;
+    return { status: Number(text.split(" ")[1]), head, body: unchunked };
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("gateway: a Host header that is not a host is a 400 problem, not a 500", async () => {
+  await withGateway(async (h) => {
+    for (const host of ["a b", "[zz", "ok:99999", "a/b", "x@y", "%%"]) {
+      for (const path of ["/", "/ws", "/admin/state", "/elsewhere"]) {
+        const answer = await rawRequest(h.port, host, path);
+        assertEquals(answer.status, 400, `${host} ${path}: ${answer.body}`);
+        assert(answer.head.includes("content-type: application/problem+json"), answer.head);
+        assert(answer.head.includes("x-frame-options: deny"), answer.head);
+        const body = JSON.parse(answer.body);
+        assertEquals([body.reason, body.status], ["bad_host", 400]);
+        assertEquals(body.type, "urn:tradecaptain:problem:bad_host");
+        assert(String(body.detail).includes("is not a host name or address"), body.detail);
+      }
+    }
+    assertEquals(h.errors, []);
+    // Good hosts pass: a name, an address, an IPv6 literal, with or without a port.
+    for (const host of ["localhost", "core.example:8080", `127.0.0.1:${h.port}`, "[::1]:8080"]) {
+      assertEquals((await rawRequest(h.port, host, "/")).status, 200, host);
+    }
+  });
+});
+
+Deno.test("gateway: every HTTP answer carries the edge's security headers", async () => {
+  await withGateway(async (h) => {
+    for (const path of ["/", "/elsewhere", "/ws", "/admin/state"]) {
+      const response = await fetch(h.base + path);
+      await response.body?.cancel();
+      const headers = response.headers;
+      assertEquals(
+        [
+          headers.get("x-content-type-options"),
+          headers.get("x-frame-options"),
+          headers.get("referrer-policy"),
+          headers.get("cross-origin-opener-policy"),
+          headers.get("strict-transport-security"),
+          headers.get("content-security-policy"),
+        ],
+        [
+          "nosniff",
+          "DENY",
+          "no-referrer",
+          "same-origin",
+          "max-age=63072000; includeSubDomains",
+          "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        ],
+        path,
+      );
+    }
+  }, { admin: () => Promise.resolve(Response.json({ accounts: [] })) });
+});
+
+Deno.test("gateway: / says what the core serves (ws, admin) and where the edge is", async () => {
+  await withGateway(async (h) => {
+    const response = await fetch(h.base + "/");
+    assertEquals(response.status, 200);
+    assertEquals(response.headers.get("content-type"), "application/json");
+    const body = await response.json();
+    assertEquals(body.edge, "https://quotes.example");
+    assert(String(body.serves.ws).startsWith(`ws://127.0.0.1:${h.port}/ws: `), body.serves.ws);
+    assert(String(body.serves.admin).startsWith(`${h.base}/admin: `), body.serves.admin);
+    assert(String(body.detail).includes("https://quotes.example"), body.detail);
+    const post = await fetch(h.base + "/", { method: "POST", body: "x" });
+    assertEquals([post.status, post.headers.get("allow")], [405, "GET, HEAD"]);
+    await post.body?.cancel();
+  }, { edgeUrl: "https://quotes.example" });
+  await withGateway(async (h) => {
+    const body = await (await fetch(h.base + "/")).json();
+    assertEquals(body.edge, "http://127.0.0.1:8000");
+  });
+});
+
+Deno.test("gateway: authorize gets the token's claims, and its refusal is a problem with its reason", async () => {
+  const asked: string[] = [];
+  await withGateway(async (h) => {
+    const refused = await rawUpgrade(h.port, {
+      "Sec-WebSocket-Protocol": `${SUBPROTOCOL}, ${BEARER_PREFIX}${await h.token("OFF", "trader", {
+        epoch: 4,
+      })}`,
+    });
+    assertEquals(refused.status, 403);
+    const body = JSON.parse(refused.body);
+    assertEquals([body.reason, body.type], [
+      "account_disabled",
+      "urn:tradecaptain:problem:account_disabled",
+    ]);
+    assertEquals(body.detail, 'Cannot accept connection: account "OFF" is disabled');
+    await (await h.connect("ALICE")).sync();
+  }, {
+    authorize: (account, role, claims) => {
+      asked.push(`${account} ${role} ${claims.epoch ?? "-"}`);
+      return Promise.resolve(
+        account === "OFF"
+          ? {
+            status: 403,
+            reason: "account_disabled",
+            message: 'Cannot accept connection: account "OFF" is disabled',
+          }
+          : undefined,
+      );
+    },
+  });
+  assertEquals(asked, ["OFF trader 4", "ALICE trader -"]);
+});
+
+Deno.test("gateway: closeAccount() closes every connection of the account, with an error first, and no other", async () => {
+  await withGateway(async (h) => {
+    const alice1 = await h.connect("ALICE");
+    const alice2 = await h.connect("ALICE", "viewer");
+    const bob = await h.connect("BOB");
+    await eventually(() => h.gateway.connections === 3, "three connections");
+    assertEquals(h.gateway.closeAccount("ALICE", 1008, "account disabled by an admin"), 2);
+    for (const alice of [alice1, alice2]) {
+      const error = await alice.nextOf("error");
+      assertEquals([error.reason, error.closing, error.message], [
+        "notAuthorised",
+        true,
+        "Closing connection: account disabled by an admin",
+      ]);
+      const closed = await alice.closed;
+      assertEquals([closed.code, closed.reason], [1008, "account disabled by an admin"]);
+    }
+    await bob.sync();
+    assertEquals(h.gateway.closeAccount("NOBODY", 1008, "x"), 0);
+    await eventually(() => h.gateway.connections === 1, "ALICE's connections gone");
+  });
 });
