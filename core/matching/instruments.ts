@@ -3,6 +3,18 @@
  * An instrument's position in the table is its number on the engine's wire
  * and in the state hash, so the table is returned in file order.
  *
+ * # Quantities
+ * Every instrument has a maximum order quantity (`maxOrderQty`, default
+ * {@linkcode DEFAULT_MAX_ORDER_QTY}), which the engine's pre-trade risk
+ * applies to every order, and which may not exceed
+ * {@linkcode MAX_ORDER_QTY_CEILING} = 2^21 − 1. That ceiling is what keeps
+ * the sums of open quantities exact in JavaScript: the engine indexes
+ * resting orders with 32 bits, so fewer than 2^32 orders rest at once, and
+ * any sum of their open quantities — a price level's total, an account's
+ * open buys of a symbol — stays below 2^32 × 2^21 = 2^53. Totals that grow
+ * with time instead (volumes, positions, notionals) are kept by their owners
+ * with saturating or `bigint` arithmetic.
+ *
  * @module
  */
 
@@ -21,8 +33,43 @@ import { type Instrument, SYMBOL_PATTERN } from "./types.ts";
  */
 export const DEFAULT_INSTRUMENTS_URL: URL = new URL("../config/instruments.json", import.meta.url);
 
+/**
+ * An instrument's maximum order quantity when the table gives none, in lots.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_ORDER_QTY, parseInstruments } from "./instruments.ts";
+ * import { assertEquals } from "../_testing/assert.ts";
+ *
+ * const [x] = parseInstruments({
+ *   instruments: [{ symbol: "X", name: "X", tickSize: 1, lotSize: 1, priceScale: 100, referencePrice: 100 }],
+ * }, "inline");
+ * assertEquals(x?.maxOrderQty, DEFAULT_MAX_ORDER_QTY);
+ * ```
+ */
+export const DEFAULT_MAX_ORDER_QTY = 1_000_000;
+
+/**
+ * The largest maximum order quantity an instrument may have, in lots:
+ * 2^21 − 1, so that fewer than 2^32 resting orders never sum past 2^53 − 1
+ * (see the module documentation).
+ *
+ * @example
+ * ```ts
+ * import { MAX_ORDER_QTY_CEILING } from "./instruments.ts";
+ * if ((2 ** 32 - 1) * MAX_ORDER_QTY_CEILING > Number.MAX_SAFE_INTEGER) throw new Error("unsafe");
+ * ```
+ */
+export const MAX_ORDER_QTY_CEILING = 2 ** 21 - 1;
+
 const INTEGER_FIELDS = ["tickSize", "lotSize", "priceScale", "referencePrice"] as const;
-const FIELDS: ReadonlySet<string> = new Set(["$comment", "symbol", "name", ...INTEGER_FIELDS]);
+const FIELDS: ReadonlySet<string> = new Set([
+  "$comment",
+  "symbol",
+  "name",
+  "maxOrderQty",
+  ...INTEGER_FIELDS,
+]);
 
 /**
  * Reads and validates an instrument table file. Synchronous because it runs
@@ -69,14 +116,17 @@ export function loadInstruments(path: string | URL = DEFAULT_INSTRUMENTS_URL): I
 /**
  * Validates a parsed instrument table: `{"instruments": [...]}` with at least
  * one instrument, each with a unique `symbol` of 1–12 of `[A-Z0-9.-]`, a
- * string `name`, and positive integer `tickSize`, `lotSize`, `priceScale`
- * and `referencePrice` (a multiple of `tickSize`). `"$comment"` keys are
+ * string `name`, positive integer `tickSize`, `lotSize`, `priceScale`
+ * and `referencePrice` (a multiple of `tickSize`), and optionally
+ * `maxOrderQty`, an integer from 1 to {@linkcode MAX_ORDER_QTY_CEILING}
+ * ({@linkcode DEFAULT_MAX_ORDER_QTY} when absent). `"$comment"` keys are
  * ignored; any other unknown key is an error, since it is most likely a
  * misspelt field.
  *
  * @param json The parsed JSON.
  * @param source Where it came from, for error messages.
- * @returns The instruments in table order, holding only the known fields.
+ * @returns The instruments in table order, holding only the known fields
+ *   (`maxOrderQty` always).
  * @throws {TypeError} If the table is invalid, e.g.
  *   "Cannot load instruments: x.json: instrument 3 has tickSize 0; it must be a positive integer".
  *
@@ -91,7 +141,7 @@ export function loadInstruments(path: string | URL = DEFAULT_INSTRUMENTS_URL): I
  *     referencePrice: 560000,
  *   }],
  * }, "inline");
- * assertEquals(es?.tickSize, 25);
+ * assertEquals([es?.tickSize, es?.maxOrderQty], [25, 1_000_000]);
  * ```
  */
 export function parseInstruments(json: unknown, source: string): Instrument[] {
@@ -137,7 +187,18 @@ export function parseInstruments(json: unknown, source: string): Instrument[] {
         `instrument ${i} has referencePrice ${referencePrice}; it must be a multiple of tickSize ${tickSize}`,
       );
     }
-    return { symbol, name, tickSize, lotSize, priceScale, referencePrice };
+    const maxOrderQty = entry.maxOrderQty === undefined ? DEFAULT_MAX_ORDER_QTY : entry.maxOrderQty;
+    if (
+      typeof maxOrderQty !== "number" || !Number.isSafeInteger(maxOrderQty) || maxOrderQty < 1 ||
+      maxOrderQty > MAX_ORDER_QTY_CEILING
+    ) {
+      return fail(
+        `instrument ${i} ${
+          has("maxOrderQty", maxOrderQty)
+        }; it must be an integer from 1 to ${MAX_ORDER_QTY_CEILING} (lots per order)`,
+      );
+    }
+    return { symbol, name, tickSize, lotSize, priceScale, referencePrice, maxOrderQty };
   });
 }
 

@@ -256,6 +256,12 @@ export interface Instrument {
   readonly priceScale: number;
   /** Where the synthetic market starts quoting, in price units. */
   readonly referencePrice: number;
+  /**
+   * The largest quantity of one order, in lots: pre-trade risk refuses more
+   * whatever the account's own limit. 1 to `MAX_ORDER_QTY_CEILING`
+   * (`instruments.ts`), `DEFAULT_MAX_ORDER_QTY` when the table has none.
+   */
+  readonly maxOrderQty: number;
 }
 
 /**

@@ -92,6 +92,32 @@ export interface RestingOrder {
   readonly qty: number;
 }
 
+/** An account's net position in an instrument ({@linkcode NativeEngine.positions}). */
+export interface EnginePosition {
+  readonly account: number;
+  readonly instrument: number;
+  /** Lots held: positive long, negative short. */
+  readonly net: number;
+}
+
+/** Why the engine halted ({@linkcode NativeEngine.haltCause}). */
+export interface EngineHalt {
+  /** What failed and why, with the path ("Engine halted: Cannot prepare journal segment …"). */
+  readonly reason: string;
+  /** The errno of the OS call that failed, or null when none did. */
+  readonly errno: number | null;
+  /** Its symbolic name (`"ENOSPC"`, `"EIO"`, or `"errno N"`), or null when none did. */
+  readonly code: string | null;
+}
+
+/** Failures to inject into the next journal opened ({@linkcode NativeEngine.injectFaults}). */
+export interface JournalFaults {
+  /** Preparing the segment with this index fails as with `ENOSPC`. */
+  readonly enospcOnSegment?: number;
+  /** The n-th sync (1-based) fails as with `EIO`. */
+  readonly failSyncOn?: number;
+}
+
 /** See {@linkcode JournalOptions.retention}. */
 export type JournalRetention = "all" | "snapshots";
 
@@ -354,7 +380,9 @@ export class NativeEngine {
   }
 
   /**
-   * Creates an engine for these instruments (not yet started).
+   * Creates an engine for these instruments (not yet started): their tick
+   * sizes, and their maximum order quantities, which pre-trade risk applies
+   * to every order whatever the account's own limit.
    *
    * @param instruments The instrument table; position = instrument number.
    * @param options Ring sizes.
@@ -371,6 +399,12 @@ export class NativeEngine {
       options.eventCapacity ?? 1 << 18,
     );
     if (handle === null) throw new RangeError(lastNativeError(lib));
+    const maxQty = new BigInt64Array(instruments.map((i) => BigInt(i.maxOrderQty)));
+    if (lib.engine_set_max_order_qty(handle, maxQty, instruments.length) !== 0) {
+      const message = lastNativeError(lib);
+      lib.engine_drop(handle);
+      throw new RangeError(message);
+    }
     return new NativeEngine(lib, handle);
   }
 
@@ -687,6 +721,105 @@ export class NativeEngine {
     const buf = new Uint8Array(len);
     this.#lib.engine_halt_reason(this.handle, buf, BigInt(len));
     return new TextDecoder().decode(buf);
+  }
+
+  /**
+   * Why the engine halted, with the errno of the OS call that failed, or
+   * undefined while it has not halted. Cheap enough to call once a status
+   * change is seen ({@linkcode NativeEngine.status} is
+   * {@linkcode EngineStatus.Halted}); any thread's state may be read.
+   *
+   * @returns The reason, errno and its name.
+   *
+   * @example
+   * ```ts
+   * import { NativeEngine } from "./engine.ts";
+   * import { loadInstruments } from "../matching/instruments.ts";
+   * const engine = NativeEngine.open(loadInstruments());
+   * if (engine.haltCause() !== undefined) throw new Error("a new engine has not halted");
+   * engine.close();
+   * ```
+   */
+  haltCause(): EngineHalt | undefined {
+    const len = Number(this.#lib.engine_halt_cause(this.handle, null, 0n));
+    if (len === 0) return undefined;
+    const buf = new Uint8Array(len);
+    this.#lib.engine_halt_cause(this.handle, buf, BigInt(len));
+    return JSON.parse(new TextDecoder().decode(buf)) as EngineHalt;
+  }
+
+  /**
+   * Test seam: failures the next {@linkcode NativeEngine.openJournal} injects
+   * into its journal, so that tests can see what a full disk or a failed
+   * sync does without filling a disk. Never set in production.
+   *
+   * @param faults Which segment's preparation fails with `ENOSPC`, which sync with `EIO`.
+   * @throws {Error} When the native side refuses.
+   *
+   * @example
+   * ```ts
+   * import { NativeEngine } from "./engine.ts";
+   * import { loadInstruments } from "../matching/instruments.ts";
+   * const dir = Deno.makeTempDirSync();
+   * const engine = NativeEngine.open(loadInstruments());
+   * engine.injectFaults({ enospcOnSegment: 0 });
+   * let message = "";
+   * try {
+   *   engine.openJournal({ dir, meta: "{}" });
+   * } catch (error) {
+   *   message = (error as Error).message;
+   * }
+   * if (!message.includes("(ENOSPC)")) throw new Error(message);
+   * engine.close();
+   * Deno.removeSync(dir, { recursive: true });
+   * ```
+   */
+  injectFaults(faults: JournalFaults): void {
+    const rc = this.#lib.engine_inject_faults(
+      this.handle,
+      BigInt(faults.enospcOnSegment ?? -1),
+      BigInt(faults.failSyncOn ?? 0),
+    );
+    if (rc !== 0) throw new Error(lastNativeError(this.#lib));
+  }
+
+  /**
+   * Every account's non-zero net position per instrument, from the
+   * engine's risk state (every fill since the journal began, recovered on
+   * restart), read on the caller's thread while the engine thread is not
+   * running (after recovery, before {@linkcode NativeEngine.start}).
+   *
+   * @returns Positions ascending by account, then instrument.
+   * @throws {Error} While the engine thread runs.
+   *
+   * @example
+   * ```ts
+   * import { NativeEngine } from "./engine.ts";
+   * import { loadInstruments } from "../matching/instruments.ts";
+   * const engine = NativeEngine.open(loadInstruments());
+   * if (engine.positions().length !== 0) throw new Error("a new engine holds no position");
+   * engine.close();
+   * ```
+   */
+  positions(): EnginePosition[] {
+    let out = new BigUint64Array(2 * 256);
+    let n: number;
+    for (;;) {
+      n = Number(this.#lib.engine_positions(this.handle, out, BigInt(out.length / 2)));
+      if (n < 0) throw new Error(lastNativeError(this.#lib));
+      if (n * 2 <= out.length) break;
+      out = new BigUint64Array(2 * n);
+    }
+    const positions: EnginePosition[] = [];
+    for (let i = 0; i < n; i++) {
+      const key = out[2 * i]!;
+      positions.push({
+        account: Number(key & 0xffff_ffffn),
+        instrument: Number(key >> 32n),
+        net: Number(BigInt.asIntN(64, out[2 * i + 1]!)),
+      });
+    }
+    return positions;
   }
 
   /**

@@ -35,6 +35,9 @@ export function journalMeta(instruments: readonly Instrument[]): string {
       lotSize: i.lotSize,
       priceScale: i.priceScale,
       referencePrice: i.referencePrice,
+      // Pre-trade risk caps orders by it: replaying under another would
+      // decide otherwise, so a journal is continued only with the same.
+      maxOrderQty: i.maxOrderQty,
     })),
   });
 }

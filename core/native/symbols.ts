@@ -13,6 +13,7 @@ export const SYMBOLS = {
   tc_last_error: { parameters: ["buffer", "usize"], result: "usize" },
   engine_new: { parameters: ["buffer", "u32", "u32", "u32"], result: "pointer" },
   engine_drop: { parameters: ["pointer"], result: "void" },
+  engine_set_max_order_qty: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   engine_reserve: { parameters: ["pointer", "u64"], result: "i32" },
   engine_apply: { parameters: ["pointer", "buffer"], result: "i64" },
   engine_events: { parameters: ["pointer"], result: "pointer" },
@@ -47,6 +48,9 @@ export const SYMBOLS = {
   },
   engine_recovery_report: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
   engine_halt_reason: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
+  engine_halt_cause: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
+  engine_positions: { parameters: ["pointer", "buffer", "u64"], result: "i64" },
+  engine_inject_faults: { parameters: ["pointer", "i64", "u64"], result: "i32" },
   engine_bench_core: {
     parameters: ["pointer", "buffer", "u64", "buffer", "usize", "buffer"],
     result: "i32",

@@ -205,7 +205,7 @@ export class QuoteBook {
    * const top = () => ({ bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0, sequence: 0 });
    * const list = new QuoteBook({ instruments: loadInstruments(), top }).symbolList();
    * assertEquals(list.symbols.at(-1), {
-   *   symbol: "ES-FUT", name: "E-mini S&P 500 future (quarter-point ticks)",
+   *   symbol: "ES-FUT", name: "E-mini S&P 500 Future",
    *   priceDecimals: 2, tickSize: 0.25, lotSize: 1,
    * });
    * ```

@@ -52,7 +52,7 @@ Deno.test("collect() makes ES-FUT's day from quarter-point trades as computed by
   assertEquals(es, {
     format: 1,
     symbol: "ES-FUT",
-    name: "E-mini S&P 500 future (quarter-point ticks)",
+    name: "E-mini S&P 500 Future",
     priceDecimals: 2,
     lastTrade: { price: 5600.25, size: 4, time: T0 + 2000 },
     bid: null,

@@ -899,6 +899,32 @@ impl Engine {
         &self.ticks
     }
 
+    /// Sets every instrument's maximum order quantity (`max_qty[i]` for
+    /// instrument `i`; 0: none), enforced by pre-trade risk on every order
+    /// whatever the account's own limit. Configuration like the tick sizes:
+    /// only before the journal is opened (recovery replays with it) and
+    /// before any command.
+    ///
+    /// # Errors
+    /// Not one value per instrument, a negative value, the engine thread
+    /// running, or a journal opened or a command processed already.
+    pub fn set_max_order_qty(&mut self, max_qty: &[i64]) -> Result<(), String> {
+        if max_qty.len() != self.ticks.len() {
+            return Err(format!(
+                "Cannot set maximum order quantities: {} values for {} instruments",
+                max_qty.len(),
+                self.ticks.len()
+            ));
+        }
+        let core = self.core.as_mut().ok_or("Cannot set maximum order quantities: the engine thread is running")?;
+        if core.next_seq != 1 || core.journal.is_some() {
+            return Err(
+                "Cannot set maximum order quantities: the engine has opened its journal or processed commands".into()
+            );
+        }
+        core.risk.set_ceilings(max_qty)
+    }
+
     pub fn shared(&self) -> &Shared {
         &self.shared
     }
@@ -1014,7 +1040,7 @@ impl Engine {
             Some(s) => {
                 report.snapshot = Some(s.journal_seq);
                 core.matcher = s.matcher;
-                core.risk = s.risk;
+                core.risk.restore(s.risk);
                 core.next_seq = s.next_event_seq;
                 accounts = s.accounts;
                 meta = Some(s.meta);

@@ -131,6 +131,34 @@ pub unsafe extern "C" fn engine_new(ticks: *const i64, n: u32, cmd_capacity: u32
     })
 }
 
+/// Sets every instrument's maximum order quantity: instrument `i` takes
+/// `max_qty[i]` lots at most per order (0: no maximum), whatever its
+/// account's own limit (pre-trade risk, reject `max_order_qty`). Only on a
+/// new engine, before [`engine_open_journal`] and any command. Returns 0,
+/// or -1 on error (see [`tc_last_error`]).
+///
+/// # Safety
+/// `e` is a live handle, not used concurrently; `max_qty` is valid for `n`
+/// reads of `i64`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn engine_set_max_order_qty(e: *mut Engine, max_qty: *const i64, n: u32) -> i32 {
+    guard(-1, || {
+        // SAFETY: contract.
+        let e = unsafe { engine(e) }?;
+        if max_qty.is_null() && n > 0 {
+            return Err("Cannot set maximum order quantities: the table is null".into());
+        }
+        let max_qty = if n == 0 {
+            &[][..]
+        } else {
+            // SAFETY: non-null and valid for n reads (contract).
+            unsafe { std::slice::from_raw_parts(max_qty, n as usize) }
+        };
+        e.set_max_order_qty(max_qty)?;
+        Ok(0)
+    })
+}
+
 /// Stops the engine thread if it runs and frees the engine.
 ///
 /// # Safety
@@ -616,6 +644,10 @@ pub unsafe extern "C" fn engine_bench_core(
         }
         let ticks = e.ticks().to_vec();
         let mut fresh = Engine::new(&ticks, 64, 64)?;
+        // The same pre-trade risk as the engine measured against.
+        if let Some(ceilings) = e.core().map(|c| c.risk.ceilings().to_vec()).filter(|c| !c.is_empty()) {
+            fresh.set_max_order_qty(&ceilings)?;
+        }
         // SAFETY: dir is null or valid for dir_len bytes (contract).
         if let Some(dir) = unsafe { path_arg(dir, dir_len) } {
             fresh.open_journal(JournalOptions {

@@ -13,6 +13,14 @@
 //! - Cancels are never refused by risk: reducing risk must always work.
 //! - Positions change only by trades, for both the taker's and the maker's
 //!   account.
+//! - No arithmetic here overflows: products (notional, collar) are taken in
+//!   `i128`, positions and would-be positions saturate at `i64::MIN`/`MAX`
+//!   (unreachable in practice: every order is capped by its instrument's
+//!   maximum order quantity, and reaching 2^63 lots takes over 4 × 10^12
+//!   fills at 2^21 lots).
+//! - An instrument's maximum order quantity (its `ceiling`, from the
+//!   instrument table) caps every order on it, whatever the account's own
+//!   limit: an account's `max_order_qty` can only be tighter.
 //!
 //! # Known limitations
 //! - The position check assumes the whole order fills (the conservative
@@ -47,9 +55,11 @@ impl Positions {
         }
     }
 
+    /// Adds `delta` lots, saturating at `i64::MIN`/`MAX` (a wrapped position
+    /// would flip its sign, and an overflow must not panic the engine thread).
     #[inline]
     fn add(&mut self, account: u32, instrument: u32, delta: i64) {
-        if account < Self::DENSE_ACCOUNTS {
+        let slot = if account < Self::DENSE_ACCOUNTS {
             let (a, i) = (account as usize, instrument as usize);
             if self.rows.len() <= a {
                 self.rows.resize_with(a + 1, Vec::new);
@@ -58,10 +68,11 @@ impl Positions {
             if row.len() <= i {
                 row.resize(i + 1, 0);
             }
-            row[i] += delta;
+            &mut row[i]
         } else {
-            *self.other.entry(u64::from(account) << 32 | u64::from(instrument)).or_insert(0) += delta;
-        }
+            self.other.entry(u64::from(account) << 32 | u64::from(instrument)).or_insert(0)
+        };
+        *slot = slot.saturating_add(delta);
     }
 }
 
@@ -147,6 +158,13 @@ pub struct Risk {
     /// Per account and instrument (`account << 32 | instrument`): limits that
     /// replace the account's own for that instrument.
     overrides: HashMap<u64, Override, BuildHasherDefault<IdHasher>>,
+    /// Per instrument: the largest quantity of one order (0: none), from the
+    /// instrument table. Configuration like the tick sizes, not state: not
+    /// journaled, not in snapshots (the journal's meta record holds the
+    /// table, so a journal is only continued with the same ceilings).
+    ceilings: Vec<i64>,
+    /// Some ceiling is set (read per order, so kept apart).
+    has_ceilings: bool,
 }
 
 /// The limits one account has for one instrument instead of its own; `None`
@@ -185,6 +203,36 @@ impl Override {
 }
 
 impl Risk {
+    /// Sets every instrument's maximum order quantity (instrument `i` has
+    /// `ceilings[i]`; 0: none), replacing any set before.
+    ///
+    /// # Errors
+    /// A negative ceiling; nothing changes then.
+    pub fn set_ceilings(&mut self, ceilings: &[i64]) -> Result<(), String> {
+        if let Some(i) = ceilings.iter().position(|&c| c < 0) {
+            return Err(format!(
+                "Cannot set maximum order quantities: instrument {i} has {}; it must be 0 (none) or positive",
+                ceilings[i]
+            ));
+        }
+        self.ceilings = ceilings.to_vec();
+        self.has_ceilings = ceilings.iter().any(|&c| c > 0);
+        Ok(())
+    }
+
+    /// The maximum order quantity of every instrument (see [`Risk::set_ceilings`]).
+    pub fn ceilings(&self) -> &[i64] {
+        &self.ceilings
+    }
+
+    /// Takes the state of `from` (a snapshot's), keeping this risk book's
+    /// configuration (the ceilings).
+    pub fn restore(&mut self, from: Risk) {
+        let ceilings = std::mem::take(&mut self.ceilings);
+        let has_ceilings = self.has_ceilings;
+        *self = Risk { ceilings, has_ceilings, ..from };
+    }
+
     /// Applies a control command; returns the reject reason, or 0 when applied.
     pub fn control(&mut self, cmd: &CommandRecord) -> u32 {
         match cmd.kind {
@@ -259,10 +307,12 @@ impl Risk {
     /// Checks an order; returns the reject reason, or 0 to let it through.
     /// A pass counts toward the account's order rate.
     pub fn check(&mut self, p: &Proposed) -> u32 {
-        if self.global_kill || self.killed.contains(&p.account) {
+        // The emptiness tests keep an order that meets only the instrument's
+        // ceiling (the usual case) clear of any hashing.
+        if self.global_kill || (!self.killed.is_empty() && self.killed.contains(&p.account)) {
             return reject::KILL_SWITCH;
         }
-        let mut l = *self.limits(p.account);
+        let mut l = if self.accounts.is_empty() { self.defaults } else { *self.limits(p.account) };
         if !self.overrides.is_empty()
             && let Some(o) = self.overrides.get(&(u64::from(p.account) << 32 | u64::from(p.instrument)))
         {
@@ -275,6 +325,10 @@ impl Risk {
             if count >= l.orders_per_second {
                 return reject::ORDER_RATE_LIMIT;
             }
+        }
+        let ceiling = self.ceilings.get(p.instrument as usize).copied().unwrap_or(0);
+        if ceiling > 0 && (l.max_order_qty == 0 || l.max_order_qty > ceiling) {
+            l.max_order_qty = ceiling;
         }
         if l.max_order_qty > 0 && p.qty > l.max_order_qty {
             return reject::MAX_ORDER_QTY;
@@ -301,7 +355,9 @@ impl Risk {
         if l.position > 0 {
             let now = self.positions.get(p.account, p.instrument);
             let after = if p.buy { now.saturating_add(p.qty) } else { now.saturating_sub(p.qty) };
-            if after.abs() > l.position {
+            // unsigned_abs: i64::MIN has no i64 absolute value (abs() would
+            // overflow, and wrap to a negative that passes the check).
+            if after.unsigned_abs() > l.position.unsigned_abs() {
                 return reject::POSITION_LIMIT;
             }
         }
@@ -349,11 +405,12 @@ impl Risk {
         positions
     }
 
-    /// True when any limit or kill switch is set. Until then orders skip the
+    /// True when any limit, ceiling or kill switch is set. Until then orders skip the
     /// check; positions and reference prices are kept from the start anyway,
     /// so that limits set later see the true positions.
     pub fn checks_configured(&self) -> bool {
-        self.defaults != Limits::default()
+        self.has_ceilings
+            || self.defaults != Limits::default()
             || !self.accounts.is_empty()
             || !self.overrides.is_empty()
             || !self.killed.is_empty()
@@ -508,6 +565,108 @@ mod tests {
             assert_eq!((risk.position(taker, 3), risk.position(maker, 3)), (3, -3));
             assert_eq!(risk.position(taker, 0), 0);
         }
+    }
+
+    fn order(account: u32, buy: bool, price: i64, qty: i64) -> Proposed {
+        Proposed {
+            account,
+            instrument: 0,
+            buy,
+            price,
+            qty,
+            opposite: None,
+            open_orders: 0,
+            new_order: true,
+            ingress_ns: 1,
+        }
+    }
+
+    fn limit_of(account: u32, which: u32, qty: i64) -> CommandRecord {
+        let mut c = CommandRecord::cancel(1);
+        (c.kind, c.account, c.instrument, c.qty) = (CMD_SET_RISK_LIMIT, account, which, qty);
+        c
+    }
+
+    #[test]
+    fn positions_saturate_at_the_ends_of_i64_instead_of_wrapping() {
+        let mut risk = Risk::default();
+        for account in [1, Positions::DENSE_ACCOUNTS + 1] {
+            let maker = account + 1;
+            risk.on_trade(0, account, maker, true, 1, i64::MAX);
+            risk.on_trade(0, account, maker, true, i64::MAX, i64::MAX);
+            assert_eq!(risk.position(account, 0), i64::MAX, "a long past i64::MAX stays at the end");
+            assert_eq!(risk.position(maker, 0), -i64::MAX - 1, "and the short at i64::MIN");
+            risk.on_trade(0, account, maker, false, 1, 5);
+            assert_eq!((risk.position(account, 0), risk.position(maker, 0)), (i64::MAX - 5, i64::MIN + 5));
+        }
+    }
+
+    #[test]
+    fn checks_take_extreme_prices_and_quantities_without_overflow() {
+        let mut risk = Risk::default();
+        for (which, value) in
+            [(limit::MAX_NOTIONAL, i64::MAX), (limit::POSITION, i64::MAX), (limit::COLLAR_BPS, 10_000)]
+        {
+            assert_eq!(risk.control(&limit_of(ALL_ACCOUNTS, which, value)), 0);
+        }
+        risk.set_reference(0, 1);
+        // i64::MAX x i64::MAX is far beyond i64: the notional is taken in i128.
+        assert_eq!(risk.check(&order(1, true, 0, i64::MAX)), 0, "a market order without an opposite price");
+        let p = Proposed { opposite: Some(i64::MAX), ..order(1, true, 0, i64::MAX) };
+        assert_eq!(risk.check(&p), reject::MAX_NOTIONAL);
+        assert_eq!(risk.check(&order(1, true, 2, i64::MAX / 2)), 0, "2 x (2^62 - 1) fits");
+        assert_eq!(risk.check(&order(1, true, 2, i64::MAX / 2 + 1)), reject::MAX_NOTIONAL);
+        // The collar's |price - reference| x 10,000 is taken in i128 too.
+        assert_eq!(risk.check(&order(1, true, i64::MAX, 1)), reject::PRICE_COLLAR);
+        // A short at i64::MIN selling more: its would-be position saturates,
+        // and its size (2^63) is beyond any limit, including i64::MAX.
+        risk.on_trade(0, 2, 3, false, 1, i64::MAX);
+        risk.on_trade(0, 2, 3, false, 1, 1);
+        assert_eq!(risk.position(2, 0), i64::MIN);
+        assert_eq!(risk.check(&order(2, false, 1, 1)), reject::POSITION_LIMIT);
+        assert_eq!(risk.check(&order(2, true, 1, 1)), 0, "buying back reduces it");
+    }
+
+    #[test]
+    fn an_instruments_ceiling_caps_every_order_and_only_a_tighter_account_limit_wins() {
+        let mut risk = Risk::default();
+        assert!(!risk.checks_configured());
+        assert!(risk.set_ceilings(&[1_000, -1]).is_err());
+        assert!(!risk.checks_configured(), "a refused table changes nothing");
+        risk.set_ceilings(&[1_000, 0]).unwrap();
+        assert!(risk.checks_configured(), "a ceiling alone turns the check on");
+        assert_eq!(risk.check(&order(1, true, 100, 1_000)), 0);
+        assert_eq!(risk.check(&order(1, true, 100, 1_001)), reject::MAX_ORDER_QTY);
+        assert_eq!(risk.check(&order(1, true, 100, i64::MAX)), reject::MAX_ORDER_QTY);
+        let other = Proposed { instrument: 1, ..order(1, true, 100, i64::MAX) };
+        assert_eq!(risk.check(&other), 0, "instrument 1 has no ceiling");
+        // A looser limit of the account's (or the defaults') does not lift it...
+        assert_eq!(risk.control(&limit_of(ALL_ACCOUNTS, limit::MAX_ORDER_QTY, 5_000)), 0);
+        assert_eq!(risk.control(&limit_of(7, limit::MAX_ORDER_QTY, 2_000)), 0);
+        assert_eq!(risk.check(&order(1, true, 100, 1_001)), reject::MAX_ORDER_QTY);
+        assert_eq!(risk.check(&order(7, true, 100, 1_001)), reject::MAX_ORDER_QTY);
+        assert_eq!(risk.check(&Proposed { instrument: 1, ..order(7, true, 100, 2_000) }), 0);
+        // ...a tighter one applies.
+        assert_eq!(risk.control(&limit_of(7, limit::MAX_ORDER_QTY, 10)), 0);
+        assert_eq!(risk.check(&order(7, true, 100, 11)), reject::MAX_ORDER_QTY);
+        assert_eq!(risk.check(&order(1, true, 100, 1_000)), 0);
+    }
+
+    #[test]
+    fn a_restored_snapshot_keeps_the_ceilings_which_are_configuration() {
+        let mut risk = Risk::default();
+        risk.set_ceilings(&[10]).unwrap();
+        risk.on_trade(0, 1, 2, true, 100, 3);
+        let mut bytes = Vec::new();
+        risk.encode(&mut bytes);
+        let mut fresh = Risk::default();
+        fresh.set_ceilings(&[10]).unwrap();
+        fresh.restore(Risk::decode(&mut Cursor::new(&bytes)).unwrap());
+        assert_eq!((fresh.position(1, 0), fresh.ceilings()), (3, &[10][..]));
+        assert_eq!(fresh.check(&order(1, true, 100, 11)), reject::MAX_ORDER_QTY);
+        let mut again = Vec::new();
+        fresh.encode(&mut again);
+        assert_eq!(bytes, again, "the ceilings are not part of the encoded state");
     }
 
     #[test]

@@ -272,3 +272,48 @@ fn a_limit_can_differ_by_instrument_and_go_back_to_the_accounts_own() {
         assert_eq!(ack(&mut e, bad), rejected(reject::UNKNOWN_COMMAND));
     }
 }
+
+#[test]
+fn an_instruments_maximum_order_quantity_caps_orders_and_replaces_whatever_the_account_limit() {
+    let mut e = engine();
+    assert!(e.set_max_order_qty(&[1_000]).is_err(), "one value per instrument");
+    e.set_max_order_qty(&[1_000, 0]).unwrap();
+    assert_eq!(ack(&mut e, buy(1, 1, 100, i64::MAX)), rejected(reject::MAX_ORDER_QTY));
+    assert_eq!(ack(&mut e, buy(2, 1, 100, 1_001)), rejected(reject::MAX_ORDER_QTY));
+    assert_eq!(ack(&mut e, buy(3, 1, 100, 1_000)), ACCEPTED);
+    assert_eq!(ack(&mut e, CommandRecord::replace(3, 100, 1_001)), rejected(reject::MAX_ORDER_QTY));
+    let elsewhere = CommandRecord::limit(4, 1, 1, SIDE_BUY, 100, 1 << 53);
+    assert_eq!(ack(&mut e, elsewhere), ACCEPTED, "instrument 1 has no maximum");
+    assert_eq!(ack(&mut e, set_limit(1, limit::MAX_ORDER_QTY, 5_000)), APPLIED);
+    assert_eq!(ack(&mut e, buy(5, 1, 100, 1_001)), rejected(reject::MAX_ORDER_QTY), "a looser limit does not lift it");
+    assert_eq!(ack(&mut e, set_limit(1, limit::MAX_ORDER_QTY, 10)), APPLIED);
+    assert_eq!(ack(&mut e, buy(6, 1, 100, 11)), rejected(reject::MAX_ORDER_QTY), "a tighter one applies");
+    assert!(e.set_max_order_qty(&[5, 5]).is_err(), "configuration, not a command: fixed once commands ran");
+}
+
+#[test]
+fn the_maximum_order_quantity_holds_after_a_restart_from_the_journal_or_a_snapshot() {
+    for snapshot_every in [0, 2] {
+        let dir = std::env::temp_dir().join(format!("tc-risk-ceiling-{}-{snapshot_every}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let options = || JournalOptions { snapshot_every, ..common::journal_options(dir.clone(), b"{}") };
+        let ceilings = [100, 100];
+        let mut first = engine();
+        first.set_max_order_qty(&ceilings).unwrap();
+        first.open_journal(options()).unwrap();
+        assert!(first.set_max_order_qty(&ceilings).is_err(), "not once the journal is open");
+        assert_eq!(ack(&mut first, sell(1, 2, 100, 100)), ACCEPTED);
+        assert_eq!(ack(&mut first, buy(2, 1, 100, 101)), rejected(reject::MAX_ORDER_QTY));
+        let hash = first.core().unwrap().matcher.state_hash();
+        drop(first);
+
+        let mut again = engine();
+        again.set_max_order_qty(&ceilings).unwrap();
+        let report = again.open_journal(options()).unwrap();
+        assert_eq!(report.snapshot.is_some(), snapshot_every > 0, "{report:?}");
+        assert_eq!(again.core().unwrap().matcher.state_hash(), hash);
+        assert_eq!(ack(&mut again, buy(3, 1, 100, 101)), rejected(reject::MAX_ORDER_QTY));
+        assert_eq!(ack(&mut again, buy(4, 1, 100, 100)).0, EV_ACCEPTED);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
