@@ -17,9 +17,12 @@ import { AccountStore, adminApi, applyAll, AuditLog, type VerifyToken } from "./
 import { AccountRegistry } from "./app/accounts.ts";
 import { readConfig } from "./app/config.ts";
 import { Dispatcher } from "./app/dispatcher.ts";
+import { EngineWatch } from "./app/engine_watch.ts";
+import { coreHealth } from "./app/health.ts";
 import { accountAuthorizer } from "./app/login.ts";
 import { MarketLoop } from "./app/market_loop.ts";
 import { riskControlPort } from "./app/risk_port.ts";
+import { starterPid, watchParent } from "./app/supervision.ts";
 import {
   AUDIENCE,
   connectMarketData,
@@ -123,10 +126,22 @@ async function main(): Promise<void> {
   if (adopted > 0) console.log(`gateway: ${adopted} working orders recovered into their accounts`);
   connectMarketData(dispatcher, marketData);
   dispatcher.listen((_command, events, _origin, engineTime) => quotes.apply(events, engineTime));
+  // A halt (the journal failed: a full disk, a failed sync) is logged once
+  // with its cause, makes the core not ready and reaches the edge through
+  // the snapshots' alive mark. Checked per command (one atomic load) and on
+  // a timer for a quiet market.
+  const watch = new EngineWatch({ engine });
+  dispatcher.listen(() => watch.check());
+  watch.start();
   // Before the first trade: it restores the day's statistics from the
   // snapshots stored in KV, then writes every symbol (accounts' keys are
   // under ["admin", …], the snapshots' under ["quotes", …]).
-  const snapshotter = new Snapshotter({ kv, quotes, cadenceMs: config.snapshotCadenceMs });
+  const snapshotter = new Snapshotter({
+    kv,
+    quotes,
+    cadenceMs: config.snapshotCadenceMs,
+    engine: () => watch.state,
+  });
   const snapshots = await snapshotter.start();
   console.log(
     `quotes: ${instruments.length} symbols to ${config.kvPath} every ${config.snapshotCadenceMs} ms, ` +
@@ -144,6 +159,12 @@ async function main(): Promise<void> {
     rate: config.syntheticRate,
     seed: config.syntheticSeed,
   });
+  // The market stops at its first halted answer; a halt seen first
+  // elsewhere (a sync on a quiet market) stops it too.
+  watch.onHalt(() => {
+    loop.stop();
+    if (config.syntheticRate > 0) console.error("synthetic market: stopped (the engine halted)");
+  });
   await loop.defineAccounts(accounts);
   dispatcher.start();
   // The stored accounts, limits and switches, before any trader connects.
@@ -156,7 +177,12 @@ async function main(): Promise<void> {
   const verify: VerifyToken = async (token) => {
     const result = await verifyJwt(token, key, { issuer: ISSUER, audience: AUDIENCE });
     return result.ok
-      ? { ok: true, sub: result.claims.sub, role: result.claims.role }
+      ? {
+        ok: true,
+        sub: result.claims.sub,
+        role: result.claims.role,
+        ...(result.claims.epoch === undefined ? {} : { epoch: result.claims.epoch }),
+      }
       : { ok: false, status: 401, reason: result.reason, message: result.message };
   };
   const admin = adminApi({
@@ -177,6 +203,13 @@ async function main(): Promise<void> {
     authorize: accountAuthorizer(store),
     heartbeatIntervalMs: config.heartbeatMs,
   });
+  const health = coreHealth({
+    engine: watch,
+    metrics: () =>
+      "# HELP core_gateway_connections Open trader WebSocket connections.\n" +
+      "# TYPE core_gateway_connections gauge\n" +
+      `core_gateway_connections ${gateway.connections}\n`,
+  });
   const server = Deno.serve({
     hostname: config.coreHostname,
     port: config.corePort,
@@ -185,8 +218,9 @@ async function main(): Promise<void> {
       console.log(
         `gateway: listening on ws://${host}:${port}/ws, admin API on http://${host}:${port}/admin`,
       );
+      console.log(`health: http://${host}:${port}/readyz, /livez, /metrics`);
     },
-  }, gateway.handler);
+  }, (...args: Parameters<typeof gateway.handler>) => health(args[0]) ?? gateway.handler(...args));
 
   console.log(
     config.syntheticRate === 0
@@ -216,6 +250,7 @@ async function main(): Promise<void> {
     if (stopped) return;
     stopped = true;
     loop.stop();
+    watch.stop();
     clearInterval(report);
     clearInterval(marketDataFlush);
     // Traders first (1001, going away), then the engine's last answers.
@@ -233,6 +268,11 @@ async function main(): Promise<void> {
   };
   Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
+  // Under `deno task start`: stop with the starter, even one killed outright.
+  const starter = starterPid();
+  if (starter !== undefined) {
+    watchParent(starter, () => void shutdown(`its starter, process ${starter}, is gone`));
+  }
   if (config.runForMs > 0) {
     setTimeout(() => void shutdown(`RUN_FOR_MS=${config.runForMs}`), config.runForMs);
   }

@@ -8,12 +8,26 @@
  * stops, the other is stopped too, and the exit code is the first one's
  * (the core's when it stopped first, e.g. after `RUN_FOR_MS`).
  *
+ * Nothing outlives the command that started it (`app/supervision.ts`):
+ * this process watches its ancestors (so `kill <pid of npx>` stops all, which
+ * npm's `sh -c` would not pass on), and the children watch this process (so
+ * they stop even when it is killed with SIGKILL). Whatever does not stop
+ * within 10 s of SIGTERM is killed.
+ *
  * Both read the same environment (`KV_PATH` is shared; the core's settings
  * are in `app/config.ts`, the edge's `EDGE_PORT` and `EDGE_HOSTNAME` in
  * `edge/main.ts`).
  *
  * @module
  */
+
+import {
+  ancestorsOf,
+  PARENT_PID_ENV,
+  type RunPs,
+  runPs,
+  watchAncestors,
+} from "./app/supervision.ts";
 
 /** One child: its name, its script and the permissions it needs. */
 export interface ChildSpec {
@@ -66,25 +80,55 @@ export function children(kvPath: string): ChildSpec[] {
   ];
 }
 
-/** Passes a child's output on, line by line, with its name in front. */
+/**
+ * Passes a child's output on, line by line, with its name in front. A line
+ * that cannot be written (the terminal or pipe that started us is gone) is
+ * dropped: the child must still be drained and stopped.
+ */
 async function relay(
   name: string,
   stream: ReadableStream<Uint8Array<ArrayBuffer>>,
   write: (line: string) => void,
 ): Promise<void> {
+  const say = (line: string) => {
+    try {
+      write(`[${name}] ${line}`);
+    } catch {
+      // Nowhere to write to any more.
+    }
+  };
   let rest = "";
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     const lines = (rest + chunk).split("\n");
     rest = lines.pop()!;
-    for (const line of lines) write(`[${name}] ${line}`);
+    for (const line of lines) say(line);
   }
-  if (rest !== "") write(`[${name}] ${rest}`);
+  if (rest !== "") say(rest);
+}
+
+/** Says something of the starter's own, unless there is nowhere left to say it. */
+function note(line: string): void {
+  try {
+    console.error(`[start] ${line}`);
+  } catch {
+    // Nowhere to write to any more.
+  }
+}
+
+/** Options for {@linkcode runTogether}. */
+export interface RunOptions {
+  /** When aborted, the children are stopped as on SIGTERM. */
+  readonly signal?: AbortSignal;
 }
 
 /**
  * Runs the children until one stops or a signal comes, then stops the rest.
  *
+ * Each child is told this process's pid ({@linkcode PARENT_PID_ENV}) and
+ * stops itself when it is gone.
+ *
  * @param specs What to run.
+ * @param options A signal that stops them.
  * @returns The exit code of the first child to stop.
  *
  * @example
@@ -93,10 +137,14 @@ async function relay(
  * Deno.exit(await runTogether(children("data/core.kv")));
  * ```
  */
-export async function runTogether(specs: readonly ChildSpec[]): Promise<number> {
+export async function runTogether(
+  specs: readonly ChildSpec[],
+  options: RunOptions = {},
+): Promise<number> {
   const running = specs.map((spec) => {
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", ...spec.permissions, spec.script],
+      env: { [PARENT_PID_ENV]: String(Deno.pid) },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -116,17 +164,22 @@ export async function runTogether(specs: readonly ChildSpec[]): Promise<number> 
       }
     }
   };
+  note(
+    `${running.map(({ spec, child }) => `${spec.name} pid ${child.pid}`).join(", ")}; ` +
+      `Ctrl-C or kill ${Deno.pid} stops them`,
+  );
   const onSignal = (signal: Deno.Signal) => () => stopAll(signal);
   const handlers = (["SIGINT", "SIGTERM"] as const).map((s) => [s, onSignal(s)] as const);
   for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+  const onAbort = () => stopAll("SIGTERM");
+  options.signal?.addEventListener("abort", onAbort);
+  if (options.signal?.aborted) onAbort();
   try {
     const first = await Promise.race(
       running.map(({ spec, child }) => child.status.then((status) => ({ spec, status }))),
     );
     if (first.status.code !== 0 || first.spec.name !== "core") {
-      console.error(
-        `[start] ${first.spec.name} stopped (exit ${first.status.code}); stopping the rest`,
-      );
+      note(`${first.spec.name} stopped (exit ${first.status.code}); stopping the rest`);
     }
     stopAll("SIGTERM");
     // Whatever does not stop within 10 s is killed.
@@ -135,10 +188,39 @@ export async function runTogether(specs: readonly ChildSpec[]): Promise<number> 
     clearTimeout(timer);
     return first.status.code;
   } finally {
+    options.signal?.removeEventListener("abort", onAbort);
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
   }
 }
 
+/**
+ * An abort signal that fires when a process this one should not outlive
+ * (its parent, or an ancestor in its shell job, such as `npx`) is gone.
+ *
+ * @param ps Runs `ps` (default: the real one).
+ * @returns The signal; it never fires when `ps` cannot run.
+ *
+ * @example
+ * ```ts
+ * import { whenStarterGoes } from "./start.ts";
+ * const signal = await whenStarterGoes(() => Promise.resolve(undefined)); // no ps: no watch
+ * if (signal.aborted) throw new Error("nothing is gone");
+ * ```
+ */
+export async function whenStarterGoes(ps: RunPs = runPs): Promise<AbortSignal> {
+  const controller = new AbortController();
+  const ancestors = await ancestorsOf(Deno.pid, ps);
+  if (ancestors.length === 0) {
+    note("cannot list this process's ancestors (ps): only a signal to this process stops it all");
+  }
+  watchAncestors(ancestors, (gone) => {
+    note(`process ${gone.pid}, which started this one, is gone: stopping the core and the edge`);
+    controller.abort();
+  }, { ps });
+  return controller.signal;
+}
+
 if (import.meta.main) {
-  Deno.exit(await runTogether(children(Deno.env.get("KV_PATH") || "data/core.kv")));
+  const signal = await whenStarterGoes();
+  Deno.exit(await runTogether(children(Deno.env.get("KV_PATH") || "data/core.kv"), { signal }));
 }

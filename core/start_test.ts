@@ -60,3 +60,172 @@ Deno.test("task start runs the core and the edge; the edge serves the core's quo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** A running `start.ts` (possibly under other processes), as seen from its output. */
+interface Started {
+  readonly child: Deno.ChildProcess;
+  /** Everything printed so far, stdout and stderr. */
+  readonly output: () => string;
+  /** Resolves when both streams have ended (every process holding them has exited). */
+  readonly ended: Promise<void>;
+  readonly pids: { start: number; core: number; edge: number };
+  readonly ports: { core: number; edge: number };
+}
+
+/** Starts `start.ts` through the command line `wrap` makes of deno's. */
+async function launch(wrap: (command: string) => string[], dir: string): Promise<Started> {
+  const command = [Deno.execPath(), "run", "--allow-read", "--allow-env", "--allow-run", START]
+    .map((a) => `'${a}'`).join(" ");
+  const [program, ...args] = wrap(command);
+  const child = new Deno.Command(program!, {
+    args,
+    env: {
+      CORE_PORT: "0",
+      EDGE_PORT: "0",
+      SYNTHETIC_RATE: "200",
+      JOURNAL_DIR: "none",
+      KV_PATH: `${dir}/core.kv`,
+      GATEWAY_JWT_SECRET: encodeBase64Url(crypto.getRandomValues(new Uint8Array(32))),
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const read = async (stream: ReadableStream<Uint8Array<ArrayBuffer>>) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
+  };
+  const ended = Promise.all([read(child.stdout), read(child.stderr)]).then(() => {});
+  let exited = false;
+  child.status.then(() => (exited = true));
+  const find = (pattern: RegExp) => pattern.exec(text)?.slice(1).map(Number);
+  let pids: number[] | undefined;
+  let core: number[] | undefined;
+  let edge: number[] | undefined;
+  for (let waited = 0; waited < 20_000; waited += 50) {
+    pids ??= find(/\[start\] core pid (\d+), edge pid (\d+); Ctrl-C or kill (\d+) /);
+    core ??= find(/\[core\] gateway: listening on ws:\/\/127\.0\.0\.1:(\d+)\//);
+    edge ??= find(/\[edge\] edge: listening on http:\/\/127\.0\.0\.1:(\d+)\//);
+    if ((pids && core && edge) || exited) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert(pids && core && edge, `start.ts did not come up:\n${text}`);
+  return {
+    child,
+    output: () => text,
+    ended,
+    pids: { core: pids[0]!, edge: pids[1]!, start: pids[2]! },
+    ports: { core: core[0]!, edge: edge[0]! },
+  };
+}
+
+/** Whether something accepts connections on a loopback port. */
+async function listening(port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pids among `pids` that still run (ps lists them, zombies aside). */
+async function alive(pids: readonly number[]): Promise<number[]> {
+  const { stdout } = await new Deno.Command("ps", {
+    args: ["-o", "pid=,stat=", "-p", pids.join(",")],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(stdout).split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([pid, stat]) => pid !== "" && !stat?.startsWith("Z"))
+    .map(([pid]) => Number(pid));
+}
+
+/** Waits up to `ms` for every pid to be gone and both ports closed; says what is left. */
+async function waitGone(started: Started, ms: number): Promise<string> {
+  const { pids, ports } = started;
+  let left = "";
+  for (let waited = 0; waited < ms; waited += 200) {
+    const running = await alive([pids.start, pids.core, pids.edge]);
+    const open = [];
+    for (const port of [ports.core, ports.edge]) if (await listening(port)) open.push(port);
+    left = running.length + open.length === 0 ? "" : `pids ${running} running, ports ${open} open`;
+    if (left === "") return "";
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return left;
+}
+
+/** Kills whatever is left of a launch, by pid. */
+async function cleanUp(started: Started | undefined, child?: Deno.ChildProcess): Promise<void> {
+  for (const pid of started ? Object.values(started.pids) : []) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  try {
+    (child ?? started?.child)?.kill("SIGKILL");
+  } catch {
+    // Already gone.
+  }
+  await (child ?? started?.child)?.status;
+  await started?.ended.catch(() => {});
+}
+
+Deno.test("task start: when a process above the starter goes (npx's sh -c), the core and the edge stop and free their ports", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tc-start-" });
+  // As under `npx deno task start`: npm's sh -c (killed) → deno task (lives on,
+  // re-parented) → start.ts. Each sh stays a parent: a command follows.
+  let started: Started | undefined;
+  try {
+    started = await launch((command) => ["sh", "-c", `sh -c "${command}; true"; true`], dir);
+    Deno.kill(started.child.pid, "SIGKILL");
+    const left = await waitGone(started, 15_000);
+    assertEquals(left, "", started.output());
+    await started.ended;
+    assert(/\[start\] process \d+, which started this one, is gone/.test(started.output()));
+    assert(started.output().includes("[core] stopped (SIGTERM)"), started.output());
+  } finally {
+    await cleanUp(started);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("task start: when the starter is killed outright (SIGKILL), the core and the edge stop and free their ports", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tc-start-" });
+  let started: Started | undefined;
+  try {
+    started = await launch((command) => ["sh", "-c", `exec ${command}`], dir);
+    assertEquals(started.pids.start, started.child.pid);
+    Deno.kill(started.pids.start, "SIGKILL");
+    const left = await waitGone(started, 15_000);
+    // (What the children say now goes nowhere: their output went through the starter.)
+    assertEquals(left, "", started.output());
+    await started.ended;
+  } finally {
+    await cleanUp(started);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("task start: SIGTERM to the starter stops the core and the edge cleanly, exit code 0", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tc-start-" });
+  let started: Started | undefined;
+  try {
+    started = await launch((command) => ["sh", "-c", `exec ${command}`], dir);
+    Deno.kill(started.pids.start, "SIGTERM");
+    const status = await started.child.status;
+    await started.ended;
+    assertEquals(status.code, 0, started.output());
+    assertEquals(await waitGone(started, 5_000), "", started.output());
+    assert(started.output().includes("[core] stopped (SIGTERM)"), started.output());
+    assert(started.output().includes("[edge] edge: shutting down"), started.output());
+  } finally {
+    await cleanUp(started);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -7,6 +7,7 @@
  * | `EDGE_HOSTNAME` | `127.0.0.1` | |
  * | `KV_PATH` | `data/core.kv` | the core's KV file; empty for the platform's default KV (Deno Deploy) |
  * | `EDGE_METRICS_TOKEN` | unset | when set (16–256 visible ASCII characters), `/metrics` needs `Authorization: Bearer <token>` |
+ * | `EDGE_STREAMS_PER_ADDRESS` | `16` | the most event streams one client address may hold open (429 beyond) |
  *
  * A bad setting stops it at once with the reason and exit code 2. It
  * waits for the KV file if the core has not made it yet (saying it is
@@ -34,6 +35,8 @@ export interface MainConfig {
   readonly kvPath: string | undefined;
   /** The token `/metrics` needs, if any. */
   readonly metricsToken: string | undefined;
+  /** The most event streams per client address (undefined: the default, 16). */
+  readonly streamsPerAddress: number | undefined;
 }
 
 /**
@@ -41,8 +44,9 @@ export interface MainConfig {
  *
  * @param env The variables (default `Deno.env`).
  * @returns The settings.
- * @throws {RangeError} When `EDGE_PORT` is not a port number, or
- * `EDGE_METRICS_TOKEN` is set but not 16–256 visible ASCII characters.
+ * @throws {RangeError} When `EDGE_PORT` is not a port number,
+ * `EDGE_METRICS_TOKEN` is set but not 16–256 visible ASCII characters, or
+ * `EDGE_STREAMS_PER_ADDRESS` is set but not a whole number from 1 to 1,000,000.
  *
  * @example
  * ```ts
@@ -69,11 +73,23 @@ export function readConfig(
         `characters (no spaces); it has ${metricsToken.length}`,
     );
   }
+  const perAddressText = env.get("EDGE_STREAMS_PER_ADDRESS");
+  const streamsPerAddress = perAddressText === undefined ? undefined : Number(perAddressText);
+  if (
+    perAddressText !== undefined &&
+    !(/^\d{1,7}$/.test(perAddressText) && streamsPerAddress! >= 1 && streamsPerAddress! <= 1e6)
+  ) {
+    throw new RangeError(
+      "Cannot start the edge: EDGE_STREAMS_PER_ADDRESS must be a whole number from 1 to " +
+        `1,000,000, not ${perAddressText.slice(0, 32)}`,
+    );
+  }
   return {
     port,
     hostname: env.get("EDGE_HOSTNAME") || "127.0.0.1",
     kvPath: kvPath === "" ? undefined : kvPath,
     metricsToken,
+    streamsPerAddress,
   };
 }
 
@@ -131,7 +147,33 @@ async function waitForFile(path: string): Promise<void> {
   }
 }
 
+/**
+ * Under `deno task start`, `core/start.ts` passes its pid in `TC_PARENT_PID`:
+ * when our parent is no longer that process (it was killed, even with
+ * SIGKILL), `onGone` runs once. Run otherwise, nothing is watched. (The
+ * edge imports nothing from core/, so this is the core's `watchParent`
+ * again, in small.)
+ */
+function watchStarter(onGone: () => void): void {
+  let parent: number;
+  try {
+    parent = Number(Deno.env.get("TC_PARENT_PID"));
+  } catch {
+    return; // Allowed only its own variables: not started by core/start.ts.
+  }
+  if (!Number.isSafeInteger(parent) || parent <= 1) return;
+  const timer = setInterval(() => {
+    if (Deno.ppid === parent) return;
+    clearInterval(timer);
+    onGone();
+  }, 500);
+  Deno.unrefTimer(timer);
+}
+
 async function main(config: MainConfig): Promise<void> {
+  // Until the server is up there is nothing to close.
+  let stop = (): void => Deno.exit(0);
+  watchStarter(() => stop());
   if (config.kvPath !== undefined) await waitForFile(config.kvPath);
   const kv = await Deno.openKv(config.kvPath);
   const cache = new SnapshotCache({ kv });
@@ -142,8 +184,15 @@ async function main(config: MainConfig): Promise<void> {
   }
   console.log(`edge: ${cache.all().length} symbols at version ${cache.version}`);
   cache.start();
-  const { metricsToken } = config;
-  const app = createEdge({ cache, pages: quotePages, ...(metricsToken ? { metricsToken } : {}) });
+  const { metricsToken, streamsPerAddress } = config;
+  const app = createEdge({
+    cache,
+    pages: quotePages,
+    ...(metricsToken ? { metricsToken } : {}),
+    ...(streamsPerAddress === undefined
+      ? {}
+      : { stream: { maxConnectionsPerAddress: streamsPerAddress } }),
+  });
   if (metricsToken === undefined && !isLoopback(config.hostname)) {
     console.log(
       `edge: /metrics is open to anyone who reaches ${config.hostname}; set EDGE_METRICS_TOKEN to close it`,
@@ -171,6 +220,7 @@ async function main(config: MainConfig): Promise<void> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => void shutdown());
   }
+  stop = () => void shutdown();
   await server.finished;
 }
 

@@ -1,0 +1,48 @@
+import { assertEquals } from "../_testing/assert.ts";
+import { type Ancestor, ancestorsOf, type RunPs, watchAncestors } from "./supervision.ts";
+
+/** A `ps` answering from a table that the test may change. */
+function fakePs(table: { text: string | undefined }): RunPs {
+  return () => Promise.resolve(table.text);
+}
+
+/** What a watch reports within `ms` (undefined when nothing). */
+async function watchFor(
+  ancestors: readonly Ancestor[],
+  ps: RunPs,
+  ms: number,
+): Promise<number | undefined> {
+  let gone: number | undefined;
+  const stop = watchAncestors(ancestors, (a) => (gone = a.pid), { intervalMs: 5, ps });
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  stop();
+  return gone;
+}
+
+Deno.test("ancestorsOf() walks up the process group: npx's chain, not the shell that ran it", async () => {
+  // shell 10 (group 10) → npm 20 (group 20) → sh 21 → deno task 22 → start.ts 23.
+  const table = "1 0 1\n10 1 10\n20 10 20\n21 20 20\n22 21 20\n23 22 20\n";
+  const chain = await ancestorsOf(23, fakePs({ text: table }));
+  assertEquals(chain, [{ pid: 22, ppid: 21 }, { pid: 21, ppid: 20 }, { pid: 20, ppid: 10 }]);
+});
+
+Deno.test("ancestorsOf() keeps the parent even in another group, and nothing without ps", async () => {
+  const table = "1 0 1\n30 1 30\n31 30 31\n";
+  assertEquals(await ancestorsOf(31, fakePs({ text: table })), [{ pid: 30, ppid: 1 }]);
+  assertEquals(await ancestorsOf(31, fakePs({ text: undefined })), []);
+  assertEquals(await ancestorsOf(99, fakePs({ text: table })), []);
+});
+
+Deno.test("watchAncestors() fires for an ancestor that exited or was re-parented, not before", async () => {
+  const chain = [{ pid: 22, ppid: 21 }, { pid: 21, ppid: 20 }];
+  const table = { text: "22 21\n21 20\n" as string | undefined };
+  assertEquals(await watchFor(chain, fakePs(table), 40), undefined);
+  // ps failing says nothing about the ancestors.
+  table.text = undefined;
+  assertEquals(await watchFor(chain, fakePs(table), 40), undefined);
+  // npm's sh (21) killed: deno task (22) now has another parent.
+  table.text = "22 1\n";
+  assertEquals(await watchFor(chain, fakePs(table), 40), 22);
+  table.text = "22 21\n";
+  assertEquals(await watchFor(chain, fakePs(table), 40), 21);
+});
