@@ -238,13 +238,26 @@ struct RequestSnapshot {
 }
 
 struct RequestOrders {
-  # Ask for this session's order and fill history after a reconnect: every
-  # ExecutionReport with a sequence greater than sinceSequence, re-sent in
-  # order with replayed = true, then the positions of each of its accounts
-  # (Positions); all carry this request's requestId.
+  # Ask for this session's order and fill history after a reconnect: the
+  # ExecutionReports with a sequence greater than sinceSequence, re-sent in
+  # order with replayed = true, one page at most, then the account's
+  # Positions, which end the answer and say whether more follows (more,
+  # throughSequence) and what the core still keeps (oldestSequence,
+  # sinceTooOld); all carry this request's requestId. To fetch everything,
+  # ask again with sinceSequence = throughSequence while more is true.
+  #
+  # The core keeps a bounded number of reports per account (10,000 by
+  # default): those numbered below oldestSequence are gone, except the latest
+  # report of each order still working, which is re-sent (with its own,
+  # older sequence) ahead of the kept ones, so a client that was away longer
+  # still learns the state of every working order.
 
   sinceSequence @0 :UInt64;
   # The last ExecutionReport sequence the client holds; 0 = from the start.
+
+  maxReports @1 :UInt32;
+  # At most this many ExecutionReports in this answer; 0 = as many as the
+  # core allows. The core caps it (1,000 by default).
 }
 
 struct Ping {
@@ -337,6 +350,11 @@ struct ExecutionReport {
 
   replayed @19 :Bool;
   # Sent again in answer to RequestOrders, not for the first time.
+
+  cancelledQuantity @20 :Int64;
+  # cancelled, expired: the lots this event took off the book (the order's
+  # open quantity before it, whatever the cancelReason: a cancel, cancelAll,
+  # self-trade prevention); 0 in other reports.
 }
 
 struct Reject {
@@ -522,7 +540,9 @@ struct Position {
 }
 
 struct Positions {
-  # An account's positions, after a RequestOrders replay or on change.
+  # An account's positions, after a RequestOrders replay or on change. In
+  # answer to a RequestOrders, it ends the answer and says how the replay
+  # stands (the fields from oldestSequence on; 0 and false otherwise).
 
   account @0 :Text;
 
@@ -531,6 +551,24 @@ struct Positions {
 
   positions @2 :List(Position);
   # One per symbol the account has traded or has orders in.
+
+  oldestSequence @3 :UInt64;
+  # The oldest ExecutionReport sequence the core still keeps for the account
+  # (executionSequence + 1 when it keeps none): older ones can no longer be
+  # replayed, except each working order's latest.
+
+  throughSequence @4 :UInt64;
+  # The last sequence this answer re-sent (the request's sinceSequence when
+  # it re-sent none): the sinceSequence to continue from.
+
+  more @5 :Bool;
+  # Reports after throughSequence were left for another page: ask again with
+  # sinceSequence = throughSequence.
+
+  sinceTooOld @6 :Bool;
+  # The request's sinceSequence was older than the core keeps (sinceSequence
+  # + 1 < oldestSequence): the reports between them are gone, and the answer
+  # holds only the latest report of each order still working from then.
 }
 
 struct ServerError {

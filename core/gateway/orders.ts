@@ -8,13 +8,44 @@
  * reconnects: every connection authenticated as that account (the token's
  * `sub`) with the trader or admin role joins it. It holds
  *
- * - the client order ids its connections used: unique within the session
- *   (a reused one is refused with `duplicateId`, even once the order is
- *   done), each mapped to the engine's id for the order;
+ * - the client order ids its connections used, each mapped to the engine's
+ *   id for the order (see "Duplicate client order ids");
  * - its working orders, which `cancel`, `replace` and `cancelAll` name;
- * - the account's execution reports, numbered 1, 2, 3… without gaps, which
- *   `requestOrders(sinceSequence)` re-sends (`replayed`), followed by the
- *   account's positions.
+ * - the account's execution reports, numbered 1, 2, 3… without gaps, of
+ *   which it keeps the latest `reportsKept` (10,000 by default) for
+ *   `requestOrders` (see "Replay").
+ *
+ * # Duplicate client order ids
+ *
+ * A new order is refused with `duplicateId` when its client order id names
+ * an order of the session that is still working, however old, or one of
+ * the `idsKept` (10,000 by default) most recent ids the session used,
+ * done or not (refused by the engine included). An id older than that
+ * whose order is done may be accepted again: the guarantee is "never a
+ * duplicate of a working order, nor of the session's last `idsKept` ids",
+ * not uniqueness for the session's lifetime. Memory per session is bounded
+ * by `idsKept` plus its working orders.
+ *
+ * # Replay
+ *
+ * `requestOrders(sinceSequence, maxReports)` re-sends (`replayed`) the
+ * account's reports numbered after `sinceSequence`, in order, at most
+ * `maxReports` of them and never more than `replayPage` (1,000 by
+ * default), then the account's positions, which end the answer: its
+ * `throughSequence` is the last sequence sent, `more` says whether more
+ * follows (ask again from `throughSequence`), `oldestSequence` is the
+ * oldest report kept. A page is sent within one message's handling, so one
+ * request costs at most `replayPage` encodes before the event loop moves on
+ * (~10 µs each), however long the log: a client wanting more asks again,
+ * and its further requests queue behind everyone else's messages.
+ *
+ * Reports before `oldestSequence` are gone, except the latest report of each
+ * order still working, which its order holds: a `sinceSequence` older than
+ * the log (`sinceSequence + 1 < oldestSequence`) is answered with those
+ * (their own, older sequences, in order) ahead of the kept reports, and
+ * positions with `sinceTooOld`, so a client away too long still learns
+ * every working order's state and the account's positions (kept as totals,
+ * never trimmed), but not the history in between.
  *
  * # Routing
  *
@@ -43,8 +74,9 @@
  *   starts every sequence at 1 again, and orders recovered from the journal
  *   are unknown to the router (their fills are not reported). Journaling the
  *   client order id with the command would lift this.
- * - Every client order id a session used is remembered for its lifetime,
- *   and every report for replay: memory grows with the day's orders.
+ * - Replay keeps a count of reports, not a trading day: a busy account's
+ *   morning may be gone by the afternoon (each working order's latest
+ *   report excepted), a quiet account's yesterday still there.
  *
  * @module
  */
@@ -81,6 +113,8 @@ import {
 } from "../wire/types.ts";
 import type { Role } from "./config.ts";
 import { nowNs } from "./_clock.ts";
+import { RecentIds } from "./_recent_ids.ts";
+import { ReportLog } from "./_report_log.ts";
 
 /** A connection as the router sees it. */
 export interface SessionClient {
@@ -138,6 +172,39 @@ export interface OrderRouterOptions {
   readonly accounts: AccountNumbers;
   /** The instrument table; position = instrument number. */
   readonly instruments: readonly Instrument[];
+  /** Execution reports kept per account for `requestOrders` (default {@linkcode DEFAULT_REPORTS_KEPT}). */
+  readonly reportsKept?: number;
+  /**
+   * Recent client order ids kept per session for `duplicateId`, besides its
+   * working orders' (default {@linkcode DEFAULT_IDS_KEPT}).
+   */
+  readonly idsKept?: number;
+  /** The most reports one `requestOrders` answer re-sends (default {@linkcode DEFAULT_REPLAY_PAGE}). */
+  readonly replayPage?: number;
+}
+
+/** Execution reports kept per account unless told otherwise (~2–3 per order). */
+export const DEFAULT_REPORTS_KEPT = 10_000;
+
+/** Recent client order ids kept per session unless told otherwise. */
+export const DEFAULT_IDS_KEPT = 10_000;
+
+/**
+ * The most reports one `requestOrders` answer holds unless told otherwise:
+ * at ~10 µs an encode, ~10 ms of the event loop.
+ */
+export const DEFAULT_REPLAY_PAGE = 1_000;
+
+/** What a session keeps in memory, by count: see {@linkcode OrderRouter.retained}. */
+export interface Retained {
+  /** Execution reports kept for replay (at most `reportsKept`). */
+  readonly reports: number;
+  /** Recent client order ids kept for `duplicateId` (at most `idsKept`). */
+  readonly clientOrderIds: number;
+  /** Orders the session placed that are still working (bounded by risk's open-order limit). */
+  readonly working: number;
+  /** The account's orders still working, whoever placed them. */
+  readonly open: number;
 }
 
 /** Running fills of one symbol. */
@@ -164,22 +231,27 @@ interface Order {
   cum: number;
   /** A cancel of it is in flight (cancelAll skips it). */
   cancelling: boolean;
+  /** Its latest report: replayed while it works, even once the log has let it go. */
+  last?: ExecutionReportEvent;
 }
 
 class Session {
   readonly clients = new Set<SessionClient>();
-  /** Every client order id used, for `duplicateId`. */
-  readonly used = new Set<bigint>();
+  /** The most recent client order ids used, for `duplicateId` (with `working`). */
+  readonly used: RecentIds;
   /** Orders this session placed that are still working, by client order id. */
   readonly working = new Map<bigint, Order>();
   /** This account's orders still working (whoever placed them). */
   readonly open = new Set<Order>();
-  /** This account's execution reports; `log[i].sequence === i + 1`. */
-  readonly log: ExecutionReportEvent[] = [];
+  /** This account's latest execution reports. */
+  readonly log: ReportLog<ExecutionReportEvent>;
   readonly fills = new Map<string, Fills>();
   #number: number | undefined;
 
-  constructor(readonly account: string) {}
+  constructor(readonly account: string, reportsKept: number, idsKept: number) {
+    this.log = new ReportLog(reportsKept);
+    this.used = new RecentIds(idsKept);
+  }
 
   number(accounts: AccountNumbers): number {
     return this.#number ??= accounts.ensure(this.account);
@@ -303,13 +375,22 @@ export class OrderRouter {
   /** Working orders by engine id. */
   readonly #orders = new Map<number, Order>();
   readonly #stop: () => void;
+  readonly #reportsKept: number;
+  readonly #idsKept: number;
+  readonly #replayPage: number;
 
   /**
    * Starts listening to the dispatcher.
    *
-   * @param options The dispatcher, the account registry, the instruments.
+   * @param options The dispatcher, the account registry, the instruments,
+   *   and the counts kept.
+   * @throws {RangeError} If a count kept or the replay page is not a
+   *   positive integer.
    */
   constructor(options: OrderRouterOptions) {
+    this.#reportsKept = positive(options.reportsKept ?? DEFAULT_REPORTS_KEPT, "reportsKept");
+    this.#idsKept = positive(options.idsKept ?? DEFAULT_IDS_KEPT, "idsKept");
+    this.#replayPage = positive(options.replayPage ?? DEFAULT_REPLAY_PAGE, "replayPage");
     this.#dispatcher = options.dispatcher;
     this.#accounts = options.accounts;
     this.#symbols = new Map(options.instruments.map((i, n) => [i.symbol, n]));
@@ -404,7 +485,7 @@ export class OrderRouter {
   #session(account: string): Session {
     let session = this.#sessions.get(account);
     if (session === undefined) {
-      session = new Session(account);
+      session = new Session(account, this.#reportsKept, this.#idsKept);
       this.#sessions.set(account, session);
     }
     return session;
@@ -439,7 +520,36 @@ export class OrderRouter {
    * @returns The sequence.
    */
   executionSequence(account: string): bigint {
-    return BigInt(this.#sessions.get(account)?.log.length ?? 0);
+    return BigInt(this.#sessions.get(account)?.log.latest ?? 0);
+  }
+
+  /**
+   * What the account's session keeps in memory, by count: bounded by the
+   * counts kept and the working orders, however many orders it sent.
+   *
+   * @param account The account's name.
+   * @returns The counts (all 0 for an account never seen).
+   *
+   * @example
+   * ```ts
+   * import { OrderRouter } from "./orders.ts";
+   * import { loadInstruments } from "../matching/mod.ts";
+   * const router = new OrderRouter({
+   *   dispatcher: { allocateOrderId: () => 1, submit() {}, listen: () => () => {} },
+   *   accounts: { ensure: () => 1 },
+   *   instruments: loadInstruments(),
+   * });
+   * if (router.retained("ALICE").reports !== 0) throw new Error("nothing yet");
+   * ```
+   */
+  retained(account: string): Retained {
+    const session = this.#sessions.get(account);
+    return {
+      reports: session?.log.size ?? 0,
+      clientOrderIds: session?.used.size ?? 0,
+      working: session?.working.size ?? 0,
+      open: session?.open.size ?? 0,
+    };
   }
 
   /**
@@ -482,7 +592,7 @@ export class OrderRouter {
       return;
     }
     const placer = this.#session(client.account);
-    if (placer.used.has(request.clientOrderId)) {
+    if (placer.working.has(request.clientOrderId) || placer.used.has(request.clientOrderId)) {
       this.#reject(
         client,
         request,
@@ -542,7 +652,7 @@ export class OrderRouter {
         "unknownOrder",
         session.used.has(request.clientOrderId)
           ? `order ${request.clientOrderId} is no longer working`
-          : `this session has no order ${request.clientOrderId}`,
+          : `this session has no working order ${request.clientOrderId}`,
       );
     }
     return order;
@@ -582,24 +692,55 @@ export class OrderRouter {
     }
   }
 
+  /** One page of the account's reports after `sinceSequence`, then positions; see "Replay". */
   #replay(client: SessionClient, request: OrdersRequest): void {
     const session = this.#session(client.account);
     const log = session.log;
     const since = request.sinceSequence;
-    const from = since >= BigInt(log.length) ? log.length : Number(since);
+    const oldest = BigInt(log.oldest);
+    const requested = request.maxReports ?? 0;
+    const page = requested > 0 ? Math.min(requested, this.#replayPage) : this.#replayPage;
     const requestId = request.requestId;
-    for (let i = from; i < log.length; i++) {
-      client.send(
-        encodeServerMessage({ ...log[i]!, requestId, sentAt: nowNs(), replayed: true }),
-      );
+    let through = since;
+    let sent = 0;
+    let more = false;
+    /** Sends one report; false when the page is full (it is left for the next). */
+    const send = (report: ExecutionReportEvent): boolean => {
+      if (sent === page) return false;
+      client.send(encodeServerMessage({ ...report, requestId, sentAt: nowNs(), replayed: true }));
+      through = report.sequence;
+      sent++;
+      return true;
+    };
+    const sinceTooOld = since + 1n < oldest;
+    if (sinceTooOld) {
+      // Working orders whose latest report the log has let go: that report,
+      // which the order holds, in sequence order.
+      const held = [...session.open]
+        .map((order) => order.last)
+        .filter((r): r is ExecutionReportEvent =>
+          r !== undefined && r.sequence > since && r.sequence < oldest
+        )
+        .sort((a, b) => (a.sequence < b.sequence ? -1 : 1));
+      more = !held.every(send);
+    }
+    if (!more) {
+      const first = since < oldest ? log.oldest : Number(since) + 1;
+      for (let sequence = first; sequence <= log.latest && !more; sequence++) {
+        more = !send(log.at(sequence)!);
+      }
     }
     client.send(encodeServerMessage({
       type: "positions",
       requestId,
       sentAt: nowNs(),
       account: session.account,
-      executionSequence: BigInt(log.length),
+      executionSequence: BigInt(log.latest),
       positions: this.#positions(session),
+      oldestSequence: oldest,
+      throughSequence: through,
+      more,
+      sinceTooOld,
     }));
   }
 
@@ -673,6 +814,9 @@ export class OrderRouter {
           this.#finish(order);
           this.#report(order, "cancelled", engineTime, requestIdFor(mine, order), {
             cancelReason: event.reason === "self_trade" ? "selfTrade" : "requested",
+            // The engine's count: right even for an order taken over after a
+            // restart, whose fills before it the router never saw.
+            cancelledQuantity: event.leaves,
           });
           break;
         }
@@ -680,7 +824,9 @@ export class OrderRouter {
           const order = orders.get(event.id);
           if (order === undefined) break;
           this.#finish(order);
-          this.#report(order, "expired", engineTime, requestIdFor(mine, order));
+          this.#report(order, "expired", engineTime, requestIdFor(mine, order), {
+            cancelledQuantity: event.leaves,
+          });
           break;
         }
         case EventKind.OrderReplaced: {
@@ -748,7 +894,7 @@ export class OrderRouter {
     const owner = order.owner;
     const report: ExecutionReportEvent = {
       type: "executionReport",
-      sequence: BigInt(owner.log.length + 1),
+      sequence: BigInt(owner.log.latest + 1),
       execType,
       clientOrderId: order.clientOrderId,
       orderId: BigInt(order.id),
@@ -764,7 +910,8 @@ export class OrderRouter {
       engineTime,
       ...extra,
     };
-    owner.log.push(report);
+    owner.log.append(report);
+    order.last = report;
     const frame = encodeServerMessage({ ...report, requestId, sentAt: nowNs() });
     for (const client of owner.clients) client.send(frame);
     if (order.placer !== owner) {
@@ -812,6 +959,15 @@ export class OrderRouter {
       symbol,
     }));
   }
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(
+      `Cannot route orders: ${name} must be a positive integer, got ${value}`,
+    );
+  }
+  return value;
 }
 
 /** The request id to echo on a report: the request's, when the report answers it. */

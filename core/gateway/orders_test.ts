@@ -60,6 +60,10 @@ function brief(r: ExecutionReportEvent) {
       ? { last: [r.lastPrice, r.lastQuantity], liquidity: r.liquidity }
       : {}),
     ...(r.execType === "cancelled" ? { cancelReason: r.cancelReason } : {}),
+    // Lots taken off the book: in cancelled and expired reports only.
+    ...(r.execType === "cancelled" || r.execType === "expired" || r.cancelledQuantity
+      ? { cancelled: r.cancelledQuantity }
+      : {}),
     ...(r.replayed ? { replayed: true } : {}),
   };
 }
@@ -175,6 +179,7 @@ Deno.test("orders: cancel, replace, and their rejects for orders that are not wo
       leaves: 0,
       cum: 0,
       cancelReason: "requested",
+      cancelled: 7,
     });
     alice.send({ type: "cancel", requestId: 52n, sentAt: 0n, clientOrderId: 1n });
     const again = await alice.nextOf("reject");
@@ -221,22 +226,30 @@ Deno.test("orders: cancel, replace, and their rejects for orders that are not wo
 Deno.test("orders: cancelAll cancels the session's working orders, of one symbol or all", async () => {
   await withGateway(async (h) => {
     const alice = await h.connect("ALICE");
-    alice.send(order(1n, "buy", 18_000, 1));
-    alice.send(order(2n, "buy", 18_001, 1));
-    alice.send(order(3n, "buy", 41_000, 1, { symbol: "MSFT" }));
+    alice.send(order(1n, "buy", 18_000, 3));
+    alice.send(order(2n, "buy", 18_001, 2));
+    alice.send(order(3n, "buy", 41_000, 4, { symbol: "MSFT" }));
     alice.send(order(4n, "sell", 20_000, 1, { timeInForce: "ioc" })); // expires at once
     for (let i = 0; i < 5; i++) await report(alice);
     alice.send({ type: "cancelAll", requestId: 60n, sentAt: 0n, symbol: "AAPL" });
     const first = [await report(alice), await report(alice)];
-    assertEquals(first.map((r) => [r.execType, r.clientOrderId, r.requestId]), [
-      ["cancelled", 1n, 60n],
-      ["cancelled", 2n, 60n],
-    ]);
+    assertEquals(
+      first.map((r) => [r.execType, r.clientOrderId, r.requestId, r.cancelledQuantity]),
+      [
+        ["cancelled", 1n, 60n, 3],
+        ["cancelled", 2n, 60n, 2],
+      ],
+    );
     await alice.sync();
     assertEquals(alice.takeAll(), []);
     alice.send({ type: "cancelAll", requestId: 61n, sentAt: 0n, symbol: "" });
     const rest = await report(alice);
-    assertEquals([rest.execType, rest.clientOrderId, rest.symbol], ["cancelled", 3n, "MSFT"]);
+    assertEquals([rest.execType, rest.clientOrderId, rest.symbol, rest.cancelledQuantity], [
+      "cancelled",
+      3n,
+      "MSFT",
+      4,
+    ]);
     alice.send({ type: "cancelAll", requestId: 62n, sentAt: 0n, symbol: "" });
     await alice.sync();
     assertEquals(alice.takeAll(), [], "nothing left to cancel");
@@ -376,22 +389,26 @@ Deno.test("orders: an IOC's rest expires, and self-trade prevention cancels the 
       2,
       3,
     ]);
-    assertEquals([expired.execType, expired.leavesQuantity, expired.cumQuantity], [
-      "expired",
-      0,
-      2,
-    ]);
-    alice.send(order(2n, "sell", 19_500, 1));
+    assertEquals(
+      [expired.execType, expired.leavesQuantity, expired.cumQuantity, expired.cancelledQuantity],
+      ["expired", 0, 2, 3],
+      "the unfilled rest expired",
+    );
+    assertEquals(fill.cancelledQuantity, 0, "a trade takes nothing off by cancelling");
+    alice.send(order(2n, "sell", 19_500, 4));
     await report(alice);
     alice.send(order(3n, "buy", 19_500, 1));
     const events = [await report(alice), await report(alice)];
     assertEquals(
-      events.map((
-        r,
-      ) => [r.execType, r.clientOrderId, r.execType === "cancelled" ? r.cancelReason : "-"]),
+      events.map((r) => [
+        r.execType,
+        r.clientOrderId,
+        r.execType === "cancelled" ? r.cancelReason : "-",
+        r.cancelledQuantity,
+      ]),
       [
-        ["accepted", 3n, "-"],
-        ["cancelled", 2n, "selfTrade"],
+        ["accepted", 3n, "-", 0],
+        ["cancelled", 2n, "selfTrade", 4],
       ],
     );
   });
@@ -462,6 +479,10 @@ Deno.test("orders: after a reconnect, requestOrders re-sends the reports after a
         openBuyQuantity: 4,
         openSellQuantity: 5,
       }],
+      oldestSequence: 1n,
+      throughSequence: 4n,
+      more: false,
+      sinceTooOld: false,
     });
     // From the start, and past the end.
     alice.send({ type: "requestOrders", requestId: 71n, sentAt: 0n, sinceSequence: 0n });

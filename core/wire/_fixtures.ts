@@ -43,7 +43,7 @@ export const EVERY_REQUEST: readonly ClientRequest[] = [
   { type: "subscribe", requestId: 7n, sentAt: 8n, symbol: "AAPL" },
   { type: "unsubscribe", requestId: 9n, sentAt: 10n, symbol: "A1234567890Z" },
   { type: "requestSnapshot", requestId: 11n, sentAt: 12n, symbol: "SPY" },
-  { type: "requestOrders", requestId: 13n, sentAt: 14n, sinceSequence: 123_456n },
+  { type: "requestOrders", requestId: 13n, sentAt: 14n, sinceSequence: 123_456n, maxReports: 500 },
   { type: "ping", requestId: 0xffff_ffff_ffff_ffffn, sentAt: -1n },
 ];
 
@@ -79,6 +79,7 @@ export const EVERY_EVENT: readonly ServerEvent[] = [
     cancelReason: "selfTrade",
     engineTime: T,
     replayed: true,
+    cancelledQuantity: 25,
   },
   {
     type: "reject",
@@ -173,6 +174,10 @@ export const EVERY_EVENT: readonly ServerEvent[] = [
         openSellQuantity: 60,
       },
     ],
+    oldestSequence: 2n,
+    throughSequence: 3n,
+    more: true,
+    sinceTooOld: true,
   },
   {
     type: "error",

@@ -230,9 +230,12 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
       case gen.ClientMessage.REQUEST_ORDERS: {
         request = "requestOrders";
         part = "the requestOrders pointer";
-        const sinceSequence =
-          (root._hasRequestOrders() ? root.requestOrders : DEFAULT.requestOrders).sinceSequence;
-        return { ok: true, message: { type: "requestOrders", requestId, sentAt, sinceSequence } };
+        const s = root._hasRequestOrders() ? root.requestOrders : DEFAULT.requestOrders;
+        const { sinceSequence, maxReports } = s;
+        return {
+          ok: true,
+          message: { type: "requestOrders", requestId, sentAt, sinceSequence, maxReports },
+        };
       }
       case gen.ClientMessage.PING:
         // A ping's struct has no fields: null, empty or larger (a newer
@@ -421,7 +424,8 @@ function wholeBuffer(bytes: Uint8Array): ArrayBuffer | Uint8Array {
  *
  * @param request The request.
  * @returns One frame: a single-segment Cap'n Proto message.
- * @throws {RangeError} If a price or quantity is not a safe integer.
+ * @throws {RangeError} If a price or quantity is not a safe integer, or
+ *   `maxReports` not a UInt32.
  * @throws {TypeError} If an enumeration field holds an unknown name.
  *
  * @example
@@ -476,9 +480,12 @@ export function encodeClientMessage(request: ClientRequest): Uint8Array {
     case "requestSnapshot":
       root._initRequestSnapshot().symbol = request.symbol;
       break;
-    case "requestOrders":
-      root._initRequestOrders().sinceSequence = request.sinceSequence;
+    case "requestOrders": {
+      const s = root._initRequestOrders();
+      s.sinceSequence = request.sinceSequence;
+      if (request.maxReports) s.maxReports = uint32(request.maxReports, "maxReports");
       break;
+    }
     case "ping":
       root._initPing();
       break;
@@ -507,4 +514,13 @@ function int64(value: number, field: string): bigint {
     throw new RangeError(`Cannot encode request: ${field} must be a safe integer, got ${value}`);
   }
   return BigInt(value);
+}
+
+function uint32(value: number, field: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
+    throw new RangeError(
+      `Cannot encode request: ${field} must be an integer in 0..2^32-1, got ${value}`,
+    );
+  }
+  return value;
 }

@@ -207,7 +207,7 @@ Deno.test("decodeClientFrame() treats a missing (null) request struct as all def
   });
   assertEquals(decodeClientFrame(nullOf(7n)), {
     ok: true,
-    message: { type: "requestOrders", requestId: 3n, sentAt: 0n, sinceSequence: 0n },
+    message: { type: "requestOrders", requestId: 3n, sentAt: 0n, sinceSequence: 0n, maxReports: 0 },
   });
   assertEquals(decodeClientFrame(nullOf(8n)), {
     ok: true,

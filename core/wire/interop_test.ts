@@ -90,7 +90,17 @@ const CLIENT_CASES: [text: string, expected: ClientRequest][] = [
   ],
   [
     `(requestOrders = (sinceSequence = 41))`,
-    { type: "requestOrders", requestId: 0n, sentAt: 0n, sinceSequence: 41n },
+    { type: "requestOrders", requestId: 0n, sentAt: 0n, sinceSequence: 41n, maxReports: 0 },
+  ],
+  [
+    `(requestOrders = (sinceSequence = 41, maxReports = 4294967295))`,
+    {
+      type: "requestOrders",
+      requestId: 0n,
+      sentAt: 0n,
+      sinceSequence: 41n,
+      maxReports: 4_294_967_295,
+    },
   ],
   [`(requestId = 3, sentAt = -5, ping = ())`, { type: "ping", requestId: 3n, sentAt: -5n }],
 ];
@@ -151,7 +161,7 @@ const SERVER_TEXT: Record<ServerEvent["type"], string> = {
     'symbol = "BRK.B", side = sell, orderType = limit, timeInForce = ioc, postOnly = true, ' +
     "price = 10050, leavesQuantity = 60, cumQuantity = 40, lastPrice = 10049, lastQuantity = 15, " +
     "tradeId = 777, liquidity = taker, cancelReason = selfTrade, engineTime = 1700000000123456789, " +
-    "replayed = true))",
+    "replayed = true, cancelledQuantity = 25))",
   reject: "(requestId = 12, sentAt = 1700000000123456789, reject = (reason = notAuthorised, " +
     'message = "Cannot place order: account desk-9 is not yours", request = newOrder, ' +
     'clientOrderId = 43, symbol = "AAPL"))',
@@ -177,7 +187,8 @@ const SERVER_TEXT: Record<ServerEvent["type"], string> = {
   positions: "(requestId = 15, sentAt = 1700000000123456789, positions = (" +
     'account = "desk-7", executionSequence = 3, positions = [(symbol = "AAPL", ' +
     "netQuantity = -25, boughtQuantity = 15, soldQuantity = 40, boughtNotional = 150750, " +
-    "soldNotional = 4611686018427387904, openBuyQuantity = 5, openSellQuantity = 60)]))",
+    "soldNotional = 4611686018427387904, openBuyQuantity = 5, openSellQuantity = 60)], " +
+    "oldestSequence = 2, throughSequence = 3, more = true, sinceTooOld = true))",
   error: "(requestId = 16, sentAt = 1700000000123456789, error = (reason = malformedFrame, " +
     'message = "Cannot read frame: 3 bytes is not a whole number of 8-byte words", ' +
     "closing = true))",

@@ -105,6 +105,9 @@ export function encodeServerMessage(event: ServerEvent): Uint8Array {
       }
       s.engineTime = event.engineTime;
       if (event.replayed) s.replayed = true;
+      if (event.cancelledQuantity) {
+        s.cancelledQuantity = int64(event.cancelledQuantity, "cancelledQuantity");
+      }
       break;
     }
     case "reject": {
@@ -185,6 +188,10 @@ export function encodeServerMessage(event: ServerEvent): Uint8Array {
       const positions = event.positions;
       const list = s._initPositions(positions.length);
       for (let i = 0; i < positions.length; i++) writePosition(list.get(i), positions[i]!);
+      if (event.oldestSequence !== undefined) s.oldestSequence = event.oldestSequence;
+      if (event.throughSequence !== undefined) s.throughSequence = event.throughSequence;
+      if (event.more) s.more = true;
+      if (event.sinceTooOld) s.sinceTooOld = true;
       break;
     }
     case "error": {
@@ -357,6 +364,7 @@ function readServerMessage(root: gen.ServerMessage): ServerEvent {
         cancelReason: name(CANCEL_REASONS, s.cancelReason, "cancelReason"),
         engineTime: s.engineTime,
         replayed: s.replayed,
+        cancelledQuantity: num(s.cancelledQuantity, "cancelledQuantity"),
       };
     }
     case gen.ServerMessage.REJECT: {
@@ -472,6 +480,10 @@ function readServerMessage(root: gen.ServerMessage): ServerEvent {
           openBuyQuantity: num(p.openBuyQuantity, "openBuyQuantity"),
           openSellQuantity: num(p.openSellQuantity, "openSellQuantity"),
         })),
+        oldestSequence: s.oldestSequence,
+        throughSequence: s.throughSequence,
+        more: s.more,
+        sinceTooOld: s.sinceTooOld,
       };
     }
     case gen.ServerMessage.ERROR: {

@@ -53,6 +53,7 @@ Deno.test("encodeServerMessage() writes left-out optional fields as their defaul
       cancelReason: "requested",
       engineTime: 5n,
       replayed: false,
+      cancelledQuantity: 0,
     },
   );
   assertEquals(
@@ -116,6 +117,10 @@ Deno.test("encodeServerMessage() writes empty books, deltas and position lists",
       account: "",
       executionSequence: 0n,
       positions: [],
+      oldestSequence: 0n,
+      throughSequence: 0n,
+      more: false,
+      sinceTooOld: false,
     },
   ];
   for (const event of events) assertEquals(decodeServerMessage(encodeServerMessage(event)), event);

@@ -178,11 +178,19 @@ export interface SnapshotRequest extends RequestHeader {
   readonly symbol: string;
 }
 
-/** Ask for the session's execution reports after `sinceSequence`, then its positions. */
+/**
+ * Ask for the session's execution reports after `sinceSequence` (one page),
+ * then its positions, which say whether more follows.
+ */
 export interface OrdersRequest extends RequestHeader {
   readonly type: "requestOrders";
   /** The last execution-report sequence the client holds; `0n` = from the start. */
   readonly sinceSequence: bigint;
+  /**
+   * At most this many reports in the answer (UInt32); `0` or absent = as many
+   * as the core allows (it caps the page). Always present once decoded.
+   */
+  readonly maxReports?: number;
 }
 
 /** Liveness probe; answered by a heartbeat echoing `sentAt`. */
@@ -255,6 +263,8 @@ export interface ExecutionReportEvent extends EventHeader {
   readonly engineTime: bigint;
   /** Re-sent in answer to a `requestOrders`. */
   readonly replayed?: boolean;
+  /** cancelled, expired: the lots this event took off the book (the open quantity before it). */
+  readonly cancelledQuantity?: number;
 }
 
 /** A request was refused. */
@@ -374,12 +384,27 @@ export interface Position {
   readonly openSellQuantity: number;
 }
 
-/** An account's positions as of an execution sequence. */
+/**
+ * An account's positions as of an execution sequence; in answer to a
+ * `requestOrders`, also how the replay stands (`0n`/`false` otherwise).
+ */
 export interface PositionsEvent extends EventHeader {
   readonly type: "positions";
   readonly account: string;
   readonly executionSequence: bigint;
   readonly positions: readonly Position[];
+  /** The oldest report sequence still kept (`executionSequence + 1n` when none is). */
+  readonly oldestSequence?: bigint;
+  /** The last sequence the answer re-sent (the request's `sinceSequence` if none): where to continue. */
+  readonly throughSequence?: bigint;
+  /** More reports follow `throughSequence`: ask again from it. */
+  readonly more?: boolean;
+  /**
+   * The request's `sinceSequence` was older than the core keeps: reports
+   * between it and `oldestSequence` are gone (each working order's latest
+   * excepted, which the answer re-sent).
+   */
+  readonly sinceTooOld?: boolean;
 }
 
 /** A problem that is not the refusal of one request. */

@@ -816,17 +816,26 @@ export class RequestSnapshot extends $.Struct {
   override toString(): string { return "RequestSnapshot_" + super.toString(); }
 }
 /**
-* Ask for this session's order and fill history after a reconnect: every
-* ExecutionReport with a sequence greater than sinceSequence, re-sent in
-* order with replayed = true, then the positions of each of its accounts
-* (Positions); all carry this request's requestId.
+* Ask for this session's order and fill history after a reconnect: the
+* ExecutionReports with a sequence greater than sinceSequence, re-sent in
+* order with replayed = true, one page at most, then the account's
+* Positions, which end the answer and say whether more follows (more,
+* throughSequence) and what the core still keeps (oldestSequence,
+* sinceTooOld); all carry this request's requestId. To fetch everything,
+* ask again with sinceSequence = throughSequence while more is true.
+*
+* The core keeps a bounded number of reports per account (10,000 by
+* default): those numbered below oldestSequence are gone, except the latest
+* report of each order still working, which is re-sent (with its own,
+* older sequence) ahead of the kept ones, so a client that was away longer
+* still learns the state of every working order.
 *
 */
 export class RequestOrders extends $.Struct {
   static override readonly _capnp = {
     displayName: "RequestOrders",
     id: "d052b9773615c2a8",
-    size: new $.ObjectSize(8, 0),
+    size: new $.ObjectSize(16, 0),
   };
   /**
 * The last ExecutionReport sequence the client holds; 0 = from the start.
@@ -837,6 +846,17 @@ export class RequestOrders extends $.Struct {
   }
   set sinceSequence(value: bigint) {
     $.utils.setUint64(0, value, this);
+  }
+  /**
+* At most this many ExecutionReports in this answer; 0 = as many as the
+* core allows. The core caps it (1,000 by default).
+*
+*/
+  get maxReports(): number {
+    return $.utils.getUint32(8, this);
+  }
+  set maxReports(value: number) {
+    $.utils.setUint32(8, value, this);
   }
   override toString(): string { return "RequestOrders_" + super.toString(); }
 }
@@ -1174,7 +1194,7 @@ export class ExecutionReport extends $.Struct {
   static override readonly _capnp = {
     displayName: "ExecutionReport",
     id: "88507d09e86ef186",
-    size: new $.ObjectSize(96, 2),
+    size: new $.ObjectSize(104, 2),
   };
   /**
 * The session's execution sequence: 1, 2, 3... with no gaps, over all its
@@ -1353,6 +1373,18 @@ export class ExecutionReport extends $.Struct {
   }
   set replayed(value: boolean) {
     $.utils.setBit(257, value, this);
+  }
+  /**
+* cancelled, expired: the lots this event took off the book (the order's
+* open quantity before it, whatever the cancelReason: a cancel, cancelAll,
+* self-trade prevention); 0 in other reports.
+*
+*/
+  get cancelledQuantity(): bigint {
+    return $.utils.getInt64(96, this);
+  }
+  set cancelledQuantity(value: bigint) {
+    $.utils.setInt64(96, value, this);
   }
   override toString(): string { return "ExecutionReport_" + super.toString(); }
 }
@@ -1962,14 +1994,16 @@ export class Position extends $.Struct {
   override toString(): string { return "Position_" + super.toString(); }
 }
 /**
-* An account's positions, after a RequestOrders replay or on change.
+* An account's positions, after a RequestOrders replay or on change. In
+* answer to a RequestOrders, it ends the answer and says how the replay
+* stands (the fields from oldestSequence on; 0 and false otherwise).
 *
 */
 export class Positions extends $.Struct {
   static override readonly _capnp = {
     displayName: "Positions",
     id: "9ea801d7fd3b3c6f",
-    size: new $.ObjectSize(8, 2),
+    size: new $.ObjectSize(32, 2),
   };
   static _Positions: $.ListCtor<Position>;
   get account(): string {
@@ -2009,6 +2043,52 @@ export class Positions extends $.Struct {
   }
   set positions(value: $.List<Position>) {
     $.utils.copyFrom(value, $.utils.getPointer(1, this));
+  }
+  /**
+* The oldest ExecutionReport sequence the core still keeps for the account
+* (executionSequence + 1 when it keeps none): older ones can no longer be
+* replayed, except each working order's latest.
+*
+*/
+  get oldestSequence(): bigint {
+    return $.utils.getUint64(8, this);
+  }
+  set oldestSequence(value: bigint) {
+    $.utils.setUint64(8, value, this);
+  }
+  /**
+* The last sequence this answer re-sent (the request's sinceSequence when
+* it re-sent none): the sinceSequence to continue from.
+*
+*/
+  get throughSequence(): bigint {
+    return $.utils.getUint64(16, this);
+  }
+  set throughSequence(value: bigint) {
+    $.utils.setUint64(16, value, this);
+  }
+  /**
+* Reports after throughSequence were left for another page: ask again with
+* sinceSequence = throughSequence.
+*
+*/
+  get more(): boolean {
+    return $.utils.getBit(192, this);
+  }
+  set more(value: boolean) {
+    $.utils.setBit(192, value, this);
+  }
+  /**
+* The request's sinceSequence was older than the core keeps (sinceSequence
+* + 1 < oldestSequence): the reports between them are gone, and the answer
+* holds only the latest report of each order still working from then.
+*
+*/
+  get sinceTooOld(): boolean {
+    return $.utils.getBit(193, this);
+  }
+  set sinceTooOld(value: boolean) {
+    $.utils.setBit(193, value, this);
   }
   override toString(): string { return "Positions_" + super.toString(); }
 }
