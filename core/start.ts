@@ -214,7 +214,10 @@ export async function whenStarterGoes(ps: RunPs = runPs): Promise<AbortSignal> {
     note("cannot list this process's ancestors (ps): only a signal to this process stops it all");
   }
   watchAncestors(ancestors, (gone) => {
-    note(`process ${gone.pid}, which started this one, is gone: stopping the core and the edge`);
+    note(
+      `the command that started this one has gone (process ${gone.pid} or its parent): ` +
+        "stopping the core and the edge",
+    );
     controller.abort();
   }, { ps });
   return controller.signal;
