@@ -210,6 +210,8 @@ async function main(): Promise<void> {
       "# TYPE core_gateway_connections gauge\n" +
       `core_gateway_connections ${gateway.connections}\n`,
   });
+  // Health first, then the gateway. `(request) => …`, not `(...args) => …`:
+  // Deno.serve calls a handler that declares no parameter without the request.
   const server = Deno.serve({
     hostname: config.coreHostname,
     port: config.corePort,
@@ -220,7 +222,7 @@ async function main(): Promise<void> {
       );
       console.log(`health: http://${host}:${port}/readyz, /livez, /metrics`);
     },
-  }, (...args: Parameters<typeof gateway.handler>) => health(args[0]) ?? gateway.handler(...args));
+  }, (request: Request) => health(request) ?? gateway.handler(request));
 
   console.log(
     config.syntheticRate === 0

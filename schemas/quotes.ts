@@ -10,13 +10,18 @@
  * | `["quotes", "version"]` | `bigint`: grows by one with every write; a reader polls it |
  * | `["quotes", "symbols"]` | {@linkcode SymbolList}: the instruments, in engine order |
  * | `["quotes", "symbol", SYMBOL]` | {@linkcode QuoteSnapshot} of one symbol |
- * | `["quotes", "alive"]` | {@linkcode Alive}: when the writer last wrote or said it is alive |
+ * | `["quotes", "alive"]` | {@linkcode Alive}: when the writer last wrote or said it is alive, and its engine's state |
  *
  * A write sets the snapshots of every symbol that changed, the version and
  * `alive`, in one atomic operation, so a reader that sees version `v` sees
  * every snapshot written up to `v`. When nothing changes, the writer still
  * sets `alive` at least every {@linkcode ALIVE_EVERY_MS} (without moving the
  * version), so a reader tells a quiet market from a stopped core.
+ *
+ * `alive` also carries the matching engine's state ({@linkcode EngineState}):
+ * a halted engine (its journal failed: a full disk, a failed sync) takes no
+ * more orders, so the quotes are frozen although the writer lives. The
+ * writer sets `alive` at once when the state changes.
  *
  * `sequence` is the core's market data channel sequence: it restarts at 0
  * when the core restarts. Order snapshots by `version`, which never goes
@@ -28,7 +33,10 @@
  * price units divided by the instrument's price scale), rounded to
  * `priceDecimals` places, so the edge prints a price without the instrument
  * table (VWAP included); `changePercent` has 4 decimal places. Sizes and
- * volumes are lots (integers). Times are milliseconds since
+ * volumes are lots: integers up to 2^53 − 1 (`Number.MAX_SAFE_INTEGER`, the
+ * largest a JSON number carries exactly; a value that is not such an
+ * integer is refused). A day's volume beyond it is written as 2^53 − 1.
+ * Times are milliseconds since
  * the Unix epoch (UTC). A value that does not exist yet (no trade today, an
  * empty side of the book) is `null`, never 0.
  *
@@ -64,6 +72,24 @@ export const QUOTE_KEYS = {
 /** The longest the writer stays silent: `alive` is set at least this often. */
 export const ALIVE_EVERY_MS = 1000;
 
+/** The matching engine's state as the writer last saw it (`Alive.engine`). */
+export interface EngineState {
+  /**
+   * `"running"`, or `"halted"`: its journal failed and it takes no more
+   * orders until the core is restarted (the quotes are frozen).
+   */
+  readonly state: "running" | "halted";
+  /**
+   * Why it halted: the failed OS call's error code (`"ENOSPC"` for a full
+   * disk, `"EIO"` for a failed sync, `"errno N"` for one without a name),
+   * `"unknown"` when no OS call failed, null while running. Codes only: the
+   * message, which names paths, stays on the core.
+   */
+  readonly cause: string | null;
+  /** When the writer saw it halt (ms since the epoch), null while running. */
+  readonly since: number | null;
+}
+
 /** The value under `QUOTE_KEYS.alive`. */
 export interface Alive {
   readonly format: typeof QUOTES_FORMAT;
@@ -71,6 +97,25 @@ export interface Alive {
   readonly at: number;
   /** The version it had written by then. */
   readonly version: number;
+  /** The engine's state; absent from a writer that does not report it. */
+  readonly engine?: EngineState;
+}
+
+/** Error codes as `EngineState.cause` holds them: a name, `errno N`, or `unknown`. */
+const CAUSE_RULE = /^(E[A-Z0-9]{1,15}|errno \d{1,6}|unknown)$/;
+
+function engineStateProblem(v: unknown): SnapshotProblem | undefined {
+  if (!isObject(v)) return "engine must be {state, cause, since}";
+  if (v.state === "running") {
+    return v.cause === null && v.since === null
+      ? undefined
+      : "a running engine has null cause and since";
+  }
+  if (v.state !== "halted") return 'engine.state must be "running" or "halted"';
+  if (typeof v.cause !== "string" || !CAUSE_RULE.test(v.cause)) {
+    return 'a halted engine\'s cause must be an error code ("ENOSPC"), "errno N" or "unknown"';
+  }
+  return isCount(v.since) ? undefined : "a halted engine's since must be a non-negative integer";
 }
 
 /** Symbols: 1 to 12 of `[A-Z0-9.-]` (the instrument table's rule). */
@@ -114,7 +159,7 @@ export interface DayStats {
   readonly low: number;
   /** The last trade's price. */
   readonly close: number;
-  /** Lots traded. */
+  /** Lots traded; 2^53 − 1 stands for that many or more. */
   readonly volume: number;
   /** Volume-weighted average price. */
   readonly vwap: number;
@@ -240,6 +285,10 @@ export function parseQuoteSnapshot(
  * ```ts
  * import { parseAlive } from "./quotes.ts";
  * if (!parseAlive({ format: 1, at: 1_764_000_000_000, version: 7 }).ok) throw new Error("refused");
+ * const halted = { state: "halted", cause: "ENOSPC", since: 1_764_000_000_000 };
+ * if (!parseAlive({ format: 1, at: 1_764_000_000_000, version: 7, engine: halted }).ok) {
+ *   throw new Error("refused a halted engine");
+ * }
  * ```
  */
 export function parseAlive(
@@ -251,6 +300,10 @@ export function parseAlive(
   }
   if (!isCount(value.at) || !isCount(value.version)) {
     return { ok: false, problem: "at and version must be non-negative integers" };
+  }
+  if (value.engine !== undefined) {
+    const problem = engineStateProblem(value.engine);
+    if (problem !== undefined) return { ok: false, problem };
   }
   return { ok: true, alive: value as unknown as Alive };
 }

@@ -15,12 +15,18 @@
  * close (the table has no other).
  *
  * # Invariants
- * - {@linkcode QuoteBook.apply} is synchronous, allocation-free and O(events):
- *   it runs inside the dispatcher's delivery loop.
+ * - {@linkcode QuoteBook.apply} is synchronous, allocation-free (until a
+ *   day's totals pass 2^53) and O(events): it runs inside the dispatcher's
+ *   delivery loop.
  * - A symbol is in {@linkcode QuoteBook.collect}'s result exactly when its
  *   snapshot (apart from `updated` and `version`) differs from the one the
  *   last `collect` returned for it, or was {@linkcode QuoteBook.requeue}d.
- * - Every snapshot made passes `parseQuoteSnapshot` (`schemas/quotes.ts`).
+ * - Every snapshot made passes `parseQuoteSnapshot` (`schemas/quotes.ts`),
+ *   whatever the quantities: the day's volume and Σ price × lots are exact
+ *   totals (`_total.ts`: a number while safe, a `bigint` beyond), and the
+ *   volume a snapshot shows saturates at 2^53 − 1 lots (the most a JSON
+ *   number carries exactly) instead of becoming a value the edge refuses,
+ *   which would freeze the symbol's public quote until the day ended.
  *
  * # Known limitations
  * - Statistics cover the trades this process saw, plus what
@@ -28,8 +34,10 @@
  *   after a crash, the trades of the last unwritten interval are missing from
  *   the day's volume (the journal restores the books, not these statistics).
  * - The 52-week range is null: there is no history yet.
- * - VWAP sums price × lots as a double: exact below 2^53 price units × lots,
- *   then within 1e-16 relative, far below a tick.
+ * - A day's volume beyond 2^53 − 1 lots shows as 2^53 − 1 (9.0e15: over
+ *   4 × 10^9 trades of the largest order an instrument allows). The VWAP
+ *   stays right: it is the exact Σ price × lots over the exact volume, each
+ *   rounded to a double (within 2^-52 relative, far below a tick).
  *
  * @module
  */
@@ -48,6 +56,7 @@ import {
 } from "../../schemas/quotes.ts";
 import { priceDecimals, roundTo, toDecimal } from "./decimal.ts";
 import type { TopOfBook, TopOfBookSource } from "./top_of_book.ts";
+import { Total } from "./_total.ts";
 
 /** Milliseconds in a (UTC) day. */
 export const DAY_MS = 86_400_000;
@@ -81,9 +90,10 @@ class SymbolState {
   high = 0;
   low = 0;
   close = 0;
-  volume = 0;
-  /** Σ price × lots, in price units × lots. */
-  notional = 0;
+  /** Lots traded today. */
+  readonly volume = new Total();
+  /** Σ price × lots, in price units × lots (the VWAP's numerator). */
+  readonly notional = new Total();
   trades = 0;
   /** Units; 0 when unknown. */
   prevClose: number;
@@ -320,8 +330,9 @@ export class QuoteBook {
       state.high = units(d.high);
       state.low = units(d.low);
       state.close = units(d.close);
-      state.volume = d.volume;
-      state.notional = d.vwap * state.scale * d.volume;
+      state.volume.reset();
+      state.volume.add(d.volume);
+      state.notional.set(d.vwap * state.scale * d.volume);
       state.trades = d.trades;
       if (snapshot.prevClose !== null) state.prevClose = units(snapshot.prevClose);
     } else {
@@ -438,15 +449,15 @@ function trade(state: SymbolState, event: OrderTraded, timeMs: number): void {
     if (state.day >= 0) closeDay(state);
     state.day = day;
     state.open = state.high = state.low = price;
-    state.volume = 0;
-    state.notional = 0;
+    state.volume.reset();
+    state.notional.reset();
     state.trades = 0;
   }
   if (price > state.high) state.high = price;
   if (price < state.low) state.low = price;
   state.close = price;
-  state.volume += qty;
-  state.notional += price * qty;
+  state.volume.add(qty);
+  state.notional.addProduct(price, qty);
   state.trades++;
   state.lastPrice = price;
   state.lastSize = qty;
@@ -485,8 +496,8 @@ function snapshotOf(
         high: price(s.high),
         low: price(s.low),
         close: price(s.close),
-        volume: s.volume,
-        vwap: price(s.notional / s.volume),
+        volume: s.volume.saturated,
+        vwap: price(s.notional.value / s.volume.value),
         trades: s.trades,
       }
       : null,

@@ -253,6 +253,75 @@ Deno.test("resume() takes yesterday's last trade as the previous close, and igno
   ]);
 });
 
+const QQQ = instruments.findIndex((i) => i.symbol === "QQQ");
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+Deno.test("trades of 2^53 - 1 lots keep the snapshot valid: the volume saturates, the VWAP stays exact", () => {
+  const quotes = book();
+  // Two trades of 2^53 - 1 lots once froze QQQ's public quote: the day's
+  // volume passed 2^53 and the edge refused every snapshot until midnight.
+  quotes.apply([trade(QQQ, 48_000, MAX_SAFE)], ns(T0));
+  quotes.apply([trade(QQQ, 48_000, MAX_SAFE), trade(QQQ, 48_300, MAX_SAFE)], ns(T0 + 1));
+  const qqq = checked(quotes.collect(1, T0 + 10)).get("QQQ")!;
+  assertEquals(qqq.day, {
+    open: 480,
+    high: 483,
+    low: 480,
+    close: 483,
+    volume: MAX_SAFE,
+    vwap: 481, // (480 + 480 + 483) / 3, equal quantities
+    trades: 3,
+  });
+  assertEquals(qqq.lastTrade?.size, MAX_SAFE);
+  // The next day starts afresh, from exact numbers again.
+  quotes.apply([trade(QQQ, 48_100, 7)], ns(T0 + DAY_MS));
+  const next = checked(quotes.collect(2, T0 + DAY_MS)).get("QQQ")!;
+  assertEquals([next.day?.volume, next.day?.vwap, next.prevClose], [7, 481, 483]);
+});
+
+Deno.test("the VWAP's numerator loses no trade however large it grows", () => {
+  const quotes = book();
+  // Σ price × lots at 2^80: a double's step there is 2^28 units × lots, so a
+  // double numerator would drop each of the small trades that follow whole.
+  const big = { price: 2 ** 52, qty: 2 ** 28 };
+  const small = { price: 1_000_000, qty: 100 };
+  quotes.apply([trade(AAPL, big.price, big.qty)], ns(T0));
+  for (let i = 0; i < 1000; i++) quotes.apply([trade(AAPL, small.price, small.qty)], ns(T0));
+  const aapl = checked(quotes.collect(1, T0)).get("AAPL")!;
+  const notional = BigInt(big.price) * BigInt(big.qty) + 1000n * BigInt(small.price * small.qty);
+  const volume = BigInt(big.qty + 1000 * small.qty);
+  const exactUnits = Number(notional / volume); // to the unit below; a unit is 0.01 here
+  assertEquals(aapl.day?.volume, big.qty + 1000 * small.qty);
+  const vwap = aapl.day!.vwap;
+  // A double numerator gives 3.72 less (1000 × 10^8 units × lots lost over 2.7 × 10^8 lots).
+  assert(Math.abs(vwap - exactUnits / 100) <= 0.02, `${vwap} vs ${exactUnits / 100}`);
+});
+
+Deno.test("resume() takes a saturated volume back and the snapshots stay valid", () => {
+  const quotes = book();
+  const stored: QuoteSnapshot = {
+    format: 1,
+    symbol: "QQQ",
+    name: "Invesco QQQ Trust",
+    priceDecimals: 2,
+    lastTrade: { price: 480, size: MAX_SAFE, time: T0 - 60_000 },
+    bid: null,
+    ask: null,
+    day: { open: 480, high: 480, low: 480, close: 480, volume: MAX_SAFE, vwap: 480, trades: 2 },
+    prevClose: 480,
+    change: 0,
+    changePercent: 0,
+    week52: null,
+    sequence: 3,
+    updated: T0 - 59_900,
+    version: 9,
+  };
+  assertEquals(quotes.resume(stored, T0), true);
+  quotes.apply([trade(QQQ, 49_000, 5)], ns(T0));
+  const qqq = checked(quotes.collect(10, T0)).get("QQQ")!;
+  assertEquals([qqq.day?.volume, qqq.day?.vwap, qqq.day?.trades], [MAX_SAFE, 480, 3]);
+});
+
 Deno.test("the day's statistics equal a plain computation over any trades", () => {
   fc.assert(
     fc.property(
