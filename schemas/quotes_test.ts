@@ -67,3 +67,34 @@ Deno.test("parseSymbolList checks every entry, and the keys are stable", () => {
     problem: "at and version must be non-negative integers",
   });
 });
+
+Deno.test("parseAlive() takes the engine's state, running or halted with a code, and refuses any other shape", () => {
+  const alive = { format: 1, at: 1_764_000_000_000, version: 3 };
+  const check = (engine: unknown, problem: string | undefined) => {
+    const parsed = parseAlive({ ...alive, engine });
+    assertEquals(parsed.ok ? undefined : parsed.problem, problem, JSON.stringify(engine));
+  };
+  check({ state: "running", cause: null, since: null }, undefined);
+  check({ state: "halted", cause: "ENOSPC", since: 1_764_000_000_000 }, undefined);
+  check({ state: "halted", cause: "errno 200", since: 0 }, undefined);
+  check({ state: "halted", cause: "unknown", since: 0 }, undefined);
+  check("halted", "engine must be {state, cause, since}");
+  check(
+    { state: "stopped", cause: null, since: null },
+    'engine.state must be "running" or "halted"',
+  );
+  check(
+    { state: "running", cause: "ENOSPC", since: null },
+    "a running engine has null cause and since",
+  );
+  check(
+    { state: "halted", cause: "Engine halted: /data/journal is full", since: 0 },
+    'a halted engine\'s cause must be an error code ("ENOSPC"), "errno N" or "unknown"',
+  );
+  check(
+    { state: "halted", cause: "EIO", since: null },
+    "a halted engine's since must be a non-negative integer",
+  );
+  // A writer that does not report its engine is still alive.
+  assertEquals(parseAlive(alive), { ok: true, alive });
+});

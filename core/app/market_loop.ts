@@ -8,6 +8,11 @@
  * microseconds each) and feeds the events back to the market, so the
  * market's view of its live orders stays exact.
  *
+ * When the engine halts (its journal failed: a full disk, a failed sync),
+ * it answers every order with a `halted` reject. The loop stops at the
+ * first such answer to one of its own commands: sending on would only pile
+ * up rejects (a full disk once drew 639,000 of them before anyone noticed).
+ *
  * @module
  */
 
@@ -80,6 +85,7 @@ export class MarketLoop {
   #timer: ReturnType<typeof setInterval> | undefined;
   #owed = 0;
   #last = 0;
+  #halted = false;
 
   constructor(options: MarketLoopOptions) {
     const dispatcher = options.dispatcher;
@@ -106,6 +112,14 @@ export class MarketLoop {
       this.#market.observe(events);
       if (origin === this.#origin) { for (const event of events) this.#count(event); }
     });
+  }
+
+  /**
+   * True once the engine answered one of the loop's commands with a
+   * `halted` reject: the loop has stopped and sends nothing more.
+   */
+  get halted(): boolean {
+    return this.#halted;
   }
 
   /**
@@ -141,26 +155,36 @@ export class MarketLoop {
   }
 
   /**
-   * Sends `count` commands and waits until the engine has answered each.
+   * Sends `count` commands and waits until the engine has answered each;
+   * fewer once the engine has halted (none after that).
    *
    * @param count How many commands.
+   * @returns How many were sent.
    */
-  step(count: number): void {
+  step(count: number): number {
     const dispatcher = this.#dispatcher;
-    for (let sent = 0; sent < count; sent++) {
-      // One command in flight at a time: the market decides its next order
-      // from the answer to the last, as a real participant would.
+    let sent = 0;
+    // One command in flight at a time: the market decides its next order
+    // from the answer to the last, as a real participant would.
+    for (; sent < count && !this.#halted; sent++) {
       const command = this.#market.next();
       dispatcher.submit(command, this.#origin);
       this.#onCommand?.(command);
       dispatcher.settle();
     }
-    this.stats.commands += count;
+    this.stats.commands += sent;
+    return sent;
   }
 
   #count(event: EngineEvent): void {
     this.stats.events++;
-    if (event.kind === EventKind.OrderRejected) this.stats.rejects++;
+    if (event.kind === EventKind.OrderRejected) {
+      this.stats.rejects++;
+      if (event.reason === "halted" && !this.#halted) {
+        this.#halted = true;
+        this.stop();
+      }
+    }
     if (event.kind !== EventKind.OrderTraded) return;
     this.stats.trades++;
     const s = this.stats.perInstrument[event.instrument];
@@ -173,7 +197,7 @@ export class MarketLoop {
 
   /** Starts pacing at the configured rate on a 10 ms timer. */
   start(): void {
-    if (this.#rate === 0 || this.#timer !== undefined) return;
+    if (this.#rate === 0 || this.#timer !== undefined || this.#halted) return;
     this.#last = performance.now();
     this.#timer = setInterval(() => {
       const now = performance.now();

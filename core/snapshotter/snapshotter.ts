@@ -10,6 +10,9 @@
  * that changed since the last write, and the version + 1, in one
  * `kv.atomic()` that checks the version key's versionstamp, with `alive`.
  * Nothing changed: only `alive`, once a second. {@linkcode Snapshotter.close} makes a last write.
+ * `alive` carries the engine's state (see `EngineState` in
+ * `schemas/quotes.ts`) when an `engine` source is given; a change of state
+ * (a halt) sets `alive` at the next cadence, without waiting out the second.
  *
  * # Invariants
  * - **One writer.** The core is the only writer of these keys. Every write
@@ -44,7 +47,9 @@
  */
 
 import {
+  type Alive,
   ALIVE_EVERY_MS,
+  type EngineState,
   parseQuoteSnapshot,
   QUOTE_KEYS,
   QUOTES_FORMAT,
@@ -80,6 +85,11 @@ export interface SnapshotterOptions {
   readonly now?: () => number;
   /** Where failures are reported (default `console`). */
   readonly logger?: SnapshotLogger;
+  /**
+   * The engine's state, read at every write of `alive` (an `EngineWatch`'s
+   * `state`); without it, `alive` carries no engine state.
+   */
+  readonly engine?: () => EngineState;
 }
 
 /** What {@linkcode Snapshotter.start} found and did. */
@@ -144,6 +154,9 @@ export class Snapshotter {
   readonly #cadenceMs: number;
   readonly #now: () => number;
   readonly #logger: SnapshotLogger;
+  readonly #engine: (() => EngineState) | undefined;
+  /** The engine state last written in `alive` (JSON), to write a change at once. */
+  #engineWritten = "";
   #version = 0n;
   #versionstamp: string | null = null;
   #listWritten = false;
@@ -204,6 +217,7 @@ export class Snapshotter {
     this.#cadenceMs = cadenceMs;
     this.#now = now;
     this.#logger = options.logger ?? console;
+    this.#engine = options.engine;
   }
 
   /**
@@ -379,8 +393,14 @@ export class Snapshotter {
     }
     const nowMs = Math.floor(this.#now());
     if (snapshots.length === 0 && !first) {
-      // A quiet market: say the core is alive, at most every ALIVE_EVERY_MS.
-      if (nowMs - this.#aliveAt >= ALIVE_EVERY_MS) await this.#writeAlive(nowMs);
+      // A quiet market: say the core is alive, at most every ALIVE_EVERY_MS,
+      // and at once when the engine's state changed (a halted engine moves
+      // no quote, so this is how the edge hears of it).
+      const engineChanged = this.#engine !== undefined &&
+        JSON.stringify(this.#engine()) !== this.#engineWritten;
+      if (engineChanged || nowMs - this.#aliveAt >= ALIVE_EVERY_MS) {
+        await this.#writeAlive(nowMs);
+      }
       return;
     }
     let result: Deno.KvCommitResult | Deno.KvCommitError;
@@ -393,7 +413,7 @@ export class Snapshotter {
       if (first) op.set(QUOTE_KEYS.symbols, this.#quotes.symbolList());
       for (const snapshot of snapshots) op.set(QUOTE_KEYS.symbol(snapshot.symbol), snapshot);
       op.set(QUOTE_KEYS.version, version);
-      op.set(QUOTE_KEYS.alive, { format: QUOTES_FORMAT, at: nowMs, version: Number(version) });
+      op.set(QUOTE_KEYS.alive, this.#alive(nowMs, version));
       result = await op.commit();
     } catch (error) {
       this.#quotes.requeue(snapshots.map((s) => s.symbol));
@@ -416,6 +436,7 @@ export class Snapshotter {
     this.#versionstamp = result.versionstamp;
     this.#version = version;
     this.#aliveAt = nowMs;
+    this.#engineWritten = this.#pendingEngine;
     this.#listWritten = true;
     this.#writes++;
     this.#snapshots += snapshots.length;
@@ -429,12 +450,27 @@ export class Snapshotter {
     }
   }
 
+  /** The engine state put in the `alive` value being written (JSON). */
+  #pendingEngine = "";
+
+  /** The `alive` value: when, the version, and the engine's state if known. */
+  #alive(nowMs: number, version: bigint): Alive {
+    const engine = this.#engine?.();
+    this.#pendingEngine = engine === undefined ? "" : JSON.stringify(engine);
+    return {
+      format: QUOTES_FORMAT,
+      at: nowMs,
+      version: Number(version),
+      ...(engine === undefined ? {} : { engine }),
+    };
+  }
+
   /** Sets `alive` alone (the version stays), under the same one-writer check. */
   async #writeAlive(nowMs: number): Promise<void> {
     try {
       const result = await this.#kv.atomic()
         .check({ key: QUOTE_KEYS.version, versionstamp: this.#versionstamp })
-        .set(QUOTE_KEYS.alive, { format: QUOTES_FORMAT, at: nowMs, version: Number(this.#version) })
+        .set(QUOTE_KEYS.alive, this.#alive(nowMs, this.#version))
         .commit();
       if (!result.ok) {
         this.#failures++;
@@ -442,6 +478,7 @@ export class Snapshotter {
         return;
       }
       this.#aliveAt = nowMs;
+      this.#engineWritten = this.#pendingEngine;
     } catch (error) {
       this.#failures++;
       if (this.#failing++ === 0) {

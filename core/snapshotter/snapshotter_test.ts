@@ -6,6 +6,7 @@ import { type EngineEvent, EventKind, loadInstruments, ReferenceMatcher } from "
 import { randomCommandStream } from "../matching/matcher_suite.ts";
 import {
   ALIVE_EVERY_MS,
+  type EngineState,
   parseAlive,
   parseQuoteSnapshot,
   parseSymbolList,
@@ -417,6 +418,44 @@ Deno.test("a quiet market moves no version but says the core is alive once a sec
       alive: { format: 1, at: T0 + 500 + ALIVE_EVERY_MS, version: 1 },
     });
     assertEquals((await kv.get(QUOTE_KEYS.version)).value, 1n, "the version stays");
+    await snapshotter.close();
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("alive carries the engine's state, and a halt is written at the next write, not a second later", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    let now = T0;
+    let engine: EngineState = { state: "running", cause: null, since: null };
+    const snapshotter = new Snapshotter({
+      kv,
+      quotes: quoteBook(),
+      cadenceMs: 3_600_000,
+      now: () => now,
+      engine: () => engine,
+    });
+    await snapshotter.start();
+    const alive = async () => parseAlive((await kv.get(QUOTE_KEYS.alive)).value);
+    assertEquals(await alive(), { ok: true, alive: { format: 1, at: T0, version: 1, engine } });
+    now += 10;
+    await snapshotter.flush(); // nothing changed: nothing written
+    assertEquals(await alive(), { ok: true, alive: { format: 1, at: T0, version: 1, engine } });
+    engine = { state: "halted", cause: "ENOSPC", since: T0 + 15 };
+    now += 10;
+    await snapshotter.flush(); // no quote moved, but the engine halted: written now
+    assertEquals(await alive(), {
+      ok: true,
+      alive: { format: 1, at: T0 + 20, version: 1, engine },
+    });
+    assertEquals((await kv.get(QUOTE_KEYS.version)).value, 1n, "the version stays");
+    now += 10;
+    await snapshotter.flush(); // said already
+    assertEquals(await alive(), {
+      ok: true,
+      alive: { format: 1, at: T0 + 20, version: 1, engine },
+    });
     await snapshotter.close();
   } finally {
     kv.close();
