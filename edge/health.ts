@@ -11,6 +11,10 @@
  *   saying which. A core that stops writing, or a KV the edge cannot read,
  *   both show as an ageing sign of life; a quiet market does not.
  *   `aliveAgeSeconds` is null with a core that writes no `alive` mark.
+ *   A core whose matching engine has halted (its `alive` mark says so: its
+ *   journal failed, e.g. `ENOSPC`) is not ready either, however fresh its
+ *   mark: it takes no orders and its quotes are frozen. The detail names
+ *   the cause's code and since when.
  *
  * @module
  */
@@ -60,6 +64,15 @@ export function readiness(cache: SnapshotCache, now: number, maxAgeMs: number): 
   const life = cache.lastSignOfLife;
   if (newest === undefined || life === undefined) {
     return { ready: false, detail: "Cannot serve quotes: the core has written no snapshot yet" };
+  }
+  const engine = cache.engine;
+  if (engine?.state === "halted") {
+    const since = engine.since === null ? "" : ` since ${new Date(engine.since).toISOString()}`;
+    return {
+      ready: false,
+      detail: `Cannot serve live quotes: the core's matching engine has halted (${engine.cause})` +
+        `${since}; it takes no orders and the quotes are frozen until the core is restarted`,
+    };
   }
   const age = now - life;
   if (age > maxAgeMs) {

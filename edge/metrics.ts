@@ -299,6 +299,19 @@ export function marketMetrics(cache: SnapshotCache, streams: EventStreams, now: 
       (now - alive) / 1000,
     );
   }
+  const engine = cache.engine;
+  if (engine !== undefined) {
+    out += gauge(
+      "market_data_engine_halted",
+      "1 when the core says its matching engine has halted (quotes frozen).",
+      engine.state === "halted" ? 1 : 0,
+    );
+    if (engine.state === "halted") {
+      out += "# HELP market_data_engine_halt_info Why the core's engine halted (error code).\n" +
+        "# TYPE market_data_engine_halt_info gauge\n" +
+        `market_data_engine_halt_info{cause="${label(engine.cause ?? "unknown")}"} 1\n`;
+    }
+  }
   out += gauge("market_data_symbols", "Snapshots held.", cache.all().length);
   out += "# HELP market_data_invalid_snapshots_total Values refused by the validator.\n" +
     "# TYPE market_data_invalid_snapshots_total counter\n";

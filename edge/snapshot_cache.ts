@@ -35,6 +35,7 @@
 
 import {
   type Alive,
+  type EngineState,
   parseAlive,
   parseQuoteSnapshot,
   parseSymbolList,
@@ -176,6 +177,15 @@ export class SnapshotCache {
    */
   get aliveAt(): number | undefined {
     return this.#alive?.at;
+  }
+
+  /**
+   * The core's matching engine as its last `alive` mark tells (running, or
+   * halted with the cause's code), or undefined when the core does not say
+   * (an older core, or no mark yet).
+   */
+  get engine(): EngineState | undefined {
+    return this.#alive?.engine;
   }
 
   /**
