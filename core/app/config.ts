@@ -21,6 +21,10 @@
  * | `CORE_HOSTNAME` | the address it listens on; `0.0.0.0` for every interface | `127.0.0.1` |
  * | `GATEWAY_ORIGINS` | browser origins allowed to connect, comma-separated | none |
  * | `HEARTBEAT_MS` | longest silence on a trader connection before a heartbeat | `1000` |
+ * | `GATEWAY_REPORTS_KEPT` | execution reports kept per account for `requestOrders` | `10000` |
+ * | `GATEWAY_IDS_KEPT` | recent client order ids kept per session for `duplicateId` (working orders' always) | `10000` |
+ * | `GATEWAY_REPLAY_PAGE` | most reports one `requestOrders` answer re-sends | `1000` |
+ * | `EDGE_URL` | where the edge answers, as the core's `GET /` names it | `http://127.0.0.1:8000` |
  *
  * The gateway's signing secret is `GATEWAY_JWT_SECRET`, or `data/jwt.secret`
  * (see `core/gateway/secret.ts`).
@@ -60,7 +64,18 @@ export interface CoreConfig {
   /** Browser origins allowed on the gateway (exact match). */
   readonly allowedOrigins: readonly string[];
   readonly heartbeatMs: number;
+  /** Execution reports kept per account for `requestOrders`. */
+  readonly reportsKept: number;
+  /** Recent client order ids kept per session for `duplicateId`. */
+  readonly idsKept: number;
+  /** The most reports one `requestOrders` answer re-sends. */
+  readonly replayPage: number;
+  /** Where the edge answers (an http or https origin), named by the core's `GET /`. */
+  readonly edgeUrl: string;
 }
+
+/** The edge's address unless `EDGE_URL` says otherwise: `deno task edge`'s default. */
+export const DEFAULT_EDGE_URL = "http://127.0.0.1:8000";
 
 function integer(
   env: (name: string) => string | undefined,
@@ -137,7 +152,25 @@ export function readConfig(
     coreHostname: env("CORE_HOSTNAME") || "127.0.0.1",
     allowedOrigins: origins(env("GATEWAY_ORIGINS") ?? ""),
     heartbeatMs: integer(env, "HEARTBEAT_MS", 1000, 10, 3_600_000),
+    reportsKept: integer(env, "GATEWAY_REPORTS_KEPT", 10_000, 1, 10_000_000),
+    idsKept: integer(env, "GATEWAY_IDS_KEPT", 10_000, 1, 10_000_000),
+    replayPage: integer(env, "GATEWAY_REPLAY_PAGE", 1_000, 1, 100_000),
+    edgeUrl: edgeUrl(env("EDGE_URL")),
   };
+}
+
+/** Reads `EDGE_URL`: an http or https URL, kept as given but for a trailing slash. */
+function edgeUrl(raw: string | undefined): string {
+  if (raw === undefined || raw.trim() === "") return DEFAULT_EDGE_URL;
+  const url = URL.parse(raw.trim());
+  if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new RangeError(
+      `Cannot start core: EDGE_URL=${
+        JSON.stringify(raw)
+      } must be an http or https URL, such as http://127.0.0.1:8000`,
+    );
+  }
+  return url.href.replace(/\/$/, "");
 }
 
 /**

@@ -22,6 +22,10 @@ Deno.test("readConfig() applies the documented defaults", () => {
     coreHostname: "127.0.0.1",
     allowedOrigins: [],
     heartbeatMs: 1000,
+    reportsKept: 10_000,
+    idsKept: 10_000,
+    replayPage: 1_000,
+    edgeUrl: "http://127.0.0.1:8000",
   });
 });
 
@@ -44,6 +48,10 @@ Deno.test("readConfig() reads every variable", () => {
     CORE_HOSTNAME: "0.0.0.0",
     GATEWAY_ORIGINS: "https://trade.example, http://localhost:5173",
     HEARTBEAT_MS: "250",
+    GATEWAY_REPORTS_KEPT: "500",
+    GATEWAY_IDS_KEPT: "200",
+    GATEWAY_REPLAY_PAGE: "50",
+    EDGE_URL: "https://quotes.example/",
   }));
   assertEquals(config, {
     instrumentsPath: "/tmp/i.json",
@@ -63,7 +71,21 @@ Deno.test("readConfig() reads every variable", () => {
     coreHostname: "0.0.0.0",
     allowedOrigins: ["https://trade.example", "http://localhost:5173"],
     heartbeatMs: 250,
+    reportsKept: 500,
+    idsKept: 200,
+    replayPage: 50,
+    edgeUrl: "https://quotes.example",
   });
+});
+
+Deno.test("readConfig() refuses an EDGE_URL that is not an http or https URL", () => {
+  for (const bad of ["quotes.example", "ftp://quotes.example", "http://"]) {
+    assertThrows(
+      () => readConfig(from({ EDGE_URL: bad })),
+      RangeError,
+      `EDGE_URL=${JSON.stringify(bad)} must be an http or https URL`,
+    );
+  }
 });
 
 Deno.test("readConfig() names the variable and the allowed range for a bad value", () => {
@@ -80,6 +102,9 @@ Deno.test("readConfig() names the variable and the allowed range for a bad value
       ["CORE_PORT", "65536"],
       ["HEARTBEAT_MS", "5"],
       ["SNAPSHOT_CADENCE_MS", "0"],
+      ["GATEWAY_REPORTS_KEPT", "0"],
+      ["GATEWAY_IDS_KEPT", "-1"],
+      ["GATEWAY_REPLAY_PAGE", "100001"],
     ]
   ) {
     const error = assertThrows(() => readConfig(from({ [name!]: value! })), RangeError);
