@@ -1,0 +1,68 @@
+import { AccountStore, KEYS } from "../admin/mod.ts";
+import { AccountDirectory } from "./account_directory.ts";
+import { assert, assertEquals } from "../_testing/assert.ts";
+
+async function withDirectory(
+  pollMs: number,
+  fn: (
+    store: AccountStore,
+    directory: AccountDirectory,
+    errors: unknown[],
+    kv: Deno.Kv,
+  ) => Promise<void>,
+): Promise<void> {
+  const kv = await Deno.openKv(":memory:");
+  const store = new AccountStore(kv);
+  await store.createAccount({ name: "ALICE", role: "trader" });
+  const errors: unknown[] = [];
+  const directory = await AccountDirectory.open(store, { pollMs, onError: (e) => errors.push(e) });
+  try {
+    await fn(store, directory, errors, kv);
+  } finally {
+    directory.close();
+    kv.close();
+  }
+}
+
+Deno.test("AccountDirectory lets an admin trade only for registered, enabled accounts, as refreshed", async () => {
+  await withDirectory(0, async (store, directory) => {
+    assertEquals(directory.tradeForProblem("ALICE"), undefined);
+    assertEquals(
+      directory.tradeForProblem("BOB"),
+      'account "BOB" is not registered (an admin creates it first)',
+    );
+    await store.createAccount({ name: "BOB", role: "viewer" });
+    await store.updateAccount("ALICE", { enabled: false });
+    // Not polling: nothing changes until refreshed.
+    assertEquals(directory.get("BOB"), undefined);
+    await directory.refresh();
+    assertEquals(directory.tradeForProblem("BOB"), undefined);
+    assertEquals(directory.tradeForProblem("ALICE"), 'account "ALICE" is disabled');
+    assertEquals(directory.get("ALICE")?.tokenEpoch, 1);
+  });
+});
+
+Deno.test("AccountDirectory sees another writer's changes by polling the store's version", async () => {
+  await withDirectory(5, async (store, directory) => {
+    await store.createAccount({ name: "CAROL", role: "trader" });
+    const deadline = performance.now() + 2000;
+    while (directory.get("CAROL") === undefined && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assertEquals(directory.get("CAROL")?.role, "trader");
+  });
+});
+
+Deno.test("AccountDirectory keeps its copy when a refresh fails, and says why", async () => {
+  await withDirectory(0, async (store, directory, errors, kv) => {
+    await kv.atomic().set(KEYS.account("BAD"), { name: 7 }).sum(KEYS.version, 1n).commit();
+    await directory.refresh();
+    assertEquals(errors.length, 1);
+    assert(errors[0] instanceof TypeError, String(errors[0]));
+    assertEquals(directory.tradeForProblem("ALICE"), undefined);
+    await store.createAccount({ name: "DAVE", role: "trader" });
+    await kv.delete(KEYS.account("BAD"));
+    await directory.refresh();
+    assertEquals(directory.get("DAVE")?.name, "DAVE");
+  });
+});
