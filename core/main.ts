@@ -17,8 +17,10 @@ import { AccountStore, adminApi, applyAll, AuditLog, type VerifyToken } from "./
 import { AccountRegistry } from "./app/accounts.ts";
 import { readConfig } from "./app/config.ts";
 import { Dispatcher } from "./app/dispatcher.ts";
+import { EngineStats } from "./app/engine_stats.ts";
 import { EngineWatch } from "./app/engine_watch.ts";
 import { coreHealth } from "./app/health.ts";
+import { AccountDirectory } from "./app/account_directory.ts";
 import { accountAuthorizer } from "./app/login.ts";
 import { MarketLoop } from "./app/market_loop.ts";
 import { riskControlPort } from "./app/risk_port.ts";
@@ -48,6 +50,12 @@ import type { Instrument } from "./matching/types.ts";
 
 const price = (units: number, instrument: Instrument) =>
   (units / instrument.priceScale).toFixed(Math.round(Math.log10(instrument.priceScale)));
+
+/** Commands per source, as "by source: synthetic 4990, gateway 10" ("none yet" before any). */
+const bySource = (counts: ReadonlyMap<string, number>) =>
+  `by source: ${
+    counts.size === 0 ? "none yet" : [...counts].map(([source, n]) => `${source} ${n}`).join(", ")
+  }`;
 
 async function main(): Promise<void> {
   const config = readConfig();
@@ -119,12 +127,25 @@ async function main(): Promise<void> {
     firstOrderId: (recovered?.maxOrderId ?? 0) + 1,
   });
   const accounts = new AccountRegistry({ dispatcher, known: recovered?.accounts ?? [] });
+  // The account store as the order path reads it (no KV read per order):
+  // an admin trades only for registered, enabled accounts.
+  const directory = await AccountDirectory.open(store);
   // Listeners first: they must see every command from the first one.
-  const orders = new OrderRouter({ dispatcher, accounts, instruments });
+  const orders = new OrderRouter({
+    dispatcher,
+    accounts,
+    instruments,
+    canTradeFor: (account) => directory.tradeForProblem(account),
+    reportsKept: config.reportsKept,
+    idsKept: config.idsKept,
+    replayPage: config.replayPage,
+  });
   // Orders that rested before a restart stay their traders' to see and cancel.
   const adopted = orders.adopt(recoveredOrders, (n) => accounts.name(n));
   if (adopted > 0) console.log(`gateway: ${adopted} working orders recovered into their accounts`);
   connectMarketData(dispatcher, marketData);
+  // What the engine takes from every source, for the statistics line.
+  const engineStats = new EngineStats(dispatcher, instruments);
   dispatcher.listen((_command, events, _origin, engineTime) => quotes.apply(events, engineTime));
   // A halt (the journal failed: a full disk, a failed sync) is logged once
   // with its cause, makes the core not ready and reaches the edge through
@@ -192,6 +213,12 @@ async function main(): Promise<void> {
     audit: new AuditLog(kv),
     instruments,
     accountNumbers: applied.accounts,
+    // A change of role or enabled ends the account's connections at once
+    // (its tokens already stopped working: the token epoch moved on).
+    onAccessChange: (change) => {
+      void directory.refresh();
+      gateway.closeAccount(change.account, 1008, change.why);
+    },
   });
 
   const gateway = createGateway({
@@ -202,6 +229,7 @@ async function main(): Promise<void> {
     admin: async (request) => await admin.fetch(request),
     authorize: accountAuthorizer(store),
     heartbeatIntervalMs: config.heartbeatMs,
+    edgeUrl: config.edgeUrl,
   });
   const health = coreHealth({
     engine: watch,
@@ -233,7 +261,7 @@ async function main(): Promise<void> {
 
   let previous = 0;
   const report = setInterval(() => {
-    const s = loop.stats;
+    const s = engineStats.totals;
     const rate = ((s.commands - previous) * 1000) / config.statsIntervalMs;
     previous = s.commands;
     const tops = instruments
@@ -243,7 +271,9 @@ async function main(): Promise<void> {
       .join("  ");
     console.log(
       `${s.commands} commands (${rate.toFixed(0)}/s), ${s.events} events, ${s.trades} trades, ` +
-        `${s.rejects} rejects, ${gateway.connections} connections | ${tops}`,
+        `${s.rejects} rejects, ${gateway.connections} connections; ${
+          bySource(s.bySource)
+        } | ${tops}`,
     );
   }, config.statsIntervalMs);
 
@@ -262,10 +292,14 @@ async function main(): Promise<void> {
     // The last quotes, once every command's events are in.
     await snapshotter.close();
     orders.close();
+    directory.close();
     engine.close();
     kv.close();
-    const s = loop.stats;
-    console.log(`stopped (${why}): ${s.commands} commands, ${s.events} events, ${s.trades} trades`);
+    const s = engineStats.totals;
+    console.log(
+      `stopped (${why}): ${s.commands} commands, ${s.events} events, ${s.trades} trades; ` +
+        bySource(s.bySource),
+    );
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));

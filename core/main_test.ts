@@ -4,6 +4,7 @@ import { CORE_PERMISSIONS } from "./start.ts";
 import { encodeBase64Url } from "./gateway/_base64url.ts";
 import { AUDIENCE, BEARER_PREFIX, ISSUER, signJwt, SUBPROTOCOL } from "./gateway/mod.ts";
 import { decodeServerMessage, encodeClientMessage, type ServerEvent } from "./wire/mod.ts";
+import { rawUpgrade } from "./gateway/_harness.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 
@@ -179,7 +180,11 @@ Deno.test("the core serves the gateway: a trader logs in, trades against the syn
     const status = await child.status;
     await reading;
     assertEquals(status.code, 0, await stderr);
-    assert(/stopped \(RUN_FOR_MS=4000\)/.test(out), out);
+    // The statistics count the trader's order beside the synthetic market's.
+    assert(
+      /stopped \(RUN_FOR_MS=4000\): \d+ commands.*; by source: .*gateway [1-9]/.test(out),
+      out,
+    );
   } finally {
     try {
       child.kill("SIGKILL");
@@ -189,5 +194,96 @@ Deno.test("the core serves the gateway: a trader logs in, trades against the syn
     await child.status;
     await reading.catch(() => {});
     await stderr.catch(() => "");
+  }
+});
+
+Deno.test("the core ends a disabled account's connections and tokens at once; re-enabling does not revive them", async () => {
+  const kv = await Deno.openKv(KV_PATH);
+  const store = new AccountStore(kv);
+  await store.createAccount({ name: "CHIEF", role: "admin" });
+  await store.createAccount({ name: "CAROL", role: "trader" });
+  kv.close();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...CORE_PERMISSIONS, MAIN],
+    env: coreEnv({
+      RUN_FOR_MS: "20000",
+      SYNTHETIC_RATE: "0",
+      JOURNAL_DIR: "none",
+      EDGE_URL: "https://quotes.example",
+    }),
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  let out = "";
+  const reading = (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) out += chunk;
+  })();
+  try {
+    const deadline = performance.now() + 5000;
+    let port = 0;
+    while (port === 0 && performance.now() < deadline) {
+      port = Number(/gateway: listening on ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(out)?.[1] ?? 0);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert(port > 0, `no gateway line in:\n${out}`);
+    const base = `http://127.0.0.1:${port}`;
+    const key = await crypto.subtle.importKey(
+      "raw",
+      SECRET,
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const token = (sub: string, role: "admin" | "trader", epoch?: number) =>
+      signJwt({
+        sub,
+        role,
+        iss: ISSUER,
+        aud: AUDIENCE,
+        exp,
+        ...(epoch === undefined ? {} : { epoch }),
+      }, key);
+    const chief = await token("CHIEF", "admin");
+    const carol = await token("CAROL", "trader");
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(`${base}/admin${path}`, {
+        method,
+        headers: { authorization: `Bearer ${chief}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    // The core's / names the edge it was told of.
+    assertEquals((await (await fetch(`${base}/`)).json()).edge, "https://quotes.example");
+
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`, [SUBPROTOCOL, BEARER_PREFIX + carol]);
+    const closed = new Promise<CloseEvent>((resolve) => (socket.onclose = resolve));
+    await new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = () => reject(new Error("refused"));
+    });
+    const disabled = await admin("PATCH", "/accounts/CAROL", { enabled: false });
+    assertEquals(disabled.status, 200, await disabled.text());
+    const goodbye = await closed;
+    assertEquals([goodbye.code, goodbye.reason], [1008, "account disabled by an admin"]);
+
+    const login = async (jwt: string) => {
+      const answer = await rawUpgrade(port, {
+        "Sec-WebSocket-Protocol": `${SUBPROTOCOL}, ${BEARER_PREFIX}${jwt}`,
+      });
+      return answer.status === 101 ? "101" : `${answer.status} ${JSON.parse(answer.body).reason}`;
+    };
+    assertEquals(await login(carol), "403 account_disabled");
+    const enabled = await admin("PATCH", "/accounts/CAROL", { enabled: true });
+    assertEquals([enabled.status, (await enabled.json()).tokenEpoch], [200, 2]);
+    assertEquals(await login(carol), "401 token_revoked");
+    assertEquals(await login(await token("CAROL", "trader", 2)), "101");
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    await child.status;
+    await reading.catch(() => {});
   }
 });
