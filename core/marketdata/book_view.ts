@@ -24,6 +24,12 @@
  * - `changes` lists each level whose total or count differs from before the
  *   command, once, with its new values (0 and 0 for a removed level).
  * - The best level of each side is known in O(1) after every command.
+ * - Every level's total is a safe integer (below 2^53), so it is exact and
+ *   fits the wire's quantities. The engine makes it so: it caps every order
+ *   at its instrument's `maxOrderQty`, at most 2^21 − 1 lots, and fewer than
+ *   2^32 orders rest at once. An order that would take a level past
+ *   2^53 − 1 anyway (a matcher without that cap) throws a `RangeError`
+ *   instead of being counted inexactly.
  *
  * # Performance
  * A command costs O(events) map operations, plus finding the next best price
@@ -389,7 +395,9 @@ export class BookView {
    * @param orders Resting orders, in time priority order.
    * @throws {RangeError} If an order names no instrument, has a side other
    * than 0 or 1, a price or quantity that is not a positive safe integer, an
-   * id that is not a non-negative safe integer, or an id already resting.
+   * id that is not a non-negative safe integer, or an id already resting,
+   * or would take its level's total past 2^53 − 1 lots (the orders before
+   * it stay seeded).
    *
    * @example
    * ```ts
@@ -418,8 +426,11 @@ export class BookView {
       if (!isPositiveInteger(price)) throw why(`has price ${price}, not a positive integer`);
       if (!isPositiveInteger(qty)) throw why(`has quantity ${qty}, not a positive integer`);
       if (this.#orders.has(id)) throw why("is already resting");
-      const level = (side === Side.Buy ? book.bids : book.asks).at(price);
-      level.qty += qty;
+      const bookSide = side === Side.Buy ? book.bids : book.asks;
+      const total = levelTotal(bookSide.levels.get(price)?.qty ?? 0, qty);
+      if (total < 0) throw why(tooMuch(price, bookSide.levels.get(price)!.qty, qty));
+      const level = bookSide.at(price);
+      level.qty = total;
       level.count++;
       this.#orders.set(id, new Order(id, instrument, side, level, qty));
     }
@@ -435,6 +446,9 @@ export class BookView {
    * cancelled or replaced that the view does not hold, or for more than it
    * holds): a command was not fed to it, or the view was not seeded. The
    * view is then unreliable.
+   * @throws {RangeError} If an order resting or replaced would take its
+   * level's total past 2^53 − 1 lots (see the module's invariants); the
+   * view is then unreliable too.
    *
    * @example
    * ```ts
@@ -530,9 +544,18 @@ export class BookView {
     }
     if (place !== undefined && incoming > 0 && place.type === OrderType.Limit) {
       const book = this.#books[place.instrument]!;
-      const level = (place.side === Side.Buy ? book.bids : book.asks).at(place.price);
+      const bookSide = place.side === Side.Buy ? book.bids : book.asks;
+      const total = levelTotal(bookSide.levels.get(place.price)?.qty ?? 0, incoming);
+      if (total < 0) {
+        throw new RangeError(
+          `Cannot apply order ${place.id} to the book view: it ${
+            tooMuch(place.price, bookSide.levels.get(place.price)!.qty, incoming)
+          }`,
+        );
+      }
+      const level = bookSide.at(place.price);
       this.#touch(level, stamp);
-      level.qty += incoming;
+      level.qty = total;
       level.count++;
       this.#orders.set(
         place.id,
@@ -716,9 +739,17 @@ export class BookView {
     this.#touch(from, stamp);
     from.qty -= order.qty;
     from.count--;
+    const total = levelTotal(from.book.levels.get(price)?.qty ?? 0, qty);
+    if (total < 0) {
+      throw new RangeError(
+        `Cannot apply replace to the book view: order ${order.id} ${
+          tooMuch(price, from.book.levels.get(price)!.qty, qty)
+        }`,
+      );
+    }
     const to = from.book.at(price);
     this.#touch(to, stamp);
-    to.qty += qty;
+    to.qty = total;
     to.count++;
     order.level = to;
     order.qty = qty;
@@ -746,6 +777,19 @@ export class BookView {
     this.#touchedCount = 0;
     this.#changeCount = changed;
   }
+}
+
+/** A level's total plus `qty` lots, or -1 when that is past 2^53 − 1 (no longer exact). */
+function levelTotal(total: number, qty: number): number {
+  const sum = total + qty;
+  return sum <= Number.MAX_SAFE_INTEGER ? sum : -1;
+}
+
+/** Why a level cannot take `qty` more lots. */
+function tooMuch(price: number, total: number, qty: number): string {
+  return `would take the level at price ${price} from ${total} to ${
+    BigInt(total) + BigInt(qty)
+  } lots, past 2^53 - 1 (is it above its instrument's maxOrderQty?)`;
 }
 
 function isPositiveInteger(x: number): boolean {

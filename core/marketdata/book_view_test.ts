@@ -391,3 +391,63 @@ Deno.test("BookView.seed() refuses orders it cannot hold", () => {
     "order 1 is already resting",
   );
 });
+
+// ---------------------------------------------------------------------------
+// Quantities at the edge of what a level's total can count exactly
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+Deno.test("BookView: a level holds exactly 2^53 - 1 lots, and counts down from there exactly", () => {
+  check(
+    [bid(1, 99, 2 ** 52), bid(2, 99, 2 ** 52 - 2)],
+    { ...LIMIT, id: 3, side: Side.Buy, price: 99, qty: 1 },
+    [{ kind: EventKind.OrderAccepted, id: 3, instrument: 0 }],
+    { changes: [[Side.Buy, 99, MAX_SAFE, 3]], bids: [[99, MAX_SAFE, 3]], asks: [] },
+  );
+  check(
+    [bid(1, 99, 2 ** 52), bid(2, 99, 2 ** 52 - 1)],
+    { ...LIMIT, id: 3, side: Side.Sell, price: 99, qty: 3 },
+    [
+      { kind: EventKind.OrderAccepted, id: 3, instrument: 0 },
+      { kind: EventKind.OrderTraded, instrument: 0, taker: 3, maker: 1, price: 99, qty: 3 },
+    ],
+    { changes: [[Side.Buy, 99, MAX_SAFE - 3, 2]], bids: [[99, MAX_SAFE - 3, 2]], asks: [] },
+  );
+});
+
+Deno.test("BookView refuses to take a level's total past 2^53 - 1 instead of counting it inexactly", () => {
+  const past = "to 9007199254740992 lots, past 2^53 - 1";
+  // Seeding: the order that would overflow is refused, the level keeps what it had.
+  const seeded = new BookView(instruments);
+  assertThrows(
+    () => seeded.seed([bid(1, 99, MAX_SAFE), bid(2, 99, 1)]),
+    RangeError,
+    `order 2 would take the level at price 99 from 9007199254740991 ${past}`,
+  );
+  assertEquals(seeded.levels(0).bids, [{ price: 99, quantity: MAX_SAFE, orderCount: 1 }]);
+  // A new order resting on a full level.
+  const resting = new BookView(instruments);
+  resting.seed([ask(1, 101, MAX_SAFE)]);
+  assertThrows(
+    () =>
+      resting.apply({ ...LIMIT, id: 2, side: Side.Sell, price: 101, qty: 1 }, [
+        { kind: EventKind.OrderAccepted, id: 2, instrument: 0 },
+      ]),
+    RangeError,
+    `Cannot apply order 2 to the book view: it would take the level at price 101 from 9007199254740991 ${past}`,
+  );
+  // A replace moving an order onto a nearly full level, or growing it on one.
+  for (const id of [2, 3]) {
+    const moved = new BookView(instruments);
+    moved.seed([ask(1, 101, MAX_SAFE - 1), ask(2, 102, 1), ask(3, 101, 1)]);
+    const total = id === 2 ? MAX_SAFE : MAX_SAFE - 1; // what the level holds without it
+    assertThrows(
+      () =>
+        moved.apply({ kind: CommandKind.ReplaceOrder, id, price: 101, qty: 2 }, [
+          { kind: EventKind.OrderReplaced, id, instrument: 0, price: 101, qty: 2 },
+        ]),
+      RangeError,
+      `Cannot apply replace to the book view: order ${id} would take the level at price 101 from ${total} to`,
+    );
+  }
+});
