@@ -29,6 +29,7 @@ import {
   TimeInForce,
 } from "../matching/mod.ts";
 import {
+  type EnginePosition,
   journalMeta,
   NativeEngine,
   type RecoveryReport,
@@ -39,7 +40,7 @@ import type { BookLevel, ClientRequest, Reason, ServerEvent } from "../wire/type
 import { AUDIENCE, BEARER_PREFIX, ISSUER, type Role, SUBPROTOCOL } from "./config.ts";
 import { signJwt } from "./jwt.ts";
 import { connectMarketData, type FrameSink, type MarketDataPort } from "./market_data.ts";
-import { OrderRouter } from "./orders.ts";
+import { OrderRouter, type OrderRouterOptions } from "./orders.ts";
 import { createGateway, type Gateway, type GatewayOptions } from "./server.ts";
 import { newKey } from "./_testing.ts";
 
@@ -403,9 +404,9 @@ export interface LiveHarness extends Harness<MarketData> {
 }
 
 /** Options for {@linkcode withGateway}: the gateway's, minus what the harness provides. */
-export type HarnessOptions = Partial<
-  Omit<GatewayOptions, "key" | "orders" | "marketData" | "onError">
->;
+export type HarnessOptions =
+  & Partial<Omit<GatewayOptions, "key" | "orders" | "marketData" | "onError">>
+  & Pick<OrderRouterOptions, "canTradeFor">;
 
 /** Options for {@linkcode withLiveGateway}. */
 export interface LiveOptions extends HarnessOptions {
@@ -432,6 +433,8 @@ interface CoreSetup<M extends MarketDataPort> {
   readonly recovery: RecoveryReport | undefined;
   /** Orders resting after recovery (read before the engine thread ran). */
   readonly recovered?: readonly RestingOrder[];
+  /** Net positions after recovery (read before the engine thread ran). */
+  readonly positions?: readonly EnginePosition[];
 }
 
 /**
@@ -463,8 +466,15 @@ async function runCore<M extends MarketDataPort>(
       onError: (e) => errors.push(e),
     });
     // Listeners before the first command, as in core/main.ts.
-    router = new OrderRouter({ dispatcher, accounts, instruments });
+    const { canTradeFor, ...gatewayOptions } = options;
+    router = new OrderRouter({
+      dispatcher,
+      accounts,
+      instruments,
+      ...(canTradeFor === undefined ? {} : { canTradeFor }),
+    });
     router.adopt(setup.recovered ?? [], (n) => accounts.name(n));
+    router.carryPositions(setup.positions ?? [], (n) => accounts.name(n));
     disconnect = connectMarketData(dispatcher, marketData);
     dispatcher.start();
     const key = await newKey();
@@ -474,7 +484,7 @@ async function runCore<M extends MarketDataPort>(
       orders: router,
       marketData: setup.gatewayPort,
       onError: (e) => errors.push(e),
-      ...options,
+      ...gatewayOptions,
     });
     server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, gateway.handler);
     const port = server.addr.port;
@@ -610,6 +620,7 @@ export async function withLiveGateway(
   const engine = NativeEngine.open(instruments);
   let recovery: RecoveryReport | undefined;
   let recovered: RestingOrder[] = [];
+  let positions: EnginePosition[] = [];
   let marketData: MarketData;
   try {
     if (journalDir !== undefined) {
@@ -622,6 +633,7 @@ export async function withLiveGateway(
     marketData = new MarketData({ ...market, instruments });
     // Read before the engine thread runs, as core/main.ts does.
     recovered = instruments.flatMap((_, i) => engine.restingOrders(i));
+    positions = engine.positions();
     marketData.seed(recovered);
     engine.start();
   } catch (error) {
@@ -632,7 +644,7 @@ export async function withLiveGateway(
   const timer = setInterval(() => marketData.flush(), flushEveryMs);
   try {
     await runCore(
-      { instruments, engine, marketData, gatewayPort: probe, recovery, recovered },
+      { instruments, engine, marketData, gatewayPort: probe, recovery, recovered, positions },
       gatewayOptions,
       async (h) => {
         const { dispatcher } = h;

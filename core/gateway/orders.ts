@@ -66,7 +66,14 @@
  * # Permissions
  *
  * A trader trades for its own account only; an admin for any account (the
- * request's `account`); a viewer not at all (`notAuthorised`).
+ * request's `account`) that is registered and enabled (`canTradeFor`, which
+ * the core answers from the account store; else `notAuthorised`, before
+ * anything reaches the engine); a viewer not at all (`notAuthorised`).
+ *
+ * Orders an admin placed for another account belong to the admin's session
+ * (its client order ids): only that admin's connections cancel or replace
+ * them, and the account's own `cancel` does not find them (`unknownOrder`)
+ * and its `cancelAll` leaves them, though the account sees their reports.
  *
  * # Known limitations
  *
@@ -172,6 +179,12 @@ export interface OrderRouterOptions {
   readonly accounts: AccountNumbers;
   /** The instrument table; position = instrument number. */
   readonly instruments: readonly Instrument[];
+  /**
+   * Why an admin may not place orders for another account, or undefined
+   * when it may (the core: registered and enabled, from the account store).
+   * Default: any account.
+   */
+  readonly canTradeFor?: (account: string) => string | undefined;
   /** Execution reports kept per account for `requestOrders` (default {@linkcode DEFAULT_REPORTS_KEPT}). */
   readonly reportsKept?: number;
   /**
@@ -246,6 +259,8 @@ class Session {
   /** This account's latest execution reports. */
   readonly log: ReportLog<ExecutionReportEvent>;
   readonly fills = new Map<string, Fills>();
+  /** Net lots held per symbol when the core started (the engine's, after a restart). */
+  readonly carried = new Map<string, number>();
   #number: number | undefined;
 
   constructor(readonly account: string, reportsKept: number, idsKept: number) {
@@ -370,6 +385,7 @@ const VERB: Readonly<Record<string, string>> = {
 export class OrderRouter {
   readonly #dispatcher: OrderEntry;
   readonly #accounts: AccountNumbers;
+  readonly #canTradeFor: ((account: string) => string | undefined) | undefined;
   readonly #symbols: ReadonlyMap<string, number>;
   readonly #sessions = new Map<string, Session>();
   /** Working orders by engine id. */
@@ -393,6 +409,7 @@ export class OrderRouter {
     this.#replayPage = positive(options.replayPage ?? DEFAULT_REPLAY_PAGE, "replayPage");
     this.#dispatcher = options.dispatcher;
     this.#accounts = options.accounts;
+    this.#canTradeFor = options.canTradeFor;
     this.#symbols = new Map(options.instruments.map((i, n) => [i.symbol, n]));
     this.#stop = options.dispatcher.listen(this.#onCommand);
   }
@@ -464,6 +481,50 @@ export class OrderRouter {
       };
       this.#track(order);
       this.#report(order, "accepted", engineTime, 0n, { replayed: true });
+      taken++;
+    }
+    return taken;
+  }
+
+  /**
+   * Takes over the net positions a restart recovered (the engine's risk
+   * state, from every fill the journal holds), before any client connects:
+   * an account's `positions` then start from them, so its `netQuantity` is
+   * the engine's, not only what it traded since the restart. Bought and sold
+   * quantities and notionals count the fills since the core started.
+   *
+   * @param positions The engine's positions (`NativeEngine.positions`).
+   * @param accountName The name of an engine account number; positions of
+   *   accounts without one are left alone.
+   * @returns How many positions were taken over.
+   *
+   * @example
+   * ```ts
+   * import { OrderRouter } from "./orders.ts";
+   * import { loadInstruments } from "../matching/mod.ts";
+   * const router = new OrderRouter({
+   *   dispatcher: { allocateOrderId: () => 1, submit() {}, listen: () => () => {} },
+   *   accounts: { ensure: () => 7 },
+   *   instruments: loadInstruments(),
+   * });
+   * const taken = router.carryPositions([{ account: 7, instrument: 0, net: -40 }], () => "ALICE");
+   * if (taken !== 1) throw new Error("not taken over");
+   * ```
+   */
+  carryPositions(
+    positions: Iterable<
+      { readonly account: number; readonly instrument: number; readonly net: number }
+    >,
+    accountName: (account: number) => string | undefined,
+  ): number {
+    const symbols = [...this.#symbols.keys()];
+    let taken = 0;
+    for (const p of positions) {
+      const name = accountName(p.account);
+      const symbol = symbols[p.instrument];
+      if (name === undefined || symbol === undefined || p.net === 0) continue;
+      const carried = this.#session(name).carried;
+      carried.set(symbol, (carried.get(symbol) ?? 0) + p.net);
       taken++;
     }
     return taken;
@@ -589,6 +650,13 @@ export class OrderRouter {
           JSON.stringify(account)
         }`,
       );
+      return;
+    }
+    // An admin for another account: only one the store holds, enabled (a
+    // name never registered would otherwise become an engine account).
+    const refused = account === client.account ? undefined : this.#canTradeFor?.(account);
+    if (refused !== undefined) {
+      this.#reject(client, request, "notAuthorised", refused);
       return;
     }
     const placer = this.#session(client.account);
@@ -752,7 +820,9 @@ export class OrderRouter {
       if (order.side === "buy") o.buy += order.leaves;
       else o.sell += order.leaves;
     }
-    const symbols = [...new Set([...session.fills.keys(), ...open.keys()])].sort();
+    const symbols = [
+      ...new Set([...session.carried.keys(), ...session.fills.keys(), ...open.keys()]),
+    ].sort();
     return symbols.map((symbol) => {
       const f = session.fills.get(symbol);
       const o = open.get(symbol);
@@ -760,7 +830,8 @@ export class OrderRouter {
       const sold = f?.sold ?? 0;
       return {
         symbol,
-        netQuantity: bought - sold,
+        // What the engine held at the start, plus the fills since.
+        netQuantity: (session.carried.get(symbol) ?? 0) + bought - sold,
         boughtQuantity: bought,
         soldQuantity: sold,
         boughtNotional: f?.boughtNotional ?? 0n,
