@@ -717,7 +717,7 @@ async function freshnessRun(
     [
       "--allow-net=127.0.0.1",
       "--allow-read",
-      "--allow-env=EDGE_PORT,EDGE_HOSTNAME,KV_PATH,EDGE_METRICS_TOKEN",
+      "--allow-env=EDGE_PORT,EDGE_HOSTNAME,KV_PATH,EDGE_METRICS_TOKEN,EDGE_STREAMS_PER_ADDRESS",
       `--allow-write=${core.dir}`,
       EDGE_MAIN.pathname,
     ],

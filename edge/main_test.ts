@@ -88,7 +88,7 @@ Deno.test("edge/main.ts serves quotes from a KV file another process writes, and
       `--allow-write=${dir}`,
       new URL("./main.ts", import.meta.url).pathname,
     ],
-    env: { EDGE_PORT: "0", KV_PATH: kvPath, NO_COLOR: "1" },
+    env: { EDGE_PORT: "0", KV_PATH: kvPath, EDGE_STREAMS_PER_ADDRESS: "1", NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -133,6 +133,12 @@ Deno.test("edge/main.ts serves quotes from a KV file another process writes, and
     const stream = await fetch(url("/api/v1/stream?symbols=AAPL"));
     const sse = new SseReader(stream.body!);
     assertEquals(summary(await sse.quotes(1)), ["AAPL@1#1"]);
+    // EDGE_STREAMS_PER_ADDRESS=1: this address may hold no second stream.
+    const second = await fetch(url("/api/v1/stream?symbols=AAPL"));
+    assertEquals([second.status, (await second.json()).reason], [
+      429,
+      "too_many_streams_per_address",
+    ]);
     const lags: number[] = [];
     for (let i = 0; i < 10; i++) {
       const written = performance.now();
@@ -213,6 +219,25 @@ Deno.test("waitingLine says the edge waits for the core, and where it looks for 
     waitingLine("/var/lib/tc/core.kv", "/srv/tc"),
     `edge: waiting for the core to start: its KV file /var/lib/tc/core.kv ${tail}`,
   );
+});
+
+Deno.test("readConfig reads EDGE_STREAMS_PER_ADDRESS and refuses what is not 1 to 1,000,000", () => {
+  const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
+  assertEquals(readConfig(env({})).streamsPerAddress, undefined);
+  assertEquals(readConfig(env({ EDGE_STREAMS_PER_ADDRESS: "4" })).streamsPerAddress, 4);
+  for (const value of ["", "0", "-1", "2.5", "1e3", "1000001", " 4"]) {
+    let message = "";
+    try {
+      readConfig(env({ EDGE_STREAMS_PER_ADDRESS: value }));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    assertEquals(
+      message,
+      "Cannot start the edge: EDGE_STREAMS_PER_ADDRESS must be a whole number from 1 to " +
+        `1,000,000, not ${value}`,
+    );
+  }
 });
 
 Deno.test("isLoopback knows localhost, 127.0.0.0/8 and ::1, and nothing else", () => {
