@@ -22,16 +22,17 @@ import { ifNoneMatch } from "./etag.ts";
 import { hostCheck } from "./host_header.ts";
 import { DEFAULT_READY_MAX_AGE_MS, livez, readyz } from "./health.ts";
 import { HttpMetrics, httpMetrics, marketMetrics } from "./metrics.ts";
+import { prefersHtml } from "./accept.ts";
 import { makeNonce, type PageContext, pageCsp, type Pages, plainPages } from "./pages.ts";
-import { problem } from "./problem.ts";
+import { problem, type ProblemReason, PROBLEMS } from "./problem.ts";
 import { DEFAULT_MAX_SYMBOLS } from "./query_params.ts";
 import {
-  findSymbol,
   getQuote,
   getQuotes,
   getStream,
   getSymbols,
-  notLoaded,
+  lookUpSymbol,
+  NOT_LOADED_DETAIL,
   notModified,
 } from "./quotes_api.ts";
 import { peerHostname, quoteFastPath } from "./quote_fast_path.ts";
@@ -56,6 +57,16 @@ export const ROUTES = {
 
 /** `Cache-Control` of pages: each carries its own nonce, so only the browser keeps it, and revalidates. */
 export const PAGE_CACHE_CONTROL = "private, no-cache";
+
+/**
+ * `Cache-Control` of the redirect from a quote page's URL with the symbol
+ * in another case (`/q/aapl`) to its own (`/q/AAPL`): it holds while the
+ * symbol is listed, so caches keep it a while, not forever.
+ */
+export const SYMBOL_REDIRECT_CACHE_CONTROL = "public, max-age=300";
+
+/** Symbols in any case, which a quote page's URL redirects from when upper-cased they are listed. */
+const ANY_CASE_SYMBOL = /^[A-Za-z0-9.-]{1,12}$/;
 
 /** Settings of {@linkcode createEdge} besides the snapshot source. */
 export interface EdgeSettings {
@@ -239,9 +250,12 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
     logError(`edge: ${c.req.method} ${c.req.path} failed`, error);
     return problem("internal", "Cannot answer: an internal error occurred (see the edge's log)");
   });
-  app.notFound((c) =>
-    problem("no_route", `Cannot find ${JSON.stringify(c.req.path.slice(0, 64))}: no such route`)
-  );
+  app.notFound((c) => {
+    const detail = `Cannot find ${JSON.stringify(c.req.path.slice(0, 64))}: no such route`;
+    return c.req.path.startsWith("/api/")
+      ? problem("no_route", detail)
+      : pageProblem(c, "no_route", detail);
+  });
 
   // Label first, so that every answer, even one refused by a later
   // middleware, is counted under its route.
@@ -278,6 +292,15 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
       ));
   };
 
+  const pageContext = (c: Context<EdgeEnv>, nonce: string): PageContext => ({
+    nonce,
+    url: new URL(c.req.url),
+    version: cache.version,
+    snapshots: cache.all(),
+    symbols: cache.symbols,
+    now: now(),
+  });
+
   const page = async (
     c: Context<EdgeEnv>,
     etag: string,
@@ -287,14 +310,7 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
       return notModified(etag, PAGE_CACHE_CONTROL);
     }
     const nonce = makeNonce();
-    const html = await render({
-      nonce,
-      url: new URL(c.req.url),
-      version: cache.version,
-      snapshots: cache.all(),
-      symbols: cache.symbols,
-      now: now(),
-    });
+    const html = await render(pageContext(c, nonce));
     return new Response(html, {
       headers: {
         "content-type": "text/html; charset=utf-8",
@@ -305,15 +321,61 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
     });
   };
 
+  // An error on a page's URL: the renderer's error page for a browser, the
+  // API's problem for everything else (the same URL, so Vary: Accept).
+  async function pageProblem(
+    c: Context<EdgeEnv>,
+    reason: ProblemReason,
+    detail: string,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
+    const varied = { ...headers, vary: "Accept" };
+    if (pages.error === undefined || !prefersHtml(c.req.header("accept"))) {
+      return problem(reason, detail, { headers: varied });
+    }
+    const { status, title } = PROBLEMS[reason];
+    const nonce = makeNonce();
+    const html = await pages.error(pageContext(c, nonce), { status, title, detail, reason });
+    return new Response(html, {
+      status,
+      headers: {
+        "content-type": "text/html; charset=utf-8",
+        "content-security-policy": csp(nonce),
+        "cache-control": "no-store",
+        ...varied,
+      },
+    });
+  }
+  const notLoadedPage = (c: Context<EdgeEnv>) =>
+    pageProblem(c, "not_ready", NOT_LOADED_DETAIL, { "retry-after": "1" });
+
   route(ROUTES.overview, (c) => {
-    if (!cache.loaded) return notLoaded();
+    if (!cache.loaded) return notLoadedPage(c);
     return page(c, `"p-${pageId}-${cache.version}"`, (ctx) => pages.overview(ctx));
   });
   route(ROUTES.quotePage, (c) => {
-    if (!cache.loaded) return notLoaded();
-    const found = findSymbol(cache, c.req.param("symbol") ?? "");
-    if (found instanceof Response) return found;
-    return page(c, `"p-${pageId}-${found.version}"`, (ctx) => pages.quote(ctx, found));
+    if (!cache.loaded) return notLoadedPage(c);
+    const symbol = c.req.param("symbol") ?? "";
+    const found = lookUpSymbol(cache, symbol);
+    if ("symbol" in found) {
+      return page(c, `"p-${pageId}-${found.version}"`, (ctx) => pages.quote(ctx, found));
+    }
+    if (!ANY_CASE_SYMBOL.test(symbol)) return pageProblem(c, found.reason, found.detail);
+    // The symbol in another case (/q/aapl): to its page when it has one,
+    // and otherwise a 404 that names it as the API would (not a 400).
+    const upper = symbol.toUpperCase();
+    if (cache.get(upper) === undefined) {
+      return pageProblem(c, "unknown_symbol", `Cannot find symbol: there is no quote for ${upper}`);
+    }
+    const url = c.req.url;
+    const query = url.indexOf("?");
+    return new Response(null, {
+      status: 301,
+      headers: {
+        location: `/q/${upper}${query < 0 ? "" : url.slice(query)}`,
+        "cache-control": SYMBOL_REDIRECT_CACHE_CONTROL,
+      },
+    });
   });
   route(ROUTES.assets, (c) => {
     const path = c.req.path;

@@ -1,5 +1,10 @@
-import { createEdge, PAGE_CACHE_CONTROL, ROUTES } from "./create_edge.ts";
-import type { Pages } from "./pages.ts";
+import {
+  createEdge,
+  PAGE_CACHE_CONTROL,
+  ROUTES,
+  SYMBOL_REDIRECT_CACHE_CONTROL,
+} from "./create_edge.ts";
+import { escapeHtml, type Pages } from "./pages.ts";
 import { EXPOSED_HEADERS } from "./cors.ts";
 import { API_CSP } from "./security_headers.ts";
 import { assert, assertEquals, assertMatch } from "./_testing/assert.ts";
@@ -485,4 +490,102 @@ Deno.test("createEdge refuses a metrics token that is too short or not visible A
       metricsToken,
     );
   }
+});
+
+const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+Deno.test("a browser asking a page's URL for what is not there gets an HTML page with the problem's status", async () => {
+  await withEdge(async ({ kv, cache, get }) => {
+    await seedSnapshots(kv, ["AAPL"]);
+    await cache.refresh();
+    for (
+      const [path, status, title, detail] of [
+        ["/q/ZZZZ", 404, "Unknown symbol", "Cannot find symbol: there is no quote for ZZZZ"],
+        [
+          "/q/%3Cscript%3E",
+          400,
+          "Invalid symbol",
+          'Cannot find symbol: "<script>" is not 1 to 12 of [A-Z0-9.-]',
+        ],
+        ["/nowhere", 404, "No such resource", 'Cannot find "/nowhere": no such route'],
+      ] as const
+    ) {
+      const res = await get(path, { headers: { accept: BROWSER } });
+      assertEquals(res.status, status, path);
+      assertEquals(res.headers.get("content-type"), "text/html; charset=utf-8", path);
+      assertEquals(res.headers.get("cache-control"), "no-store");
+      assertEquals(res.headers.get("vary"), "Accept");
+      assertEquals(res.headers.get("x-content-type-options"), "nosniff");
+      const nonce = /'nonce-([^']+)'/.exec(res.headers.get("content-security-policy") ?? "")?.[1];
+      const html = await res.text();
+      assert(nonce !== undefined && html.includes(`<style nonce="${nonce}">`), html);
+      assert(html.startsWith("<!doctype html>"), html);
+      assert(html.includes(`<h1>${title}</h1>`), html);
+      assert(html.includes(escapeHtml(detail)), html);
+      assert(!html.includes("<script>"), "the symbol reached the page unescaped");
+      // The same URL without a browser's Accept: the API's problem.
+      for (const accept of [undefined, "*/*", "application/json", "text/html, application/json"]) {
+        const api = await get(path, accept === undefined ? {} : { headers: { accept } });
+        assertEquals(api.status, status, `${path} ${accept}`);
+        assertEquals(api.headers.get("content-type"), "application/problem+json");
+        assertEquals(api.headers.get("vary"), "Accept");
+        assertEquals((await api.json()).detail, detail);
+      }
+    }
+    // The API's URLs answer problems whatever the Accept.
+    for (const path of ["/api/v1/quotes/ZZZZ", "/api/v1/nowhere", "/api/v1/quotes/aapl"]) {
+      const res = await get(path, { headers: { accept: BROWSER } });
+      assertEquals(res.headers.get("content-type"), "application/problem+json", path);
+      await res.body?.cancel();
+    }
+  });
+});
+
+Deno.test("a browser gets an HTML 503 from the pages before the snapshots are read", async () => {
+  await withEdge(async ({ get }) => {
+    for (const path of ["/", "/q/AAPL"]) {
+      const res = await get(path, { headers: { accept: BROWSER } });
+      assertEquals([res.status, res.headers.get("retry-after")], [503, "1"], path);
+      assertEquals(res.headers.get("content-type"), "text/html; charset=utf-8");
+      assert((await res.text()).includes("<h1>Market data not ready</h1>"));
+      const api = await get(path);
+      assertEquals([api.status, (await api.json()).reason], [503, "not_ready"]);
+    }
+  });
+});
+
+Deno.test("/q/aapl redirects 301 to /q/AAPL when AAPL is listed, keeping the query; otherwise 404", async () => {
+  await withEdge(async ({ kv, cache, get }) => {
+    await seedSnapshots(kv, ["AAPL", "BRK.B"]);
+    await cache.refresh();
+    for (
+      const [path, location] of [
+        ["/q/aapl", "/q/AAPL"],
+        ["/q/Aapl?from=search&x=%20", "/q/AAPL?from=search&x=%20"],
+        ["/q/brk.b", "/q/BRK.B"],
+        ["/q/%61apl", "/q/AAPL"],
+      ]
+    ) {
+      for (const headers of [{ accept: BROWSER }, {}]) {
+        const res = await get(path!, { headers });
+        assertEquals([res.status, res.headers.get("location")], [301, location], path);
+        assertEquals(res.headers.get("cache-control"), SYMBOL_REDIRECT_CACHE_CONTROL);
+        assertEquals(await res.text(), "");
+      }
+    }
+    // Only to a listed symbol: an unlisted one is named upper case in a 404.
+    const msft = await get("/q/msft");
+    assertEquals([msft.status, msft.headers.has("location")], [404, false]);
+    assertEquals((await msft.json()).detail, "Cannot find symbol: there is no quote for MSFT");
+    // Only from a symbol in another case ("ä" upper-cases to "Ä", not a symbol's letter).
+    for (const path of ["/q/a%C3%A4pl", "/q/aapl%20", "/q/%EF%AC%80"]) {
+      const res = await get(path);
+      assertEquals([res.status, res.headers.has("location")], [400, false], path);
+      assertEquals((await res.json()).reason, "bad_symbol", path);
+    }
+    assertEquals((await get("/q/AAPL")).status, 200);
+    // The API does not redirect: a symbol is upper case there.
+    const api = await get("/api/v1/quotes/aapl");
+    assertEquals([api.status, (await api.json()).reason], [400, "bad_symbol"]);
+  });
 });

@@ -27,7 +27,7 @@
  * | `GET /api/v1/symbols` | `{"status":"OK","count":n,"symbols":[{"symbol","name","priceDecimals","tickSize","lotSize"}…]}` |
  * | `GET /api/v1/stream?symbols=A,B&since=V` | Server-Sent Events, `event: quote`, `data: Ticker` (see `event_stream.ts`) |
  * | `GET /` | the market overview page (HTML) |
- * | `GET /q/{symbol}` | one symbol's page (HTML) |
+ * | `GET /q/{symbol}` | one symbol's page (HTML); the symbol in another case (`/q/aapl`) is answered `301` to its page (`/q/AAPL`, the query kept, `Cache-Control: public, max-age=300`) when that symbol is listed, 404 `unknown_symbol` naming it otherwise |
  * | `GET /assets/{file}` | the pages' static files, from the renderer's `asset` hook (404 without one) |
  * | `GET /livez` | `{"status":"ok"}` |
  * | `GET /readyz` | `{"status":"ready","version","symbols","newestAgeSeconds","aliveAgeSeconds"}`, or 503 (see `health.ts`) |
@@ -69,7 +69,11 @@
  *
  * Every error is `application/problem+json` (RFC 9457):
  * `{"type":"urn:tradecaptain:problem:<reason>","title","status","detail","reason"}`,
- * plus `"parameter"` for a bad query parameter.
+ * plus `"parameter"` for a bad query parameter. The one exception: on a
+ * page's URL (`/`, `/q/…`, any path outside `/api/` that no route knows), a
+ * browser, whose `Accept` prefers `text/html` to JSON (`accept.ts`), gets
+ * the renderer's HTML error page with the same status (`Pages.error`,
+ * `Cache-Control: no-store`); those answers carry `Vary: Accept`.
  *
  * | status | reason | when |
  * | --- | --- | --- |

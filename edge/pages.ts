@@ -4,6 +4,12 @@
  * server-rendered Preact pages from `ui/` plug in here. Without one, the
  * edge answers plain, script-free pages ({@linkcode plainPages}).
  *
+ * A browser (`Accept` preferring `text/html`, `accept.ts`) that asks a
+ * page's URL for something that is not there (an unknown or malformed
+ * symbol, a path no route knows, market data not read yet) gets the
+ * renderer's error page ({@linkcode Pages.error}) with the error's status;
+ * everything else gets the `application/problem+json` of the API.
+ *
  * Each page answer gets a fresh nonce (`ctx.nonce`): put it on every inline
  * `<script>` and `<style>`; the answer's `Content-Security-Policy` allows
  * those and `'self'`, nothing else ({@linkcode pageCsp}, or the renderer's
@@ -30,6 +36,18 @@ export interface PageContext {
   readonly now: number;
 }
 
+/** What an error page shows: the problem the API would answer. */
+export interface PageError {
+  /** The HTTP status (400, 404, 503). */
+  readonly status: number;
+  /** The problem's title ("Unknown symbol"). */
+  readonly title: string;
+  /** What failed and why ("Cannot find symbol: there is no quote for ZZZZ"). */
+  readonly detail: string;
+  /** The problem's reason code (`unknown_symbol`). */
+  readonly reason: string;
+}
+
 /** A page renderer: HTML documents from the cached snapshots. */
 export interface Pages {
   /**
@@ -50,6 +68,16 @@ export interface Pages {
    * @returns The HTML document.
    */
   quote(ctx: PageContext, snapshot: QuoteSnapshot): string | Promise<string>;
+  /**
+   * An error page, for a browser that asked a page's URL for something
+   * that is not there (see the module doc). Without it, browsers get the
+   * problem JSON as API clients do.
+   *
+   * @param ctx The nonce, URL and snapshots.
+   * @param error The status, title, detail and reason.
+   * @returns The HTML document.
+   */
+  error?(ctx: PageContext, error: PageError): string | Promise<string>;
   /**
    * Answers `GET /assets/…`: the pages' static files (content-hashed
    * bundles, served `immutable` with their own validators).
@@ -205,6 +233,15 @@ ${row("VWAP", price(s, s.day?.vwap))}
 ${row("Previous close", price(s, s.prevClose))}
 ${row("Updated", new Date(s.updated).toISOString())}
 </table>`,
+    );
+  },
+  error(ctx, e) {
+    return document(
+      ctx.nonce,
+      `${e.title} — TradeCaptain`,
+      `<p><a href="/">Markets</a></p>
+<h1>${escapeHtml(e.title)}</h1>
+<p>${escapeHtml(e.detail)}</p>`,
     );
   },
 };

@@ -28,15 +28,16 @@ export const SYMBOLS_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate
 /** The representation tag of the quote JSON in entity tags; bump it when the shape changes. */
 const QUOTE_TAG = "q1";
 
+/** The detail of the 503 answered before the cache's first read. */
+export const NOT_LOADED_DETAIL = "Cannot answer yet: the snapshots have not been read";
+
 /**
  * The 503 answered before the cache's first read.
  *
  * @returns The response.
  */
 export function notLoaded(): Response {
-  return problem("not_ready", "Cannot answer yet: the snapshots have not been read", {
-    headers: { "retry-after": "1" },
-  });
+  return problem("not_ready", NOT_LOADED_DETAIL, { headers: { "retry-after": "1" } });
 }
 
 /**
@@ -50,6 +51,43 @@ export function notModified(etag: string, cacheControl: string): Response {
   return new Response(null, { status: 304, headers: { etag, "cache-control": cacheControl } });
 }
 
+/** Why a path's symbol has no snapshot: a reason and what to say. */
+export interface SymbolMiss {
+  readonly reason: "bad_symbol" | "unknown_symbol";
+  readonly detail: string;
+}
+
+/**
+ * Checks a path's symbol and finds its snapshot.
+ *
+ * @param cache The cache.
+ * @param symbol The path parameter.
+ * @returns The snapshot, or why there is none.
+ *
+ * @example
+ * ```ts
+ * import { lookUpSymbol } from "./quotes_api.ts";
+ * import { SnapshotCache } from "./snapshot_cache.ts";
+ * const kv = await Deno.openKv(":memory:");
+ * const cache = new SnapshotCache({ kv });
+ * const miss = lookUpSymbol(cache, "aapl");
+ * if ("symbol" in miss || miss.reason !== "bad_symbol") throw new Error("found");
+ * kv.close();
+ * ```
+ */
+export function lookUpSymbol(cache: SnapshotCache, symbol: string): QuoteSnapshot | SymbolMiss {
+  if (!SYMBOL_RULE.test(symbol)) {
+    return {
+      reason: "bad_symbol",
+      detail: `Cannot find symbol: ${
+        JSON.stringify(symbol.slice(0, 24))
+      } is not 1 to 12 of [A-Z0-9.-]`,
+    };
+  }
+  return cache.get(symbol) ??
+    { reason: "unknown_symbol", detail: `Cannot find symbol: there is no quote for ${symbol}` };
+}
+
 /**
  * Checks a path's symbol and finds its snapshot.
  *
@@ -58,14 +96,8 @@ export function notModified(etag: string, cacheControl: string): Response {
  * @returns The snapshot, or the 400 or 404 to answer.
  */
 export function findSymbol(cache: SnapshotCache, symbol: string): QuoteSnapshot | Response {
-  if (!SYMBOL_RULE.test(symbol)) {
-    return problem(
-      "bad_symbol",
-      `Cannot find symbol: ${JSON.stringify(symbol.slice(0, 24))} is not 1 to 12 of [A-Z0-9.-]`,
-    );
-  }
-  return cache.get(symbol) ??
-    problem("unknown_symbol", `Cannot find symbol: there is no quote for ${symbol}`);
+  const found = lookUpSymbol(cache, symbol);
+  return "symbol" in found ? found : problem(found.reason, found.detail);
 }
 
 /**

@@ -163,7 +163,7 @@ Deno.test("bad symbols are 400, unknown well-formed ones 404, bad parameters 400
       ["/api/v1/quotes/AA_PL", 400, "bad_symbol"],
       ["/api/v1/quotes/%E0%A4%A", 400, "bad_symbol"],
       ["/api/v1/quotes/%2F", 400, "bad_symbol"],
-      ["/q/aapl", 400, "bad_symbol"],
+      ["/q/AA_PL", 400, "bad_symbol"], // /q/aapl redirects: create_edge_test.ts
       ["/api/v1/quotes/GOOG", 404, "unknown_symbol"],
       ["/q/GOOG", 404, "unknown_symbol"],
       ["/api/v1/quotes?symbols=AAPL,GOOG", 404, "unknown_symbol"],

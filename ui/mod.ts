@@ -15,7 +15,9 @@
  * # Serving
  *
  * Pass {@linkcode quotePages} as the edge's `pages` hook. It renders
- * `GET /` and `GET /q/:symbol` as whole documents, and answers
+ * `GET /` and `GET /q/:symbol` as whole documents, the error page a
+ * browser gets where there is nothing (`error_page.tsx`: `/q/ZZZZ`, an
+ * unknown path; no script), and answers
  * `GET /assets/…` with the client bundle ({@linkcode findAsset},
  * {@linkcode assetResponse}: `Cache-Control: public, max-age=31536000,
  * immutable`, under a path naming the content's hash).
@@ -42,6 +44,13 @@
  */
 
 export { App, type AppProps } from "./app.tsx";
+export {
+  ERROR_PAGE_SYMBOLS,
+  ErrorPage,
+  type ErrorPageError,
+  type ErrorPageProps,
+  renderErrorDocument,
+} from "./error_page.tsx";
 export {
   type Asset,
   ASSET_CACHE_CONTROL,

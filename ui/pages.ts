@@ -11,6 +11,7 @@
 
 import type { QuoteSnapshot } from "../schemas/quotes.ts";
 import { type Asset, assetResponse, assets, clientBundle } from "./assets.ts";
+import { type ErrorPageError, renderErrorDocument } from "./error_page.tsx";
 import { toQuoteView } from "./quote_view.ts";
 import { renderDocument } from "./render_document.tsx";
 
@@ -41,6 +42,15 @@ export interface QuotePages {
    * @returns The HTML document.
    */
   quote(ctx: PageInput, snapshot: QuoteSnapshot): string;
+  /**
+   * The error page a browser gets on a page's URL with nothing there
+   * (`error_page.tsx`): the site's look, the problem, links to the quotes.
+   *
+   * @param ctx The nonce and the snapshots (whose symbols it links to).
+   * @param error The status, title and detail.
+   * @returns The HTML document.
+   */
+  error(ctx: PageInput, error: ErrorPageError): string;
   /**
    * Answers `GET /assets/…` ({@linkcode assetResponse}: immutable, with the
    * content hash as entity tag).
@@ -93,6 +103,12 @@ export function createQuotePages(options: QuotePagesOptions = {}): QuotePages {
         since: ctx.version,
         quotes: ctx.snapshots.map(toQuoteView),
       }, { nonce: ctx.nonce, scriptPath });
+    },
+    error(ctx, error) {
+      return renderErrorDocument(error, {
+        nonce: ctx.nonce,
+        symbols: ctx.snapshots.map((s) => s.symbol),
+      });
     },
     quote(ctx, snapshot) {
       // Only the snapshot: the page's entity tag follows its version alone,

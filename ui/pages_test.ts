@@ -5,8 +5,10 @@ import { createEdge } from "../edge/create_edge.ts";
 import type { Pages } from "../edge/pages.ts";
 import { SnapshotCache } from "../edge/snapshot_cache.ts";
 import { ASSET_CACHE_CONTROL, clientBundle } from "./assets.ts";
+import { ERROR_PAGE_SYMBOLS, renderErrorDocument } from "./error_page.tsx";
 import { parseState } from "./page_state.ts";
 import { quotePages } from "./pages.ts";
+import { PAGE_CSS } from "./styles.ts";
 import { esFutSnapshot, makeSnapshot, symbolInfo, writeSnapshots } from "./_testing/fixtures.ts";
 
 // Fails to type-check if the edge's hook and ours drift apart.
@@ -84,4 +86,52 @@ Deno.test("the edge answers the page's script from our asset hook: immutable, 30
 
 Deno.test("quotePages.id names the client bundle, so a new build is not answered 304", () => {
   ok(quotePages.id.includes(clientBundle.path.match(/-([0-9a-f]+)\.js$/)![1]!), quotePages.id);
+});
+
+const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+Deno.test("a browser asking for /q/ZZZZ gets our 404 page: the site's style, the problem, links to quotes", async () => {
+  await withEdge(async (get) => {
+    const res = await get("/q/ZZZZ", { accept: BROWSER });
+    strictEqual(res.status, 404);
+    strictEqual(res.headers.get("content-type"), "text/html; charset=utf-8");
+    const html = await res.text();
+    const nonce = res.headers.get("content-security-policy")?.match(/'nonce-([^']+)'/)?.[1];
+    ok(html.includes(`<style nonce="${nonce}">${PAGE_CSS}</style>`), "not the pages' style");
+    match(html, /<title>Unknown symbol — TradeCaptain<\/title>/);
+    match(
+      html,
+      /<main class="error"><nav><a href="\/">Markets<\/a><\/nav><h1>Unknown symbol<\/h1>/,
+    );
+    ok(html.includes("Cannot find symbol: there is no quote for ZZZZ"), html);
+    deepStrictEqual(
+      [...html.matchAll(/<a href="(\/q\/[^"]+)">/g)].map((m) => m[1]),
+      ["/q/AAPL", "/q/ES-FUT"],
+    );
+    ok(!html.includes("<script"), "the error page loads no script");
+    // An API client asking the same URL keeps the problem.
+    const api = await get("/q/ZZZZ");
+    strictEqual(api.headers.get("content-type"), "application/problem+json");
+    strictEqual((await api.json()).reason, "unknown_symbol");
+  });
+});
+
+Deno.test("a browser asking for /q/aapl is sent to /q/AAPL", async () => {
+  await withEdge(async (get) => {
+    const res = await get("/q/aapl", { accept: BROWSER });
+    deepStrictEqual([res.status, res.headers.get("location")], [301, "/q/AAPL"]);
+  });
+});
+
+Deno.test("the error page escapes what it shows and links to at most ERROR_PAGE_SYMBOLS quotes", () => {
+  const symbols = Array.from({ length: ERROR_PAGE_SYMBOLS + 5 }, (_, i) => `S${i}`);
+  const html = renderErrorDocument(
+    { status: 400, title: "Invalid symbol", detail: 'Cannot find symbol: "<b>&" is not …' },
+    { nonce: 'n"', symbols },
+  );
+  ok(html.includes("Cannot find symbol: &quot;&lt;b"), html);
+  ok(!html.includes("<b>") && html.includes("&lt;b>&amp;&quot;"), html);
+  ok(html.includes('<style nonce="n&quot;">'), "the nonce is not escaped");
+  strictEqual([...html.matchAll(/<a href="\/q\//g)].length, ERROR_PAGE_SYMBOLS);
+  ok(html.includes(" · …</nav>"), "no sign that there are more");
 });

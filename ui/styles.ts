@@ -28,5 +28,6 @@ h1 { margin: .5rem 0; } h1 .name { font-size: 1rem; font-weight: normal; color: 
 .quotes td, .quotes th { padding: .25rem .5rem; text-align: right; border-bottom: 1px solid #8884; }
 .quotes th[scope="row"], .quotes .name, .quotes thead th:first-child { text-align: left; }
 .quotes .name { color: var(--muted); }
+.error .symbols { margin-top: 1.5rem; }
 @media (max-width: 40rem) { .quotes .name { display: none; } }
 `;
