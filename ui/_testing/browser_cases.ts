@@ -171,3 +171,39 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "browser: /q/ZZZZ shows the site's 404 page, not JSON; /q/aapl lands on /q/AAPL",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await withHarness(async ({ base, browser }) => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const errors = watchErrors(page);
+      const missing = await page.goto(`${base}/q/ZZZZ`);
+      strictEqual(missing?.status(), 404);
+      strictEqual(await missing?.headerValue("content-type"), "text/html; charset=utf-8");
+      deepStrictEqual(
+        [await page.title(), await text(page, "h1"), await text(page, ".detail")],
+        [
+          "Unknown symbol — TradeCaptain",
+          "Unknown symbol",
+          "Cannot find symbol: there is no quote for ZZZZ",
+        ],
+      );
+      // Styled by the pages' sheet (allowed by the CSP's nonce): the body is centred.
+      strictEqual(await page.evaluate(() => getComputedStyle(document.body).maxWidth), "896px");
+      await page.click('.symbols a[href="/q/AAPL"]');
+      await page.locator("[data-field=price]").waitFor({ timeout: 10_000 });
+
+      const moved = await page.goto(`${base}/q/aapl`);
+      strictEqual(moved?.status(), 200);
+      strictEqual(new URL(page.url()).pathname, "/q/AAPL");
+      strictEqual(await text(page, "[data-field=price]"), "101.25");
+      // 404s of the page's own navigation are what the test asked for; nothing else failed.
+      deepStrictEqual(errors.filter((e) => !e.includes("404")), []);
+      await context.close();
+    });
+  },
+});
