@@ -81,9 +81,17 @@
  *   starts every sequence at 1 again, and orders recovered from the journal
  *   are unknown to the router (their fills are not reported). Journaling the
  *   client order id with the command would lift this.
+ * - Who placed an order is not journaled either: after a restart, a working
+ *   order an admin placed for an account is taken over (`adopt`) as the
+ *   account's own, which its trader may then cancel (and `cancelAll`
+ *   includes). Journaling the placer with the command would lift this.
  * - Replay keeps a count of reports, not a trading day: a busy account's
  *   morning may be gone by the afternoon (each working order's latest
  *   report excepted), a quiet account's yesterday still there.
+ * - A position's quantities saturate at ±(2^53 − 1) lots and its notionals
+ *   at 2^63 − 1 (the wire's `Int64`), so that `requestOrders` always has
+ *   positions it can send: unreachable with the instruments' maximum order
+ *   quantities (over 4 × 10^9 fills of 2^21 − 1 lots).
  *
  * @module
  */
@@ -817,8 +825,8 @@ export class OrderRouter {
     for (const order of session.open) {
       let o = open.get(order.symbol);
       if (o === undefined) open.set(order.symbol, o = { buy: 0, sell: 0 });
-      if (order.side === "buy") o.buy += order.leaves;
-      else o.sell += order.leaves;
+      if (order.side === "buy") o.buy = addLots(o.buy, order.leaves);
+      else o.sell = addLots(o.sell, order.leaves);
     }
     const symbols = [
       ...new Set([...session.carried.keys(), ...session.fills.keys(), ...open.keys()]),
@@ -831,7 +839,7 @@ export class OrderRouter {
       return {
         symbol,
         // What the engine held at the start, plus the fills since.
-        netQuantity: (session.carried.get(symbol) ?? 0) + bought - sold,
+        netQuantity: clampLots((session.carried.get(symbol) ?? 0) + bought - sold),
         boughtQuantity: bought,
         soldQuantity: sold,
         boughtNotional: f?.boughtNotional ?? 0n,
@@ -930,11 +938,11 @@ export class OrderRouter {
     }
     const notional = BigInt(price) * BigInt(qty);
     if (order.side === "buy") {
-      fills.bought += qty;
-      fills.boughtNotional += notional;
+      fills.bought = addLots(fills.bought, qty);
+      fills.boughtNotional = addNotional(fills.boughtNotional, notional);
     } else {
-      fills.sold += qty;
-      fills.soldNotional += notional;
+      fills.sold = addLots(fills.sold, qty);
+      fills.soldNotional = addNotional(fills.soldNotional, notional);
     }
     // A fully filled order is done; one with lots left stays working (a
     // taker's rest then rests, or expires in a later event).
@@ -1039,6 +1047,30 @@ function positive(value: number, name: string): number {
     );
   }
   return value;
+}
+
+/** The most lots a position's quantity shows (the largest exact JSON and wire number). */
+const MAX_LOTS = Number.MAX_SAFE_INTEGER;
+/** The most a position's notional shows: the wire's `Int64`. */
+const MAX_NOTIONAL = (1n << 63n) - 1n;
+
+/**
+ * `total + qty` lots, saturating at 2^53 − 1: exact below (a sum of two safe
+ * integers is exact when it is safe), and a double at or above 2^53 otherwise.
+ */
+function addLots(total: number, qty: number): number {
+  return Math.min(total + qty, MAX_LOTS);
+}
+
+/** `total + notional`, saturating at 2^63 − 1. */
+function addNotional(total: bigint, notional: bigint): bigint {
+  const sum = total + notional;
+  return sum > MAX_NOTIONAL ? MAX_NOTIONAL : sum;
+}
+
+/** A net quantity within ±(2^53 − 1) lots. */
+function clampLots(net: number): number {
+  return Math.max(-MAX_LOTS, Math.min(MAX_LOTS, net));
 }
 
 /** The request id to echo on a report: the request's, when the report answers it. */
