@@ -95,6 +95,12 @@ async function main(): Promise<void> {
       console.log(`journal: ${line}`);
     }
     console.log(`journal: state hash after recovery ${engine.stateHash()}`);
+    console.log(
+      config.journalRetention === "snapshots"
+        ? `journal: keeps what the two newest snapshots need (one every ${config.snapshotEvery} ` +
+          "commands), recycling older segments; JOURNAL_RETENTION=all keeps every record"
+        : "journal: keeps every record (JOURNAL_RETENTION=all): it grows without bound",
+    );
   }
   // Market data starts from the recovered books (read before the engine thread runs).
   // Frames carry sentAt to the microsecond (Date.now would give whole ms).
@@ -103,6 +109,8 @@ async function main(): Promise<void> {
     now: () => performance.timeOrigin + performance.now(),
   });
   const recoveredOrders = instruments.flatMap((_, i) => engine.restingOrders(i));
+  // Accounts' net positions from every fill the journal holds.
+  const recoveredPositions = engine.positions();
   marketData.seed(recoveredOrders);
   // Quote snapshots read the top of book from market data's books: after a
   // restart, the recovered ones.
@@ -143,6 +151,9 @@ async function main(): Promise<void> {
   // Orders that rested before a restart stay their traders' to see and cancel.
   const adopted = orders.adopt(recoveredOrders, (n) => accounts.name(n));
   if (adopted > 0) console.log(`gateway: ${adopted} working orders recovered into their accounts`);
+  // Their positions too: the engine's, not only what they trade from now on.
+  const carried = orders.carryPositions(recoveredPositions, (n) => accounts.name(n));
+  if (carried > 0) console.log(`gateway: ${carried} positions recovered into their accounts`);
   connectMarketData(dispatcher, marketData);
   // What the engine takes from every source, for the statistics line.
   const engineStats = new EngineStats(dispatcher, instruments);
@@ -230,6 +241,9 @@ async function main(): Promise<void> {
     authorize: accountAuthorizer(store),
     heartbeatIntervalMs: config.heartbeatMs,
     edgeUrl: config.edgeUrl,
+    // Health and metrics beside the gateway, behind its Host check and
+    // security headers (health is made below; asked only once serving).
+    routes: (request) => health(request),
   });
   const health = coreHealth({
     engine: watch,
@@ -238,8 +252,6 @@ async function main(): Promise<void> {
       "# TYPE core_gateway_connections gauge\n" +
       `core_gateway_connections ${gateway.connections}\n`,
   });
-  // Health first, then the gateway. `(request) => …`, not `(...args) => …`:
-  // Deno.serve calls a handler that declares no parameter without the request.
   const server = Deno.serve({
     hostname: config.coreHostname,
     port: config.corePort,
@@ -250,7 +262,7 @@ async function main(): Promise<void> {
       );
       console.log(`health: http://${host}:${port}/readyz, /livez, /metrics`);
     },
-  }, (request: Request) => health(request) ?? gateway.handler(request));
+  }, gateway.handler);
 
   console.log(
     config.syntheticRate === 0

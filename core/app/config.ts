@@ -13,8 +13,8 @@
  * | `JOURNAL_DIR` | the journal folder; `none` turns journaling off | `data/journal` |
  * | `DURABILITY` | `process-crash`, `group-commit` or `synchronous` | `process-crash` |
  * | `GROUP_COMMIT_MS` | group commit's longest delay before a sync | `2` |
- * | `SNAPSHOT_EVERY` | commands between engine snapshots; `0` = none | `1000000` |
- * | `JOURNAL_RETENTION` | `all` segments, or what the two newest `snapshots` need (the rest are recycled) | `all` |
+ * | `SNAPSHOT_EVERY` | commands between engine snapshots; `0` = none (needs `JOURNAL_RETENTION=all`) | `1000000` |
+ * | `JOURNAL_RETENTION` | what the two newest `snapshots` need (the rest are recycled), or `all` segments | `snapshots` |
  * | `KV_PATH` | the Deno KV file of accounts, roles, limits and quote snapshots | `data/core.kv` |
  * | `SNAPSHOT_CADENCE_MS` | ms between writes of the quote snapshots that changed | `100` |
  * | `CORE_PORT` | the gateway's port (`/ws`, `/admin`); `0` = any free port | `8080` |
@@ -28,6 +28,15 @@
  *
  * The gateway's signing secret is `GATEWAY_JWT_SECRET`, or `data/jwt.secret`
  * (see `core/gateway/secret.ts`).
+ *
+ * The journal is bounded by default: with `JOURNAL_RETENTION=snapshots` each
+ * snapshot releases the segments wholly before the older of the two kept,
+ * so the folder holds about two snapshot intervals of records (about
+ * 2 × `SNAPSHOT_EVERY` commands) plus the active and spare segments (64 MiB
+ * each); at the synthetic market's 2,000 commands/s that is a few hundred MB
+ * where keeping everything grew ~250 KB/s. `JOURNAL_RETENTION=all` keeps
+ * every record from the first (for audit or `deno task journal dump` from
+ * the start), and is the only retention that allows `SNAPSHOT_EVERY=0`.
  *
  * @module
  */
@@ -130,6 +139,17 @@ export function readConfig(
 ): CoreConfig {
   const path = env("INSTRUMENTS");
   const journal = env("JOURNAL_DIR");
+  const snapshotEvery = integer(env, "SNAPSHOT_EVERY", 1_000_000, 0, Number.MAX_SAFE_INTEGER);
+  const journalRetention = oneOf(env, "JOURNAL_RETENTION", RETENTIONS, "snapshots");
+  if (journalRetention === "snapshots" && snapshotEvery === 0 && journal !== "none") {
+    // Without snapshots nothing is ever released: the journal would grow
+    // without bound while the setting says it does not.
+    throw new RangeError(
+      "Cannot start core: SNAPSHOT_EVERY=0 takes no snapshots, so JOURNAL_RETENTION=snapshots " +
+        "(the default) could release nothing; set SNAPSHOT_EVERY above 0, or JOURNAL_RETENTION=all " +
+        "to keep every record",
+    );
+  }
   return {
     instrumentsPath: path === undefined || path === "" ? undefined : path,
     engineCpu: integer(env, "ENGINE_CPU", -1, -1, 4095),
@@ -144,8 +164,8 @@ export function readConfig(
       : journal,
     durability: oneOf(env, "DURABILITY", DURABILITIES, "process-crash"),
     groupCommitMs: integer(env, "GROUP_COMMIT_MS", 2, 1, 1000),
-    snapshotEvery: integer(env, "SNAPSHOT_EVERY", 1_000_000, 0, Number.MAX_SAFE_INTEGER),
-    journalRetention: oneOf(env, "JOURNAL_RETENTION", RETENTIONS, "all"),
+    snapshotEvery,
+    journalRetention,
     kvPath: env("KV_PATH") || DEFAULT_KV_PATH,
     snapshotCadenceMs: integer(env, "SNAPSHOT_CADENCE_MS", 100, 1, 3_600_000),
     corePort: integer(env, "CORE_PORT", 8080, 0, 65535),

@@ -15,7 +15,7 @@ Deno.test("readConfig() applies the documented defaults", () => {
     durability: "process-crash",
     groupCommitMs: 2,
     snapshotEvery: 1_000_000,
-    journalRetention: "all",
+    journalRetention: "snapshots",
     kvPath: "data/core.kv",
     snapshotCadenceMs: 100,
     corePort: 8080,
@@ -41,7 +41,7 @@ Deno.test("readConfig() reads every variable", () => {
     DURABILITY: "synchronous",
     GROUP_COMMIT_MS: "10",
     SNAPSHOT_EVERY: "0",
-    JOURNAL_RETENTION: "snapshots",
+    JOURNAL_RETENTION: "all",
     KV_PATH: "/tmp/accounts.kv",
     SNAPSHOT_CADENCE_MS: "250",
     CORE_PORT: "0",
@@ -64,7 +64,7 @@ Deno.test("readConfig() reads every variable", () => {
     durability: "synchronous",
     groupCommitMs: 10,
     snapshotEvery: 0,
-    journalRetention: "snapshots",
+    journalRetention: "all",
     kvPath: "/tmp/accounts.kv",
     snapshotCadenceMs: 250,
     corePort: 0,
@@ -138,4 +138,19 @@ Deno.test("readConfig() refuses a GATEWAY_ORIGINS entry that is not an origin", 
       `GATEWAY_ORIGINS entry ${JSON.stringify(bad)} must be an origin`,
     );
   }
+});
+
+Deno.test("readConfig() bounds the journal by default: retention to the kept snapshots, keeping all is the opt-in", () => {
+  const config = readConfig(from({}));
+  assertEquals([config.journalRetention, config.snapshotEvery > 0], ["snapshots", true]);
+  assertEquals(readConfig(from({ JOURNAL_RETENTION: "all" })).journalRetention, "all");
+  // Without snapshots nothing could be released: said, not silently unbounded.
+  assertThrows(
+    () => readConfig(from({ SNAPSHOT_EVERY: "0" })),
+    RangeError,
+    "SNAPSHOT_EVERY=0 takes no snapshots, so JOURNAL_RETENTION=snapshots (the default) could release nothing",
+  );
+  const all = readConfig(from({ SNAPSHOT_EVERY: "0", JOURNAL_RETENTION: "all" }));
+  assertEquals([all.snapshotEvery, all.journalRetention], [0, "all"]);
+  assertEquals(readConfig(from({ SNAPSHOT_EVERY: "0", JOURNAL_DIR: "none" })).snapshotEvery, 0);
 });

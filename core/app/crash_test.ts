@@ -64,6 +64,8 @@ async function crashRound(dir: string, seed: number, delayMs: number): Promise<R
       SYNTHETIC_SEED: String(seed),
       STATS_INTERVAL_MS: "100",
       SNAPSHOT_EVERY: "5000",
+      // Each round replays the whole journal from its first record.
+      JOURNAL_RETENTION: "all",
     },
     stdout: "piped",
     stderr: "piped",
