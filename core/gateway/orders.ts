@@ -337,7 +337,8 @@ const REASON_TEXT: Readonly<Record<RejectReasonName, string>> = {
   unknown_command: "the engine does not know the command",
   halted: "the engine has halted and takes no orders",
   in_doubt: "the journal could not confirm the command; recovery will tell whether it happened",
-  max_order_qty: "the quantity is above the account's per-order limit",
+  max_order_qty:
+    "the quantity is above the per-order limit (the account's, or the instrument's maxOrderQty)",
   max_notional: "price × quantity is above the account's per-order notional limit",
   price_collar: "the price is too far from the reference price",
   position_limit: "a full fill would take the position beyond its limit",
