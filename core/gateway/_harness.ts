@@ -590,6 +590,9 @@ class ProbedPort implements MarketDataPort {
   detach(sink: FrameSink): void {
     this.inner.detach(sink);
   }
+  shed(sink: FrameSink): void {
+    this.inner.shed?.(sink);
+  }
   apply(...args: Parameters<MarketDataPort["apply"]>): void {
     this.inner.apply(...args);
   }

@@ -16,6 +16,7 @@ const TITLES: Readonly<Record<number, string>> = {
   404: "Not Found",
   405: "Method Not Allowed",
   426: "Upgrade Required",
+  429: "Too Many Requests",
   503: "Service Unavailable",
 };
 

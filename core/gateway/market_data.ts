@@ -50,6 +50,12 @@ export interface MarketDataPort {
   requestSnapshot(sink: FrameSink, symbol: string, requestId: bigint): Reason | undefined;
   /** Forgets `sink` (its connection closed). */
   detach(sink: FrameSink): void;
+  /**
+   * Resyncs every symbol of `sink` (the gateway's queue budget is spent and
+   * it has the most queued): no more messages until its queue drains, then
+   * a snapshot. Optional: a port without it leaves such a sink to be closed.
+   */
+  shed?(sink: FrameSink): void;
   /** One command's events, in engine order (from the dispatcher). */
   /**
    * One command and its events; `firstSeq` is the engine sequence number of

@@ -22,11 +22,13 @@
  *    when the request's kind was read, else an `error` — with its reason,
  *    nothing of it reaches the engine, and the connection stays up.
  * 3. **Abuse.** Each connection has a message rate (a token bucket; default
- *    1,000/s, bursts of 2,000) and a budget of bad frames (undecodable,
- *    oversized, unknown kinds, text; default 10, refilled at 10 a minute).
- *    Past either, it gets an `error` with `closing` set and is closed with
- *    1008 and the reason. Field-level mistakes (a zero quantity) are
- *    answered with rejects and do not count.
+ *    1,000/s, bursts of 2,000), and so has each account over all its
+ *    connections (the same defaults: eight connections do not make eight
+ *    times the rate), and a budget of bad frames (undecodable, oversized,
+ *    unknown kinds, text; default 10, refilled at 10 a minute). Past any,
+ *    it gets an `error` with `closing` set and is closed with 1008 and the
+ *    reason. Field-level mistakes (a zero quantity) are answered with
+ *    rejects and do not count.
  * 4. **Requests.** Orders go to the {@linkcode OrderRouter}-like `orders`
  *    port (a viewer's are refused with `notAuthorised`); subscriptions and
  *    snapshots to the market data port; a `ping` is answered at once with a
@@ -39,6 +41,33 @@
  *    closes an account's connections (the core calls it when an admin
  *    disables the account or changes its role), with an `error` first.
  *    {@linkcode Gateway.close} closes every connection with 1001.
+ *
+ * # Memory
+ *
+ * What the core queues for a client that does not read is bounded three
+ * ways. (1) Per connection: past `maxBufferedBytes` (default 256 KiB) a
+ * connection is closed with 1008; market data stops well before that
+ * (its own, smaller queue limit, then a resync). (2) Connections per
+ * account (default 32) and per remote address (default 256), refused at
+ * the handshake with 429 (`too_many_connections`). (3) A total
+ * (`queueBudgetBytes`, default 16 MiB) over every connection: past it, the
+ * connections with the most queued are resynced (market data stops for
+ * them until they drain), and one that has not drained to a quarter of
+ * what it held within `SHED_GRACE_MS` (2 s) is closed with 1008. Measured on Deno 2.9.6, a queued market data frame of
+ * ~100 bytes holds ~9 times its size in the core (a copy and a write task
+ * per frame), which is why these limits are small.
+ *
+ * A connection stays counted against its account and address until its
+ * TCP connection has ended: a client that never reads does not take its
+ * close frame either, and Deno cannot tear its socket down from here.
+ *
+ * # Closing
+ *
+ * Deno's server WebSocket (2.9.6) drops the TCP connection as soon as a
+ * data frame arrives after `close()`, before its close frame is written:
+ * a flooding client would see 1006, not 1008 and the reason. So a closing
+ * connection keeps reading (and ignoring) what arrives until the peer
+ * answers the close, for at most `CLOSE_LINGER_MS`; see `lingerOnClose`.
  *
  * # Known limitations
  *
@@ -90,6 +119,12 @@ export interface GatewayOptions {
   /** The admin API, mounted under `/admin` (else 404). */
   readonly admin?: (request: Request) => Promise<Response>;
   /**
+   * Other answers the core serves beside the gateway's (health, metrics):
+   * asked first, once the `Host` header checked out; undefined passes the
+   * request on. Their answers get the security headers too.
+   */
+  readonly routes?: (request: Request) => Response | undefined;
+  /**
    * Decides, after the token checked out and before the upgrade, whether
    * its account may connect with its role (the core asks the account store:
    * registered, enabled, the role it holds, the token epoch it is at: see
@@ -114,8 +149,19 @@ export interface GatewayOptions {
   readonly badFrameRate?: { readonly perMinute: number; readonly burst?: number };
   /** Frame size limits (default 64 KiB, 64 segments). */
   readonly frameLimits?: FrameLimits;
-  /** Bytes queued on a socket past which it is closed as too slow (default 16 MiB). */
+  /** Messages per second per account over all its connections (default 1000), and bursts (default twice that). */
+  readonly accountMessageRate?: { readonly perSecond: number; readonly burst?: number };
+  /** Bytes queued on a socket past which it is closed as too slow (default 256 KiB). */
   readonly maxBufferedBytes?: number;
+  /**
+   * Bytes queued over every connection past which the slowest are resynced
+   * and then closed (default 16 MiB); `Infinity` turns it off.
+   */
+  readonly queueBudgetBytes?: number;
+  /** Open connections per account; more are refused with 429 (default 32). */
+  readonly maxConnectionsPerAccount?: number;
+  /** Open connections per remote address; more are refused with 429 (default 256). */
+  readonly maxConnectionsPerAddress?: number;
   /** Where unexpected errors (a throwing port) are reported (default `console.error`). */
   readonly onError?: (error: unknown) => void;
 }
@@ -130,10 +176,14 @@ export interface Refusal {
 
 /** A running gateway: its handler and its connections. */
 export interface Gateway {
-  /** The `Deno.serve` handler. */
-  readonly handler: (request: Request) => Promise<Response>;
+  /** The `Deno.serve` handler (the remote address, from `info`, counts against its cap). */
+  readonly handler: (request: Request, info?: Deno.ServeHandlerInfo) => Promise<Response>;
   /** Open WebSocket connections. */
   readonly connections: number;
+  /** Bytes queued over every open connection, as of the last budget check. */
+  readonly queuedBytes: number;
+  /** Connections that have ended since the gateway started (their sockets gone). */
+  readonly closedConnections: number;
   /**
    * Closes every connection of an account, at once: each open one first
    * gets an `error` saying why (`closing` set), then the close frame.
@@ -173,8 +223,55 @@ const FRAME_FAULTS: ReadonlySet<Reason> = new Set([
 const POLICY = 1008;
 /** Going away. */
 const GOING_AWAY = 1001;
-/** How long a closing connection's input is ignored before the close frame (see `close`). */
-const CLOSE_DELAY_MS = 10;
+/** The longest a closing connection keeps reading while its peer has not answered the close. */
+export const CLOSE_LINGER_MS = 2000;
+/** Default {@linkcode GatewayOptions.maxBufferedBytes}: 256 KiB. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024;
+/** Default {@linkcode GatewayOptions.queueBudgetBytes}: 16 MiB. */
+export const DEFAULT_QUEUE_BUDGET_BYTES = 16 * 1024 * 1024;
+/** Default {@linkcode GatewayOptions.maxConnectionsPerAccount}. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ACCOUNT = 32;
+/** Default {@linkcode GatewayOptions.maxConnectionsPerAddress}. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+/** How long a connection resynced for the budget has to drain before it is closed, ms. */
+export const SHED_GRACE_MS = 2000;
+/** Bytes sent between two reads of a socket's queue (besides every 32nd frame). */
+const CHECK_EVERY_BYTES = 16 * 1024;
+
+/**
+ * Keeps a closing server WebSocket reading until its peer answers the
+ * close, so that the close frame goes out before the TCP connection ends.
+ *
+ * Deno 2.9.6's server WebSocket ends the connection at the first data
+ * frame that arrives while it is CLOSING; its close frame, written by an
+ * operation that starts on a later turn, then never goes out, and a
+ * client that keeps sending (a flood) sees 1006. Put back to OPEN once
+ * `close()` has started, the socket hands such frames to `onmessage`
+ * (which ignores them once closing) and ends when the peer's close frame
+ * arrives. After `lingerMs` without one it is put back to CLOSING, so that
+ * the next frame ends it as Deno would have. Where the internal state is
+ * not found (another Deno), nothing changes.
+ *
+ * @returns Undoes the linger (the socket closed): clears its timer.
+ */
+function lingerOnClose(socket: WebSocket, lingerMs: number): () => void {
+  const state = Object.getOwnPropertySymbols(socket).find((s) =>
+    s.description === "[[readyState]]"
+  );
+  const fields = socket as unknown as Record<symbol, unknown>;
+  if (state === undefined || fields[state] !== WebSocket.CLOSING) return () => {};
+  fields[state] = WebSocket.OPEN;
+  const timer = setTimeout(() => {
+    if (fields[state] === WebSocket.OPEN) fields[state] = WebSocket.CLOSING;
+  }, lingerMs);
+  return () => clearTimeout(timer);
+}
+
+/** What the connections of one account share: their count and message rate. */
+interface AccountShare {
+  count: number;
+  readonly messages: TokenBucket;
+}
 
 interface Settings {
   readonly orders: OrderPort;
@@ -186,6 +283,7 @@ interface Settings {
   readonly badBurst: number;
   readonly frameLimits: FrameLimits | undefined;
   readonly maxBufferedBytes: number;
+  readonly accountPerSecond: number;
   /**
    * `performance.now()` as of the last heartbeat tick (or open): a coarse
    * clock for "nothing sent lately", read per frame sent without a call.
@@ -208,6 +306,14 @@ class Connection implements FrameSink, SessionClient {
   lastSent = 0;
   /** Frames sent: the send queue's size is checked every 32nd. */
   #sends = 0;
+  /** Bytes sent since the send queue's size was last checked. */
+  #unchecked = 0;
+  /** When the queue budget had it resynced (`performance.now()`), or -1. */
+  shedAt = -1;
+  /** What it had queued then: it has drained once down to a quarter of that. */
+  shedBytes = 0;
+  /** Undoes {@linkcode lingerOnClose}, once closing. */
+  #unlinger: (() => void) | undefined;
 
   constructor(
     socket: WebSocket,
@@ -215,6 +321,10 @@ class Connection implements FrameSink, SessionClient {
     readonly role: Role,
     /** The token's expiry, in seconds since the epoch. */
     readonly expires: number,
+    /** The remote address it counts against, if known. */
+    readonly address: string | undefined,
+    /** Its account's count and shared message rate. */
+    readonly share: AccountShare,
     settings: Settings,
     onOpen: (c: Connection) => void,
     onClosed: (c: Connection) => void,
@@ -253,12 +363,13 @@ class Connection implements FrameSink, SessionClient {
   send(frame: Uint8Array): void {
     if (!this.#open) return;
     // The fan-out path: one call into Deno per frame (the send), nothing
-    // more. The queue's size is read every 32nd frame, which lets it pass
-    // the limit by at most 31 frames.
+    // more. The queue's size is read every 32nd frame or 16 KiB, which lets
+    // it pass the limit by at most that.
+    this.#unchecked += frame.length;
     if (
-      (++this.#sends & 31) === 0 && this.#socket.bufferedAmount > this.#settings.maxBufferedBytes
+      ((++this.#sends & 31) === 0 || this.#unchecked >= CHECK_EVERY_BYTES) &&
+      this.#checkQueue()
     ) {
-      this.close(POLICY, "send queue over its limit: the client reads too slowly");
       return;
     }
     try {
@@ -270,20 +381,27 @@ class Connection implements FrameSink, SessionClient {
     }
   }
 
+  /** Whether the queue passed its limit (the connection is then closed with 1008). */
+  #checkQueue(): boolean {
+    this.#unchecked = 0;
+    if (this.#socket.bufferedAmount <= this.#settings.maxBufferedBytes) return false;
+    this.close(POLICY, "send queue over its limit: the client reads too slowly");
+    return true;
+  }
+
   close(code: number, reason: string): void {
     if (!this.#open) return;
     this.#open = false;
-    // From now on input is ignored and nothing is sent. The close frame goes
-    // out on a later turn: closing from inside a message handler while the
-    // peer's frames are still queued makes Deno drop the TCP connection
-    // instead (the peer sees 1006, not our code and reason).
-    setTimeout(() => {
-      try {
-        this.#socket.close(code, reason);
-      } catch (error) {
-        this.#settings.onError(error);
-      }
-    }, CLOSE_DELAY_MS);
+    // From now on input is ignored and nothing is sent; the close frame
+    // follows what is queued, and the socket keeps reading until the peer
+    // answers it (see lingerOnClose), so that a peer still sending sees
+    // our code and reason, not a dropped connection.
+    try {
+      this.#socket.close(code, reason);
+      this.#unlinger = lingerOnClose(this.#socket, CLOSE_LINGER_MS);
+    } catch (error) {
+      this.#settings.onError(error);
+    }
   }
 
   /** Sends an error saying why, then closes with 1008. */
@@ -300,6 +418,7 @@ class Connection implements FrameSink, SessionClient {
 
   #closed(): void {
     this.#open = false;
+    this.#unlinger?.();
     if (this.#attached) {
       this.#attached = false;
       this.#settings.orders.detach(this);
@@ -320,6 +439,15 @@ class Connection implements FrameSink, SessionClient {
         "unspecified",
         `Closing connection: more than ${settings.perSecond} messages per second`,
         "message rate over the limit",
+      );
+      return;
+    }
+    if (!this.share.messages.take()) {
+      this.abuse(
+        "unspecified",
+        `Closing connection: account ${this.account} sent more than ` +
+          `${settings.accountPerSecond} messages per second over its connections`,
+        "account message rate over the limit",
       );
       return;
     }
@@ -504,13 +632,33 @@ export function createGateway(options: GatewayOptions): Gateway {
     badPerMinute,
     badBurst: options.badFrameRate?.burst ?? badPerMinute,
     frameLimits: options.frameLimits,
-    maxBufferedBytes: options.maxBufferedBytes ?? 16 * 1024 * 1024,
+    maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+    accountPerSecond: options.accountMessageRate?.perSecond ?? perSecond,
     clock: { now: performance.now() },
     onError: options.onError ?? ((error) => console.error(error)),
   };
+  const accountBurst = options.accountMessageRate?.burst ?? settings.accountPerSecond * 2;
+  const budget = options.queueBudgetBytes ?? DEFAULT_QUEUE_BUDGET_BYTES;
+  const perAccount = options.maxConnectionsPerAccount ?? DEFAULT_MAX_CONNECTIONS_PER_ACCOUNT;
+  const perAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+  for (
+    const [name, value] of [
+      ["maxBufferedBytes", settings.maxBufferedBytes],
+      ["queueBudgetBytes", budget],
+      ["maxConnectionsPerAccount", perAccount],
+      ["maxConnectionsPerAddress", perAddress],
+    ] as const
+  ) {
+    if (!(value >= 1) || !(Number.isSafeInteger(value) || value === Infinity)) {
+      throw new RangeError(
+        `Cannot make gateway: ${name} must be a positive integer (or Infinity), got ${value}`,
+      );
+    }
+  }
   // Fail now, not at the first connection.
   new TokenBucket(settings.perSecond, settings.burst);
   new TokenBucket(settings.badPerMinute / 60, settings.badBurst);
+  new TokenBucket(settings.accountPerSecond, accountBurst);
 
   const upgradeOptions = {
     key: options.key,
@@ -525,10 +673,73 @@ export function createGateway(options: GatewayOptions): Gateway {
   let ticker: ReturnType<typeof setInterval> | undefined;
   let allClosed: (() => void) | undefined;
   const tickMs = Math.max(5, Math.min(100, Math.floor(intervalMs / 10)));
+  /** Per account: its connections (upgraded, not yet ended) and their shared message rate. */
+  const accounts = new Map<string, AccountShare>();
+  /** Per remote address: connections upgraded or being authenticated, not yet ended. */
+  const addresses = new Map<string, number>();
+  let closedConnections = 0;
+  let queuedBytes = 0;
+  let budgetCheckedAt = -Infinity;
+
+  const releaseAddress = (address: string | undefined) => {
+    if (address === undefined) return;
+    const n = (addresses.get(address) ?? 1) - 1;
+    if (n > 0) addresses.set(address, n);
+    else addresses.delete(address);
+  };
+
+  /**
+   * The queue budget: past it, the connections with the most queued are
+   * resynced (market data stops for them until they drain), until what the
+   * others hold fits; one that has not drained to a quarter of what it held
+   * within `SHED_GRACE_MS` is closed with 1008.
+   */
+  const checkBudget = (now: number) => {
+    budgetCheckedAt = now;
+    let total = 0;
+    for (const c of connections) {
+      if (!c.isOpen) continue;
+      const queued = c.bufferedAmount;
+      if (c.shedAt >= 0) {
+        if (queued <= c.shedBytes / 4) {
+          c.shedAt = -1; // drained: no longer a suspect
+        } else if (now - c.shedAt >= SHED_GRACE_MS) {
+          c.abuse(
+            "unspecified",
+            `Closing connection: the core's send queues passed their budget (${budget} bytes), ` +
+              `this connection had the most queued, and it did not drain within ` +
+              `${SHED_GRACE_MS} ms (${queued} bytes still queued)`,
+            "send budget exceeded: the client reads too slowly",
+          );
+          continue;
+        }
+      }
+      total += queued;
+    }
+    queuedBytes = total;
+    if (total <= budget) return;
+    const slowest = [...connections]
+      .filter((c) => c.isOpen)
+      .map((c) => ({ c, queued: c.bufferedAmount }))
+      .sort((a, b) => b.queued - a.queued);
+    for (const { c, queued } of slowest) {
+      if (total <= budget || queued === 0) break;
+      if (c.shedAt >= 0) continue; // resynced already, waiting to drain
+      total -= queued;
+      c.shedAt = now;
+      c.shedBytes = queued;
+      try {
+        settings.marketData.shed?.(c);
+      } catch (error) {
+        settings.onError(error);
+      }
+    }
+  };
 
   const tick = () => {
     const now = performance.now();
     settings.clock.now = now;
+    if (budget !== Infinity && now - budgetCheckedAt >= 100) checkBudget(now);
     const epochSeconds = Date.now() / 1000;
     // Connections of one account share their heartbeat bytes within a tick.
     const frames = new Map<bigint, Uint8Array>();
@@ -572,8 +783,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     ticker ??= setInterval(tick, tickMs);
   };
   const onClosed = (c: Connection) => {
+    if (!sockets.has(c)) return;
     connections.delete(c);
     sockets.delete(c);
+    closedConnections++;
+    releaseAddress(c.address);
+    if (--c.share.count === 0) accounts.delete(c.account);
     if (connections.size === 0 && ticker !== undefined) {
       clearInterval(ticker);
       ticker = undefined;
@@ -583,11 +798,11 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const edgeUrl = options.edgeUrl ?? DEFAULT_EDGE_URL;
 
-  async function gateway(request: Request): Promise<Response> {
-    return withSecurityHeaders(await route(request));
+  async function gateway(request: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
+    return withSecurityHeaders(await route(request, info));
   }
 
-  async function route(request: Request): Promise<Response> {
+  async function route(request: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
     const host = request.headers.get("host");
     const url = host === null || HOST.test(host) ? URL.parse(request.url) : null;
     if (url === null) {
@@ -599,6 +814,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         } is not a host name or address with an optional port`,
       );
     }
+    const other = options.routes?.(request);
+    if (other !== undefined) return other;
     const path = url.pathname;
     if (path === "/") return describe(request, url);
     if (path === "/ws") {
@@ -618,25 +835,65 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (closing) {
         return problem(503, "shutting_down", "Cannot accept connection: the core is shutting down");
       }
-      const auth = await authenticateUpgrade(request, upgradeOptions);
-      if (!auth.ok) return problem(auth.status, auth.reason, auth.message);
-      const refused = await options.authorize?.(auth.account, auth.role, auth.claims);
-      if (refused !== undefined) return problem(refused.status, refused.reason, refused.message);
-      const { socket, response } = Deno.upgradeWebSocket(
-        request,
-        auth.protocol === undefined ? {} : { protocol: auth.protocol },
-      );
-      const connection = new Connection(
-        socket,
-        auth.account,
-        auth.role,
-        auth.claims.exp,
-        settings,
-        onOpen,
-        onClosed,
-      );
-      sockets.add(connection);
-      return response;
+      // The address's slot is taken before the token is checked (handshakes
+      // that wait on it count too) and given back unless the upgrade happens.
+      const remote = info?.remoteAddr;
+      const address = remote !== undefined && "hostname" in remote ? remote.hostname : undefined;
+      if (address !== undefined) {
+        const open = addresses.get(address) ?? 0;
+        if (open >= perAddress) {
+          return problem(
+            429,
+            "too_many_connections",
+            `Cannot accept connection: ${address} has ${open} connections open or opening, ` +
+              `the most one address may hold (${perAddress})`,
+            { "retry-after": "10" },
+          );
+        }
+        addresses.set(address, open + 1);
+      }
+      let upgraded = false;
+      try {
+        const auth = await authenticateUpgrade(request, upgradeOptions);
+        if (!auth.ok) return problem(auth.status, auth.reason, auth.message);
+        const refused = await options.authorize?.(auth.account, auth.role, auth.claims);
+        if (refused !== undefined) return problem(refused.status, refused.reason, refused.message);
+        let share = accounts.get(auth.account);
+        if (share !== undefined && share.count >= perAccount) {
+          return problem(
+            429,
+            "too_many_connections",
+            `Cannot accept connection: account ${auth.account} has ${share.count} connections ` +
+              `open, the most one account may hold (${perAccount})`,
+            { "retry-after": "10" },
+          );
+        }
+        const { socket, response } = Deno.upgradeWebSocket(
+          request,
+          auth.protocol === undefined ? {} : { protocol: auth.protocol },
+        );
+        if (share === undefined) {
+          share = { count: 0, messages: new TokenBucket(settings.accountPerSecond, accountBurst) };
+          accounts.set(auth.account, share);
+        }
+        share.count++;
+        const connection = new Connection(
+          socket,
+          auth.account,
+          auth.role,
+          auth.claims.exp,
+          address,
+          share,
+          settings,
+          onOpen,
+          onClosed,
+        );
+        sockets.add(connection);
+        upgraded = true;
+        return response;
+      } finally {
+        if (!upgraded) releaseAddress(address);
+      }
     }
     if (path === "/admin" || path.startsWith("/admin/")) {
       if (options.admin !== undefined) return await options.admin(request);
@@ -672,6 +929,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     handler: gateway,
     get connections() {
       return connections.size;
+    },
+    get queuedBytes() {
+      return queuedBytes;
+    },
+    get closedConnections() {
+      return closedConnections;
     },
     closeAccount(account, code, reason) {
       let closed = 0;
