@@ -23,6 +23,7 @@ import { coreHealth } from "./app/health.ts";
 import { AccountDirectory } from "./app/account_directory.ts";
 import { accountAuthorizer } from "./app/login.ts";
 import { MarketLoop } from "./app/market_loop.ts";
+import { makeKvPrivate, makePrivateDir } from "./app/private_files.ts";
 import { riskControlPort } from "./app/risk_port.ts";
 import { starterPid, watchParent } from "./app/supervision.ts";
 import {
@@ -73,8 +74,10 @@ async function main(): Promise<void> {
   // with nothing running.
   const key = await loadSecret();
   const kvDir = config.kvPath.slice(0, Math.max(0, config.kvPath.lastIndexOf("/")));
-  if (kvDir !== "") Deno.mkdirSync(kvDir, { recursive: true });
+  // The data is the owner's only: folders 0700, files 0600 (app/private_files.ts).
+  if (kvDir !== "") makePrivateDir(kvDir);
   const kv = await Deno.openKv(config.kvPath);
+  makeKvPrivate(config.kvPath);
   const store = new AccountStore(kv);
 
   const engine = NativeEngine.open(instruments);
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
   if (config.journalDir === undefined) {
     console.log("journal: off (JOURNAL_DIR=none): nothing survives a restart");
   } else {
-    Deno.mkdirSync(config.journalDir, { recursive: true });
+    makePrivateDir(config.journalDir);
     recovered = engine.openJournal({
       dir: config.journalDir,
       meta: journalMeta(instruments),

@@ -76,6 +76,40 @@ Deno.test("the core starts the engine, runs the synthetic market and reports wha
   await Deno.remove(journal, { recursive: true });
 });
 
+Deno.test("the core makes its data folder 0700 and its KV file, journal segments and snapshots 0600", async () => {
+  const root = await Deno.makeTempDir({ prefix: "tc-main-modes-" });
+  const data = `${root}/data`;
+  try {
+    const { code, err } = await runCore({
+      RUN_FOR_MS: "800",
+      SYNTHETIC_RATE: "4000",
+      KV_PATH: `${data}/core.kv`,
+      JOURNAL_DIR: `${data}/journal`,
+      SNAPSHOT_EVERY: "500",
+    });
+    assertEquals(code, 0, err);
+    const mode = (path: string) => (Deno.statSync(path).mode! & 0o777).toString(8);
+    const seen: Record<string, string> = {};
+    const walk = (dir: string) => {
+      seen[dir.slice(root.length)] = mode(dir);
+      for (const entry of Deno.readDirSync(dir)) {
+        const path = `${dir}/${entry.name}`;
+        if (entry.isDirectory) walk(path);
+        else seen[path.slice(root.length)] = mode(path);
+      }
+    };
+    walk(data);
+    for (const folder of ["/data", "/data/journal", "/data/journal/snapshots"]) {
+      assertEquals(seen[folder], "700", JSON.stringify(seen));
+    }
+    const files = Object.entries(seen).filter(([path]) => /\.(kv|tcj|tcs)$/.test(path));
+    assert(files.length >= 3, JSON.stringify(seen));
+    for (const [path, m] of files) assertEquals(m, "600", path);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("the core refuses a bad setting with a clear message and exit code 2", async () => {
   const { code, err } = await runCore({ SYNTHETIC_RATE: "lots", JOURNAL_DIR: "none" });
   assertEquals(code, 2);

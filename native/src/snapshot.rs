@@ -38,6 +38,7 @@ use crate::matcher::{GONE, Matcher, RestingOrder};
 use crate::risk::Risk;
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"TCSNAP\0\x01";
@@ -237,10 +238,16 @@ pub fn list(journal_dir: &Path) -> Vec<(u64, PathBuf)> {
 pub fn write(journal_dir: &Path, bytes: &[u8], journal_seq: u64) -> Result<PathBuf, String> {
     let dir = folder(journal_dir);
     let fail = |op: &str, e: std::io::Error| format!("Cannot write snapshot: {op} in {}: {e}", dir.display());
-    std::fs::create_dir_all(&dir).map_err(|e| fail("create folder", e))?;
+    crate::journal::create_private_dir(&dir).map_err(|e| fail("create folder", e))?;
     let path = dir.join(file_name(journal_seq));
     let tmp = dir.join(format!("{}.tmp", file_name(journal_seq)));
-    let mut f = std::fs::File::create(&tmp).map_err(|e| fail("create", e))?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(crate::journal::FILE_MODE)
+        .open(&tmp)
+        .map_err(|e| fail("create", e))?;
     f.write_all(bytes).map_err(|e| fail("write", e))?;
     f.sync_all().map_err(|e| fail("sync", e))?;
     std::fs::rename(&tmp, &path).map_err(|e| fail("rename", e))?;

@@ -445,6 +445,42 @@ fn recycling_bounds_the_journal_and_recovery_stays_exact() {
     assert_eq!(hash(&mut engine), expected);
 }
 
+/// The permission bits of a path.
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_journal_makes_its_folders_and_files_for_the_owner_only() {
+    let root = TempDir::new("modes");
+    // A folder that does not exist yet, two levels down (as data/journal).
+    let dir = root.0.join("data").join("journal");
+    let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+    let opts = JournalOptions { snapshot_every: 1_000, recycle: true, ..common::journal_options(dir.clone(), META) };
+    engine.open_journal(opts).unwrap();
+    let core = engine.core().unwrap();
+    // Enough to roll and recycle segments and to write snapshots.
+    for c in &flow(20_000, 1) {
+        core.process(c);
+    }
+    drop(engine);
+    for folder in [root.0.join("data"), dir.clone(), dir.join("snapshots")] {
+        assert_eq!(mode(&folder), 0o700, "{}", folder.display());
+    }
+    let mut files = 0;
+    for folder in [dir.clone(), dir.join("snapshots")] {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                files += 1;
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+            }
+        }
+    }
+    assert!(files >= 4, "segments and snapshots: {files} files");
+}
+
 #[test]
 fn a_released_journal_without_a_usable_snapshot_is_refused_not_half_replayed() {
     let dir = TempDir::new("released");

@@ -94,11 +94,23 @@ use format::{HEADER_LEN, Header, PAGE};
 use memmap2::{MmapMut, MmapOptions};
 use std::collections::VecDeque;
 use std::fmt;
-use std::fs::{File, OpenOptions};
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+
+/// Mode of the folders the journal makes (its own and `snapshots/`): the
+/// owner's only. Orders and accounts are nobody else's to read.
+pub const DIR_MODE: u32 = 0o700;
+/// Mode of the files the journal makes (segments and snapshots): the owner's only.
+pub const FILE_MODE: u32 = 0o600;
+
+/// Makes `dir` and any missing parents with [`DIR_MODE`]; existing ones keep theirs.
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)
+}
 
 /// Where and how to keep a journal.
 #[derive(Clone, Debug)]
@@ -357,7 +369,7 @@ impl Journal {
                 "Cannot open journal: segment size {segment_bytes} must be a multiple of 4096 from 65536 to 2^40 bytes"
             )));
         }
-        std::fs::create_dir_all(&dir).map_err(|e| JournalError::io("create the directory", &dir, &e))?;
+        create_private_dir(&dir).map_err(|e| JournalError::io("create the directory", &dir, &e))?;
         let file = File::open(&dir).map_err(|e| JournalError::io("open the directory", &dir, &e))?;
         let dir = Dir { path: dir, file, segment_bytes, faults };
         dir.remove_leftovers()?;
@@ -711,6 +723,7 @@ impl Dir {
                     .write(true)
                     .create(true)
                     .truncate(true)
+                    .mode(FILE_MODE)
                     .open(&tmp)
                     .map_err(|e| JournalError::io("create", &tmp, &e))?;
                 let prepared = if self.faults.enospc_on_segment == Some(index) {
