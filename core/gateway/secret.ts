@@ -34,7 +34,7 @@ const MAX_SECRET_FILE_BYTES = 1024;
  * padding and decode to at least 32 bytes; for example
  * `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`. Otherwise the secret
  * is read from `<dataDir>/jwt.secret`, which is created with 32 random bytes
- * and mode 0600 when missing.
+ * and mode 0600 when missing (and the folder, if missing too, with 0700).
  *
  * @param options Where to look.
  * @returns An HMAC SHA-256 key usable to sign and verify.
@@ -97,7 +97,9 @@ async function readOrCreate(dir: string): Promise<Uint8Array<ArrayBuffer>> {
     if (!(error instanceof Deno.errors.NotFound) || await exists(path)) throw error;
   }
   const secret = crypto.getRandomValues(new Uint8Array(MIN_SECRET_BYTES));
-  await Deno.mkdir(dir, { recursive: true });
+  // The data folder is the owner's only (as core/app/private_files.ts makes it):
+  // this may be the first to make it. An existing folder keeps its mode.
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = `${path}.tmp-${crypto.randomUUID()}`;
   try {
     // createNew: never write through a file (or symlink) someone left at the temporary name.

@@ -22,6 +22,10 @@ Deno.test("loadSecret() generates 32 bytes with mode 0600 on first start, then r
     const path = `${dataDir}/jwt.secret`;
     const info = await Deno.stat(path);
     assertEquals((info.mode! & 0o777).toString(8), "600");
+    // The folders it made are the owner's only too.
+    for (const dir of [`${root}/data`, dataDir]) {
+      assertEquals(((await Deno.stat(dir)).mode! & 0o777).toString(8), "700", dir);
+    }
     assertEquals(info.size, 32);
     const bytes = await Deno.readFile(path);
     const second = await loadSecret({ env: NO_ENV, dataDir });
