@@ -413,7 +413,7 @@ Deno.test("gateway: a Host header that is not a host is a 400 problem, not a 500
 
 Deno.test("gateway: every HTTP answer carries the edge's security headers", async () => {
   await withGateway(async (h) => {
-    for (const path of ["/", "/elsewhere", "/ws", "/admin/state"]) {
+    for (const path of ["/", "/elsewhere", "/ws", "/admin/state", "/livez"]) {
       const response = await fetch(h.base + path);
       await response.body?.cancel();
       const headers = response.headers;
@@ -437,7 +437,31 @@ Deno.test("gateway: every HTTP answer carries the edge's security headers", asyn
         path,
       );
     }
-  }, { admin: () => Promise.resolve(Response.json({ accounts: [] })) });
+  }, {
+    admin: () => Promise.resolve(Response.json({ accounts: [] })),
+    routes: (request) =>
+      new URL(request.url).pathname === "/livez" ? Response.json({ status: "ok" }) : undefined,
+  });
+});
+
+Deno.test("gateway: other routes are asked first, after the Host check, and pass on what is not theirs", async () => {
+  const asked: string[] = [];
+  await withGateway(async (h) => {
+    const livez = await fetch(`${h.base}/livez`);
+    assertEquals([livez.status, await livez.text()], [200, "alive"]);
+    const elsewhere = await fetch(`${h.base}/elsewhere`);
+    assertEquals(elsewhere.status, 404);
+    await elsewhere.body?.cancel();
+    // A bad Host never reaches them (the health handler parses the URL).
+    assertEquals((await rawRequest(h.port, "a b", "/livez")).status, 400);
+  }, {
+    routes: (request) => {
+      const path = new URL(request.url).pathname;
+      asked.push(path);
+      return path === "/livez" ? new Response("alive") : undefined;
+    },
+  });
+  assertEquals(asked, ["/livez", "/elsewhere"]);
 });
 
 Deno.test("gateway: / says what the core serves (ws, admin) and where the edge is", async () => {
