@@ -46,6 +46,7 @@ import {
   nativeLibrary,
   pinCurrentThread,
   type RecoveryReport,
+  trimHeap,
 } from "./native/mod.ts";
 import type { Instrument } from "./matching/types.ts";
 
@@ -107,9 +108,12 @@ async function main(): Promise<void> {
   }
   // Market data starts from the recovered books (read before the engine thread runs).
   // Frames carry sentAt to the microsecond (Date.now would give whole ms).
+  // A quarter of a connection's queue limit: market data resyncs a slow
+  // reader well before the gateway would close it.
   const marketData = new MarketData({
     instruments,
     now: () => performance.timeOrigin + performance.now(),
+    maxQueueBytes: Math.floor(config.queueBytes / 4),
   });
   const recoveredOrders = instruments.flatMap((_, i) => engine.restingOrders(i));
   // Accounts' net positions from every fill the journal holds.
@@ -201,6 +205,13 @@ async function main(): Promise<void> {
     if (config.syntheticRate > 0) console.error("synthetic market: stopped (the engine halted)");
   });
   await loop.defineAccounts(accounts);
+  // The market starts afresh: what it left resting before a restart goes.
+  const leftovers = loop.cancelLeftovers(recoveredOrders, accounts);
+  if (leftovers > 0) {
+    console.log(
+      `synthetic market: cancelled ${leftovers} of its orders left from before the restart`,
+    );
+  }
   dispatcher.start();
   // The stored accounts, limits and switches, before any trader connects.
   const port = riskControlPort(dispatcher, accounts);
@@ -243,17 +254,34 @@ async function main(): Promise<void> {
     admin: async (request) => await admin.fetch(request),
     authorize: accountAuthorizer(store),
     heartbeatIntervalMs: config.heartbeatMs,
+    maxBufferedBytes: config.queueBytes,
+    queueBudgetBytes: config.queueBudgetBytes,
+    maxConnectionsPerAccount: config.maxPerAccount,
+    maxConnectionsPerAddress: config.maxPerAddress,
+    accountMessageRate: { perSecond: config.accountRate },
     edgeUrl: config.edgeUrl,
     // Health and metrics beside the gateway, behind its Host check and
     // security headers (health is made below; asked only once serving).
     routes: (request) => health(request),
   });
+  // Closed connections leave what their queues held free but resident (a
+  // copy and a write task per frame, in small blocks of the C heap): give
+  // it back to the system after connections have closed, now and then.
+  let closedWhenTrimmed = 0;
+  const heapTrim = setInterval(() => {
+    if (gateway.closedConnections === closedWhenTrimmed) return;
+    closedWhenTrimmed = gateway.closedConnections;
+    trimHeap();
+  }, 5_000);
   const health = coreHealth({
     engine: watch,
     metrics: () =>
       "# HELP core_gateway_connections Open trader WebSocket connections.\n" +
       "# TYPE core_gateway_connections gauge\n" +
-      `core_gateway_connections ${gateway.connections}\n`,
+      `core_gateway_connections ${gateway.connections}\n` +
+      "# HELP core_gateway_queued_bytes Bytes queued for every open connection (budget GATEWAY_QUEUE_BUDGET_BYTES).\n" +
+      "# TYPE core_gateway_queued_bytes gauge\n" +
+      `core_gateway_queued_bytes ${gateway.queuedBytes}\n`,
   });
   const server = Deno.serve({
     hostname: config.coreHostname,
@@ -300,6 +328,7 @@ async function main(): Promise<void> {
     watch.stop();
     clearInterval(report);
     clearInterval(marketDataFlush);
+    clearInterval(heapTrim);
     // Traders first (1001, going away), then the engine's last answers.
     await gateway.close();
     await server.shutdown();

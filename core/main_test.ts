@@ -73,6 +73,11 @@ Deno.test("the core starts the engine, runs the synthetic market and reports wha
   // state the core applied at start (controls), and replays them all.
   const controls = Number(/applied to the engine \((\d+) controls\)/.exec(out)?.[1]);
   assertEquals(replayed, sent + controls, again.out);
+  // The market's quotes left from the first run are cancelled, not kept beside new ones.
+  assert(
+    /synthetic market: cancelled [1-9]\d* of its orders left from before/.test(again.out),
+    again.out,
+  );
   await Deno.remove(journal, { recursive: true });
 });
 

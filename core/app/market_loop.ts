@@ -16,7 +16,13 @@
  * @module
  */
 
-import { type Command, type EngineEvent, EventKind, type Instrument } from "../matching/types.ts";
+import {
+  type Command,
+  CommandKind,
+  type EngineEvent,
+  EventKind,
+  type Instrument,
+} from "../matching/types.ts";
 import { SyntheticMarket } from "../synthetic/mod.ts";
 import type { AccountRegistry } from "./accounts.ts";
 import type { Dispatcher, Origin } from "./dispatcher.ts";
@@ -152,6 +158,34 @@ export class MarketLoop {
     if (answers.length > 0) this.#dispatcher.settle();
     await Promise.all(answers);
     return answers.length;
+  }
+
+  /**
+   * Cancels the market's own orders left resting from before a restart
+   * (recovered from the journal), and waits for the engine's answers. The
+   * market starts with an empty view of its orders, so without this each
+   * restart would leave another full set of quotes in the books that nobody
+   * manages. Orders of other accounts (traders') are left alone. Call it
+   * after {@linkcode MarketLoop.defineAccounts}.
+   *
+   * @param resting The orders resting at start (`NativeEngine.restingOrders`).
+   * @param accounts The registry, to tell the market's accounts by name.
+   * @returns How many orders were cancelled.
+   */
+  cancelLeftovers(
+    resting: readonly { readonly id: number; readonly account: number }[],
+    accounts: AccountRegistry,
+  ): number {
+    const names = this.#market.accountNames();
+    const mine = resting.filter((order) =>
+      names[order.account] !== undefined && accounts.name(order.account) === names[order.account]
+    );
+    for (const order of mine) {
+      this.#dispatcher.submit({ kind: CommandKind.CancelOrder, id: order.id }, this.#origin);
+    }
+    if (mine.length > 0) this.#dispatcher.settle();
+    this.stats.commands += mine.length;
+    return mine.length;
   }
 
   /**
