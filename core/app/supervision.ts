@@ -25,8 +25,10 @@
 /** The variable through which `core/start.ts` tells its children its pid. */
 export const PARENT_PID_ENV = "TC_PARENT_PID";
 
-/** How often the watches look, unless told otherwise. */
+/** How often {@linkcode watchParent} looks, unless told otherwise. */
 export const DEFAULT_WATCH_MS = 500;
+/** How often {@linkcode watchAncestors} looks, unless told otherwise (it may run `ps`). */
+export const ANCESTOR_WATCH_MS = 1000;
 
 /** One ancestor as first seen: its pid and its parent's. */
 export interface Ancestor {
@@ -100,7 +102,7 @@ export async function ancestorsOf(pid: number = Deno.pid, ps: RunPs = runPs): Pr
 
 /** Options for the watches. */
 export interface WatchOptions {
-  /** Milliseconds between looks (default {@linkcode DEFAULT_WATCH_MS}). */
+  /** Milliseconds between looks (default {@linkcode DEFAULT_WATCH_MS} or {@linkcode ANCESTOR_WATCH_MS}). */
   readonly intervalMs?: number;
   /** Runs `ps` (default {@linkcode runPs}); for {@linkcode watchAncestors} only. */
   readonly ps?: RunPs;
@@ -138,26 +140,33 @@ export function watchAncestors(
 ): () => void {
   if (ancestors.length === 0) return () => {};
   const ps = options.ps ?? runPs;
-  const pids = ancestors.map((a) => a.pid).join(",");
+  // Our own parent is checked without spawning anything (getppid); ps runs
+  // only for ancestors above it (under npx), about once a second (~10 ms of CPU).
+  const direct = ancestors[0]!.pid === Deno.ppid ? ancestors[0] : undefined;
+  const above = direct === undefined ? ancestors : ancestors.slice(1);
+  const pids = above.map((a) => a.pid).join(",");
   let looking = false;
   let done = false;
+  const gone = (ancestor: Ancestor) => {
+    done = true;
+    clearInterval(timer);
+    onGone(ancestor);
+  };
   const timer = setInterval(async () => {
     if (looking || done) return;
+    if (direct !== undefined && Deno.ppid !== direct.pid) return gone(direct);
+    if (above.length === 0) return;
     looking = true;
     try {
       const text = await ps(["-o", "pid=,ppid=", "-p", pids]);
       if (text === undefined || done) return; // ps could not run this time: look again later.
       const now = parse(text);
-      const gone = ancestors.find((a) => now.get(a.pid)?.[0] !== a.ppid);
-      if (gone !== undefined) {
-        done = true;
-        clearInterval(timer);
-        onGone(gone);
-      }
+      const missing = above.find((a) => now.get(a.pid)?.[0] !== a.ppid);
+      if (missing !== undefined) gone(missing);
     } finally {
       looking = false;
     }
-  }, options.intervalMs ?? DEFAULT_WATCH_MS);
+  }, options.intervalMs ?? ANCESTOR_WATCH_MS);
   Deno.unrefTimer(timer);
   return () => {
     done = true;

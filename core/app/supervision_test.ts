@@ -46,3 +46,17 @@ Deno.test("watchAncestors() fires for an ancestor that exited or was re-parented
   table.text = "22 21\n";
   assertEquals(await watchFor(chain, fakePs(table), 40), 21);
 });
+
+Deno.test("watchAncestors() checks its own parent without running ps, and ps only for those above", async () => {
+  const asked: string[] = [];
+  const ps: RunPs = (args) => {
+    asked.push(args.at(-1)!);
+    return Promise.resolve(""); // Says everything asked about is gone.
+  };
+  // Only our parent, which is here: nothing to ask ps, nothing gone.
+  assertEquals(await watchFor([{ pid: Deno.ppid, ppid: 1 }], ps, 40), undefined);
+  assertEquals(asked, []);
+  // With an ancestor above it, ps is asked about that one only.
+  assertEquals(await watchFor([{ pid: Deno.ppid, ppid: 77 }, { pid: 77, ppid: 1 }], ps, 40), 77);
+  assertEquals(asked, ["77"]);
+});
