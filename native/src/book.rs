@@ -40,14 +40,23 @@ pub struct Order {
     pub id: u64,
     pub price: i64,
     pub leaves: i64,
+    /// Its place command's `tag` (the client's order id), kept for
+    /// recovery; never read by matching.
+    pub tag: u64,
     pub account: u32,
     pub instrument: u32,
     pub level: u32,
     pub prev: u32,
     pub next: u32,
+    /// Its place command's `placer` (0: its own account; else the placing
+    /// account's number + 1), kept for recovery; never read by matching.
+    pub placer: u32,
     pub side: u8,
     pub post_only: bool,
 }
+
+// Still one cache line with the labels kept for recovery.
+const _: () = assert!(std::mem::size_of::<Order>() == 64);
 
 /// All resting orders of all books: a slab with a free list.
 #[derive(Default)]
@@ -455,11 +464,13 @@ mod tests {
             id,
             price,
             leaves: 1,
+            tag: 0,
             account: 0,
             instrument: 0,
             level: NIL,
             prev: NIL,
             next: NIL,
+            placer: 0,
             side,
             post_only: false,
         })

@@ -14,6 +14,10 @@
 //!   matcher's lifetime, whatever became of the first order.
 //! - Quantity is conserved: an accepted order's quantity equals what it
 //!   traded, plus what was cancelled or expired, plus what rests.
+//! - A resting order keeps its place command's `tag` and `placer` (who
+//!   placed it: `record.rs`) until it leaves the book, replaces included.
+//!   They are labels for recovery, never matching inputs, and not in the
+//!   state hash: the same books with other labels hash the same.
 //!
 //! # Known limitations
 //! - The id map keeps every id ever seen (to reject duplicates), so memory
@@ -59,7 +63,7 @@ impl<F: FnMut(&Proposed) -> u32> PreTradeCheck for F {
 pub(crate) const GONE: u32 = NIL;
 
 /// A resting order as a snapshot stores it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RestingOrder {
     pub id: u64,
     pub account: u32,
@@ -67,6 +71,11 @@ pub struct RestingOrder {
     pub post_only: bool,
     pub price: i64,
     pub leaves: i64,
+    /// Its place command's `tag` (the client's order id; 0: none).
+    pub tag: u64,
+    /// Its place command's `placer` (0: its own account; else the placing
+    /// account's number + 1).
+    pub placer: u32,
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -263,11 +272,13 @@ impl Matcher {
                 id: cmd.id,
                 price: cmd.price,
                 leaves,
+                tag: cmd.tag,
                 account: cmd.account,
                 instrument,
                 level: NIL,
                 prev: NIL,
                 next: NIL,
+                placer: cmd.placer,
                 side: cmd.side,
                 post_only,
             });
@@ -342,7 +353,8 @@ impl Matcher {
             return;
         }
         // Anything else loses priority: out of the level, then in again as a
-        // GTC limit taker at the new price, keeping its slab slot.
+        // GTC limit taker at the new price, keeping its slab slot (and with
+        // it the order's tag and placer).
         self.books[instrument as usize].unlink(&mut self.orders, o, side);
         let leaves = self.take(instrument, cmd.id, order.account, side, Some(cmd.price), cmd.qty, out);
         if leaves == 0 {
@@ -545,11 +557,13 @@ impl Matcher {
                     id: r.id,
                     price: r.price,
                     leaves: r.leaves,
+                    tag: r.tag,
                     account: r.account,
                     instrument: instrument as u32,
                     level: NIL,
                     prev: NIL,
                     next: NIL,
+                    placer: r.placer,
                     side: r.side,
                     post_only: r.post_only,
                 });
@@ -578,6 +592,8 @@ impl Matcher {
                         post_only: order.post_only,
                         price: order.price,
                         leaves: order.leaves,
+                        tag: order.tag,
+                        placer: order.placer,
                     });
                     o = order.next;
                 }
@@ -692,6 +708,39 @@ mod tests {
                 reject::INVALID_ORDER
             ]
         );
+    }
+
+    #[test]
+    fn a_resting_order_keeps_its_tag_and_placer_through_replaces_but_they_are_not_in_the_hash() {
+        let mut m = Matcher::new(&[1]).unwrap();
+        let labelled = |cmd: CommandRecord, tag: u64, placer: u32| CommandRecord { tag, placer, ..cmd };
+        run(
+            &mut m,
+            &[
+                labelled(CommandRecord::limit(1, 1, 0, SIDE_BUY, 100, 5), 0xFFFF_FFFF_FFFF_FFF7, 4),
+                labelled(CommandRecord::limit(2, 1, 0, SIDE_BUY, 100, 5), 8, 0),
+                labelled(CommandRecord::limit(3, 2, 0, SIDE_SELL, 101, 4), 9, 0),
+                // In place, then losing priority and taking the 4 offered,
+                // each replace carrying other labels the order must ignore.
+                labelled(CommandRecord::replace(1, 100, 4), 55, 55),
+                labelled(CommandRecord::replace(1, 101, 6), 66, 66),
+            ],
+        );
+        let labels: Vec<(u64, i64, u64, u32)> =
+            m.resting_orders(0).iter().map(|o| (o.id, o.leaves, o.tag, o.placer)).collect();
+        assert_eq!(labels, vec![(1, 2, 0xFFFF_FFFF_FFFF_FFF7, 4), (2, 5, 8, 0)]);
+        let mut unlabelled = Matcher::new(&[1]).unwrap();
+        run(
+            &mut unlabelled,
+            &[
+                CommandRecord::limit(1, 1, 0, SIDE_BUY, 100, 5),
+                CommandRecord::limit(2, 1, 0, SIDE_BUY, 100, 5),
+                CommandRecord::limit(3, 2, 0, SIDE_SELL, 101, 4),
+                CommandRecord::replace(1, 100, 4),
+                CommandRecord::replace(1, 101, 6),
+            ],
+        );
+        assert_eq!(m.state_hash(), unlabelled.state_hash());
     }
 
     #[test]

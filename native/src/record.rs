@@ -148,10 +148,19 @@ pub struct CommandRecord {
     pub flags: u8,
     /// Nanoseconds since the Unix epoch at ingress; the engine stamps it when 0.
     pub ingress_ns: u64,
-    /// The caller's correlation tag, echoed on the command's events.
+    /// The caller's correlation tag, echoed on the command's events. For
+    /// [`CMD_PLACE_ORDER`], the client's order id (0: none), which the
+    /// order keeps while it rests (through replaces, in snapshots) and
+    /// which `engine_resting_orders` returns: the gateway's `clientOrderId`.
     pub tag: u64,
-    /// Reserved; must be 0.
-    pub reserved: u64,
+    /// For [`CMD_PLACE_ORDER`]: who placed the order, when not its own
+    /// `account`: that account's number + 1 (an admin placing for a
+    /// trader); 0 means the order's own account (and is what every other
+    /// command and every older record holds). The order keeps it while it
+    /// rests, as it keeps `tag`. Offset 56.
+    pub placer: u32,
+    /// Reserved; must be 0. Offset 60.
+    pub reserved: u32,
 }
 
 /// One event, 64 bytes.
@@ -181,6 +190,10 @@ pub struct EventRecord {
 }
 
 const _: () = assert!(std::mem::size_of::<CommandRecord>() == 64);
+// Fixed forever: `placer` and `reserved` split what was one reserved u64.
+const _: () = assert!(std::mem::offset_of!(CommandRecord, tag) == 48);
+const _: () = assert!(std::mem::offset_of!(CommandRecord, placer) == 56);
+const _: () = assert!(std::mem::offset_of!(CommandRecord, reserved) == 60);
 const _: () = assert!(std::mem::size_of::<EventRecord>() == 64);
 
 impl EventRecord {

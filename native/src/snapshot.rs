@@ -3,9 +3,10 @@
 //! segments can be released.
 //!
 //! ```text
-//! magic "TCSNAP\0\x01" | u32 version = 2 | u32 instruments | u64 journal_seq | u64 next_event_seq
-//! per instrument: i64 tick | u64 orders | orders (32 bytes each: u64 id, u32 account, u8 side,
-//!                                                 u8 post_only, u16 0, i64 price, i64 leaves)
+//! magic "TCSNAP\0\x01" | u32 version = 3 | u32 instruments | u64 journal_seq | u64 next_event_seq
+//! per instrument: i64 tick | u64 orders | orders (48 bytes each: u64 id, u32 account, u8 side,
+//!                                                 u8 post_only, u16 0, i64 price, i64 leaves,
+//!                                                 u64 tag, u32 placer, u32 0)
 //! u64 gone ids | u64 each (ids seen that rest nowhere, ascending)
 //! u64 meta bytes | meta (the journal's meta record: the instrument table it was written for)
 //! u64 accounts | each: u32 number, u32 name bytes, name (UTF-8), by number
@@ -27,7 +28,10 @@
 //!   failure makes the caller fall back to an older snapshot (or to a full
 //!   replay). Version 1 snapshots (books only, no risk state) are refused:
 //!   journals of that version never released a segment, so a full replay
-//!   rebuilds them.
+//!   rebuilds them. Version 2 snapshots (orders of 32 bytes, without `tag`
+//!   and `placer`) still load, their orders with both 0 (no client order
+//!   id, placed by their own account): their journal may have released
+//!   the segments a full replay would need.
 //!
 //! # Known limitations
 //! - The snapshot is built and written on the engine thread, pausing matching
@@ -42,7 +46,9 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"TCSNAP\0\x01";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
+/// The oldest version [`decode`] reads: 2, whose orders lack `tag` and `placer`.
+const OLDEST_VERSION: u32 = 2;
 /// Snapshots kept on disk: the newest and one to fall back to.
 pub const KEEP: usize = 2;
 
@@ -68,11 +74,16 @@ pub struct Snapshot {
 
 /// Serialises the engine's state as of `journal_seq`.
 pub fn encode(state: &State<'_>, journal_seq: u64, next_event_seq: u64) -> Vec<u8> {
+    encode_version(state, journal_seq, next_event_seq, VERSION)
+}
+
+/// [`encode`] in format `version` (2 or 3; tests write 2 to check it loads).
+fn encode_version(state: &State<'_>, journal_seq: u64, next_event_seq: u64, version: u32) -> Vec<u8> {
     let matcher = state.matcher;
     let ticks = matcher.ticks();
     let mut out = Vec::with_capacity(64 + matcher.ids().len() * 8);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(ticks.len() as u32).to_le_bytes());
     out.extend_from_slice(&journal_seq.to_le_bytes());
     out.extend_from_slice(&next_event_seq.to_le_bytes());
@@ -86,6 +97,11 @@ pub fn encode(state: &State<'_>, journal_seq: u64, next_event_seq: u64) -> Vec<u
             out.extend_from_slice(&[o.side, u8::from(o.post_only), 0, 0]);
             out.extend_from_slice(&o.price.to_le_bytes());
             out.extend_from_slice(&o.leaves.to_le_bytes());
+            if version >= 3 {
+                out.extend_from_slice(&o.tag.to_le_bytes());
+                out.extend_from_slice(&o.placer.to_le_bytes());
+                out.extend_from_slice(&0u32.to_le_bytes());
+            }
         }
     }
     let mut gone: Vec<u64> = matcher.ids().iter().filter(|&(_, v)| v == GONE).map(|(k, _)| k).collect();
@@ -163,9 +179,14 @@ pub fn decode(bytes: &[u8], ticks: &[i64]) -> Result<Snapshot, String> {
         return Err("bad magic".into());
     }
     let version = c.u32()?;
-    if version != VERSION {
-        return Err(format!("version {version} is not {VERSION} (it lacks the risk state)"));
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
+        return Err(if version < OLDEST_VERSION {
+            format!("version {version} is older than {OLDEST_VERSION} (it lacks the risk state)")
+        } else {
+            format!("version {version} is newer than {VERSION}, the newest this engine reads")
+        });
     }
+    let labelled = version >= 3;
     let n = c.u32()? as usize;
     if n != ticks.len() {
         return Err(format!("{n} instruments, the engine has {}", ticks.len()));
@@ -178,13 +199,21 @@ pub fn decode(bytes: &[u8], ticks: &[i64]) -> Result<Snapshot, String> {
         if t != tick {
             return Err(format!("instrument {i} has tick {t}, the engine has {tick}"));
         }
-        let count = c.count(32)?;
+        let count = c.count(if labelled { 48 } else { 32 })?;
         let mut list = Vec::with_capacity(count);
         for _ in 0..count {
             let id = c.u64()?;
             let account = c.u32()?;
             let [side, post_only, _, _] = c.take::<4>()?;
-            list.push(RestingOrder { id, account, side, post_only: post_only != 0, price: c.i64()?, leaves: c.i64()? });
+            let (price, leaves) = (c.i64()?, c.i64()?);
+            let (tag, placer) = if labelled {
+                let labels = (c.u64()?, c.u32()?);
+                c.u32()?;
+                labels
+            } else {
+                (0, 0)
+            };
+            list.push(RestingOrder { id, account, side, post_only: post_only != 0, price, leaves, tag, placer });
         }
         orders.push(list);
     }
@@ -283,22 +312,38 @@ mod tests {
     use crate::record::*;
 
     fn encode_books(m: &Matcher, journal_seq: u64, next_event_seq: u64) -> Vec<u8> {
+        encode_books_as(m, journal_seq, next_event_seq, VERSION)
+    }
+
+    fn encode_books_as(m: &Matcher, journal_seq: u64, next_event_seq: u64, version: u32) -> Vec<u8> {
         let accounts = BTreeMap::from([(1, "ALICE".to_string()), (4, "BOB".to_string())]);
-        encode(
+        encode_version(
             &State { matcher: m, risk: &Risk::default(), accounts: &accounts, meta: b"{}" },
             journal_seq,
             next_event_seq,
+            version,
         )
+    }
+
+    /// Every resting order of every instrument, labels included.
+    fn all_resting(m: &Matcher) -> Vec<RestingOrder> {
+        (0..m.instruments()).flat_map(|i| m.resting_orders(i)).collect()
     }
 
     fn busy_matcher() -> Matcher {
         let mut m = Matcher::new(&[1, 25]).unwrap();
         let mut out = Vec::new();
         let cmds = [
-            CommandRecord::limit(1, 1, 0, SIDE_BUY, 100, 5),
-            CommandRecord::limit(2, 2, 0, SIDE_BUY, 100, 7),
+            // Client order ids in the tags, an admin's (account 9's) order
+            // for account 1 (placer 9 + 1), and the largest values.
+            CommandRecord { tag: 71, placer: 10, ..CommandRecord::limit(1, 1, 0, SIDE_BUY, 100, 5) },
+            CommandRecord { tag: 72, ..CommandRecord::limit(2, 2, 0, SIDE_BUY, 100, 7) },
             CommandRecord::limit(3, 1, 0, SIDE_SELL, 105, 3),
-            CommandRecord::place(4, 3, 1, SIDE_SELL, TYPE_LIMIT, TIF_GTC, 5000, 2, true),
+            CommandRecord {
+                tag: u64::MAX,
+                placer: u32::MAX,
+                ..CommandRecord::place(4, 3, 1, SIDE_SELL, TYPE_LIMIT, TIF_GTC, 5000, 2, true)
+            },
             CommandRecord::limit(5, 4, 0, SIDE_SELL, 100, 2),
             CommandRecord::limit(6, 4, 9, SIDE_SELL, 100, 2),
             CommandRecord::cancel(3),
@@ -317,6 +362,9 @@ mod tests {
         assert_eq!((s.journal_seq, s.next_event_seq), (42, 17));
         assert_eq!((s.meta.as_slice(), s.accounts.get(&4).map(String::as_str)), (&b"{}"[..], Some("BOB")));
         assert_eq!(s.matcher.state_hash(), m.state_hash());
+        let labels: Vec<(u64, u64, u32)> = all_resting(&s.matcher).iter().map(|o| (o.id, o.tag, o.placer)).collect();
+        assert_eq!(labels, vec![(1, 71, 10), (2, 72, 0), (4, u64::MAX, u32::MAX)], "orders keep tag and placer");
+        assert_eq!(all_resting(&s.matcher), all_resting(&m));
         // Same queues, same duplicate memory: the same command gives the same events.
         let (mut a, mut b) = (m, s.matcher);
         for c in [CommandRecord::limit(3, 9, 0, SIDE_SELL, 100, 20), CommandRecord::limit(7, 9, 0, SIDE_SELL, 100, 20)]
@@ -325,6 +373,23 @@ mod tests {
             a.apply(&c, &mut ea);
             b.apply(&c, &mut eb);
             assert_eq!(ea, eb);
+        }
+    }
+
+    #[test]
+    fn a_version_2_snapshot_still_loads_with_its_orders_unlabelled() {
+        let m = busy_matcher();
+        let bytes = encode_books_as(&m, 42, 17, 2);
+        assert_eq!(bytes.len() + 3 * 16, encode_books(&m, 42, 17).len(), "16 bytes fewer per order");
+        let s = decode(&bytes, &[1, 25]).unwrap();
+        assert_eq!((s.journal_seq, s.next_event_seq), (42, 17));
+        assert_eq!(s.matcher.state_hash(), m.state_hash());
+        let unlabelled: Vec<RestingOrder> =
+            all_resting(&m).into_iter().map(|o| RestingOrder { tag: 0, placer: 0, ..o }).collect();
+        assert_eq!(all_resting(&s.matcher), unlabelled);
+        for version in [1, VERSION + 1] {
+            let err = decode(&encode_books_as(&m, 42, 17, version), &[1, 25]).err().unwrap();
+            assert!(err.contains(&format!("version {version}")), "{err}");
         }
     }
 

@@ -525,3 +525,35 @@ fn positions_survive_a_restart_and_are_read_before_the_thread_starts() {
     engine.start(-1).unwrap();
     assert!(engine.positions().unwrap_err().contains("running"));
 }
+
+#[test]
+fn a_resting_orders_client_id_and_placer_survive_a_restart_by_replay_and_by_snapshot() {
+    let labels = |engine: &mut Engine| -> Vec<(u64, u32, u64, u32)> {
+        let m = &engine.core().unwrap().matcher;
+        (0..TICKS.len()).flat_map(|i| m.resting_orders(i)).map(|o| (o.id, o.account, o.tag, o.placer)).collect()
+    };
+    // Account 7 places for itself (placer 0); account 9 (an admin) for
+    // account 7 (placer 9 + 1); then a replace that loses priority.
+    let cmds = [
+        CommandRecord { tag: 1001, ..CommandRecord::limit(1, 7, 0, SIDE_BUY, 1000, 5) },
+        CommandRecord { tag: 1002, placer: 10, ..CommandRecord::limit(2, 7, 0, SIDE_BUY, 1000, 5) },
+        CommandRecord { tag: u64::MAX, ..CommandRecord::limit(3, 8, 2, SIDE_SELL, 2000, 1) },
+        CommandRecord::replace(1, 999, 4),
+    ];
+    let expected = vec![(2, 7, 1002, 10), (1, 7, 1001, 0), (3, 8, u64::MAX, 0)];
+    for snapshot_every in [0, 2] {
+        let dir = TempDir::new(&format!("labels-{snapshot_every}"));
+        {
+            let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+            engine.open_journal(JournalOptions { snapshot_every, ..options(&dir) }).unwrap();
+            for c in &cmds {
+                engine.core().unwrap().process(c);
+            }
+            assert_eq!(labels(&mut engine), expected);
+        }
+        let mut engine = Engine::new(&TICKS, 64, 64).unwrap();
+        let report = engine.open_journal(options(&dir)).unwrap();
+        assert_eq!(report.snapshot.is_some(), snapshot_every > 0, "{report:?}");
+        assert_eq!(labels(&mut engine), expected, "snapshot every {snapshot_every}");
+    }
+}
