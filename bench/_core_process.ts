@@ -47,6 +47,8 @@ export interface CoreProcessOptions {
   readonly runForMs: number;
   /** The longest wait for the core to listen, ms. Default 60,000. */
   readonly startTimeoutMs?: number;
+  /** More settings for the core (`GATEWAY_…` limits), added to or overriding the bench's. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The core's memory and CPU, from `/proc`. */
@@ -68,7 +70,7 @@ function newSecret(): string {
 
 /**
  * Reads the open connection count from one of the core's stats lines
- * (`… 12 rejects, 1000 connections | AAPL 190.01×20 …`).
+ * (`… 12 rejects, 1000 connections; by source: … | AAPL 190.01×20 …`).
  *
  * @param line A line the core printed.
  * @returns The count, or undefined when the line is not a stats line.
@@ -76,13 +78,12 @@ function newSecret(): string {
  * @example
  * ```ts
  * import { connectionsIn } from "./_core_process.ts";
- * if (connectionsIn("5 commands (1/s), 9 events, 0 trades, 0 rejects, 3 connections | ") !== 3) {
- *   throw new Error("misread");
- * }
+ * const line = "5 commands (1/s), 9 events, 0 trades, 0 rejects, 3 connections; by source: none yet | ";
+ * if (connectionsIn(line) !== 3) throw new Error("misread");
  * ```
  */
 export function connectionsIn(line: string): number | undefined {
-  const m = / rejects, (\d+) connections \|/.exec(line);
+  const m = / rejects, (\d+) connections[;| ]/.exec(line);
   return m === null ? undefined : Number(m[1]);
 }
 
@@ -248,6 +249,7 @@ export class CoreProcess {
             : { HEARTBEAT_MS: String(options.heartbeatMs) }),
           GATEWAY_ORIGINS: "",
           NO_COLOR: "1",
+          ...options.env,
         },
       });
       const url = await child.waitFor(

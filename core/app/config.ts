@@ -21,6 +21,11 @@
  * | `CORE_HOSTNAME` | the address it listens on; `0.0.0.0` for every interface | `127.0.0.1` |
  * | `GATEWAY_ORIGINS` | browser origins allowed to connect, comma-separated | none |
  * | `HEARTBEAT_MS` | longest silence on a trader connection before a heartbeat | `1000` |
+ * | `GATEWAY_QUEUE_BYTES` | bytes queued for one connection before it is closed (1008); market data resyncs it at a quarter | `262144` |
+ * | `GATEWAY_QUEUE_BUDGET_BYTES` | bytes queued over every connection before the longest are resynced, then closed | `16777216` |
+ * | `GATEWAY_MAX_PER_ACCOUNT` | open connections per account (more: 429) | `32` |
+ * | `GATEWAY_MAX_PER_ADDRESS` | open connections per remote address (more: 429) | `256` |
+ * | `GATEWAY_ACCOUNT_RATE` | messages per second per account over all its connections (bursts twice that) | `1000` |
  * | `GATEWAY_REPORTS_KEPT` | execution reports kept per account for `requestOrders` | `10000` |
  * | `GATEWAY_IDS_KEPT` | recent client order ids kept per session for `duplicateId` (working orders' always) | `10000` |
  * | `GATEWAY_REPLAY_PAGE` | most reports one `requestOrders` answer re-sends | `1000` |
@@ -73,6 +78,16 @@ export interface CoreConfig {
   /** Browser origins allowed on the gateway (exact match). */
   readonly allowedOrigins: readonly string[];
   readonly heartbeatMs: number;
+  /** Bytes queued for one connection before it is closed; market data resyncs at a quarter. */
+  readonly queueBytes: number;
+  /** Bytes queued over every connection before the longest are resynced, then closed. */
+  readonly queueBudgetBytes: number;
+  /** Open connections per account. */
+  readonly maxPerAccount: number;
+  /** Open connections per remote address. */
+  readonly maxPerAddress: number;
+  /** Messages per second per account over all its connections. */
+  readonly accountRate: number;
   /** Execution reports kept per account for `requestOrders`. */
   readonly reportsKept: number;
   /** Recent client order ids kept per session for `duplicateId`. */
@@ -172,6 +187,11 @@ export function readConfig(
     coreHostname: env("CORE_HOSTNAME") || "127.0.0.1",
     allowedOrigins: origins(env("GATEWAY_ORIGINS") ?? ""),
     heartbeatMs: integer(env, "HEARTBEAT_MS", 1000, 10, 3_600_000),
+    queueBytes: integer(env, "GATEWAY_QUEUE_BYTES", 256 * 1024, 4096, 2 ** 31),
+    queueBudgetBytes: integer(env, "GATEWAY_QUEUE_BUDGET_BYTES", 16 * 2 ** 20, 4096, 2 ** 40),
+    maxPerAccount: integer(env, "GATEWAY_MAX_PER_ACCOUNT", 32, 1, 1_000_000),
+    maxPerAddress: integer(env, "GATEWAY_MAX_PER_ADDRESS", 256, 1, 1_000_000),
+    accountRate: integer(env, "GATEWAY_ACCOUNT_RATE", 1000, 1, 10_000_000),
     reportsKept: integer(env, "GATEWAY_REPORTS_KEPT", 10_000, 1, 10_000_000),
     idsKept: integer(env, "GATEWAY_IDS_KEPT", 10_000, 1, 10_000_000),
     replayPage: integer(env, "GATEWAY_REPLAY_PAGE", 1_000, 1, 100_000),

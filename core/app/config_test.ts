@@ -26,6 +26,11 @@ Deno.test("readConfig() applies the documented defaults", () => {
     idsKept: 10_000,
     replayPage: 1_000,
     edgeUrl: "http://127.0.0.1:8000",
+    queueBytes: 256 * 1024,
+    queueBudgetBytes: 16 * 1024 * 1024,
+    maxPerAccount: 32,
+    maxPerAddress: 256,
+    accountRate: 1000,
   });
 });
 
@@ -52,6 +57,11 @@ Deno.test("readConfig() reads every variable", () => {
     GATEWAY_IDS_KEPT: "200",
     GATEWAY_REPLAY_PAGE: "50",
     EDGE_URL: "https://quotes.example/",
+    GATEWAY_QUEUE_BYTES: "65536",
+    GATEWAY_QUEUE_BUDGET_BYTES: "1048576",
+    GATEWAY_MAX_PER_ACCOUNT: "4",
+    GATEWAY_MAX_PER_ADDRESS: "8",
+    GATEWAY_ACCOUNT_RATE: "100",
   }));
   assertEquals(config, {
     instrumentsPath: "/tmp/i.json",
@@ -75,6 +85,11 @@ Deno.test("readConfig() reads every variable", () => {
     idsKept: 200,
     replayPage: 50,
     edgeUrl: "https://quotes.example",
+    queueBytes: 65536,
+    queueBudgetBytes: 1048576,
+    maxPerAccount: 4,
+    maxPerAddress: 8,
+    accountRate: 100,
   });
 });
 
@@ -105,6 +120,11 @@ Deno.test("readConfig() names the variable and the allowed range for a bad value
       ["GATEWAY_REPORTS_KEPT", "0"],
       ["GATEWAY_IDS_KEPT", "-1"],
       ["GATEWAY_REPLAY_PAGE", "100001"],
+      ["GATEWAY_QUEUE_BYTES", "100"],
+      ["GATEWAY_QUEUE_BUDGET_BYTES", "lots"],
+      ["GATEWAY_MAX_PER_ACCOUNT", "0"],
+      ["GATEWAY_MAX_PER_ADDRESS", "-1"],
+      ["GATEWAY_ACCOUNT_RATE", "0"],
     ]
   ) {
     const error = assertThrows(() => readConfig(from({ [name!]: value! })), RangeError);

@@ -313,6 +313,27 @@ export function pinCurrentThread(cpu: number): string | undefined {
 }
 
 /**
+ * Gives the free pages of the process's C heap back to the kernel (glibc's
+ * `malloc_trim(0)`). Deno's WebSocket queues hold a copy and a write task
+ * per frame in small blocks of the C heap; once freed (their connections
+ * closed), those stay resident until trimmed. It holds the allocator's
+ * locks while it runs (milliseconds on a large heap): call it now and then,
+ * not per connection.
+ *
+ * @returns Whether any memory was released (false where the C library
+ *   cannot).
+ *
+ * @example
+ * ```ts
+ * import { trimHeap } from "./engine.ts";
+ * if (typeof trimHeap() !== "boolean") throw new Error("expected a boolean");
+ * ```
+ */
+export function trimHeap(): boolean {
+  return nativeLibrary().heap_trim() === 1;
+}
+
+/**
  * A native engine and its rings.
  *
  * Use it inline-free: {@linkcode NativeEngine.start} the thread, then

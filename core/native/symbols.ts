@@ -31,6 +31,7 @@ export const SYMBOLS = {
     nonblocking: true,
   },
   thread_pin: { parameters: ["u32"], result: "i32" },
+  heap_trim: { parameters: [], result: "i32" },
   engine_open_journal: {
     parameters: [
       "pointer",

@@ -748,6 +748,17 @@ pub extern "C" fn thread_pin(cpu: u32) -> i32 {
     guard(-1, || Ok(crate::sys::pin_current_thread(cpu as usize).err().unwrap_or(0)))
 }
 
+/// Gives the free pages of the process's C heap back to the kernel
+/// (glibc's `malloc_trim(0)`): the core calls it after connections close,
+/// since the many small blocks their queues freed otherwise stay resident.
+/// Returns 1 when some memory was released, 0 when none was (or the C
+/// library cannot), -1 on an internal failure. Any thread, any time; it
+/// holds the allocator's locks while it runs (milliseconds on a large heap).
+#[unsafe(no_mangle)]
+pub extern "C" fn heap_trim() -> i32 {
+    guard(-1, || Ok(i32::from(crate::sys::trim_heap())))
+}
+
 // ---- Journal tools ----
 
 /// Checks every segment of the journal in `dir` (read-only) and writes the
