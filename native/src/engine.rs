@@ -184,6 +184,67 @@ impl Drop for Shared {
     }
 }
 
+/// What an engine shares with threads other than its owner's: the shared
+/// block, whether the engine thread runs, and why it halted.
+///
+/// Waiters ([`Signals::wait_events`], which Deno calls as a nonblocking FFI
+/// call, so on a worker thread) and wakers reach the engine only through
+/// this, by shared reference behind an `Arc`. Nothing here is ever behind a
+/// `&mut`, so the owner may start, stop and drop the [`Engine`] (through its
+/// `&mut`) while they wait: a waiter holding its own `Arc` keeps the block
+/// alive past the engine's drop.
+pub struct Signals {
+    shared: Arc<Shared>,
+    /// True from [`Engine::start`] until [`Engine::stop`] asks the thread to
+    /// end: only then can events arrive, so only then is waiting worth it.
+    running: AtomicBool,
+    /// Why the engine halted; the core sets it on the engine thread.
+    halted: Arc<Mutex<Option<Halt>>>,
+}
+
+impl Signals {
+    /// The shared block (counters and rings).
+    pub fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// True while the engine thread runs (from start until stop is asked).
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    /// Wakes a parked engine thread (Deno calls this after publishing
+    /// commands when it reads `sleeping == 1`).
+    pub fn wake(&self) {
+        sys::futex_wake(self.shared.word(OFF_CMD_TAIL));
+    }
+
+    /// Blocks until `evt_tail != seen`, the engine stops, or `timeout`
+    /// passes; returns `evt_tail`. Returns at once when the thread is not
+    /// running. A stop that lands between the check and the sleep is seen
+    /// only at the timeout: the timeout bounds every wait.
+    pub fn wait_events(&self, seen: u32, timeout: Duration) -> u32 {
+        let tail = self.shared.word(OFF_EVT_TAIL);
+        let waiters = self.shared.word(OFF_EVT_WAITERS);
+        waiters.fetch_add(1, Ordering::SeqCst);
+        if tail.load(Ordering::SeqCst) == seen && self.is_running() {
+            sys::futex_wait(tail, seen, timeout);
+        }
+        waiters.fetch_sub(1, Ordering::SeqCst);
+        tail.load(Ordering::Acquire)
+    }
+
+    /// Why the engine halted, with the errno, if it has.
+    pub fn halt(&self) -> Option<Halt> {
+        self.halted.lock().ok().and_then(|h| h.clone())
+    }
+
+    /// Wakes every thread blocked in [`Signals::wait_events`].
+    fn release_waiters(&self) {
+        sys::futex_wake(self.shared.word(OFF_EVT_TAIL));
+    }
+}
+
 /// Journal record kinds (the journal stores them opaquely), and the kinds
 /// of the entries a batch record holds.
 pub mod kind {
@@ -865,11 +926,11 @@ impl Placement {
 /// then threaded (commands only through the rings) until stopped.
 pub struct Engine {
     ticks: Vec<i64>,
-    /// The core's halt reason, shared with it.
-    halted: Arc<Mutex<Option<Halt>>>,
     /// The last recovery report, as JSON.
     report: String,
-    shared: Arc<Shared>,
+    /// What waiters and wakers on other threads share (the core's halt
+    /// reason too).
+    signals: Arc<Signals>,
     core: Option<Core>,
     thread: Option<JoinHandle<Option<Core>>>,
     stop: Arc<AtomicBool>,
@@ -884,9 +945,12 @@ impl Engine {
         let core = Core::new(matcher);
         Ok(Engine {
             ticks: ticks.to_vec(),
-            halted: Arc::clone(&core.halted),
             report: String::new(),
-            shared: Arc::new(Shared::new(cmd_capacity, evt_capacity)?),
+            signals: Arc::new(Signals {
+                shared: Arc::new(Shared::new(cmd_capacity, evt_capacity)?),
+                running: AtomicBool::new(false),
+                halted: Arc::clone(&core.halted),
+            }),
             core: Some(core),
             thread: None,
             stop: Arc::new(AtomicBool::new(false)),
@@ -926,7 +990,13 @@ impl Engine {
     }
 
     pub fn shared(&self) -> &Shared {
-        &self.shared
+        &self.signals.shared
+    }
+
+    /// What waiters and wakers on other threads may hold (and keep after
+    /// the engine is dropped).
+    pub fn signals(&self) -> Arc<Signals> {
+        Arc::clone(&self.signals)
     }
 
     /// The inline core, or `None` while the thread runs.
@@ -967,17 +1037,19 @@ impl Engine {
         if let Some(j) = core.journal.as_mut() {
             j.journal.keep_preparation_off(cpu as usize);
         }
-        let shared = Arc::clone(&self.shared);
+        let signals = Arc::clone(&self.signals);
         let stop = Arc::clone(&self.stop);
         stop.store(false, Ordering::SeqCst);
+        self.signals.running.store(true, Ordering::SeqCst);
         let (tx, rx) = std::sync::mpsc::channel();
         let spawned = std::thread::Builder::new().name("tc-engine".into()).spawn(move || {
+            let shared = signals.shared();
             let mut regions = core.matcher.memory();
             regions.push((shared.as_ptr().cast_const(), shared.size()));
             let _ = tx.send(Placement::apply(cpu, &regions));
             shared.word(OFF_STATUS).store(STATUS_RUNNING, Ordering::SeqCst);
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run(&mut core, &shared, &stop);
+                run(&mut core, shared, &stop);
                 core
             }));
             match outcome {
@@ -987,13 +1059,23 @@ impl Engine {
                 }
                 Err(_) => {
                     shared.word(OFF_STATUS).store(STATUS_FAILED, Ordering::SeqCst);
+                    // No event will come: waiters return and read the status.
+                    signals.running.store(false, Ordering::SeqCst);
+                    signals.release_waiters();
                     None
                 }
             }
         });
-        let handle = spawned.map_err(|e| format!("Cannot start engine: cannot spawn its thread: {e}"))?;
-        self.placement = rx.recv().map_err(|_| "Cannot start engine: its thread died at start".to_string())?;
+        let handle = match spawned {
+            Ok(handle) => handle,
+            Err(e) => {
+                self.signals.running.store(false, Ordering::SeqCst);
+                return Err(format!("Cannot start engine: cannot spawn its thread: {e}"));
+            }
+        };
+        // Kept even if the thread died at start: stop() joins it and clears `running`.
         self.thread = Some(handle);
+        self.placement = rx.recv().map_err(|_| "Cannot start engine: its thread died at start".to_string())?;
         Ok(self.placement)
     }
 
@@ -1001,9 +1083,13 @@ impl Engine {
     /// the matcher back for inline use.
     pub fn stop(&mut self) -> Result<(), String> {
         let Some(handle) = self.thread.take() else { return Ok(()) };
+        self.signals.running.store(false, Ordering::SeqCst);
         self.stop.store(true, Ordering::SeqCst);
-        sys::futex_wake(self.shared.word(OFF_CMD_TAIL));
-        match handle.join() {
+        self.signals.wake();
+        let joined = handle.join();
+        // Waiters return now rather than at their timeout: no event comes.
+        self.signals.release_waiters();
+        match joined {
             Ok(Some(core)) => {
                 self.core = Some(core);
                 Ok(())
@@ -1182,25 +1268,18 @@ impl Engine {
 
     /// Why the engine halted, with the errno, if it has (readable from any thread).
     pub fn halt(&self) -> Option<Halt> {
-        self.halted.lock().ok().and_then(|h| h.clone())
+        self.signals.halt()
     }
 
-    /// Wakes a parked engine thread (Deno calls this after publishing
-    /// commands when it reads `sleeping == 1`).
+    /// [`Signals::wake`].
     pub fn wake(&self) {
-        sys::futex_wake(self.shared.word(OFF_CMD_TAIL));
+        self.signals.wake();
     }
 
-    /// Blocks until `evt_tail != seen` or `timeout` passes; returns `evt_tail`.
+    /// [`Signals::wait_events`]. Another thread that waits holds
+    /// [`Engine::signals`] instead of a reference to the engine.
     pub fn wait_events(&self, seen: u32, timeout: Duration) -> u32 {
-        let tail = self.shared.word(OFF_EVT_TAIL);
-        let waiters = self.shared.word(OFF_EVT_WAITERS);
-        waiters.fetch_add(1, Ordering::SeqCst);
-        if tail.load(Ordering::SeqCst) == seen && self.thread.is_some() {
-            sys::futex_wait(tail, seen, timeout);
-        }
-        waiters.fetch_sub(1, Ordering::SeqCst);
-        tail.load(Ordering::Acquire)
+        self.signals.wait_events(seen, timeout)
     }
 }
 

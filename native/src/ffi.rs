@@ -1,20 +1,20 @@
 //! Every function the library exports, and nothing else.
 //!
 //! Conventions (nautilus `ffi/`, wasmtime): C symbols are `<noun>_<verb>`; an
-//! engine is an opaque `Box<Engine>` handle made by [`engine_new`] and freed by
+//! engine is an opaque `Box<EngineHandle>` made by [`engine_new`] and freed by
 //! [`engine_drop`]; buffers are caller-owned. No panic crosses into Deno:
 //! every body runs under `catch_unwind`, and a failure becomes an error value
 //! with its message kept for [`tc_last_error`]. `core/native/symbols.ts` holds
 //! the matching `Deno.dlopen` table.
 
-use crate::engine::{Durability, Engine, JournalOptions};
+use crate::engine::{Durability, Engine, JournalOptions, Signals};
 use crate::journal::{Faults, Reader};
 use crate::record::{CommandRecord, EventRecord};
 use crate::timing;
-use std::cell::RefCell;
+use std::cell::{RefCell, UnsafeCell};
 use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 thread_local! {
@@ -41,13 +41,46 @@ fn guard<T>(fallback: T, f: impl FnOnce() -> Result<T, String>) -> T {
     }
 }
 
-/// Converts a handle into a reference, or an error for null.
+/// What [`engine_new`] hands out: the engine, and what other threads share
+/// with it.
+///
+/// [`engine_wait_events`] is a nonblocking Deno call: it runs on a worker
+/// thread while the main thread goes on calling into the same handle
+/// ([`engine_wake`], [`engine_stop`], …). So no call ever makes a `&mut` of
+/// the handle itself: the calls that own the engine for their duration reach
+/// it through the `UnsafeCell` (a `&mut Engine` covers only the cell's
+/// contents), and waiting, waking and reading the halt cause take a shared
+/// reference to the handle and touch only `signals`, which lies outside the
+/// cell and is never written after [`engine_new`].
+pub struct EngineHandle {
+    signals: Arc<Signals>,
+    engine: UnsafeCell<Engine>,
+}
+
+/// Converts a handle into a shared reference, or an error for null.
 ///
 /// # Safety
-/// `e` is null or a live handle from [`engine_new`] not used concurrently.
-unsafe fn engine<'a>(e: *mut Engine) -> Result<&'a mut Engine, String> {
-    // SAFETY: per this function's contract, a non-null `e` is a live, unaliased Box<Engine>.
-    unsafe { e.as_mut() }.ok_or_else(|| "Cannot use engine: the handle is null".to_string())
+/// `e` is null or a live handle from [`engine_new`] (not dropped while the
+/// reference lives).
+unsafe fn handle<'a>(e: *mut EngineHandle) -> Result<&'a EngineHandle, String> {
+    // SAFETY: per this function's contract, a non-null `e` points to a live
+    // EngineHandle; a shared reference to it asserts nothing about the
+    // cell's contents, which another call may be mutating.
+    unsafe { e.as_ref() }.ok_or_else(|| "Cannot use engine: the handle is null".to_string())
+}
+
+/// The engine behind a handle, for a call that owns it for its duration.
+///
+/// # Safety
+/// `e` is null or a live handle from [`engine_new`], and no other call that
+/// reaches the engine (any but [`engine_wake`], [`engine_wait_events`],
+/// [`engine_halt_reason`] and [`engine_halt_cause`]) runs on it concurrently.
+unsafe fn engine<'a>(e: *mut EngineHandle) -> Result<&'a mut Engine, String> {
+    // SAFETY: a live handle (contract).
+    let h = unsafe { handle(e) }?;
+    // SAFETY: no other call holds a reference into the cell (contract); the
+    // calls that may run concurrently touch only `signals`, outside it.
+    Ok(unsafe { &mut *h.engine.get() })
 }
 
 /// A path argument: `ptr[0..len]` as the OS's bytes (Linux paths need not
@@ -116,7 +149,12 @@ pub unsafe extern "C" fn tc_last_error(buf: *mut u8, cap: usize) -> usize {
 /// # Safety
 /// `ticks` is valid for `n` reads of `i64`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_new(ticks: *const i64, n: u32, cmd_capacity: u32, evt_capacity: u32) -> *mut Engine {
+pub unsafe extern "C" fn engine_new(
+    ticks: *const i64,
+    n: u32,
+    cmd_capacity: u32,
+    evt_capacity: u32,
+) -> *mut EngineHandle {
     guard(std::ptr::null_mut(), || {
         if ticks.is_null() && n > 0 {
             return Err("Cannot create engine: the tick table is null".into());
@@ -127,7 +165,9 @@ pub unsafe extern "C" fn engine_new(ticks: *const i64, n: u32, cmd_capacity: u32
             // SAFETY: non-null and valid for n reads (contract).
             unsafe { std::slice::from_raw_parts(ticks, n as usize) }
         };
-        Ok(Box::into_raw(Box::new(Engine::new(ticks, cmd_capacity, evt_capacity)?)))
+        let engine = Engine::new(ticks, cmd_capacity, evt_capacity)?;
+        let handle = EngineHandle { signals: engine.signals(), engine: UnsafeCell::new(engine) };
+        Ok(Box::into_raw(Box::new(handle)))
     })
 }
 
@@ -141,7 +181,7 @@ pub unsafe extern "C" fn engine_new(ticks: *const i64, n: u32, cmd_capacity: u32
 /// `e` is a live handle, not used concurrently; `max_qty` is valid for `n`
 /// reads of `i64`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_set_max_order_qty(e: *mut Engine, max_qty: *const i64, n: u32) -> i32 {
+pub unsafe extern "C" fn engine_set_max_order_qty(e: *mut EngineHandle, max_qty: *const i64, n: u32) -> i32 {
     guard(-1, || {
         // SAFETY: contract.
         let e = unsafe { engine(e) }?;
@@ -162,9 +202,10 @@ pub unsafe extern "C" fn engine_set_max_order_qty(e: *mut Engine, max_qty: *cons
 /// Stops the engine thread if it runs and frees the engine.
 ///
 /// # Safety
-/// `e` is null or a handle from [`engine_new`], not used after this call.
+/// `e` is null or a handle from [`engine_new`], not used after this call nor
+/// during it: every [`engine_wait_events`] on it has returned.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_drop(e: *mut Engine) {
+pub unsafe extern "C" fn engine_drop(e: *mut EngineHandle) {
     guard((), || {
         if !e.is_null() {
             // SAFETY: e came from Box::into_raw in engine_new and is dropped once (contract).
@@ -180,7 +221,7 @@ pub unsafe extern "C" fn engine_drop(e: *mut Engine) {
 /// # Safety
 /// `e` is a live handle, not used concurrently.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_reserve(e: *mut Engine, orders: u64) -> i32 {
+pub unsafe extern "C" fn engine_reserve(e: *mut EngineHandle, orders: u64) -> i32 {
     guard(-1, || {
         // SAFETY: contract.
         let e = unsafe { engine(e) }?;
@@ -198,7 +239,7 @@ pub unsafe extern "C" fn engine_reserve(e: *mut Engine, orders: u64) -> i32 {
 /// `e` is a live handle, not used concurrently; `cmd` points to a readable
 /// 64-byte command record.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_apply(e: *mut Engine, cmd: *const CommandRecord) -> i64 {
+pub unsafe extern "C" fn engine_apply(e: *mut EngineHandle, cmd: *const CommandRecord) -> i64 {
     guard(-1, || {
         // SAFETY: contract.
         let e = unsafe { engine(e) }?;
@@ -218,7 +259,7 @@ pub unsafe extern "C" fn engine_apply(e: *mut Engine, cmd: *const CommandRecord)
 /// # Safety
 /// `e` is a live handle. The pointer is valid until the next call on `e`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_events(e: *mut Engine) -> *const EventRecord {
+pub unsafe extern "C" fn engine_events(e: *mut EngineHandle) -> *const EventRecord {
     guard(std::ptr::null(), || {
         // SAFETY: contract.
         let e = unsafe { engine(e) }?;
@@ -231,7 +272,7 @@ pub unsafe extern "C" fn engine_events(e: *mut Engine) -> *const EventRecord {
 /// # Safety
 /// `e` is a live handle; `out` is valid for one `u64` write.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_state_hash(e: *mut Engine, out: *mut u64) -> i32 {
+pub unsafe extern "C" fn engine_state_hash(e: *mut EngineHandle, out: *mut u64) -> i32 {
     guard(-1, || {
         // SAFETY: contract.
         let e = unsafe { engine(e) }?;
@@ -246,18 +287,20 @@ pub unsafe extern "C" fn engine_state_hash(e: *mut Engine, out: *mut u64) -> i32
 }
 
 /// Writes instrument `instrument`'s resting orders, bids then asks, best
-/// first, in time priority, as 4 words each into `out` (at most `cap`
+/// first, in time priority, as 6 words each into `out` (at most `cap`
 /// orders): id, `account | side << 32 | post_only << 40`, price, open
-/// quantity (the last two as two's complement). Returns how many orders rest
+/// quantity (these two as two's complement), and its place command's `tag`
+/// and `placer` (`record.rs`: the client's order id, and who placed it).
+/// Returns how many orders rest
 /// (call again with a bigger buffer when it exceeds `cap`), or -1 on error:
 /// an unknown instrument, or the engine thread running (read the books
 /// before `engine_start`, e.g. after recovery).
 ///
 /// # Safety
 /// `e` is a live handle, not used concurrently; `out` is null with `cap` 0,
-/// or valid for `4 * cap` u64 writes.
+/// or valid for `6 * cap` u64 writes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_resting_orders(e: *mut Engine, instrument: u32, out: *mut u64, cap: u64) -> i64 {
+pub unsafe extern "C" fn engine_resting_orders(e: *mut EngineHandle, instrument: u32, out: *mut u64, cap: u64) -> i64 {
     guard(-1, || {
         // SAFETY: contract.
         let e = unsafe { engine(e) }?;
@@ -276,9 +319,11 @@ pub unsafe extern "C" fn engine_resting_orders(e: *mut Engine, instrument: u32, 
                 u64::from(o.account) | u64::from(o.side) << 32 | u64::from(o.post_only) << 40,
                 o.price as u64,
                 o.leaves as u64,
+                o.tag,
+                u64::from(o.placer),
             ];
-            // SAFETY: i < cap, so out is valid for the 4 words at 4 * i (contract).
-            unsafe { write_u64s(out.add(4 * i), &words) };
+            // SAFETY: i < cap, so out is valid for the 6 words at 6 * i (contract).
+            unsafe { write_u64s(out.add(6 * i), &words) };
         }
         Ok(orders.len() as i64)
     })
@@ -289,7 +334,7 @@ pub unsafe extern "C" fn engine_resting_orders(e: *mut Engine, instrument: u32, 
 /// # Safety
 /// `e` is a live handle. The block lives until [`engine_drop`].
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_shared(e: *mut Engine) -> *mut u8 {
+pub unsafe extern "C" fn engine_shared(e: *mut EngineHandle) -> *mut u8 {
     // SAFETY: contract.
     guard(std::ptr::null_mut(), || Ok(unsafe { engine(e) }?.shared().as_ptr()))
 }
@@ -299,7 +344,7 @@ pub unsafe extern "C" fn engine_shared(e: *mut Engine) -> *mut u8 {
 /// # Safety
 /// `e` is a live handle.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_shared_len(e: *mut Engine) -> u64 {
+pub unsafe extern "C" fn engine_shared_len(e: *mut EngineHandle) -> u64 {
     // SAFETY: contract.
     guard(0, || Ok(unsafe { engine(e) }?.shared().size() as u64))
 }
@@ -311,7 +356,7 @@ pub unsafe extern "C" fn engine_shared_len(e: *mut Engine) -> u64 {
 /// # Safety
 /// `e` is a live handle, not used concurrently.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_start(e: *mut Engine, cpu: i32) -> i32 {
+pub unsafe extern "C" fn engine_start(e: *mut EngineHandle, cpu: i32) -> i32 {
     guard(-1, || {
         // SAFETY: contract.
         let e = unsafe { engine(e) }?;
@@ -327,7 +372,7 @@ pub unsafe extern "C" fn engine_start(e: *mut Engine, cpu: i32) -> i32 {
 /// # Safety
 /// `e` is a live handle; `out` is valid for ten `i64` writes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_placement(e: *mut Engine, out: *mut i64) -> i32 {
+pub unsafe extern "C" fn engine_placement(e: *mut EngineHandle, out: *mut i64) -> i32 {
     guard(-1, || {
         // SAFETY: contract.
         let p = unsafe { engine(e) }?.placement();
@@ -348,7 +393,7 @@ pub unsafe extern "C" fn engine_placement(e: *mut Engine, out: *mut i64) -> i32 
 /// # Safety
 /// `e` is a live handle, not used concurrently.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_stop(e: *mut Engine) -> i32 {
+pub unsafe extern "C" fn engine_stop(e: *mut EngineHandle) -> i32 {
     guard(-1, || {
         // SAFETY: contract.
         unsafe { engine(e) }?.stop()?;
@@ -360,12 +405,13 @@ pub unsafe extern "C" fn engine_stop(e: *mut Engine) -> i32 {
 /// when the shared `sleeping` word reads 1.
 ///
 /// # Safety
-/// `e` is a live handle.
+/// `e` is a live handle (any thread may call this, during any other call
+/// but [`engine_drop`]).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_wake(e: *mut Engine) {
+pub unsafe extern "C" fn engine_wake(e: *mut EngineHandle) {
     guard((), || {
-        // SAFETY: contract.
-        unsafe { engine(e) }?.wake();
+        // SAFETY: contract; only the shared signals are touched.
+        unsafe { handle(e) }?.signals.wake();
         Ok(())
     })
 }
@@ -374,14 +420,18 @@ pub unsafe extern "C" fn engine_wake(e: *mut Engine) {
 /// and returns the event tail. Meant for a nonblocking Deno call (it runs on
 /// a worker thread), so the event loop sleeps instead of spinning when idle.
 ///
+/// It returns early when the engine thread is not running, and, save for a
+/// stop that races with the start of the wait, when it stops.
+///
 /// # Safety
-/// `e` is a live handle, not dropped during the call.
+/// `e` is a live handle, not dropped during the call (any thread may call
+/// this, during any other call but [`engine_drop`]).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_wait_events(e: *mut Engine, seen: u32, timeout_ms: u32) -> u32 {
+pub unsafe extern "C" fn engine_wait_events(e: *mut EngineHandle, seen: u32, timeout_ms: u32) -> u32 {
     guard(seen, || {
-        // SAFETY: contract; wait_events only touches the shared block's atomics.
-        let e = unsafe { e.as_ref() }.ok_or("Cannot wait: the handle is null")?;
-        Ok(e.wait_events(seen, Duration::from_millis(u64::from(timeout_ms))))
+        // SAFETY: contract; only the shared signals are touched.
+        let signals = &unsafe { handle(e) }?.signals;
+        Ok(signals.wait_events(seen, Duration::from_millis(u64::from(timeout_ms))))
     })
 }
 
@@ -399,7 +449,7 @@ pub unsafe extern "C" fn engine_wait_events(e: *mut Engine, seen: u32, timeout_m
 /// writes of `f64`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn engine_bench(
-    e: *mut Engine,
+    e: *mut EngineHandle,
     cmds: *const CommandRecord,
     n: u64,
     out: *mut u64,
@@ -463,7 +513,7 @@ pub unsafe extern "C" fn engine_bench(
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn engine_open_journal(
-    e: *mut Engine,
+    e: *mut EngineHandle,
     dir: *const u8,
     dir_len: usize,
     meta: *const u8,
@@ -510,7 +560,7 @@ pub unsafe extern "C" fn engine_open_journal(
 /// # Safety
 /// `e` is a live handle; `out` is null or valid for `cap` bytes of writes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_recovery_report(e: *mut Engine, out: *mut u8, cap: usize) -> usize {
+pub unsafe extern "C" fn engine_recovery_report(e: *mut EngineHandle, out: *mut u8, cap: usize) -> usize {
     guard(0, || {
         // SAFETY: contract.
         let json = unsafe { engine(e) }?.recovery_report().to_string();
@@ -530,11 +580,11 @@ pub unsafe extern "C" fn engine_recovery_report(e: *mut Engine, out: *mut u8, ca
 /// `e` is a live handle (any thread may call this); `buf` is null or valid
 /// for `cap` bytes of writes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_halt_reason(e: *mut Engine, buf: *mut u8, cap: usize) -> usize {
+pub unsafe extern "C" fn engine_halt_reason(e: *mut EngineHandle, buf: *mut u8, cap: usize) -> usize {
     guard(0, || {
-        // SAFETY: contract; halt_reason only locks the shared message.
-        let e = unsafe { e.as_ref() }.ok_or("Cannot read halt reason: the handle is null")?;
-        let msg = e.halt_reason().unwrap_or_default();
+        // SAFETY: contract; only the shared signals are touched.
+        let signals = &unsafe { handle(e) }?.signals;
+        let msg = signals.halt().map(|h| h.reason).unwrap_or_default();
         let n = msg.len().min(cap);
         if !buf.is_null() && n > 0 {
             // SAFETY: buf is valid for cap >= n bytes (contract).
@@ -553,11 +603,11 @@ pub unsafe extern "C" fn engine_halt_reason(e: *mut Engine, buf: *mut u8, cap: u
 /// `e` is a live handle (any thread may call this); `buf` is null or valid
 /// for `cap` bytes of writes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_halt_cause(e: *mut Engine, buf: *mut u8, cap: usize) -> usize {
+pub unsafe extern "C" fn engine_halt_cause(e: *mut EngineHandle, buf: *mut u8, cap: usize) -> usize {
     guard(0, || {
-        // SAFETY: contract; halt only locks the shared cause.
-        let e = unsafe { e.as_ref() }.ok_or("Cannot read halt cause: the handle is null")?;
-        let json = e.halt().map(|h| h.to_json()).unwrap_or_default();
+        // SAFETY: contract; only the shared signals are touched.
+        let signals = &unsafe { handle(e) }?.signals;
+        let json = signals.halt().map(|h| h.to_json()).unwrap_or_default();
         let n = json.len().min(cap);
         if !buf.is_null() && n > 0 {
             // SAFETY: buf is valid for cap >= n bytes (contract).
@@ -579,7 +629,7 @@ pub unsafe extern "C" fn engine_halt_cause(e: *mut Engine, buf: *mut u8, cap: us
 /// `e` is a live handle, not used concurrently; `out` is null with `cap` 0,
 /// or valid for `2 * cap` u64 writes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_positions(e: *mut Engine, out: *mut u64, cap: u64) -> i64 {
+pub unsafe extern "C" fn engine_positions(e: *mut EngineHandle, out: *mut u64, cap: u64) -> i64 {
     guard(-1, || {
         // SAFETY: contract.
         let e = unsafe { engine(e) }?;
@@ -604,7 +654,7 @@ pub unsafe extern "C" fn engine_positions(e: *mut Engine, out: *mut u64, cap: u6
 /// # Safety
 /// `e` is a live handle, not used concurrently.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn engine_inject_faults(e: *mut Engine, enospc_on_segment: i64, fail_sync_on: u64) -> i32 {
+pub unsafe extern "C" fn engine_inject_faults(e: *mut EngineHandle, enospc_on_segment: i64, fail_sync_on: u64) -> i32 {
     guard(-1, || {
         // SAFETY: contract.
         let e = unsafe { engine(e) }?;
@@ -629,7 +679,7 @@ pub unsafe extern "C" fn engine_inject_faults(e: *mut Engine, enospc_on_segment:
 /// null or valid for `dir_len` bytes; `out` is valid for two `u64` writes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn engine_bench_core(
-    e: *mut Engine,
+    e: *mut EngineHandle,
     cmds: *const CommandRecord,
     n: u64,
     dir: *const u8,
