@@ -23,6 +23,12 @@
  *    and cancels it, over and over, one request in flight, paced under the
  *    gateway's per-socket message rate: client send → the execution report
  *    answering it, with the synthetic market off and on.
+ * 4. **Slow readers.** N viewer sockets (raw TCP, in this process) subscribe
+ *    to every symbol and never read again, on a core with its default
+ *    limits and the journal off (its mapped pages would count): the core's
+ *    resident memory before, while they are held, and after they close
+ *    (`_slow_readers.ts`, the measurement `core/gateway/slow_readers_test.ts`
+ *    holds under a bound).
  *
  * Everything is bounded: every wait has a timeout, every child gets a
  * deadline of its own, and every child process and temporary folder is
@@ -47,6 +53,7 @@ import type { Instrument } from "../core/matching/types.ts";
 import type { Role } from "../core/gateway/mod.ts";
 import { Child } from "./_child.ts";
 import { CoreProcess, type ProcessSample, sampleProcess } from "./_core_process.ts";
+import { runSlowReaders, type SlowReadersRun } from "./_slow_readers.ts";
 import type {
   ClientJob,
   ClientReport,
@@ -108,11 +115,24 @@ export interface OrdersConfig {
   readonly requestsPerSecond: number;
 }
 
+/** The slow readers run's configuration. */
+export interface SlowReadersConfig {
+  /** Sockets that subscribe to every symbol and never read. */
+  readonly clients: number;
+  /** Viewer accounts they log in as (round robin; the default cap is 32 per account). */
+  readonly accounts: number;
+  /** How long they are held, ms. */
+  readonly holdMs: number;
+  /** The core's synthetic market, commands per second. */
+  readonly syntheticRate: number;
+}
+
 /** What {@linkcode runGatewayBench} runs; a part left out is not run. */
 export interface GatewayBenchOptions {
   readonly fanout?: FanoutConfig;
   readonly idle?: IdleConfig;
   readonly orders?: OrdersConfig;
+  readonly slowReaders?: SlowReadersConfig;
   /** Sockets each client process opens at once. Default 100. */
   readonly openConcurrency?: number;
   /** Progress lines. */
@@ -159,6 +179,14 @@ export function gatewayConfig(quick: boolean): GatewayBenchOptions {
       orders: quick ? 300 : 1_500,
       warmup: quick ? 50 : 100,
       requestsPerSecond: 800,
+    },
+    // Issue 10's case: 120 such clients took the core from ~100 MiB to
+    // ~1.2 GiB before its queues were bounded.
+    slowReaders: {
+      clients: 200,
+      accounts: 8,
+      holdMs: quick ? 10_000 : 15_000,
+      syntheticRate: 3_000,
     },
   };
 }
@@ -257,6 +285,7 @@ export interface GatewayFigures {
   readonly fanout?: Outcome<FanoutRun>;
   readonly idle?: Outcome<IdleRun>;
   readonly orders: readonly Outcome<OrdersRun>[];
+  readonly slowReaders?: Outcome<SlowReadersRun>;
   /** Seconds the whole gateway bench took. */
   readonly seconds: number;
 }
@@ -562,7 +591,7 @@ export function fileLimitProblem(
  */
 export async function runGatewayBench(options: GatewayBenchOptions): Promise<GatewayFigures> {
   const { log = () => {}, ...config } = options;
-  const { fanout: f, idle: i, orders: o } = options;
+  const { fanout: f, idle: i, orders: o, slowReaders: sr } = options;
   const concurrency = options.openConcurrency ?? 100;
   const instrument = loadInstruments()[f?.instrument ?? 0];
   if (instrument === undefined) {
@@ -579,6 +608,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
   let reference: Outcome<FanoutRun> | undefined;
   let fanout: Outcome<FanoutRun> | undefined;
   let idle: Outcome<IdleRun> | undefined;
+  let slowReaders: Outcome<SlowReadersRun> | undefined;
   const orders: Outcome<OrdersRun>[] = [];
   try {
     if (f !== undefined) {
@@ -655,6 +685,10 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
         }
       }
     }
+    // A core with its default limits, and clients that never read.
+    if (sr !== undefined) {
+      slowReaders = await attempt("slow readers", log, () => slowReadersRun(sr, running, log));
+    }
   } finally {
     await running.stopAll();
     Deno.removeSignalListener("SIGINT", interrupted);
@@ -664,6 +698,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
     ...(reference === undefined ? {} : { reference }),
     ...(fanout === undefined ? {} : { fanout }),
     ...(idle === undefined ? {} : { idle }),
+    ...(slowReaders === undefined ? {} : { slowReaders }),
     orders,
     seconds: (performance.now() - started) / 1000,
   };
@@ -756,9 +791,53 @@ async function startCore(
       role: "trader" as const,
     })),
   ];
-  const core = await CoreProcess.start({ syntheticRate, accounts, runForMs: 300_000 });
+  const core = await CoreProcess.start({
+    syntheticRate,
+    accounts,
+    runForMs: 300_000,
+    // Every socket of these runs comes from one address, and the fan-out's
+    // from one viewer account: far past the default caps (256 per address,
+    // 32 per account), which the slow readers run keeps.
+    env: { GATEWAY_MAX_PER_ACCOUNT: "1000000", GATEWAY_MAX_PER_ADDRESS: "1000000" },
+  });
   running.add(() => core.stop());
   return core;
+}
+
+/** The slow readers on a core of their own: default limits, journal off. */
+async function slowReadersRun(
+  config: SlowReadersConfig,
+  running: Running,
+  log: (line: string) => void,
+): Promise<SlowReadersRun> {
+  log(
+    `slow readers: starting core/main.ts (synthetic market ${config.syntheticRate}/s, ` +
+      `journal off, default limits)`,
+  );
+  const accounts = Array.from({ length: config.accounts }, (_, n) => ({
+    name: `BENCH-SLOW-${n + 1}`,
+    role: "viewer" as const,
+  }));
+  const core = await CoreProcess.start({
+    syntheticRate: config.syntheticRate,
+    accounts,
+    runForMs: 300_000,
+    env: { JOURNAL_DIR: "none" },
+  });
+  const stop = running.add(() => core.stop());
+  try {
+    return await runSlowReaders(core, {
+      clients: config.clients,
+      tokens: accounts.map((a) => core.token(a.name)),
+      symbols: loadInstruments().map((i) => i.symbol),
+      holdMs: config.holdMs,
+      settleMs: 30_000,
+      settleWithinBytes: 48 * 2 ** 20,
+      log,
+    });
+  } finally {
+    await stop();
+  }
 }
 
 async function idleRun(
@@ -979,6 +1058,29 @@ export function printGateway(f: GatewayFigures): void {
         `            core RSS ${mb(r.rssBeforeBytes)} → ${mb(r.rssAfterBytes)} ` +
           `(+${(added / Math.max(1, r.open.opened) / 1024).toFixed(1)} KiB per socket); ` +
           `core CPU while holding ${cpu(r.coreCpu)}, clients ${r.clientCpu.map(cpu).join(" + ")}`,
+      );
+    }
+  }
+  const slow = c.slowReaders;
+  if (slow !== undefined && f.slowReaders !== undefined) {
+    if (!f.slowReaders.ok) console.log(`  slow      not measured: ${f.slowReaders.error}`);
+    else {
+      const r = f.slowReaders.value;
+      console.log(
+        `  slow      ${num(r.opened)}/${
+          num(r.clients)
+        } viewer sockets (${slow.accounts} accounts) ` +
+          `subscribed to every symbol and never reading, held ${(r.holdMs / 1000).toFixed(0)} s; ` +
+          `synthetic market ${num(slow.syntheticRate)}/s, journal off, default limits` +
+          (r.refused > 0 ? ` (${num(r.refused)} refused: ${r.firstRefusal})` : ""),
+      );
+      console.log(
+        `            core RSS before ${mb(r.rssBeforeBytes)}, with them ${mb(r.rssPeakBytes)} ` +
+          `(+${mb(r.rssPeakBytes - r.rssBeforeBytes)}), after they closed ${
+            mb(r.rssAfterBytes)
+          } (+${mb(r.rssAfterBytes - r.rssBeforeBytes)}, ${
+            (r.settledMs / 1000).toFixed(1)
+          } s after)`,
       );
     }
   }
