@@ -21,13 +21,7 @@
  * @module
  */
 
-import {
-  ancestorsOf,
-  PARENT_PID_ENV,
-  type RunPs,
-  runPs,
-  watchAncestors,
-} from "./app/supervision.ts";
+import { lineageOf, PARENT_PID_ENV, type RunPs, runPs, watchAncestors } from "./app/supervision.ts";
 
 /** One child: its name, its script and the permissions it needs. */
 export interface ChildSpec {
@@ -195,7 +189,9 @@ export async function runTogether(
 
 /**
  * An abort signal that fires when a process this one should not outlive
- * (its parent, or an ancestor in its shell job, such as `npx`) is gone.
+ * (its parent, or an ancestor in its shell job, such as `npx`) is gone. It
+ * is aborted already when the job's first process went before this one
+ * started (killed during the build that `deno task start` runs first).
  *
  * @param ps Runs `ps` (default: the real one).
  * @returns The signal; it never fires when `ps` cannot run.
@@ -209,7 +205,12 @@ export async function runTogether(
  */
 export async function whenStarterGoes(ps: RunPs = runPs): Promise<AbortSignal> {
   const controller = new AbortController();
-  const ancestors = await ancestorsOf(Deno.pid, ps);
+  const { ancestors, orphaned } = await lineageOf(Deno.pid, ps);
+  if (orphaned) {
+    note("the command that started this one has already gone: not starting the core and the edge");
+    controller.abort();
+    return controller.signal;
+  }
   if (ancestors.length === 0) {
     note("cannot list this process's ancestors (ps): only a signal to this process stops it all");
   }
@@ -225,5 +226,6 @@ export async function whenStarterGoes(ps: RunPs = runPs): Promise<AbortSignal> {
 
 if (import.meta.main) {
   const signal = await whenStarterGoes();
+  if (signal.aborted) Deno.exit(1);
   Deno.exit(await runTogether(children(Deno.env.get("KV_PATH") || "data/core.kv"), { signal }));
 }

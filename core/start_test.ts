@@ -233,3 +233,61 @@ Deno.test("task start: SIGTERM to the starter stops the core and the edge cleanl
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "task start: a starter whose command went before it started (npx killed during the build) starts nothing",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tc-start-" });
+    const command = [Deno.execPath(), "run", "--allow-read", "--allow-env", "--allow-run", START]
+      .map((a) => `'${a}'`).join(" ");
+    // setsid: sh leads a job of its own (as npx does), and exits at once; the
+    // rest of the job (as deno task after the build) starts start.ts a second later.
+    const child = new Deno.Command("setsid", {
+      args: ["sh", "-c", `(sleep 1; ${command}; echo "exit $?") & exit 0`],
+      env: {
+        CORE_PORT: "0",
+        EDGE_PORT: "0",
+        JOURNAL_DIR: "none",
+        KV_PATH: `${dir}/core.kv`,
+        GATEWAY_JWT_SECRET: encodeBase64Url(crypto.getRandomValues(new Uint8Array(32))),
+      },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      // Both pipes close when the last process holding them (start.ts's shell) exits.
+      const output = Promise.all([
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+      ]);
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error("start.ts (or what it started) still runs")),
+          15_000,
+        );
+      });
+      const [out, err] = await Promise.race([output, late]);
+      await child.status;
+      assert(
+        err.includes("[start] the command that started this one has already gone: not starting"),
+        out + err,
+      );
+      assert(!/\[(core|edge)\]/.test(out + err), out + err);
+      assertEquals(out.trim(), "exit 1");
+    } finally {
+      clearTimeout(timer);
+      // Whatever is left of the job setsid made (its group is sh's pid).
+      try {
+        Deno.kill(-child.pid, "SIGKILL");
+      } catch {
+        // All gone.
+      }
+      await child.status;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -67,37 +67,51 @@ function parse(text: string): Map<number, number[]> {
   return rows;
 }
 
+/** A process's ancestors as {@linkcode lineageOf} finds them. */
+export interface Lineage {
+  /** Those it should live no longer than, parent first. */
+  readonly ancestors: readonly Ancestor[];
+  /**
+   * True when the process that started its process group (the shell job,
+   * e.g. `npx`) has already exited: it was killed before this one started
+   * (during `deno task start`'s build), so this one should not start at all.
+   */
+  readonly orphaned: boolean;
+}
+
 /**
  * The ancestors a process should live no longer than: its parent, then each
- * further ancestor in its process group (pid 1 never).
+ * further ancestor in its process group (pid 1 never); and whether the
+ * group's leader has gone already.
  *
  * @param pid The process (default this one).
  * @param ps Runs `ps` (default {@linkcode runPs}).
- * @returns Parent first; empty when `ps` cannot run or does not list `pid`.
+ * @returns Parent first; no ancestors (and not orphaned) when `ps` cannot
+ *   run or does not list `pid`.
  *
  * @example
  * ```ts
- * import { ancestorsOf } from "./supervision.ts";
+ * import { lineageOf } from "./supervision.ts";
  * // A made-up process table: 40 (a shell, group 40) → 50 (npm, group 50) → 60 → 70 (group 50).
  * const table = "40 1 40\n50 40 50\n60 50 50\n70 60 50\n";
- * const chain = await ancestorsOf(70, () => Promise.resolve(table));
- * if (chain.map((a) => a.pid).join() !== "60,50") throw new Error(JSON.stringify(chain));
+ * const { ancestors, orphaned } = await lineageOf(70, () => Promise.resolve(table));
+ * if (ancestors.map((a) => a.pid).join() !== "60,50" || orphaned) throw new Error("wrong lineage");
  * ```
  */
-export async function ancestorsOf(pid: number = Deno.pid, ps: RunPs = runPs): Promise<Ancestor[]> {
+export async function lineageOf(pid: number = Deno.pid, ps: RunPs = runPs): Promise<Lineage> {
   const text = await ps(["-A", "-o", "pid=,ppid=,pgid="]);
-  if (text === undefined) return [];
-  const table = parse(text);
+  const table = parse(text ?? "");
   const group = table.get(pid)?.[1];
-  const chain: Ancestor[] = [];
+  const ancestors: Ancestor[] = [];
   let parent = table.get(pid)?.[0];
   while (parent !== undefined && parent > 1) {
     const row = table.get(parent);
-    if (row === undefined || (chain.length > 0 && row[1] !== group)) break;
-    chain.push({ pid: parent, ppid: row[0]! });
+    if (row === undefined || (ancestors.length > 0 && row[1] !== group)) break;
+    ancestors.push({ pid: parent, ppid: row[0]! });
     parent = row[0];
   }
-  return chain;
+  const orphaned = group !== undefined && group !== pid && !table.has(group);
+  return { ancestors, orphaned };
 }
 
 /** Options for the watches. */
@@ -113,7 +127,7 @@ export interface WatchOptions {
  * another parent (its own parent exited). The timer does not keep the
  * process alive.
  *
- * @param ancestors From {@linkcode ancestorsOf}; nothing is watched when empty.
+ * @param ancestors From {@linkcode lineageOf}; nothing is watched when empty.
  * @param onGone Called with the first ancestor found gone.
  * @param options How often to look, and how to run `ps`.
  * @returns Stops watching.

@@ -1,5 +1,5 @@
 import { assertEquals } from "../_testing/assert.ts";
-import { type Ancestor, ancestorsOf, type RunPs, watchAncestors } from "./supervision.ts";
+import { type Ancestor, lineageOf, type RunPs, watchAncestors } from "./supervision.ts";
 
 /** A `ps` answering from a table that the test may change. */
 function fakePs(table: { text: string | undefined }): RunPs {
@@ -19,18 +19,32 @@ async function watchFor(
   return gone;
 }
 
-Deno.test("ancestorsOf() walks up the process group: npx's chain, not the shell that ran it", async () => {
+Deno.test("lineageOf() walks up the process group: npx's chain, not the shell that ran it", async () => {
   // shell 10 (group 10) → npm 20 (group 20) → sh 21 → deno task 22 → start.ts 23.
   const table = "1 0 1\n10 1 10\n20 10 20\n21 20 20\n22 21 20\n23 22 20\n";
-  const chain = await ancestorsOf(23, fakePs({ text: table }));
-  assertEquals(chain, [{ pid: 22, ppid: 21 }, { pid: 21, ppid: 20 }, { pid: 20, ppid: 10 }]);
+  assertEquals(await lineageOf(23, fakePs({ text: table })), {
+    ancestors: [{ pid: 22, ppid: 21 }, { pid: 21, ppid: 20 }, { pid: 20, ppid: 10 }],
+    orphaned: false,
+  });
 });
 
-Deno.test("ancestorsOf() keeps the parent even in another group, and nothing without ps", async () => {
+Deno.test("lineageOf() keeps the parent even in another group, and nothing without ps", async () => {
   const table = "1 0 1\n30 1 30\n31 30 31\n";
-  assertEquals(await ancestorsOf(31, fakePs({ text: table })), [{ pid: 30, ppid: 1 }]);
-  assertEquals(await ancestorsOf(31, fakePs({ text: undefined })), []);
-  assertEquals(await ancestorsOf(99, fakePs({ text: table })), []);
+  const only = (ancestors: Ancestor[]) => ({ ancestors, orphaned: false });
+  assertEquals(await lineageOf(31, fakePs({ text: table })), only([{ pid: 30, ppid: 1 }]));
+  assertEquals(await lineageOf(31, fakePs({ text: undefined })), only([]));
+  assertEquals(await lineageOf(99, fakePs({ text: table })), only([]));
+});
+
+Deno.test("lineageOf() finds a job whose first process went before this one started (npx killed during the build)", async () => {
+  // npm 20 and its sh 21 are gone; deno task 22 lives on under init and starts start.ts 23.
+  const table = "1 0 1\n22 1 20\n23 22 20\n";
+  assertEquals(await lineageOf(23, fakePs({ text: table })), {
+    ancestors: [{ pid: 22, ppid: 1 }],
+    orphaned: true,
+  });
+  // The leader itself is never orphaned.
+  assertEquals((await lineageOf(20, fakePs({ text: "20 1 20\n" }))).orphaned, false);
 });
 
 Deno.test("watchAncestors() fires for an ancestor that exited or was re-parented, not before", async () => {

@@ -15,7 +15,7 @@
 
 /** The line printed before the first thing cargo compiles. */
 export const BUILDING =
-  "building the native kernels (cargo build --release, native/): the first build takes ~20 s …";
+  "building the native kernels (cargo build --release, native/): ~20 s on a first build …";
 
 /**
  * Decides which of cargo's status lines to show: a stateful filter fed one
