@@ -46,6 +46,7 @@ import {
   type Command,
   type EngineEvent,
   MAX_ACCOUNT_BYTES,
+  type OrderLabel,
   type RejectReasonName,
 } from "../matching/types.ts";
 import {
@@ -145,6 +146,7 @@ const HASH = 2;
 interface Entry {
   readonly kind: typeof ORDER | typeof CONTROL | typeof HASH;
   readonly command: Command | undefined;
+  readonly label: OrderLabel | undefined;
   readonly control: Control | undefined;
   readonly origin: Origin;
   readonly resolve: ((value: ControlResult | bigint) => void) | undefined;
@@ -317,10 +319,13 @@ export class Dispatcher {
    *
    * @param command The command; a place-order's id from {@linkcode Dispatcher.allocateOrderId}.
    * @param origin Who submits it; listeners get this object back.
+   * @param label For a place order: its client order id and placer, journaled
+   *   with it and kept with it while it rests, so that a restart gives the
+   *   order back to whoever placed it (`NativeEngine.restingOrders`).
    * @throws {Error} After {@linkcode Dispatcher.stop}, or once the engine has failed.
    */
-  submit(command: Command, origin: Origin): void {
-    this.#enqueue({ kind: ORDER, command, control: undefined, origin, resolve: undefined });
+  submit(command: Command, origin: Origin, label?: OrderLabel): void {
+    this.#enqueue({ kind: ORDER, command, label, control: undefined, origin, resolve: undefined });
   }
 
   /**
@@ -345,6 +350,7 @@ export class Dispatcher {
       this.#enqueue({
         kind: CONTROL,
         command: undefined,
+        label: undefined,
         control,
         origin,
         resolve: resolve as (value: ControlResult | bigint) => void,
@@ -363,6 +369,7 @@ export class Dispatcher {
       this.#enqueue({
         kind: HASH,
         command: undefined,
+        label: undefined,
         control: undefined,
         origin: CONTROL_ORIGIN,
         resolve: resolve as (value: ControlResult | bigint) => void,
@@ -407,7 +414,10 @@ export class Dispatcher {
     const engine = this.#engine;
     let pushed: boolean;
     if (entry.kind === ORDER) {
-      pushed = engine.push(entry.command!);
+      const label = entry.label;
+      pushed = label === undefined
+        ? engine.push(entry.command!)
+        : engine.push(entry.command!, label.clientOrderId, label.placer);
     } else if (entry.kind === HASH) {
       pushed = engine.pushHashQuery();
     } else {

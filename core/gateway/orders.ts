@@ -75,16 +75,25 @@
  * them, and the account's own `cancel` does not find them (`unknownOrder`)
  * and its `cancelAll` leaves them, though the account sees their reports.
  *
+ * # Restarts
+ *
+ * A new order's client order id, and who placed it when an admin placed it
+ * for another account, go into the journal with its command
+ * (`OrderLabel`); the engine keeps both with the order while it rests. After
+ * a restart, `adopt` gives each recovered order back to its placer's session
+ * under its own client order id: an admin's order stays the admin's (its
+ * account's trader cannot cancel it, its `cancelAll` leaves it), a trader's
+ * is cancelled by the id it was placed with.
+ *
  * # Known limitations
  *
- * - Sessions, reports and the client-id map live in memory: a core restart
- *   starts every sequence at 1 again, and orders recovered from the journal
- *   are unknown to the router (their fills are not reported). Journaling the
- *   client order id with the command would lift this.
- * - Who placed an order is not journaled either: after a restart, a working
- *   order an admin placed for an account is taken over (`adopt`) as the
- *   account's own, which its trader may then cancel (and `cancelAll`
- *   includes). Journaling the placer with the command would lift this.
+ * - Sessions and reports live in memory: a core restart starts every
+ *   sequence at 1 again, recovered orders are reported afresh as `accepted`
+ *   with no fills before the restart (`cumQuantity` 0), and the ids of
+ *   orders already done are forgotten (so may be used again).
+ * - Orders placed before client order ids were journaled (and recovered
+ *   from a version 2 snapshot) have none: `adopt` gives them their engine
+ *   id as client order id, in their account's session.
  * - Replay keeps a count of reports, not a trading day: a busy account's
  *   morning may be gone by the afternoon (each working order's latest
  *   report excepted), a quiet account's yesterday still there.
@@ -102,6 +111,7 @@ import {
   type EngineEvent,
   EventKind,
   type Instrument,
+  type OrderLabel,
   OrderType as EngineOrderType,
   RejectReason,
   type RejectReasonName,
@@ -159,8 +169,12 @@ export interface CommandOrigin {
 export interface OrderEntry {
   /** The engine's one order id allocator. */
   allocateOrderId(): number;
-  /** Submits a command in order; never drops it. */
-  submit(command: Command, origin: CommandOrigin): void;
+  /**
+   * Submits a command in order; never drops it. A place order's label (its
+   * client order id and placer) is journaled with it and kept with the
+   * resting order, for {@linkcode OrderRouter.adopt} after a restart.
+   */
+  submit(command: Command, origin: CommandOrigin, label?: OrderLabel): void;
   /** Every command's events, in engine order; returns the remover. */
   listen(
     listener: (
@@ -425,15 +439,19 @@ export class OrderRouter {
 
   /**
    * Takes over the orders a restart recovered from the journal, before any
-   * client connects: each becomes a working order of its account's session,
-   * known by its engine id as its client order id (the client's own ids are
-   * not journaled), with an `accepted` report in the account's log, so that
-   * a client's `requestOrders` finds it and `cancel`/`cancelAll` reach it.
-   * Its filled quantity before the restart is not known (reported as 0).
+   * client connects: each becomes a working order of the session that
+   * placed it — an admin's for an order it placed for another account
+   * (`placer`), else its account's — under the client order id it was
+   * placed with, with an `accepted` report in its account's log, so that
+   * `requestOrders` finds it and its placer's `cancel`/`cancelAll` reach it.
+   * An order without a client order id (placed before they were journaled),
+   * or whose id its session already uses, is known by its engine id. Its
+   * filled quantity before the restart is not known (reported as 0).
    *
    * @param orders The resting orders (`NativeEngine.restingOrders`).
    * @param accountName The name of an engine account number; orders of
-   *   accounts without one are left alone.
+   *   accounts without one are left alone, and an order whose placer has
+   *   none goes to its account's session.
    * @returns How many orders were taken over.
    *
    * @example
@@ -446,10 +464,17 @@ export class OrderRouter {
    *   instruments: loadInstruments(),
    * });
    * const taken = router.adopt(
-   *   [{ id: 42, account: 7, instrument: 0, side: 0, postOnly: false, price: 18_990, qty: 5 }],
-   *   () => "ALICE",
+   *   [{
+   *     id: 42, account: 7, instrument: 0, side: 0, postOnly: false, price: 18_990, qty: 5,
+   *     clientOrderId: 9n, placer: 3,
+   *   }],
+   *   (n) => (n === 7 ? "ALICE" : n === 3 ? "BOSS" : undefined),
    * );
+   * // ALICE's order, in BOSS's session under client order id 9.
    * if (taken !== 1 || router.executionSequence("ALICE") !== 1n) throw new Error("not adopted");
+   * if (router.retained("BOSS").working !== 1 || router.retained("ALICE").working !== 0) {
+   *   throw new Error("not the admin's");
+   * }
    * ```
    */
   adopt(
@@ -461,6 +486,10 @@ export class OrderRouter {
       readonly postOnly: boolean;
       readonly price: number;
       readonly qty: number;
+      /** The client order id it was placed with; 0n or absent: none. */
+      readonly clientOrderId?: bigint;
+      /** The engine number of the account that placed it for `account`; null or absent: `account`. */
+      readonly placer?: number | null;
     }>,
     accountName: (account: number) => string | undefined,
   ): number {
@@ -471,12 +500,20 @@ export class OrderRouter {
       const name = accountName(o.account);
       const symbol = symbols[o.instrument];
       if (name === undefined || symbol === undefined || this.#orders.has(o.id)) continue;
-      const session = this.#session(name);
+      const owner = this.#session(name);
+      const placerName = o.placer === undefined || o.placer === null
+        ? undefined
+        : accountName(o.placer);
+      const placer = placerName === undefined ? owner : this.#session(placerName);
+      // Unlabelled, or its id already in use in the session: its engine id.
+      const wanted = o.clientOrderId ?? 0n;
+      const clientOrderId = wanted !== 0n && !placer.working.has(wanted) ? wanted : BigInt(o.id);
+      if (placer.working.has(clientOrderId)) continue;
       const order: Order = {
         id: o.id,
-        clientOrderId: BigInt(o.id),
-        placer: session,
-        owner: session,
+        clientOrderId,
+        placer,
+        owner,
         symbol,
         instrument: o.instrument,
         side: o.side === EngineSide.Buy ? "buy" : "sell",
@@ -684,6 +721,11 @@ export class OrderRouter {
       return;
     }
     const owner = this.#session(account);
+    // Journaled with the order, so that a restart gives it back to its
+    // placer under this client order id (see "Restarts").
+    const label: OrderLabel = placer === owner
+      ? { clientOrderId: request.clientOrderId }
+      : { clientOrderId: request.clientOrderId, placer: placer.number(this.#accounts) };
     const order: Order = {
       id: this.#dispatcher.allocateOrderId(),
       clientOrderId: request.clientOrderId,
@@ -715,6 +757,7 @@ export class OrderRouter {
         qty: request.quantity,
       },
       new RequestOrigin(this, client, "newOrder", request.requestId, order),
+      label,
     );
   }
 

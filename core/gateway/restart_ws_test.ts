@@ -1,7 +1,9 @@
 /**
  * A trader's working orders across a core restart: the orders resting in
- * the recovered books are taken over by their accounts' sessions, so the
- * trader finds them with `requestOrders` and can cancel them.
+ * the recovered books are taken over by the sessions that placed them,
+ * under the client order ids they were placed with, so the trader finds
+ * them with `requestOrders` and can cancel them, and an admin's order for
+ * an account stays the admin's.
  */
 
 import { assertEquals } from "../_testing/assert.ts";
@@ -10,7 +12,7 @@ import { type TestClient, withLiveGateway } from "./_harness.ts";
 
 const isReport = (m: { type: string }) => m.type === "executionReport";
 
-Deno.test("restart: a trader's resting order survives a core restart, is listed by requestOrders and can be cancelled", async () => {
+Deno.test("restart: a trader's resting order survives a core restart with its clientOrderId, is listed by requestOrders and can be cancelled by it", async () => {
   const journalDir = await Deno.makeTempDir({ prefix: "tc-restart-ws-" });
   try {
     let engineId = 0n;
@@ -41,7 +43,7 @@ Deno.test("restart: a trader's resting order survives a core restart, is listed 
       const listed = await alice.next<ExecutionReportEvent>(isReport);
       assertEquals(
         [listed.execType, listed.orderId, listed.clientOrderId, listed.replayed],
-        ["accepted", engineId, engineId, true],
+        ["accepted", engineId, 7n, true],
       );
       assertEquals([listed.symbol, listed.side, listed.price, listed.leavesQuantity], [
         "MSFT",
@@ -49,12 +51,16 @@ Deno.test("restart: a trader's resting order survives a core restart, is listed 
         41_000,
         3,
       ]);
-      // Known by its engine id now: cancelled by it.
-      alice.send({ type: "cancel", requestId: 3n, sentAt: 0n, clientOrderId: engineId });
+      // Still known by the id it was placed with: cancelled by it.
+      alice.send({ type: "cancel", requestId: 3n, sentAt: 0n, clientOrderId: 7n });
       const cancelled = await alice.next<ExecutionReportEvent>(
         (m) => isReport(m) && (m as ExecutionReportEvent).execType === "cancelled",
       );
-      assertEquals([cancelled.orderId, cancelled.leavesQuantity], [engineId, 0]);
+      assertEquals([cancelled.orderId, cancelled.clientOrderId, cancelled.leavesQuantity], [
+        engineId,
+        7n,
+        0,
+      ]);
     }, { journalDir });
   } finally {
     await Deno.remove(journalDir, { recursive: true });
@@ -111,6 +117,77 @@ Deno.test("restart: an account's positions after a restart are the engine's, not
         (m) => isReport(m) && (m as ExecutionReportEvent).execType === "trade",
       );
       assertEquals(await positions(alice), [["MSFT", 4, 0, 0]]);
+    }, { journalDir });
+  } finally {
+    await Deno.remove(journalDir, { recursive: true });
+  }
+});
+
+Deno.test("restart: an order an admin placed for a trader stays the admin's: the trader cannot cancel it, its cancelAll leaves it, the admin cancels it by its clientOrderId", async () => {
+  const journalDir = await Deno.makeTempDir({ prefix: "tc-restart-admin-" });
+  const buy = (requestId: bigint, clientOrderId: bigint, account: string) => ({
+    type: "newOrder" as const,
+    requestId,
+    sentAt: 0n,
+    clientOrderId,
+    symbol: "MSFT",
+    side: "buy" as const,
+    orderType: "limit" as const,
+    timeInForce: "gtc" as const,
+    postOnly: false,
+    price: 40_000,
+    quantity: 2,
+    account,
+  });
+  const report = (c: TestClient) => c.nextOf("executionReport");
+  try {
+    let bossOrder = 0n;
+    await withLiveGateway(async (h) => {
+      const boss = await h.connect("BOSS", "admin");
+      const alice = await h.connect("ALICE");
+      // The admin's clientOrderId 5 for ALICE, and ALICE's own 5 and 6.
+      boss.send(buy(1n, 5n, "ALICE"));
+      const placed = await report(boss);
+      assertEquals([placed.execType, placed.account, placed.clientOrderId], [
+        "accepted",
+        "ALICE",
+        5n,
+      ]);
+      bossOrder = placed.orderId;
+      await report(alice);
+      alice.send(buy(2n, 5n, ""));
+      alice.send(buy(3n, 6n, ""));
+      await report(alice);
+      await report(alice);
+    }, { journalDir });
+
+    await withLiveGateway(async (h) => {
+      const alice = await h.connect("ALICE");
+      // ALICE's 5 is her own order, not the admin's 5.
+      alice.send({ type: "cancel", requestId: 4n, sentAt: 0n, clientOrderId: 5n });
+      const own = await report(alice);
+      assertEquals([own.execType, own.clientOrderId], ["cancelled", 5n]);
+      assertEquals(own.orderId === bossOrder, false, "not the admin's order");
+      // Her cancelAll takes her 6 and leaves the admin's order working.
+      alice.send({ type: "cancelAll", requestId: 5n, sentAt: 0n, symbol: "" });
+      const all = await report(alice);
+      assertEquals([all.execType, all.clientOrderId], ["cancelled", 6n]);
+      await alice.sync();
+      assertEquals(alice.takeAll(), [], "the admin's order still works");
+      alice.send({ type: "cancel", requestId: 6n, sentAt: 0n, clientOrderId: 5n });
+      const gone = await alice.nextOf("reject");
+      assertEquals([gone.reason, gone.clientOrderId], ["unknownOrder", 5n]);
+
+      // The admin cancels it by the clientOrderId it placed it with; ALICE hears.
+      const boss = await h.connect("BOSS", "admin");
+      boss.send({ type: "cancel", requestId: 7n, sentAt: 0n, clientOrderId: 5n });
+      const cancelled = await report(boss);
+      assertEquals(
+        [cancelled.execType, cancelled.orderId, cancelled.clientOrderId, cancelled.account],
+        ["cancelled", bossOrder, 5n, "ALICE"],
+      );
+      const heard = await report(alice);
+      assertEquals([heard.execType, heard.orderId], ["cancelled", bossOrder]);
     }, { journalDir });
   } finally {
     await Deno.remove(journalDir, { recursive: true });

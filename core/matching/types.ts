@@ -148,6 +148,23 @@ export interface ReplaceOrder {
 /** Every command the engine takes. */
 export type Command = PlaceOrder | CancelOrder | ReplaceOrder;
 
+/**
+ * What a {@linkcode PlaceOrder} may carry into the journal beside the order:
+ * who the order is for at the gateway. The native engine keeps it with the
+ * order while it rests (replaces and snapshots included) and gives it back
+ * after a restart (`NativeEngine.restingOrders`). Not a matching input: no
+ * matcher reads it, and the state hash leaves it out.
+ */
+export interface OrderLabel {
+  /** The client's order id (a uint64); 0n: none. */
+  readonly clientOrderId: bigint;
+  /**
+   * The engine number of the account that placed the order for its
+   * `account` (an admin); absent when the account placed it itself.
+   */
+  readonly placer?: number;
+}
+
 /** An order passed validation. */
 export interface OrderAccepted {
   readonly kind: typeof EventKind.OrderAccepted;

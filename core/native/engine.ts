@@ -90,6 +90,13 @@ export interface RestingOrder {
   readonly price: number;
   /** Open lots. */
   readonly qty: number;
+  /** The client order id its place command carried (the record's `tag`); 0n when none. */
+  readonly clientOrderId: bigint;
+  /**
+   * The engine number of the account that placed it for `account` (an
+   * admin), or null when `account` placed it (or its command did not say).
+   */
+  readonly placer: number | null;
 }
 
 /** An account's net position in an instrument ({@linkcode NativeEngine.positions}). */
@@ -498,13 +505,18 @@ export class NativeEngine {
    * {@linkcode NativeEngine.flush}.
    *
    * @param command The command.
-   * @param tag The caller's correlation tag, echoed on its events.
+   * @param tag The caller's correlation tag, echoed on its events; for a
+   *   place order, the client's order id, which the order keeps while it
+   *   rests (see {@linkcode NativeEngine.restingOrders}).
+   * @param placer For a place order: the engine number of the account that
+   *   placed it for another (an admin), kept with it as its tag is;
+   *   undefined when its own account placed it.
    * @returns False when the ring is full (drain events, then retry).
    */
-  push(command: Command, tag = 0): boolean {
+  push(command: Command, tag: number | bigint = 0, placer?: number): boolean {
     const at = this.#reserve();
     if (at < 0) return false;
-    writeCommand(this.#u32, at, command, tag);
+    writeCommand(this.#u32, at, command, tag, placer);
     this.#commit();
     return true;
   }
@@ -886,32 +898,42 @@ export class NativeEngine {
    * {@linkcode NativeEngine.start}), so that the market data can start from
    * the recovered books.
    *
+   * Each order comes with the client order id and placer its place
+   * command carried ({@linkcode NativeEngine.push}), so that the gateway
+   * gives it back to whoever placed it after a restart.
+   *
    * @param instrument The instrument's number.
    * @returns Bids then asks, best price first, each level in time priority.
    * @throws {Error} While the engine thread runs, or for an unknown instrument.
    */
   restingOrders(instrument: number): RestingOrder[] {
-    let out = new BigUint64Array(4 * 256);
+    const words = 6; // per order: see engine_resting_orders in native/src/ffi.rs
+    let out = new BigUint64Array(words * 256);
     let n: number;
     for (;;) {
       n = Number(
-        this.#lib.engine_resting_orders(this.handle, instrument, out, BigInt(out.length / 4)),
+        this.#lib.engine_resting_orders(this.handle, instrument, out, BigInt(out.length / words)),
       );
       if (n < 0) throw new Error(lastNativeError(this.#lib));
-      if (n * 4 <= out.length) break;
-      out = new BigUint64Array(4 * n);
+      if (n * words <= out.length) break;
+      out = new BigUint64Array(words * n);
     }
     const orders: RestingOrder[] = [];
     for (let i = 0; i < n; i++) {
-      const bits = out[4 * i + 1]!;
+      const at = words * i;
+      const bits = out[at + 1]!;
+      // The record holds the placer's number + 1; 0: the order's own account.
+      const placer = Number(out[at + 5]! & 0xffff_ffffn);
       orders.push({
-        id: Number(out[4 * i]!),
+        id: Number(out[at]!),
         account: Number(bits & 0xffff_ffffn),
         instrument,
         side: Number((bits >> 32n) & 0xffn) === 0 ? Side.Buy : Side.Sell,
         postOnly: ((bits >> 40n) & 1n) === 1n,
-        price: Number(BigInt.asIntN(64, out[4 * i + 2]!)),
-        qty: Number(BigInt.asIntN(64, out[4 * i + 3]!)),
+        price: Number(BigInt.asIntN(64, out[at + 2]!)),
+        qty: Number(BigInt.asIntN(64, out[at + 3]!)),
+        clientOrderId: out[at + 4]!,
+        placer: placer === 0 ? null : placer - 1,
       });
     }
     return orders;

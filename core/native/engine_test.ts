@@ -104,7 +104,7 @@ Deno.test("NativeEngine.openJournal with retention 'snapshots' releases what the
   }
 });
 
-Deno.test("NativeEngine.restingOrders lists a book bids then asks, best first, in time priority", () => {
+Deno.test("NativeEngine.restingOrders lists a book bids then asks, best first, in time priority, with each order's client order id and placer", () => {
   const engine = NativeEngine.open(loadInstruments());
   try {
     const sell = (id: number, price: number, qty: number) => ({
@@ -119,17 +119,37 @@ Deno.test("NativeEngine.restingOrders lists a book bids then asks, best first, i
       sell(4, 10_100, 2),
       { ...sell(5, 10_050, 9), postOnly: true },
     ];
+    // Client order ids (the largest a uint64 holds included), and order 5
+    // placed by account 0 for account 3; order 2 without either.
+    const labels: [bigint, number | undefined][] = [
+      [11n, undefined],
+      [0n, undefined],
+      [(1n << 64n) - 1n, undefined],
+      [14n, undefined],
+      [15n, 0],
+    ];
     engine.start();
-    for (const c of commands) engine.push(c);
+    commands.forEach((c, i) => engine.push(c, labels[i]![0], labels[i]![1]));
+    // A replace that loses priority keeps the order's labels, not its own.
+    engine.push({ kind: CommandKind.ReplaceOrder, id: 1, price: 9_900, qty: 6 }, 99n, 99);
     engine.flush();
-    answers(engine, commands.length);
+    answers(engine, commands.length + 1);
     engine.stop();
+    const resting = (id: number, account: number, side: Side, price: number, qty: number) => ({
+      id,
+      account,
+      instrument: 0,
+      side,
+      postOnly: id === 5,
+      price,
+      qty,
+    });
     assertEquals(engine.restingOrders(0), [
-      { id: 2, account: 2, instrument: 0, side: Side.Buy, postOnly: false, price: 10_000, qty: 7 },
-      { id: 3, account: 1, instrument: 0, side: Side.Buy, postOnly: false, price: 10_000, qty: 4 },
-      { id: 1, account: 1, instrument: 0, side: Side.Buy, postOnly: false, price: 9_900, qty: 5 },
-      { id: 5, account: 3, instrument: 0, side: Side.Sell, postOnly: true, price: 10_050, qty: 9 },
-      { id: 4, account: 3, instrument: 0, side: Side.Sell, postOnly: false, price: 10_100, qty: 2 },
+      { ...resting(2, 2, Side.Buy, 10_000, 7), clientOrderId: 0n, placer: null },
+      { ...resting(3, 1, Side.Buy, 10_000, 4), clientOrderId: (1n << 64n) - 1n, placer: null },
+      { ...resting(1, 1, Side.Buy, 9_900, 6), clientOrderId: 11n, placer: null },
+      { ...resting(5, 3, Side.Sell, 10_050, 9), clientOrderId: 15n, placer: 0 },
+      { ...resting(4, 3, Side.Sell, 10_100, 2), clientOrderId: 14n, placer: null },
     ]);
     assertEquals(engine.restingOrders(1), []);
   } finally {

@@ -112,7 +112,7 @@ const CMD_ACCOUNT = 8;
 const CMD_BYTES = 9; // side, type, tif, flags
 const INGRESS = 10;
 const CMD_TAG = 12;
-const RESERVED = 14;
+const CMD_PLACER = 14; // u32; word 15 is reserved (0)
 const EV_MAKER = 8;
 const EV_REASON = 10;
 const EV_FLAGS = 11;
@@ -161,8 +161,20 @@ const positiveOr = (value: number, fallback: number): number =>
  *
  * @param u32 The buffer, as 32-bit words.
  * @param at Word offset of the record (a multiple of 16).
+ * A place-order record's `tag` and `placer` label the order: it keeps them
+ * while it rests (through replaces, in snapshots), and
+ * `NativeEngine.restingOrders` returns them after a restart. The gateway
+ * puts the client's order id in `tag`, and the engine number of the
+ * account that placed the order for another (an admin) in `placer`; the
+ * record holds `placer + 1`, 0 meaning the order's own account.
+ *
+ * @param u32 The buffer, as 32-bit words.
+ * @param at Word offset of the record (a multiple of 16).
  * @param command The command.
- * @param tag The caller's correlation tag (a safe integer), echoed on events.
+ * @param tag The caller's correlation tag, echoed on events: a safe integer,
+ *   or a bigint taken modulo 2^64 (a client order id).
+ * @param placer For a place order: the engine number (below 2^32 − 1) of
+ *   the account that placed it, when not its own; undefined when it is.
  *
  * @example
  * ```ts
@@ -171,9 +183,23 @@ const positiveOr = (value: number, fallback: number): number =>
  * const u32 = new Uint32Array(RECORD_WORDS);
  * writeCommand(u32, 0, { kind: CommandKind.CancelOrder, id: 7 });
  * if (u32[0] !== 2 || u32[2] !== 7) throw new Error("bad record");
+ * // An order account 3 placed for account 1, with client order id 2^64 − 1.
+ * writeCommand(u32, 0, {
+ *   kind: CommandKind.PlaceOrder, id: 8, account: 1, instrument: 0, side: 0, type: 0, tif: 0,
+ *   postOnly: false, price: 100, qty: 1,
+ * }, 2n ** 64n - 1n, 3);
+ * if (u32[12] !== 0xffff_ffff || u32[13] !== 0xffff_ffff || u32[14] !== 4 || u32[15] !== 0) {
+ *   throw new Error("bad labels");
+ * }
  * ```
  */
-export function writeCommand(u32: Uint32Array, at: number, command: Command, tag = 0): void {
+export function writeCommand(
+  u32: Uint32Array,
+  at: number,
+  command: Command,
+  tag: number | bigint = 0,
+  placer?: number,
+): void {
   // Every word is written (no fill first): this runs once per order.
   u32[at + KIND] = command.kind;
   writeI64(u32, at + ID, command.id);
@@ -203,8 +229,15 @@ export function writeCommand(u32: Uint32Array, at: number, command: Command, tag
       u32[at + CMD_BYTES] = 0;
   }
   writeI64(u32, at + INGRESS, 0);
-  writeI64(u32, at + CMD_TAG, tag);
-  writeI64(u32, at + RESERVED, 0);
+  if (typeof tag === "number") {
+    writeI64(u32, at + CMD_TAG, tag);
+  } else {
+    const bits = BigInt.asUintN(64, tag);
+    u32[at + CMD_TAG] = Number(bits & 0xffff_ffffn);
+    u32[at + CMD_TAG + 1] = Number(bits >> 32n);
+  }
+  u32[at + CMD_PLACER] = placer === undefined ? 0 : (placer + 1) >>> 0;
+  u32[at + CMD_PLACER + 1] = 0;
 }
 
 /**
