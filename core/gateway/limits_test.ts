@@ -7,9 +7,25 @@ import {
   type RawClient,
   rawUpgrade,
   show,
+  WAIT_MS,
   withGateway,
   withLiveGateway,
 } from "./_harness.ts";
+
+/** `promise`, or an error naming `what` after {@linkcode WAIT_MS}. */
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), WAIT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Opens a handshake as `sub` that the gateway should refuse; returns status and problem. */
 async function refused(
@@ -55,7 +71,7 @@ Deno.test("gateway: the message rate holds per account over all its connections"
       a.send({ type: "ping", requestId: BigInt(i), sentAt: 0n });
       b.send({ type: "ping", requestId: BigInt(i), sentAt: 0n });
     }
-    const closed = await Promise.race([a.closed, b.closed]);
+    const closed = await within(Promise.race([a.closed, b.closed]), "one of them to close");
     assertEquals([closed.code, closed.reason], [1008, "account message rate over the limit"]);
     const errors = [...a.inbox, ...b.inbox].filter((m) => m.type === "error");
     assert(
@@ -150,6 +166,33 @@ Deno.test("gateway: past the queue budget the connection with the most queued is
   }, {
     queueBudgetBytes: BUDGET,
     maxBufferedBytes: 64 * 1024 * 1024,
+    market: { maxQueueBytes: 64 * 1024 * 1024 },
+  });
+});
+
+Deno.test("gateway: a connection whose queue passes maxBufferedBytes is closed with 1008 and the reason", async () => {
+  const LIMIT = 128 * 1024;
+  await withLiveGateway(async (h) => {
+    const slow: RawClient = await h.connectRaw("SLOW", "viewer");
+    await slow.send({ type: "subscribe", requestId: 1n, sentAt: 0n, symbol: "AAPL" });
+    await slow.readUntil(() => slow.events.some((e) => e.type === "bookSnapshot"), "a snapshot");
+    await eventually(() => h.sinks.length === 1, "subscribed");
+    // The sink is the gateway's connection: open until it closes itself.
+    const connection = h.sinks[0] as unknown as { isOpen: boolean; bufferedAmount: number };
+    const deadline = performance.now() + 30_000;
+    let round = 0;
+    while (connection.isOpen) {
+      assert(performance.now() < deadline, `not closed: ${connection.bufferedAmount} queued`);
+      await churn(h, round++);
+    }
+    await slow.readUntil(() => slow.closeFrame !== undefined, "the close frame", 20_000);
+    assertEquals(
+      [slow.closeFrame?.code, slow.closeFrame?.reason],
+      [1008, "send queue over its limit: the client reads too slowly"],
+    );
+  }, {
+    maxBufferedBytes: LIMIT,
+    queueBudgetBytes: Infinity,
     market: { maxQueueBytes: 64 * 1024 * 1024 },
   });
 });
