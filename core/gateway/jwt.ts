@@ -10,12 +10,20 @@
  * 2. the header's `alg`, which must be exactly `"HS256"` (`none`, `HS384`,
  *    `hs256`, missing: all refused; the key alone never picks the
  *    algorithm): `bad_algorithm`;
- * 3. the signature, through `crypto.subtle.verify` (constant time):
- *    `bad_signature`; only then is the payload read;
+ * 3. the signature, by `jose` (`jwtVerify`, algorithms pinned to HS256;
+ *    WebCrypto's constant-time HMAC): `bad_signature`; only then is the
+ *    payload read;
  * 4. the claims: `missing_claim`, `malformed` (a claim of the wrong type),
  *    `bad_account` (not 1 to 48 bytes of UTF-8, or holding a character
- *    that is not printable), `bad_role`, `wrong_issuer`, `wrong_audience`,
- *    `expired`, `not_yet_valid`.
+ *    that is not printable), `bad_role`; then, by `jose` with the clock
+ *    tolerance: `wrong_issuer`, `wrong_audience`, `not_yet_valid`,
+ *    `expired`.
+ *
+ * Signing and verifying are `jose`'s; this module keeps what `jose` does not
+ * decide for us: the strict shape checks before it (a re-spelled base64url
+ * part, which `jose` would decode to the same bytes, is `malformed`), the
+ * gateway's own claims (`sub`, `role`, `epoch`), and each refusal's reason
+ * code and message.
  *
  * Whether the token's account may still use it (registered, enabled, the
  * same role, the same token epoch) is the account store's word, checked by
@@ -24,8 +32,9 @@
  * @module
  */
 
+import { errors, jwtVerify, SignJWT } from "jose";
 import { accountNameFault, MAX_ACCOUNT_BYTES } from "../matching/mod.ts";
-import { decodeBase64Url, encodeBase64Url } from "./_base64url.ts";
+import { decodeBase64Url } from "./_base64url.ts";
 import { DEFAULT_LEEWAY_SECONDS, MAX_TOKEN_BYTES, type Role, ROLES } from "./config.ts";
 
 /** The claims of a gateway token. */
@@ -88,13 +97,15 @@ export interface VerifyOptions {
 /** The prefix of every message of a refusal. */
 export const VERIFY_MESSAGE_PREFIX = "Cannot verify token: ";
 
-/** The header of every token signed: the only one accepted (plus optional fields). */
-const HEADER = encodeBase64Url(new TextEncoder().encode('{"alg":"HS256","typ":"JWT"}'));
+/** The header of every token signed: the only algorithm accepted. */
+const HEADER = { alg: "HS256", typ: "JWT" } as const;
+
+/** The claims every token must hold. */
+const REQUIRED_CLAIMS = ["sub", "role", "iss", "aud", "exp"] as const;
 
 /** NumericDates after 9999-12-31T23:59:59Z are refused, so every date can be printed. */
 const MAX_NUMERIC_DATE = 253_402_300_799;
 
-const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
@@ -217,9 +228,7 @@ export async function signJwt(claims: JwtClaims, key: CryptoKey): Promise<string
   if (claims.iat !== undefined) payload.iat = claims.iat;
   if (claims.jti !== undefined) payload.jti = claims.jti;
   if (claims.epoch !== undefined) payload.epoch = claims.epoch;
-  const input = `${HEADER}.${encodeBase64Url(utf8.encode(JSON.stringify(payload)))}`;
-  const signature = await crypto.subtle.sign("HMAC", key, utf8.encode(input));
-  const token = `${input}.${encodeBase64Url(new Uint8Array(signature))}`;
+  const token = await new SignJWT(payload).setProtectedHeader(HEADER).sign(key);
   if (token.length > MAX_TOKEN_BYTES) {
     throw new RangeError(
       `Cannot sign token: it would be ${token.length} bytes, over ${MAX_TOKEN_BYTES}`,
@@ -306,41 +315,25 @@ export async function verifyJwt(
       `an HS256 signature is 32 bytes, not ${signature.length}`,
     );
   }
-  const signed = utf8.encode(`${headerText}.${payloadText}`);
-  if (!await crypto.subtle.verify("HMAC", key, signature, signed)) {
-    return fail("bad_signature", "the signature does not match (signed with another key?)");
+  let claims: Record<string, unknown>;
+  try {
+    const verified = await jwtVerify<Record<string, unknown>>(token, key, {
+      algorithms: [HEADER.alg],
+      issuer: options.issuer,
+      audience: options.audience,
+      requiredClaims: [...REQUIRED_CLAIMS],
+      clockTolerance: leeway,
+      currentDate: options.now ?? new Date(),
+    });
+    claims = verified.payload;
+  } catch (error) {
+    return refusal(error, payloadText, options);
   }
-  // Only now, with the bytes authenticated, is the payload read.
-  const payload = jsonObject(payloadText, "payload");
-  if (!payload.ok) return payload;
-  const claims = payload.value;
+  // jose checked the registered claims it knows; the gateway's own come now.
   const problem = claimsProblem(claims);
   if (problem !== undefined) return fail(problem.reason, problem.message);
-
-  if (claims.iss !== options.issuer) {
-    return fail(
-      "wrong_issuer",
-      `the token was issued by ${JSON.stringify(claims.iss)}, not ${
-        JSON.stringify(options.issuer)
-      }`,
-    );
-  }
   const aud = claims.aud as string | string[];
-  if (typeof aud === "string" ? aud !== options.audience : !aud.includes(options.audience)) {
-    return fail(
-      "wrong_audience",
-      `the token is for ${JSON.stringify(aud)}, not ${JSON.stringify(options.audience)}`,
-    );
-  }
-  const now = (options.now ?? new Date()).getTime() / 1000;
-  const exp = claims.exp as number;
-  if (now >= exp + leeway) {
-    return fail("expired", `token expired at ${isoSeconds(exp)}`);
-  }
   const nbf = claims.nbf as number | undefined;
-  if (nbf !== undefined && now + leeway < nbf) {
-    return fail("not_yet_valid", `token is not valid before ${isoSeconds(nbf)}`);
-  }
   return {
     ok: true,
     claims: {
@@ -348,13 +341,66 @@ export async function verifyJwt(
       role: claims.role as Role,
       iss: claims.iss as string,
       aud: typeof aud === "string" ? aud : Object.freeze([...aud]),
-      exp,
+      exp: claims.exp as number,
       ...(claims.iat === undefined ? {} : { iat: claims.iat as number }),
       ...(nbf === undefined ? {} : { nbf }),
       ...(claims.jti === undefined ? {} : { jti: claims.jti as string }),
       ...(claims.epoch === undefined ? {} : { epoch: claims.epoch as number }),
     },
   };
+}
+
+/**
+ * Turns what `jose` threw into a refusal with the gateway's reason. A claim
+ * of the wrong type or a gateway claim at fault is named first, as when
+ * every claim is read before issuer, audience and time are compared.
+ *
+ * @throws {unknown} Anything `jose` throws that is not a JOSE error (a
+ *   programming error, not bad input).
+ */
+function refusal(error: unknown, payloadText: string, options: VerifyOptions): Failure {
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return fail("bad_signature", "the signature does not match (signed with another key?)");
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return fail("bad_algorithm", `the header's alg must be "HS256" (${error.message})`);
+  }
+  if (error instanceof errors.JWTInvalid) {
+    // The signature held; the payload is not a JSON object: say which way.
+    const payload = jsonObject(payloadText, "payload");
+    return payload.ok ? fail("malformed", `the payload is invalid (${error.message})`) : payload;
+  }
+  if (error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired) {
+    const claims = error.payload as Record<string, unknown>;
+    const problem = claimsProblem(claims);
+    if (problem !== undefined) return fail(problem.reason, problem.message);
+    switch (error.claim) {
+      case "iss":
+        return fail(
+          "wrong_issuer",
+          `the token was issued by ${JSON.stringify(claims.iss)}, not ${
+            JSON.stringify(options.issuer)
+          }`,
+        );
+      case "aud":
+        return fail(
+          "wrong_audience",
+          `the token is for ${JSON.stringify(claims.aud)}, not ${JSON.stringify(options.audience)}`,
+        );
+      case "exp":
+        return fail("expired", `token expired at ${isoSeconds(claims.exp as number)}`);
+      case "nbf":
+        return fail(
+          "not_yet_valid",
+          `token is not valid before ${isoSeconds(claims.nbf as number)}`,
+        );
+    }
+    return fail("malformed", `the claims are invalid (${error.message})`);
+  }
+  if (error instanceof errors.JOSEError) {
+    return fail("malformed", `the token is not a valid JWS (${error.message})`);
+  }
+  throw error;
 }
 
 type Failure = { readonly ok: false; readonly reason: JwtFailureReason; readonly message: string };

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { jwtVerify, SignJWT } from "jose";
 import { encodeBase64Url } from "./_base64url.ts";
 import { assert, assertEquals } from "../_testing/assert.ts";
 import { assertRejects, b64, claims, craft, HS256, newKey, NOW, OPTIONS } from "./_testing.ts";
@@ -259,4 +260,52 @@ Deno.test("signJwt() refuses bad claims and keys that cannot sign", async () => 
     ["sign", "verify"],
   );
   await assertRejects(() => verifyJwt("a.b.c", sha512, OPTIONS), TypeError, "SHA-256");
+});
+
+Deno.test("verifyJwt() and jose agree: each accepts the other's HS256 tokens, and an HS512 one is refused", async () => {
+  const ours = await signJwt(claims() as unknown as JwtClaims, KEY);
+  const theirs = await jwtVerify(ours, KEY, {
+    algorithms: ["HS256"],
+    ...OPTIONS,
+    currentDate: new Date(NOW * 1000),
+  });
+  assertEquals(theirs.payload, claims());
+  const minted = await new SignJWT({ role: "viewer" })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("BOB")
+    .setIssuer(OPTIONS.issuer)
+    .setAudience([OPTIONS.audience])
+    .setIssuedAt(NOW)
+    .setNotBefore(NOW)
+    .setExpirationTime(NOW + 60)
+    .sign(KEY);
+  const accepted = await accept(minted);
+  assertEquals([accepted.sub, accepted.role, accepted.aud, accepted.nbf], [
+    "BOB",
+    "viewer",
+    [OPTIONS.audience],
+    NOW,
+  ]);
+  const secret = crypto.getRandomValues(new Uint8Array(64));
+  const hs512 = await new SignJWT(claims()).setProtectedHeader({ alg: "HS512" }).sign(secret);
+  await refuse(hs512, "bad_algorithm", '"HS512"');
+});
+
+Deno.test("verifyJwt() names the first claim at fault by its type before comparing issuer and time", async () => {
+  // A wrong issuer and a bad role, expired and malformed epoch: the claim's own fault wins.
+  await refuse(
+    await craft(HS256, claims({ iss: "evil", role: "root" }), KEY),
+    "bad_role",
+    'not "root"',
+  );
+  await refuse(
+    await craft(HS256, claims({ exp: NOW - 3600, epoch: -1 }), KEY),
+    "malformed",
+    "epoch must be",
+  );
+  await refuse(
+    await craft(HS256, claims({ iss: "evil", aud: "edge" }), KEY),
+    "wrong_issuer",
+    "evil",
+  );
 });
