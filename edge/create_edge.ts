@@ -15,6 +15,7 @@
  */
 
 import { type Context, type Handler, Hono } from "hono";
+import { timingSafeEqual } from "hono/utils/buffer";
 import type { EdgeEnv } from "./_env.ts";
 import { corsFields, corsHeaderEntries, corsPreflight, DEFAULT_CORS_ORIGIN } from "./cors.ts";
 import { type EventStreamOptions, EventStreams } from "./event_stream.ts";
@@ -154,16 +155,15 @@ export function isMetricsToken(token: string): boolean {
   return token.length >= MIN_METRICS_TOKEN && token.length <= 256 && /^[\x21-\x7e]+$/.test(token);
 }
 
-/** Whether `header` is `Bearer <token>`, compared in time independent of where they differ. */
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const prefix = "Bearer ";
-  if (header === undefined || !header.startsWith(prefix)) return false;
-  const given = header.slice(prefix.length);
-  let diff = given.length ^ token.length;
-  for (let i = 0; i < token.length; i++) {
-    diff |= (given.charCodeAt(i) | 0) ^ token.charCodeAt(i);
-  }
-  return diff === 0;
+/**
+ * Whether `header` is `Bearer <token>`: the scheme in any case (RFC 7235
+ * §2.1), one or more spaces, then the token, compared by Hono's
+ * `timingSafeEqual` (hashes first, so the time does not tell where they
+ * differ).
+ */
+async function bearerMatches(header: string | undefined, token: string): Promise<boolean> {
+  const match = header === undefined ? null : /^Bearer +([^ ]+)$/i.exec(header);
+  return match !== null && await timingSafeEqual(match[1]!, token);
 }
 
 /** The default {@linkcode EdgeSettings.clientAddress}: the socket's peer. */
@@ -390,8 +390,9 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
   route(ROUTES.readyz, readyz(cache, now, readyMaxAgeMs));
   route(
     ROUTES.metrics,
-    (c) =>
-      metricsToken !== undefined && !bearerMatches(c.req.header("authorization"), metricsToken)
+    async (c) =>
+      metricsToken !== undefined &&
+        !await bearerMatches(c.req.header("authorization"), metricsToken)
         ? problem("unauthorized", "Cannot read the metrics: they need this edge's metrics token", {
           headers: { "www-authenticate": 'Bearer realm="metrics"' },
         })

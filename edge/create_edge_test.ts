@@ -441,7 +441,8 @@ Deno.test("/metrics with a metrics token answers only its bearer; anyone else ge
         "",
         `Bearer ${token.slice(0, -1)}`,
         `Bearer ${token}x`,
-        `bearer ${token}`,
+        `Bearer ${token} x`,
+        `Bearer${token}`,
         `Basic ${token}`,
         token,
       ]
@@ -460,10 +461,16 @@ Deno.test("/metrics with a metrics token answers only its bearer; anyone else ge
     const ok = await get("/metrics", { headers: { authorization: `Bearer ${token}` } });
     assertEquals(ok.status, 200);
     assert((await ok.text()).includes("market_data_symbols"));
+    // The scheme is case-insensitive (RFC 7235 §2.1), and may be followed by several spaces.
+    for (const authorization of [`bearer ${token}`, `BEARER ${token}`, `Bearer   ${token}`]) {
+      const res = await get("/metrics", { headers: { authorization } });
+      assertEquals(res.status, 200, authorization);
+      await res.body?.cancel();
+    }
     // The refusals were counted, under their route.
     const text = await (await get("/metrics", { headers: { authorization: `Bearer ${token}` } }))
       .text();
-    assert(text.includes('http_requests_total{route="/metrics",status="401"} 7\n'), text);
+    assert(text.includes('http_requests_total{route="/metrics",status="401"} 8\n'), text);
   }, { metricsToken: token });
 });
 
