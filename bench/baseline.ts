@@ -6,7 +6,9 @@
  * subject's throughput as a **ratio to the reference subject measured in the
  * same run** (exchange-core and nautilus compare the same way). A subject
  * regressed when its ratio fell by more than the tolerance (default 25%)
- * from the baseline's. The reference's own ratio is 1 by definition, so a
+ * from the baseline's, and the fall stands outside the ratio's spread: the
+ * verdict is taken on the interval of the ratio's samples, not on one figure
+ * (see `verdict.ts`). The reference's own ratio is 1 by definition, so a
  * slowdown of the reference itself is invisible here; its absolute figure is
  * recorded for humans, not gated.
  *
@@ -20,12 +22,23 @@
  *
  * const config = { count: 1_000_000, seed: 1, depth: 500, instrument: 0 };
  * const baseline = makeBaseline("reference", config, [{ name: "fast", ratio: 8, commandsPerSecond: 8e6 }]);
- * const [row] = compareToBaseline(baseline, config, [{ name: "fast", ratio: 5 }], 0.25).rows;
+ * const steady = [5, 5.1, 4.9, 5, 5.2, 4.8, 5, 5.1, 4.9];
+ * const [row] = compareToBaseline(baseline, config, [{ name: "fast", ratio: 5, samples: steady }], 0.25).rows;
  * console.log(row?.verdict); // "regressed"
  * ```
  *
  * @module
  */
+
+import {
+  exactRatio,
+  judgeRatio,
+  type RatioInterval,
+  ratioInterval,
+  type Verdict,
+} from "./verdict.ts";
+
+export type { Verdict } from "./verdict.ts";
 
 /** The stream a baseline was recorded with; ratios compare only within one. */
 export interface StreamConfig {
@@ -45,6 +58,8 @@ export interface BaselineEntry {
   readonly ratio: number;
   /** Absolute throughput when recorded (informational: machine-dependent). */
   readonly commandsPerSecond: number;
+  /** The ratio's spread when recorded (see `RatioInterval.spread`; informational). */
+  readonly spread?: number;
 }
 
 /** The contents of `bench/baseline.json`. */
@@ -61,33 +76,26 @@ export interface Baseline {
   readonly subjects: Readonly<Record<string, BaselineEntry>>;
 }
 
-/** How one subject compares with the baseline. */
-export type Verdict =
-  /** Within tolerance. */
-  | "ok"
-  /** Ratio fell by more than the tolerance. */
-  | "regressed"
-  /** Ratio rose by more than the tolerance: consider `--update-baseline`. */
-  | "improved"
-  /** Measured now, not in the baseline. */
-  | "new"
-  /** In the baseline, not measured now (e.g. native library not built). */
-  | "missing"
-  /** The reference subject itself (ratio 1 by definition). */
-  | "reference";
-
 /** One row of the comparison. */
 export interface ComparisonRow {
   /** Subject name. */
   readonly subject: string;
   /** Its ratio in the baseline, if recorded. */
   readonly baselineRatio?: number;
-  /** Its ratio in this run, if measured. */
+  /** Its ratio in this run, if measured (the median of its samples when it has them). */
   readonly ratio?: number;
+  /** The ratio's interval, if measured: its spread, printed with it. */
+  readonly interval?: RatioInterval;
   /** `ratio / baselineRatio - 1`, e.g. -0.3 for 30% slower relative to the reference. */
   readonly change?: number;
   /** The outcome. */
   readonly verdict: Verdict;
+  /**
+   * The median fell beyond the tolerance but the interval does not establish
+   * it: more samples (re-measuring the subject alternately with the
+   * reference) would decide. Only when the run is comparable.
+   */
+  readonly needsSamples?: boolean;
 }
 
 /** The whole comparison and whether it may gate. */
@@ -106,6 +114,25 @@ export interface MeasuredRatio {
   readonly name: string;
   /** Throughput ÷ reference throughput in this run. */
   readonly ratio: number;
+  /**
+   * The ratio's samples (one per round or pair); without them `ratio` is
+   * taken as exact, and judged as one figure.
+   */
+  readonly samples?: readonly number[];
+}
+
+/** Options for {@linkcode compareToBaseline}. */
+export interface CompareOptions {
+  /** Samples a regression needs (default 9, see `verdict.ts`). */
+  readonly minSamples?: number;
+  /** The intervals' confidence (default 0.95). */
+  readonly confidence?: number;
+}
+
+function intervalOf(m: MeasuredRatio, confidence: number | undefined): RatioInterval {
+  return m.samples === undefined || m.samples.length === 0
+    ? exactRatio(m.ratio)
+    : ratioInterval(m.samples, confidence);
 }
 
 /**
@@ -113,9 +140,19 @@ export interface MeasuredRatio {
  *
  * @param baseline The committed baseline, or `undefined` if there is none yet.
  * @param config The configuration of the run's stream.
- * @param measured Each measured subject's ratio (the reference included or not).
+ * A subject is `regressed` only when the interval of its ratio's samples
+ * lies wholly below the baseline's ratio less the tolerance, from enough
+ * samples (see `verdict.ts`'s `judgeRatio`); a median beyond the tolerance
+ * that its interval does not establish is `noisy`, with `needsSamples` set
+ * so the caller can re-measure and compare again.
+ *
+ * @param baseline The committed baseline, or `undefined` if there is none yet.
+ * @param config The configuration of the run's stream.
+ * @param measured Each measured subject's ratio and its samples (the reference included or not).
  * @param tolerance Largest tolerated relative fall of a ratio, e.g. 0.25.
+ * @param options See {@linkcode CompareOptions}.
  * @returns Rows in baseline order then new subjects, and the regressions.
+ * @throws {RangeError} When the tolerance is not in [0, 1).
  *
  * @example
  * ```ts
@@ -123,8 +160,9 @@ export interface MeasuredRatio {
  *
  * const config = { count: 100, seed: 1, depth: 10, instrument: 0 };
  * const baseline = makeBaseline("reference", config, [{ name: "fast", ratio: 8, commandsPerSecond: 8e6 }]);
- * const result = compareToBaseline(baseline, config, [{ name: "fast", ratio: 9 }], 0.25);
- * console.log(result.regressions.length); // 0
+ * // One round of three read slow: the median is 25% down, but not beyond the spread.
+ * const result = compareToBaseline(baseline, config, [{ name: "fast", ratio: 5, samples: [5, 4.9, 8.1] }], 0.25);
+ * console.log(result.regressions.length, result.rows[0]?.verdict, result.rows[0]?.needsSamples); // 0 "noisy" true
  * ```
  */
 export function compareToBaseline(
@@ -132,44 +170,55 @@ export function compareToBaseline(
   config: StreamConfig,
   measured: readonly MeasuredRatio[],
   tolerance: number,
+  options: CompareOptions = {},
 ): Comparison {
   if (!(tolerance >= 0 && tolerance < 1)) {
     throw new RangeError(`Cannot compare: tolerance must be in [0, 1), got ${tolerance}`);
   }
-  const now = new Map(measured.map((m) => [m.name, m.ratio]));
+  const comparable = baseline !== undefined && sameConfig(baseline.config, config);
+  const now = new Map(measured.map((m) => [m.name, intervalOf(m, options.confidence)]));
   const rows: ComparisonRow[] = [];
   const recorded = baseline?.subjects ?? {};
   for (const [subject, entry] of Object.entries(recorded)) {
-    const ratio = now.get(subject);
+    const interval = now.get(subject);
     if (subject === baseline?.reference) {
       rows.push({
         subject,
         baselineRatio: entry.ratio,
-        ...(ratio === undefined ? {} : { ratio }),
+        ...(interval === undefined ? {} : { ratio: interval.median, interval }),
         verdict: "reference",
       });
-    } else if (ratio === undefined) {
+    } else if (interval === undefined) {
       rows.push({ subject, baselineRatio: entry.ratio, verdict: "missing" });
     } else {
-      const change = ratio / entry.ratio - 1;
-      const verdict: Verdict = change < -tolerance
-        ? "regressed"
-        : change > tolerance
-        ? "improved"
-        : "ok";
-      rows.push({ subject, baselineRatio: entry.ratio, ratio, change, verdict });
+      const { verdict, change, needsSamples } = judgeRatio(
+        interval,
+        entry.ratio,
+        tolerance,
+        options,
+      );
+      rows.push({
+        subject,
+        baselineRatio: entry.ratio,
+        ratio: interval.median,
+        interval,
+        change,
+        verdict,
+        ...(needsSamples && comparable ? { needsSamples } : {}),
+      });
     }
   }
   for (const m of measured) {
     if (!(m.name in recorded)) {
+      const interval = now.get(m.name)!;
       rows.push({
         subject: m.name,
-        ratio: m.ratio,
+        ratio: interval.median,
+        interval,
         verdict: m.name === (baseline?.reference ?? "") ? "reference" : "new",
       });
     }
   }
-  const comparable = baseline !== undefined && sameConfig(baseline.config, config);
   return {
     rows,
     comparable,
@@ -217,9 +266,11 @@ export function makeBaseline(
     Object.assign(subjects, previous.subjects);
   }
   for (const m of measured) {
+    const spread = m.samples === undefined ? NaN : ratioInterval(m.samples).spread;
     subjects[m.name] = {
       ratio: round(m.ratio),
       commandsPerSecond: Math.round(m.commandsPerSecond),
+      ...(Number.isFinite(spread) ? { spread: round(spread) } : {}),
     };
   }
   return { version: 1, reference, config: { ...config }, recorded: { ...recorded }, subjects };

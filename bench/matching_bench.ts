@@ -31,6 +31,7 @@
 
 import type { Command } from "../core/matching/types.ts";
 import { type MatchingSubject, type Percentiles, percentiles, SubjectNames } from "./subject.ts";
+import { ratioInterval } from "./verdict.ts";
 
 /** Options for {@linkcode runMatchingBench}. */
 export interface MatchingBenchOptions {
@@ -69,6 +70,11 @@ export interface SubjectResult {
    * the ratio to the reference's repetition of the same round (the reference's is 1).
    */
   readonly ratio?: number;
+  /**
+   * The samples `ratio` is the median of: per round, this subject's
+   * throughput ÷ the reference's in the same round, in round order.
+   */
+  readonly ratioSamples?: readonly number[];
   /** Latency percentiles of the reported repetition, if the subject measures latency. */
   readonly latency?: Percentiles;
   /** Commands the subject could not express. */
@@ -161,19 +167,14 @@ export function runMatchingBench(options: MatchingBenchOptions): SubjectResult[]
   // round (they ran back to back), then take the median: drift between
   // rounds cancels out instead of landing in one subject's figure.
   const referenceRuns = errors.has(reference) ? [] : runs.get(reference) ?? [];
-  const ratioOf = (name: string): number | undefined => {
+  const samplesOf = (name: string): number[] => {
     const own = runs.get(name) ?? [];
     const pairs: number[] = [];
     for (let r = 0; r < Math.min(own.length, referenceRuns.length); r++) {
       const base = (referenceRuns[r] as Run).rate;
       if (base > 0) pairs.push((own[r] as Run).rate / base);
     }
-    if (pairs.length === 0) return undefined;
-    pairs.sort((a, b) => a - b);
-    const mid = pairs.length >> 1;
-    return pairs.length % 2 === 1
-      ? pairs[mid] as number
-      : ((pairs[mid - 1] as number) + (pairs[mid] as number)) / 2;
+    return pairs;
   };
   return subjects.map((subject): SubjectResult => {
     const error = errors.get(subject.name);
@@ -181,7 +182,8 @@ export function runMatchingBench(options: MatchingBenchOptions): SubjectResult[]
     if (error !== undefined || run === undefined) {
       return { name: subject.name, error: error ?? "not measured" };
     }
-    const ratio = ratioOf(subject.name);
+    const ratioSamples = samplesOf(subject.name);
+    const ratio = ratioSamples.length === 0 ? undefined : ratioInterval(ratioSamples).median;
     return {
       name: subject.name,
       seconds: run.seconds,
@@ -189,7 +191,7 @@ export function runMatchingBench(options: MatchingBenchOptions): SubjectResult[]
       events: run.events,
       commandsPerSecond: run.rate,
       repetitions: (runs.get(subject.name) as Run[]).map((r) => r.rate),
-      ...(ratio === undefined ? {} : { ratio }),
+      ...(ratio === undefined ? {} : { ratio, ratioSamples }),
       ...(run.latenciesNs === undefined || run.latenciesNs.length === 0
         ? {}
         : { latency: percentiles(run.latenciesNs) }),

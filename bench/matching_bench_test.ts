@@ -148,4 +148,6 @@ Deno.test("runMatchingBench() pairs each repetition with the reference's of the 
     repeat: 3,
   });
   assertEquals(results[1]?.ratio, 3);
+  // The samples the ratio is the median of, for its spread.
+  assertEquals(results[1]?.ratioSamples, [3, 3, 1]);
 });
