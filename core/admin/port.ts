@@ -144,7 +144,7 @@ export function instrumentIndex(
  * import { NO_LIMITS } from "./types.ts";
  * const before = {
  *   name: "ALICE", role: "trader", enabled: true, killSwitch: false, createdAt: "", revision: 1,
- *   limits: NO_LIMITS, overrides: {},
+ *   tokenEpoch: 0, limits: NO_LIMITS, overrides: {},
  * } as const;
  * const after = { ...before, limits: { ...NO_LIMITS, position: 100 }, revision: 2 };
  * const { ops } = planChange(before, after, instrumentIndex([{ symbol: "AAPL" }]));
