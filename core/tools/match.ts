@@ -37,8 +37,9 @@ import {
   ReferenceMatcher,
   replay,
 } from "../matching/mod.ts";
+import { parseArgs } from "node:util";
 import { type Damage, type Durability, openNativeMatcher } from "../native/mod.ts";
-import { fromInvocationDir, messageOf, optionValue } from "./_cli.ts";
+import { argumentFault, fromInvocationDir, messageOf } from "./_cli.ts";
 import { describeDamage } from "./journal.ts";
 import { JournaledMatcher } from "./journaled_matcher.ts";
 
@@ -56,40 +57,50 @@ interface Options {
   help: boolean;
 }
 
+/** The command line, as `node:util`'s `parseArgs` reads it. */
+const FLAGS = {
+  instruments: { type: "string" },
+  reference: { type: "boolean" },
+  journal: { type: "string" },
+  durability: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** What a string option lacking its value is told. */
+const NEEDS: Record<string, string> = {
+  "--instruments": "--instruments needs a file",
+  "--journal": "--journal needs a folder",
+  "--durability": `--durability must be one of ${DURABILITIES.join(", ")}`,
+};
+
 /** The options, or the message for a usage error. */
-function parseArgs(args: readonly string[]): Options | string {
+function parseOptions(args: readonly string[]): Options | string {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...args], options: FLAGS, strict: true }));
+  } catch (error) {
+    const fault = argumentFault(args, FLAGS, false);
+    if (fault === undefined) return messageOf(error);
+    if (fault.kind === "unknown") return `unknown argument ${JSON.stringify(fault.arg)}`;
+    if (fault.kind === "takes_no_value") return `${fault.option} takes no value`;
+    return NEEDS[fault.option] ?? `${fault.option} needs a value`;
+  }
+  // `--journal=` is a value, but not a folder.
+  for (const [name, value] of Object.entries(values)) {
+    if (value === "") return NEEDS[`--${name}`]!;
+  }
   const options: Options = {
-    instruments: DEFAULT_INSTRUMENTS_URL,
-    reference: false,
-    help: false,
+    instruments: values.instruments === undefined
+      ? DEFAULT_INSTRUMENTS_URL
+      : fromInvocationDir(values.instruments),
+    reference: values.reference ?? false,
+    help: values.help ?? false,
   };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const instruments = optionValue(args, i, "--instruments");
-    const journal = optionValue(args, i, "--journal");
-    const durability = optionValue(args, i, "--durability");
-    if (arg === "--reference") {
-      options.reference = true;
-    } else if (arg === "--help" || arg === "-h") {
-      options.help = true;
-    } else if (instruments) {
-      if (instruments.value === undefined) return "--instruments needs a file";
-      options.instruments = fromInvocationDir(instruments.value);
-      i = instruments.last;
-    } else if (journal) {
-      if (journal.value === undefined) return "--journal needs a folder";
-      options.journal = fromInvocationDir(journal.value);
-      i = journal.last;
-    } else if (durability) {
-      const mode = durability.value as Durability | undefined;
-      if (mode === undefined || !DURABILITIES.includes(mode)) {
-        return `--durability must be one of ${DURABILITIES.join(", ")}`;
-      }
-      options.durability = mode;
-      i = durability.last;
-    } else {
-      return `unknown argument ${JSON.stringify(arg)}`;
-    }
+  if (values.journal !== undefined) options.journal = fromInvocationDir(values.journal);
+  if (values.durability !== undefined) {
+    const mode = values.durability as Durability;
+    if (!DURABILITIES.includes(mode)) return NEEDS["--durability"]!;
+    options.durability = mode;
   }
   if (options.reference && options.journal !== undefined) {
     return "--reference cannot be combined with --journal: only the native engine journals";
@@ -136,7 +147,7 @@ function openRun(
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const options = parseArgs(args);
+  const options = parseOptions(args);
   if (typeof options === "string") {
     console.error(`match: ${options}\n${USAGE}`);
     return 2;

@@ -126,11 +126,24 @@ Deno.test("match refuses bad usage with exit code 2", async () => {
     [["--journal", "/tmp/x", "--durability", "fast"], "--durability must be one of"],
     [["--durability", "synchronous"], "--durability needs --journal"],
     [["--jounral", "/tmp/x"], 'unknown argument "--jounral"'],
+    [["--jounral=/tmp/x"], 'unknown argument "--jounral"'],
+    [["--journal="], "--journal needs a folder"],
+    [["--instruments"], "--instruments needs a file"],
+    [["--journal", "--reference"], "--journal needs a folder"],
+    [["--reference=yes"], "--reference takes no value"],
+    [["commands.jsonl"], 'unknown argument "commands.jsonl"'],
   ];
   for (const [args, message] of cases) {
     const run = await runTool("match", args);
     assertEquals(run.code, 2, args.join(" "));
     assert(run.stderr.includes(message) && run.stderr.includes("Usage:"), run.stderr);
+  }
+});
+
+Deno.test("match --help and -h print the usage on stdout and exit 0", async () => {
+  for (const flag of ["--help", "-h"]) {
+    const run = expectCode(await runTool("match", [flag]), 0);
+    assert(run.stdout.startsWith("Usage: deno task match"), run.stdout);
   }
 });
 
