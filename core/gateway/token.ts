@@ -31,7 +31,8 @@ import {
 import { accountProblem, signJwt } from "./jwt.ts";
 import { AccountStore } from "../admin/mod.ts";
 import { loadSecret } from "./secret.ts";
-import { fromInvocationDir } from "../tools/_cli.ts";
+import { parseArgs } from "node:util";
+import { argumentFault, fromInvocationDir, messageOf } from "../tools/_cli.ts";
 
 const USAGE = `Usage: deno task token --account NAME --role ${
   ROLES.join("|")
@@ -84,23 +85,42 @@ interface Args {
   readonly kvPath: string;
 }
 
+/** The command line, as `node:util`'s `parseArgs` reads it; `multiple` to refuse repeats. */
+const FLAGS = {
+  account: { type: "string", multiple: true },
+  role: { type: "string", multiple: true },
+  ttl: { type: "string", multiple: true },
+  data: { type: "string", multiple: true },
+  kv: { type: "string", multiple: true },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 /** Parses the arguments; undefined means `--help`. */
-function parseArgs(args: readonly string[]): Args | undefined {
+function parseCommandLine(args: readonly string[]): Args | undefined {
+  let parsed: { [name in keyof typeof FLAGS]?: string[] | boolean };
+  try {
+    parsed = parseArgs({ args: [...args], options: FLAGS, strict: true }).values;
+  } catch (error) {
+    const fault = argumentFault(args, FLAGS, false);
+    throw new UsageError(
+      `Cannot mint token: ${
+        fault === undefined
+          ? messageOf(error)
+          : fault.kind === "unknown"
+          ? `unknown argument ${JSON.stringify(fault.arg)}`
+          : fault.kind === "needs_value"
+          ? `${fault.option} needs a value`
+          : `${fault.option} takes no value`
+      }`,
+    );
+  }
+  if (parsed.help) return undefined;
   const values = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--help" || arg === "-h") return undefined;
-    const eq = arg.indexOf("=");
-    const name = eq < 0 ? arg : arg.slice(0, eq);
-    if (!["--account", "--role", "--ttl", "--data", "--kv"].includes(name)) {
-      throw new UsageError(`Cannot mint token: unknown argument ${JSON.stringify(arg)}`);
-    }
-    const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
-    if (value === undefined || value === "") {
-      throw new UsageError(`Cannot mint token: ${name} needs a value`);
-    }
-    if (values.has(name)) throw new UsageError(`Cannot mint token: ${name} given twice`);
-    values.set(name, value);
+  for (const [name, given] of Object.entries(parsed)) {
+    if (!Array.isArray(given)) continue;
+    if (given.length > 1) throw new UsageError(`Cannot mint token: --${name} given twice`);
+    if (given[0] === "") throw new UsageError(`Cannot mint token: --${name} needs a value`);
+    values.set(`--${name}`, given[0]!);
   }
   const account = values.get("--account");
   const role = values.get("--role");
@@ -174,7 +194,7 @@ async function register(args: Args): Promise<string | { readonly epoch: number }
 async function main(args: readonly string[]): Promise<number> {
   let parsed: Args | undefined;
   try {
-    parsed = parseArgs(args);
+    parsed = parseCommandLine(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`${error.message}\n\n${USAGE}`);

@@ -80,12 +80,25 @@ Deno.test("token exits 2 with usage on stderr, and nothing on stdout, for bad ar
     [["--account", "ALICE", "--role", "trader", "--frobnicate"], 'unknown argument "--frobnicate"'],
     [["--account", "ALICE", "--role"], "--role needs a value"],
     [["--account", "A", "--account", "B", "--role", "trader"], "--account given twice"],
+    [["--account=A", "--role", "trader", "--ttl=1h", "--ttl", "2h"], "--ttl given twice"],
+    [["--account=", "--role", "trader"], "--account needs a value"],
+    [["--account", "--role", "trader"], "--account needs a value"],
+    [["--account", "ALICE", "--role", "trader", "extra"], 'unknown argument "extra"'],
+    [["--account", "ALICE", "--role", "trader", "--help=yes"], "--help takes no value"],
   ];
   for (const [args, message] of cases) {
     const run = await mint(args);
     assertEquals({ args, code: run.code, stdout: run.stdout }, { args, code: 2, stdout: "" });
     assert(run.stderr.includes(message), `${args.join(" ")}: ${run.stderr}`);
     assert(run.stderr.includes("Usage: deno task token"), run.stderr);
+  }
+});
+
+Deno.test("token --help and -h print the usage on stdout alone and exit 0", async () => {
+  for (const flag of ["--help", "-h"]) {
+    const run = await mint(["--account", "ALICE", flag]);
+    assertEquals({ code: run.code, stderr: run.stderr }, { code: 0, stderr: "" });
+    assert(run.stdout.startsWith("Usage: deno task token"), run.stdout);
   }
 });
 
