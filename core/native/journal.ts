@@ -2,6 +2,14 @@
  * The journal from Deno, read-only: verify a journal folder, and iterate
  * its records. Writing is the engine's alone (`NativeEngine.openJournal`).
  *
+ * One process writes a journal folder at a time: the engine holds the
+ * folder's lock file (`lock`, holding its pid) while its journal is open,
+ * and a second engine on the folder is refused, told which process holds
+ * it. Readers map the segments, so by default they refuse a folder a
+ * writer holds (a segment the writer recycles under a mapping would crash
+ * the reader) and keep writers out while they read; `{ live: true }` reads
+ * by `pread` instead, safely beside the writer (see {@linkcode ReadOptions}).
+ *
  * Record kinds are those of `native/src/engine.rs` (`kind`): the run's meta
  * (JSON), commands and trades (64-byte records), account names.
  *
@@ -78,6 +86,43 @@ export interface VerifyReport {
   readonly cut: boolean;
 }
 
+/** How to read a journal folder. */
+export interface ReadOptions {
+  /**
+   * Read each segment by `pread`, without the folder's lock, so that a
+   * folder a running core writes can be read (default false: map the
+   * segments, and refuse such a folder). A live read is a view taken while
+   * the writer goes on: the record in flight may read as a torn tail, and a
+   * segment released during the read as corruption.
+   */
+  readonly live?: boolean;
+}
+
+/**
+ * The process writing the journal in `dir`, if one is: it holds the
+ * folder's lock. Takes no lock and creates nothing.
+ *
+ * @param dir The journal folder.
+ * @returns The writer's pid; 0 for a writer whose pid cannot be told; null
+ *   when no process writes the folder.
+ * @throws {Error} When the folder cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { journalWriter } from "./journal.ts";
+ * const dir = Deno.makeTempDirSync();
+ * if (journalWriter(dir) !== null) throw new Error("expected no writer");
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function journalWriter(dir: string): number | null {
+  const lib = nativeLibrary();
+  const path = new TextEncoder().encode(dir);
+  const pid = Number(lib.journal_writer(path, BigInt(path.length)));
+  if (pid === -1) throw new Error(lastNativeError(lib));
+  return pid === 0 ? null : pid === -2 ? 0 : pid;
+}
+
 /** One journal record; `payload` is a copy the caller owns. */
 export interface JournalRecord {
   readonly seq: number;
@@ -90,8 +135,10 @@ export interface JournalRecord {
  * Checks every segment of the journal in `dir`, read-only.
  *
  * @param dir The journal folder.
+ * @param options `live`: read by `pread`, beside a writer.
  * @returns The report.
- * @throws {Error} When the folder cannot be read as a journal.
+ * @throws {Error} When the folder cannot be read as a journal, or (unless
+ *   `live`) a process writes it; the message names that process.
  *
  * @example
  * ```ts
@@ -102,12 +149,15 @@ export interface JournalRecord {
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export function verifyJournal(dir: string): VerifyReport {
+export function verifyJournal(dir: string, options: ReadOptions = {}): VerifyReport {
   const lib = nativeLibrary();
   const path = new TextEncoder().encode(dir);
+  const live = options.live ? 1 : 0;
   let out = new Uint8Array(4096);
   for (;;) {
-    const n = Number(lib.journal_verify(path, BigInt(path.length), out, BigInt(out.length)));
+    const n = Number(
+      lib.journal_verify(path, BigInt(path.length), out, BigInt(out.length), live),
+    );
     if (n < 0) throw new Error(lastNativeError(lib));
     if (n <= out.length) {
       const parsed = JSON.parse(new TextDecoder().decode(out.subarray(0, n)));
@@ -126,7 +176,8 @@ export function verifyJournal(dir: string): VerifyReport {
  *
  * @param dir The journal folder (closed: no engine may have it open).
  * @returns How many segment files were kept.
- * @throws {Error} When the folder cannot be read or a segment rewritten.
+ * @throws {Error} When the folder cannot be read or a segment rewritten, or
+ *   a process holds the folder (a running engine, or a reader).
  *
  * @example
  * ```ts
@@ -146,11 +197,14 @@ export function retireJournal(dir: string): number {
 
 /**
  * Iterates the valid records of the journal in `dir`, in sequence order. It
- * ends at the last valid record (a torn tail ends it too).
+ * ends at the last valid record (a torn tail ends it too). Unless `live`,
+ * it keeps writers out of the folder until it is done or dropped.
  *
  * @param dir The journal folder.
+ * @param options `live`: read by `pread`, beside a writer.
  * @returns The records.
- * @throws {Error} On corruption before the tail, or an unreadable folder.
+ * @throws {Error} On corruption before the tail, an unreadable folder, or
+ *   (unless `live`) a process writing it; the message names that process.
  *
  * @example
  * ```ts
@@ -160,10 +214,10 @@ export function retireJournal(dir: string): number {
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export function* readJournal(dir: string): Generator<JournalRecord> {
+export function* readJournal(dir: string, options: ReadOptions = {}): Generator<JournalRecord> {
   const lib = nativeLibrary();
   const path = new TextEncoder().encode(dir);
-  const reader = lib.journal_reader_open(path, BigInt(path.length));
+  const reader = lib.journal_reader_open(path, BigInt(path.length), options.live ? 1 : 0);
   if (reader === null) throw new Error(lastNativeError(lib));
   try {
     const header = new BigUint64Array(4);
@@ -200,6 +254,7 @@ export function* readJournal(dir: string): Generator<JournalRecord> {
  * entry carries its record's sequence number (a batch's entries share one).
  *
  * @param dir The journal folder.
+ * @param options As for {@linkcode readJournal}.
  * @returns The entries; `payload` is the meta JSON or a 64-byte record.
  * @throws {Error} On corruption before the tail, an unreadable folder, or a
  *   malformed batch.
@@ -213,8 +268,11 @@ export function* readJournal(dir: string): Generator<JournalRecord> {
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export function* journalEntries(dir: string): Generator<JournalRecord> {
-  for (const record of readJournal(dir)) {
+export function* journalEntries(
+  dir: string,
+  options: ReadOptions = {},
+): Generator<JournalRecord> {
+  for (const record of readJournal(dir, options)) {
     if (record.kind !== JournalKind.Batch) {
       yield record;
       continue;

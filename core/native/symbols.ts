@@ -56,13 +56,14 @@ export const SYMBOLS = {
     parameters: ["pointer", "buffer", "u64", "buffer", "usize", "buffer"],
     result: "i32",
   },
-  journal_verify: { parameters: ["buffer", "usize", "buffer", "usize"], result: "i64" },
+  journal_verify: { parameters: ["buffer", "usize", "buffer", "usize", "u32"], result: "i64" },
+  journal_writer: { parameters: ["buffer", "usize"], result: "i64" },
   journal_retire: { parameters: ["buffer", "usize"], result: "i64" },
   journal_bench: {
     parameters: ["buffer", "usize", "u64", "u32", "u64", "buffer", "buffer"],
     result: "i32",
   },
-  journal_reader_open: { parameters: ["buffer", "usize"], result: "pointer" },
+  journal_reader_open: { parameters: ["buffer", "usize", "u32"], result: "pointer" },
   journal_reader_next: { parameters: ["pointer", "buffer", "buffer", "usize"], result: "i32" },
   journal_reader_drop: { parameters: ["pointer"], result: "void" },
   engine_bench: {

@@ -2,8 +2,8 @@
  * `deno task journal`: reads a journal folder, never writes it.
  *
  * ```sh
- * deno task journal verify [--json] DIR
- * deno task journal dump [--events] DIR
+ * deno task journal verify [--json] [--live] DIR
+ * deno task journal dump [--events] [--live] DIR
  * ```
  *
  * `verify` checks every segment and prints what it found, one fact per line
@@ -19,10 +19,17 @@
  * them against the trades the journal holds). It stops at the last valid
  * record.
  *
+ * A journal a running core writes (it holds the folder's lock file) is
+ * refused, naming that process: both commands map the segment files, and a
+ * segment the core recycles under a mapping would crash the tool (SIGBUS).
+ * `--live` reads such a journal by `pread` instead: a view taken while the
+ * core writes, in which the record in flight may read as a torn tail, and a
+ * segment recycled during the read as corruption.
+ *
  * Exit codes: 0 done (the journal is valid, up to a possibly torn tail); 1
  * the journal is corrupt before its tail, or cannot be read or decoded (for
- * `dump`, after printing what came before); 2 bad usage, or DIR does not
- * exist or is not a folder.
+ * `dump`, after printing what came before), or a running core writes it
+ * (without `--live`); 2 bad usage, or DIR does not exist or is not a folder.
  *
  * @module
  */
@@ -42,6 +49,7 @@ import {
   isTradingCommand,
   journalEntries,
   JournalKind,
+  journalWriter,
   openNativeMatcher,
   readCommand,
   readDefineAccount,
@@ -51,8 +59,9 @@ import {
 } from "../native/mod.ts";
 import { fromInvocationDir, messageOf } from "./_cli.ts";
 
-const USAGE = `Usage: deno task journal verify [--json] DIR
-       deno task journal dump [--events] DIR`;
+const USAGE = `Usage: deno task journal verify [--json] [--live] DIR
+       deno task journal dump [--events] [--live] DIR
+--live reads a journal a running core writes (by pread, not mapped)`;
 
 /**
  * Where a journal is damaged, in one line: file, byte offset, sequence
@@ -137,6 +146,8 @@ export interface DumpOptions {
   readonly events?: boolean;
   /** Told what the dump leaves out (the tool prints it on stderr). */
   readonly onNote?: (note: string) => void;
+  /** Read by `pread`, beside a running core (see `ReadOptions.live`). */
+  readonly live?: boolean;
 }
 
 /**
@@ -202,7 +213,7 @@ export function* dumpJournal(dir: string, options: DumpOptions = {}): Generator<
   let seq = 0;
   let controls = 0;
   try {
-    for (const entry of journalEntries(dir)) {
+    for (const entry of journalEntries(dir, { live: options.live ?? false })) {
       seq = entry.seq;
       if (instruments === undefined && entry.seq > 1 && entry.kind !== JournalKind.Meta) {
         throw new Error(
@@ -329,6 +340,7 @@ interface Args {
   dir: string;
   json: boolean;
   events: boolean;
+  live: boolean;
 }
 
 /** The arguments, "help", or the message for a usage error. */
@@ -341,7 +353,7 @@ function parseArgs(args: readonly string[]): Args | "help" | string {
       : `unknown command ${JSON.stringify(command)}: it must be verify or dump`;
   }
   const flag = command === "verify" ? "--json" : "--events";
-  const paths = rest.filter((arg) => arg !== flag);
+  const paths = rest.filter((arg) => arg !== flag && arg !== "--live");
   const unknown = paths.find((arg) => arg.startsWith("-"));
   if (unknown !== undefined) return `unknown option ${JSON.stringify(unknown)} for ${command}`;
   if (paths.length !== 1) {
@@ -350,7 +362,20 @@ function parseArgs(args: readonly string[]): Args | "help" | string {
       : `${command} takes one folder, not ${paths.length}`;
   }
   const flagged = rest.includes(flag);
-  return { command, dir: paths[0]!, json: flagged, events: flagged };
+  return { command, dir: paths[0]!, json: flagged, events: flagged, live: rest.includes("--live") };
+}
+
+/**
+ * Why a journal a running process writes is not read without `--live`, or
+ * undefined when none writes it.
+ */
+function liveRefusal(command: string, dir: string): string | undefined {
+  const pid = journalWriter(dir);
+  if (pid === null) return undefined;
+  const who = pid === 0 ? "another process" : `process ${pid}`;
+  return `Cannot ${command} ${dir}: ${who} is writing it (it holds ${dir}/lock); its segment ` +
+    `files are not mapped while it may recycle them (that would crash this tool): stop that ` +
+    `process, or read the journal as it is written with --live`;
 }
 
 async function main(args: readonly string[]): Promise<number> {
@@ -368,10 +393,22 @@ async function main(args: readonly string[]): Promise<number> {
     console.error(`journal: ${dir.error}`);
     return 2;
   }
+  if (!parsed.live) {
+    let refusal: string | undefined;
+    try {
+      refusal = liveRefusal(parsed.command, dir);
+    } catch (error) {
+      refusal = `Cannot ${parsed.command} ${dir}: ${messageOf(error)}`;
+    }
+    if (refusal !== undefined) {
+      console.error(`journal: ${refusal}`);
+      return 1;
+    }
+  }
   if (parsed.command === "verify") {
     let report: VerifyReport;
     try {
-      report = verifyJournal(dir);
+      report = verifyJournal(dir, { live: parsed.live });
     } catch (error) {
       console.error(`journal: Cannot verify ${dir}: ${messageOf(error)}`);
       return 1;
@@ -382,7 +419,8 @@ async function main(args: readonly string[]): Promise<number> {
   const out = new LineWriter(Deno.stdout);
   try {
     const onNote = (note: string) => console.error(`journal dump: ${note}`);
-    for (const line of dumpJournal(dir, { events: parsed.events, onNote })) {
+    const options = { events: parsed.events, onNote, live: parsed.live };
+    for (const line of dumpJournal(dir, options)) {
       const done = out.write(line);
       if (done !== undefined) await done;
     }

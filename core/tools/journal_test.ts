@@ -317,3 +317,132 @@ Deno.test("journal dump leaves risk controls out, and says so", async () => {
     assert(notes[0]!.includes("match's input has no line for them"), notes[0]);
   });
 });
+
+/**
+ * Runs `body` while an engine in this process journals into `dir`: it
+ * pushes resting orders (ids from 1) every few milliseconds until `body`
+ * ends, then waits for every answer and closes the engine.
+ */
+async function whileWriting(dir: string, body: () => Promise<void>): Promise<void> {
+  const instruments = loadInstruments();
+  const engine = NativeEngine.open(instruments);
+  let answered = 0;
+  const count = (u32: Uint32Array, at: number) => {
+    if (eventFlags(u32, at) & EVF_LAST) answered++;
+  };
+  try {
+    engine.openJournal({ dir, meta: journalMeta(instruments), snapshotEvery: 0 });
+    engine.start();
+    let writing = true;
+    let id = 0;
+    const writer = (async () => {
+      while (writing) {
+        for (let i = 0; i < 50 && engine.push(restingBuy(++id)); i++);
+        engine.flush();
+        engine.drain(count);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    // Something is journaled before the tools look.
+    while (answered < 50) {
+      engine.drain(count);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    try {
+      await body();
+    } finally {
+      writing = false;
+      await writer;
+    }
+    while (answered < engine.pushed) engine.drain(count);
+  } finally {
+    engine.close();
+  }
+}
+
+Deno.test("journal verify and dump refuse a journal a running engine writes, naming its process; --live reads it", async () => {
+  await withDir(async (dir) => {
+    await whileWriting(dir, async () => {
+      for (const args of [["verify", dir], ["verify", "--json", dir], ["dump", dir]]) {
+        const run = await runTool("journal", args);
+        assertEquals(run.code, 1, args.join(" "));
+        assertEquals(run.stdout, "");
+        assert(
+          run.stderr.includes(`: process ${Deno.pid} is writing it (it holds ${dir}/lock)`) &&
+            run.stderr.includes("with --live"),
+          run.stderr,
+        );
+      }
+      const verified = expectCode(await runTool("journal", ["verify", "--json", "--live", dir]), 0);
+      const report = JSON.parse(verified.stdout);
+      assert(report.records > 0 && report.corruption === null, verified.stdout);
+      const dump = lineList(
+        expectCode(await runTool("journal", ["dump", "--live", dir]), 0).stdout,
+      );
+      assert(dump.length >= 50, `${dump.length} commands dumped`);
+      assert(dump[0]!.startsWith('{"op":"new","id":1,'), dump[0]);
+      // In this process, the mapping readers refuse it too, and the live ones read it.
+      assertThrows(() => verifyJournal(dir), `this process (${Deno.pid}) is writing it`);
+      assertThrows(() => [...readJournal(dir)], `this process (${Deno.pid}) is writing it`);
+      assert([...readJournal(dir, { live: true })].length > 0);
+    });
+    // Once the engine is closed, nothing holds the folder.
+    const after = expectCode(await runTool("journal", ["verify", dir]), 0);
+    assert(after.stdout.includes("verdict: valid\n"), after.stdout);
+  });
+});
+
+Deno.test("a second engine on a journal folder is refused, in this process or another, naming the holder", async () => {
+  await withDir(async (dir) => {
+    await whileWriting(dir, async () => {
+      const instruments = loadInstruments();
+      const second = NativeEngine.open(instruments);
+      try {
+        assertThrows(
+          () => second.openJournal({ dir, meta: journalMeta(instruments) }),
+          `Cannot open journal ${dir}: this process (${Deno.pid}) is writing it (it holds ${dir}/lock)`,
+        );
+      } finally {
+        second.close();
+      }
+      // Another process, opening an engine's journal as the core does.
+      const opener = new URL("../native/mod.ts", import.meta.url).href;
+      const table = new URL("../matching/mod.ts", import.meta.url).href;
+      const script = `
+        import { journalMeta, NativeEngine } from ${JSON.stringify(opener)};
+        import { loadInstruments } from ${JSON.stringify(table)};
+        const instruments = loadInstruments();
+        const engine = NativeEngine.open(instruments);
+        try {
+          engine.openJournal({ dir: Deno.args[0], meta: journalMeta(instruments) });
+        } catch (error) {
+          console.error(error.message);
+          Deno.exit(3);
+        }
+        engine.close();`;
+      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", "--quiet", script, dir],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      const message = new TextDecoder().decode(stderr);
+      assertEquals(code, 3, message);
+      assert(
+        message.includes(`Cannot open journal ${dir}: process ${Deno.pid} is writing it`),
+        message,
+      );
+    });
+  });
+});
+
+/** Fails unless `fn` throws an Error whose message includes `part`. */
+function assertThrows(fn: () => unknown, part: string): void {
+  try {
+    fn();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    assert(message.includes(part), message);
+    return;
+  }
+  throw new Error(`expected an error including ${JSON.stringify(part)}`);
+}

@@ -40,7 +40,7 @@
 //! - A consumer that stops draining stalls the engine (by design: events are
 //!   never dropped). The gateway (issue 4) bounds each client's queue instead.
 
-use crate::journal::{Faults, Journal, JournalConfig, Reader, json_string};
+use crate::journal::{Faults, Journal, JournalConfig, json_string};
 use crate::matcher::Matcher;
 use crate::record::*;
 use crate::risk::{Proposed, Risk};
@@ -1153,7 +1153,7 @@ impl Engine {
         let mut trades: Vec<EventRecord> = Vec::new();
         let mut next_trade = 0;
         let started = Instant::now();
-        let mut reader = Reader::open(&dir).map_err(|e| format!("Cannot recover: {e}"))?;
+        let mut reader = journal.reader().map_err(|e| format!("Cannot recover: {e}"))?;
         while let Some(record) = reader.next() {
             let record = record.map_err(|e| format!("Cannot recover: {e}"))?;
             let seq = record.seq;

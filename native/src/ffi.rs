@@ -731,17 +731,22 @@ pub unsafe extern "C" fn engine_bench_core(
 }
 
 /// Opens a read-only journal reader over the folder `dir[0..dir_len]`.
-/// Returns null on failure ([`tc_last_error`] says why); free it with
+/// `live` 0: it maps the segments, holding the folder's lock shared until
+/// [`journal_reader_drop`], and refuses a folder a writer holds (the message
+/// names its pid). `live` 1: it reads each segment by `pread`, without the
+/// lock, safely beside a writer (its record in flight may read as a torn
+/// tail). Returns null on failure ([`tc_last_error`] says why); free it with
 /// [`journal_reader_drop`].
 ///
 /// # Safety
 /// `dir` is valid for `dir_len` bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn journal_reader_open(dir: *const u8, dir_len: usize) -> *mut Reader {
+pub unsafe extern "C" fn journal_reader_open(dir: *const u8, dir_len: usize, live: u32) -> *mut Reader {
     guard(std::ptr::null_mut(), || {
         // SAFETY: dir is null or valid for dir_len bytes (contract).
         let dir = unsafe { path_arg(dir, dir_len) }.ok_or("Cannot read journal: the folder pointer is null")?;
-        let reader = Reader::open(&dir).map_err(|e| format!("Cannot read journal: {e}"))?;
+        let reader = if live != 0 { Reader::open_live(&dir) } else { Reader::open(&dir) };
+        let reader = reader.map_err(|e| format!("Cannot read journal: {e}"))?;
         Ok(Box::into_raw(Box::new(reader)))
     })
 }
@@ -811,23 +816,43 @@ pub extern "C" fn heap_trim() -> i32 {
 
 // ---- Journal tools ----
 
+/// The pid of the process writing the journal in `dir` (it holds the
+/// folder's lock exclusively); 0 when none does; -2 when one does whose pid
+/// cannot be told; -1 on error (see [`tc_last_error`]). Takes no lock and
+/// creates nothing.
+///
+/// # Safety
+/// `dir` is valid for `dir_len` reads.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn journal_writer(dir: *const u8, dir_len: usize) -> i64 {
+    guard(-1, || {
+        // SAFETY: dir is null or valid for dir_len reads (contract).
+        let dir = unsafe { path_arg(dir, dir_len) }.ok_or("Cannot read journal: the folder pointer is null")?;
+        let holder = crate::journal::holder(&dir).map_err(|e| format!("Cannot read journal: {e}"))?;
+        Ok(holder.map_or(0, |h| h.pid.map_or(-2, i64::from)))
+    })
+}
+
 /// Checks every segment of the journal in `dir` (read-only) and writes the
 /// report's JSON (`VerifyReport::to_json`), or `{"error":"…"}` when the check
 /// could not run, into `out` (UTF-8, not NUL-terminated, cut at `cap`).
-/// Returns the JSON's full length, which may exceed `cap` (call again with a
-/// bigger buffer), or -1 when `dir` is null, or `out` is null with `cap > 0`.
+/// `live` as in [`journal_reader_open`]: 0 maps the segments and refuses a
+/// folder a writer holds; 1 reads them by `pread`. Returns the JSON's full
+/// length, which may exceed `cap` (call again with a bigger buffer), or -1
+/// when `dir` is null, or `out` is null with `cap > 0`.
 ///
 /// # Safety
 /// `dir` is valid for `dir_len` reads; `out` is null or valid for `cap` writes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn journal_verify(dir: *const u8, dir_len: usize, out: *mut u8, cap: usize) -> i64 {
+pub unsafe extern "C" fn journal_verify(dir: *const u8, dir_len: usize, out: *mut u8, cap: usize, live: u32) -> i64 {
     guard(-1, || {
         if dir.is_null() || (out.is_null() && cap > 0) {
             return Err("Cannot verify journal: a required pointer is null".into());
         }
         // SAFETY: dir is non-null (checked above) and valid for dir_len reads (contract).
         let dir = unsafe { path_arg(dir, dir_len) }.unwrap_or_default();
-        let json = match crate::journal::verify(&dir) {
+        let report = if live != 0 { crate::journal::verify_live(&dir) } else { crate::journal::verify(&dir) };
+        let json = match report {
             Ok(report) => report.to_json(),
             Err(e) => format!(r#"{{"error":{}}}"#, crate::journal::json_string(&e.to_string())),
         };

@@ -287,6 +287,28 @@ pub fn fsync_dir(dir: &std::fs::File) -> Result<(), i32> {
     if rc == 0 { Ok(()) } else { Err(errno()) }
 }
 
+/// Takes an advisory lock on the whole of `file` without waiting (`flock`
+/// with `LOCK_NB`): exclusive, or shared. The lock belongs to the open file
+/// description, so two opens of one file conflict even within one process,
+/// and closing `file` releases it. `Err(EWOULDBLOCK)` when a conflicting
+/// lock is held.
+pub fn try_flock(file: &std::fs::File, exclusive: bool) -> Result<(), i32> {
+    use std::os::fd::AsRawFd;
+    let op = if exclusive { libc::LOCK_EX } else { libc::LOCK_SH } | libc::LOCK_NB;
+    loop {
+        // SAFETY: the descriptor is open for the call's duration (borrowed
+        // File); flock touches no memory of ours.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), op) };
+        if rc == 0 {
+            return Ok(());
+        }
+        match errno() {
+            libc::EINTR => continue,
+            e => return Err(e),
+        }
+    }
+}
+
 /// The page-aligned span covering `[ptr, ptr + len)`, or `None` when empty.
 fn outer_pages(ptr: *const u8, len: usize) -> Option<(*mut libc::c_void, usize)> {
     const PAGE: usize = 4096;

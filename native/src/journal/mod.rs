@@ -40,11 +40,20 @@
 //!   and refuses corruption (valid records follow it): cutting there would
 //!   drop acknowledged records.
 //!
+//! - One writer per directory: a `Journal` holds the folder's lock file
+//!   (`DIR/lock`, `flock`, its pid inside) exclusively for its life, so a
+//!   second one (another core, or another engine in this process) is refused
+//!   with the holder's pid. [`Reader::open`] and [`verify`] map segments, so
+//!   they hold the lock shared while they read and refuse a folder a writer
+//!   holds: a mapped file that the writer shrinks or recycles ends in
+//!   `SIGBUS` (memmap2 documents it as undefined behaviour).
+//!   [`Reader::open_live`] and [`verify_live`] read a live folder by `pread`
+//!   instead, without the lock.
+//!
 //! # Known limitations
-//! - One writer per directory, and nothing enforces it (no lock file): two
-//!   `Journal`s on one directory corrupt each other. [`Reader`] and
-//!   [`verify`] on a directory being written may report the record in flight
-//!   as a torn tail.
+//! - The lock is advisory (see `lock.rs`). A live read is a view taken while
+//!   the writer goes on: the record in flight may read as a torn tail, and a
+//!   segment released or recycled during the read as a gap (corruption).
 //! - A record larger than a segment's capacity (`segment_bytes - 64`) is
 //!   refused (`JournalError::Config`); records never span segments.
 //! - Durability is only what `sync` promises: records appended since the last
@@ -85,10 +94,14 @@
 
 pub(crate) mod crc;
 mod format;
+mod lock;
 mod scan;
 
 pub use format::{DEFAULT_SEGMENT_BYTES, MIN_SEGMENT_BYTES, RECORD_HEADER, errno_name};
-pub use scan::{Reader, verify};
+pub use lock::{Holder, LOCK_FILE, holder};
+pub use scan::{Reader, verify, verify_live};
+
+use lock::Lock;
 
 use format::{HEADER_LEN, Header, PAGE};
 use memmap2::{MmapMut, MmapOptions};
@@ -257,6 +270,9 @@ pub enum JournalError {
     Failed(String),
     /// A bad configuration or argument; nothing was written.
     Config(String),
+    /// Another holds the folder's lock: a writer (or a mapping reader) when
+    /// this would write, a writer when this would map segments to read.
+    Busy { dir: PathBuf, holder: Holder, reading: bool },
 }
 
 impl JournalError {
@@ -272,7 +288,10 @@ impl JournalError {
             JournalError::Io { errno, .. }
             | JournalError::NoSpace { errno, .. }
             | JournalError::SyncFailed { errno } => Some(*errno),
-            JournalError::Corrupt(_) | JournalError::Failed(_) | JournalError::Config(_) => None,
+            JournalError::Corrupt(_)
+            | JournalError::Failed(_)
+            | JournalError::Config(_)
+            | JournalError::Busy { .. } => None,
         }
     }
 }
@@ -300,6 +319,7 @@ impl fmt::Display for JournalError {
                 write!(f, ": {}; valid records follow, so cutting there would drop acknowledged records", d.reason)
             }
             JournalError::Failed(msg) | JournalError::Config(msg) => f.write_str(msg),
+            JournalError::Busy { dir, holder, reading } => f.write_str(&lock::busy_message(dir, holder, *reading)),
         }
     }
 }
@@ -355,6 +375,10 @@ pub struct Journal {
     syncs: u64,
     failed: Option<String>,
     huge: Result<usize, i32>,
+    /// The folder's lock, held exclusively (never read: holding it is its
+    /// job); last, so released after the preparation thread has stopped and
+    /// every mapping is gone.
+    _lock: Lock,
 }
 
 impl Journal {
@@ -370,6 +394,8 @@ impl Journal {
             )));
         }
         create_private_dir(&dir).map_err(|e| JournalError::io("create the directory", &dir, &e))?;
+        // Before anything is read or written: the folder is ours alone.
+        let lock = Lock::exclusive(&dir)?;
         let file = File::open(&dir).map_err(|e| JournalError::io("open the directory", &dir, &e))?;
         let dir = Dir { path: dir, file, segment_bytes, faults };
         dir.remove_leftovers()?;
@@ -423,6 +449,7 @@ impl Journal {
             syncs: 0,
             failed: None,
             huge,
+            _lock: lock,
         };
         // Records of a crashed process may still be only in the page cache:
         // make what replay will see durable before the engine builds on it.
@@ -551,6 +578,12 @@ impl Journal {
     }
 
     /// The journal's directory.
+    /// A reader of this journal's records, for its own process (recovery):
+    /// it maps the segments, which this journal's lock keeps safe.
+    pub fn reader(&self) -> Result<Reader, JournalError> {
+        Reader::for_writer(&self.dir.path)
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir.path
     }
@@ -972,6 +1005,8 @@ impl Drop for Preparer {
 /// this way. Destroys every record: never for a journal anyone needs.
 /// Returns how many segments were kept as spares.
 pub fn retire(dir: &Path) -> Result<u64, JournalError> {
+    // A writer's work: never under a running core, nor a mapping reader.
+    let _lock = Lock::exclusive(dir)?;
     let io = |e: std::io::Error| JournalError::io("read the directory", dir, &e);
     let mut kept = 0;
     for entry in std::fs::read_dir(dir).map_err(io)? {

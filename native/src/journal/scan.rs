@@ -2,11 +2,18 @@
 //! order, and the verdict on the first invalid thing found (torn tail or
 //! corruption). [`Reader`], [`verify`] and `Journal::open` all go through
 //! [`Scanner`], so they can never disagree about what is valid.
+//!
+//! Segments are mapped, except in a live scan ([`Reader::open_live`],
+//! [`verify_live`]), which copies each by `pread`: a writer may shrink or
+//! recycle a file under it, which a mapping would not survive.
 
 use super::format::{self, Check, HEADER_LEN, Header};
+use super::lock::Lock;
 use super::{Damage, JournalError, Record, VerifyReport};
 use memmap2::Mmap;
 use std::fs::File;
+use std::io::ErrorKind;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// One `segment-<index>.tcj` in a journal directory.
@@ -30,29 +37,66 @@ pub(crate) fn list_segments(dir: &Path) -> Result<Vec<SegmentFile>, JournalError
     Ok(files)
 }
 
-/// A segment file mapped read-only (or nothing, for an empty file, which
-/// cannot be mapped).
-pub(crate) struct Mapped(Option<Mmap>);
+/// A segment file's bytes: mapped read-only, or copied by `pread` (a live
+/// scan), or nothing (an empty file, which cannot be mapped, or, in a live
+/// scan, one released since the folder was listed).
+pub(crate) enum Mapped {
+    Map(Mmap),
+    Copy(Vec<u8>),
+    Empty,
+}
 
 impl Mapped {
+    /// Maps `path`. Only where no other process can shrink the file while
+    /// the mapping lives: the caller holds the folder's lock (a `Journal`'s
+    /// exclusive one, or a reader's shared one, which no writer gets past).
     pub fn open(path: &Path) -> Result<Mapped, JournalError> {
         let file = File::open(path).map_err(|e| JournalError::io("open", path, &e))?;
         let len = file.metadata().map_err(|e| JournalError::io("stat", path, &e))?.len();
         if len == 0 {
-            return Ok(Mapped(None));
+            return Ok(Mapped::Empty);
         }
-        // SAFETY: a read-only shared mapping of a journal file. The only
-        // writer is a `Journal` (one per directory, see the module's known
-        // limitations), which never shrinks a file it has mapped; every byte
-        // read from here is validated (lengths bounded, CRC checked) before
-        // it is trusted, so a concurrent store shows up as an invalid record,
-        // never as an out-of-bounds access.
+        // SAFETY: a read-only shared mapping of a journal file. The caller
+        // holds the folder's lock (see `open`), so the only writer is this
+        // process's own `Journal`, which never shrinks a file it has mapped,
+        // or there is none. Every byte read from here is validated (lengths
+        // bounded, CRC checked) before it is trusted, so a concurrent store
+        // shows up as an invalid record, never as an out-of-bounds access.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| JournalError::io("map", path, &e))?;
-        Ok(Mapped(Some(map)))
+        Ok(Mapped::Map(map))
+    }
+
+    /// Copies `path` by `pread`, up to the length it had when opened or
+    /// where it ends now, whichever comes first: a writer may be appending
+    /// to it, shrinking it or recycling it meanwhile. A file gone since the
+    /// folder was listed (released) reads as empty.
+    pub fn copy(path: &Path) -> Result<Mapped, JournalError> {
+        let file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Mapped::Empty),
+            Err(e) => return Err(JournalError::io("open", path, &e)),
+        };
+        let len = file.metadata().map_err(|e| JournalError::io("stat", path, &e))?.len() as usize;
+        let mut bytes = vec![0u8; len];
+        let mut at = 0;
+        while at < len {
+            match file.read_at(&mut bytes[at..], at as u64) {
+                Ok(0) => break,
+                Ok(n) => at += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(JournalError::io("read", path, &e)),
+            }
+        }
+        bytes.truncate(at);
+        Ok(if bytes.is_empty() { Mapped::Empty } else { Mapped::Copy(bytes) })
     }
 
     pub fn bytes(&self) -> &[u8] {
-        self.0.as_deref().unwrap_or(&[])
+        match self {
+            Mapped::Map(map) => map,
+            Mapped::Copy(bytes) => bytes,
+            Mapped::Empty => &[],
+        }
     }
 }
 
@@ -113,12 +157,20 @@ pub(crate) struct Scanner {
     pub data: Vec<DataSegment>,
     pub found: Option<Found>,
     done: bool,
+    /// Copy segments by `pread` instead of mapping them.
+    live: bool,
 }
 
 impl Scanner {
+    /// A scanner that maps segments: the caller holds the folder's lock.
     pub fn new(dir: &Path) -> Result<Scanner, JournalError> {
+        Self::with(dir, false)
+    }
+
+    fn with(dir: &Path, live: bool) -> Result<Scanner, JournalError> {
         let files = list_segments(dir)?;
         Ok(Scanner {
+            live,
             files,
             next_file: 0,
             cur: None,
@@ -130,6 +182,10 @@ impl Scanner {
             found: None,
             done: false,
         })
+    }
+
+    fn load(&self, path: &Path) -> Result<Mapped, JournalError> {
+        if self.live { Mapped::copy(path) } else { Mapped::open(path) }
     }
 
     /// The next sequence number an appender continues with, if any data
@@ -217,7 +273,7 @@ impl Scanner {
         };
         let (file, index) = (self.next_file, f.index);
         self.next_file += 1;
-        let map = Mapped::open(&f.path)?;
+        let map = self.load(&f.path)?;
         match Header::decode(map.bytes(), index) {
             Err(reason) => {
                 let bytes = map.bytes().len().min(HEADER_LEN) as u64;
@@ -253,7 +309,7 @@ impl Scanner {
     /// validates under its own epoch.
     fn later_segments_hold_records(&self, from: usize) -> Result<bool, JournalError> {
         for f in self.files.iter().skip(from) {
-            let map = Mapped::open(&f.path)?;
+            let map = self.load(&f.path)?;
             let Ok(header) = Header::decode(map.bytes(), f.index) else { continue };
             if header.first_seq == 0 {
                 continue;
@@ -283,11 +339,31 @@ pub struct Reader {
     scan: Scanner,
     /// Iteration has ended (end, torn tail, corruption or an I/O error).
     reported: bool,
+    /// The folder's lock, held shared while the segments are mapped.
+    _lock: Option<Lock>,
 }
 
 impl Reader {
+    /// A reader that maps the segments. It holds the folder's lock shared
+    /// until dropped, so no writer starts meanwhile, and it refuses a folder
+    /// a writer holds (`JournalError::Busy`, naming the writer's pid): read
+    /// that one with [`Reader::open_live`].
     pub fn open(dir: &Path) -> Result<Reader, JournalError> {
-        Ok(Reader { scan: Scanner::new(dir)?, reported: false })
+        let lock = Lock::shared(dir)?;
+        Ok(Reader { scan: Scanner::new(dir)?, reported: false, _lock: lock })
+    }
+
+    /// A reader that copies each segment by `pread` and takes no lock: safe
+    /// beside a writer, and a view taken while it writes (see the module's
+    /// known limitations).
+    pub fn open_live(dir: &Path) -> Result<Reader, JournalError> {
+        Ok(Reader { scan: Scanner::with(dir, true)?, reported: false, _lock: None })
+    }
+
+    /// A mapping reader for the process that writes the folder (it holds
+    /// the exclusive lock already).
+    pub(crate) fn for_writer(dir: &Path) -> Result<Reader, JournalError> {
+        Ok(Reader { scan: Scanner::new(dir)?, reported: false, _lock: None })
     }
 
     /// The next record, borrowed from the segment's mapping until the next call.
@@ -319,9 +395,21 @@ impl Reader {
     }
 }
 
-/// Read-only check of every segment in `dir`.
+/// Read-only check of every segment in `dir`, mapped. Like [`Reader::open`],
+/// it holds the folder's lock shared while it reads and refuses a folder a
+/// writer holds (`JournalError::Busy`).
 pub fn verify(dir: &Path) -> Result<VerifyReport, JournalError> {
+    let _lock = Lock::shared(dir)?;
     let mut scan = Scanner::new(dir)?;
+    while scan.advance()?.is_some() {}
+    Ok(report(&scan))
+}
+
+/// [`verify`] by `pread`, without the lock: safe beside a writer, whose
+/// record in flight may read as a torn tail (see the module's known
+/// limitations).
+pub fn verify_live(dir: &Path) -> Result<VerifyReport, JournalError> {
+    let mut scan = Scanner::with(dir, true)?;
     while scan.advance()?.is_some() {}
     Ok(report(&scan))
 }
