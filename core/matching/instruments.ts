@@ -26,7 +26,7 @@ import { type Instrument, SYMBOL_PATTERN } from "./types.ts";
  * @example
  * ```ts
  * import { DEFAULT_INSTRUMENTS_URL } from "./instruments.ts";
- * import { assert } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * assert(DEFAULT_INSTRUMENTS_URL.pathname.endsWith("/core/config/instruments.json"));
  * ```
@@ -39,12 +39,12 @@ export const DEFAULT_INSTRUMENTS_URL: URL = new URL("../config/instruments.json"
  * @example
  * ```ts
  * import { DEFAULT_MAX_ORDER_QTY, parseInstruments } from "./instruments.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const [x] = parseInstruments({
  *   instruments: [{ symbol: "X", name: "X", tickSize: 1, lotSize: 1, priceScale: 100, referencePrice: 100 }],
  * }, "inline");
- * assertEquals(x?.maxOrderQty, DEFAULT_MAX_ORDER_QTY);
+ * assert.deepStrictEqual(x?.maxOrderQty, DEFAULT_MAX_ORDER_QTY);
  * ```
  */
 export const DEFAULT_MAX_ORDER_QTY = 1_000_000;
@@ -84,10 +84,10 @@ const FIELDS: ReadonlySet<string> = new Set([
  * @example
  * ```ts
  * import { loadInstruments } from "./instruments.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const instruments = loadInstruments();
- * assertEquals(instruments[0]?.symbol, "AAPL");
+ * assert.deepStrictEqual(instruments[0]?.symbol, "AAPL");
  * ```
  */
 export function loadInstruments(path: string | URL = DEFAULT_INSTRUMENTS_URL): Instrument[] {
@@ -133,7 +133,7 @@ export function loadInstruments(path: string | URL = DEFAULT_INSTRUMENTS_URL): I
  * @example
  * ```ts
  * import { parseInstruments } from "./instruments.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const [es] = parseInstruments({
  *   instruments: [{
@@ -141,7 +141,7 @@ export function loadInstruments(path: string | URL = DEFAULT_INSTRUMENTS_URL): I
  *     referencePrice: 560000,
  *   }],
  * }, "inline");
- * assertEquals([es?.tickSize, es?.maxOrderQty], [25, 1_000_000]);
+ * assert.deepStrictEqual([es?.tickSize, es?.maxOrderQty], [25, 1_000_000]);
  * ```
  */
 export function parseInstruments(json: unknown, source: string): Instrument[] {

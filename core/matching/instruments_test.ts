@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../_testing/assert.ts";
+import assert from "node:assert";
 import {
   DEFAULT_INSTRUMENTS_URL,
   DEFAULT_MAX_ORDER_QTY,
@@ -21,31 +21,39 @@ const PARSED_AAPL = { ...AAPL, maxOrderQty: DEFAULT_MAX_ORDER_QTY };
 
 /** The message parseInstruments() throws for a table of `instruments`. */
 function failure(instruments: unknown[]): string {
-  return assertThrows(() => parseInstruments({ instruments }, "t.json"), TypeError).message;
+  try {
+    parseInstruments({ instruments }, "t.json");
+  } catch (error) {
+    assert.ok(error instanceof TypeError, String(error));
+    return error.message;
+  }
+  assert.fail("parseInstruments() accepted the table");
 }
 
 Deno.test("loadInstruments() reads the repository's table in file order", () => {
   const instruments = loadInstruments();
-  assertEquals(instruments.length, 10);
-  assertEquals(instruments[0], PARSED_AAPL);
-  assertEquals(instruments.map((i) => i.symbol).indexOf("ES-FUT"), 9);
-  assertEquals(instruments[9]?.tickSize, 25);
-  assertEquals(loadInstruments(DEFAULT_INSTRUMENTS_URL), instruments);
+  assert.deepStrictEqual(instruments.length, 10);
+  assert.deepStrictEqual(instruments[0], PARSED_AAPL);
+  assert.deepStrictEqual(instruments.map((i) => i.symbol).indexOf("ES-FUT"), 9);
+  assert.deepStrictEqual(instruments[9]?.tickSize, 25);
+  assert.deepStrictEqual(loadInstruments(DEFAULT_INSTRUMENTS_URL), instruments);
 });
 
 Deno.test("loadInstruments() names the file when it cannot be read or parsed", () => {
-  const missing = assertThrows(() => loadInstruments("/nonexistent/x.json"), Error);
-  assertEquals(missing.message.startsWith("Cannot load instruments: /nonexistent/x.json: "), true);
+  assert.throws(() => loadInstruments("/nonexistent/x.json"), {
+    message: /^Cannot load instruments: \/nonexistent\/x\.json: /,
+  });
   const notJson = new URL("./STATE_HASH.md", import.meta.url);
-  assertThrows(
+  assert.throws(
     () => loadInstruments(notJson),
-    SyntaxError,
-    `Cannot load instruments: ${notJson.pathname}: not valid JSON`,
+    (error: unknown) =>
+      error instanceof SyntaxError &&
+      error.message.includes(`Cannot load instruments: ${notJson.pathname}: not valid JSON`),
   );
 });
 
 Deno.test("parseInstruments() ignores $comment and keeps only known fields", () => {
-  assertEquals(
+  assert.deepStrictEqual(
     parseInstruments({ $comment: "x", instruments: [{ $comment: "y", ...AAPL }] }, "t.json"),
     [PARSED_AAPL],
   );
@@ -53,7 +61,7 @@ Deno.test("parseInstruments() ignores $comment and keeps only known fields", () 
 
 Deno.test("parseInstruments() says which instrument is wrong and why", () => {
   const four = ["A", "B", "C", "D"].map((symbol) => ({ ...AAPL, symbol }));
-  assertEquals(
+  assert.deepStrictEqual(
     failure([...four.slice(0, 3), { ...four[3], tickSize: 0 }]),
     "Cannot load instruments: t.json: instrument 3 has tickSize 0; it must be a positive integer",
   );
@@ -75,16 +83,19 @@ Deno.test("parseInstruments() says which instrument is wrong and why", () => {
     ["AAPL", "must be a JSON object"],
   ];
   for (const [entry, message] of cases) {
-    assertEquals(failure([entry]), `Cannot load instruments: t.json: instrument 0 ${message}`);
+    assert.deepStrictEqual(
+      failure([entry]),
+      `Cannot load instruments: t.json: instrument 0 ${message}`,
+    );
   }
   const odd = { ...AAPL, symbol: "BRK.B-1", name: "" };
-  assertEquals(parseInstruments({ instruments: [odd] }, "t.json"), [
+  assert.deepStrictEqual(parseInstruments({ instruments: [odd] }, "t.json"), [
     { ...odd, maxOrderQty: DEFAULT_MAX_ORDER_QTY },
   ]);
 });
 
 Deno.test("parseInstruments() rejects repeated symbols", () => {
-  assertEquals(
+  assert.deepStrictEqual(
     failure([AAPL, { ...AAPL, name: "Other" }]),
     'Cannot load instruments: t.json: instrument 1 repeats symbol "AAPL"; symbols must be unique',
   );
@@ -92,26 +103,24 @@ Deno.test("parseInstruments() rejects repeated symbols", () => {
 
 Deno.test("parseInstruments() rejects a table that is not an object with a non-empty list", () => {
   for (const json of [[], null, {}, { instruments: [] }, { instruments: {} }]) {
-    assertThrows(
-      () => parseInstruments(json, "t.json"),
-      TypeError,
-      "Cannot load instruments: t.json: ",
-    );
+    assert.throws(() => parseInstruments(json, "t.json"), {
+      name: "TypeError",
+      message: /Cannot load instruments: t\.json: /,
+    });
   }
-  assertThrows(
-    () => parseInstruments({ instruments: [AAPL], extra: 1 }, "t.json"),
-    TypeError,
-    'unknown field "extra"',
-  );
+  assert.throws(() => parseInstruments({ instruments: [AAPL], extra: 1 }, "t.json"), {
+    name: "TypeError",
+    message: /unknown field "extra"/,
+  });
 });
 
 Deno.test("parseInstruments() takes maxOrderQty from 1 to 2^21 - 1 and defaults it to 1,000,000", () => {
   const parsed = (maxOrderQty: number) =>
     parseInstruments({ instruments: [{ ...AAPL, maxOrderQty }] }, "t.json")[0]?.maxOrderQty;
-  assertEquals([parsed(1), parsed(MAX_ORDER_QTY_CEILING)], [1, 2_097_151]);
-  assertEquals(DEFAULT_MAX_ORDER_QTY, 1_000_000);
+  assert.deepStrictEqual([parsed(1), parsed(MAX_ORDER_QTY_CEILING)], [1, 2_097_151]);
+  assert.deepStrictEqual(DEFAULT_MAX_ORDER_QTY, 1_000_000);
   // The ceiling keeps any sum of the quantities of fewer than 2^32 resting orders exact.
-  assertEquals(2 ** 32 * MAX_ORDER_QTY_CEILING <= Number.MAX_SAFE_INTEGER, true);
+  assert.deepStrictEqual(2 ** 32 * MAX_ORDER_QTY_CEILING <= Number.MAX_SAFE_INTEGER, true);
   const rule = "it must be an integer from 1 to 2097151 (lots per order)";
   for (
     const [value, shown] of [
@@ -124,7 +133,7 @@ Deno.test("parseInstruments() takes maxOrderQty from 1 to 2^21 - 1 and defaults 
       [null, "null"],
     ] as const
   ) {
-    assertEquals(
+    assert.deepStrictEqual(
       failure([{ ...AAPL, maxOrderQty: value }]),
       `Cannot load instruments: t.json: instrument 0 has maxOrderQty ${shown}; ${rule}`,
     );
@@ -133,21 +142,25 @@ Deno.test("parseInstruments() takes maxOrderQty from 1 to 2^21 - 1 and defaults 
 
 Deno.test("every instrument of the repository's table has a maximum order quantity", () => {
   for (const i of loadInstruments()) {
-    assertEquals(Number.isSafeInteger(i.maxOrderQty) && i.maxOrderQty >= 1, true, i.symbol);
-    assertEquals(i.maxOrderQty <= MAX_ORDER_QTY_CEILING, true, i.symbol);
+    assert.deepStrictEqual(
+      Number.isSafeInteger(i.maxOrderQty) && i.maxOrderQty >= 1,
+      true,
+      i.symbol,
+    );
+    assert.deepStrictEqual(i.maxOrderQty <= MAX_ORDER_QTY_CEILING, true, i.symbol);
   }
 });
 
 Deno.test("the repository's table gives public names only: no notes in them, symbols and order kept", () => {
   const instruments = loadInstruments();
-  assertEquals(
+  assert.deepStrictEqual(
     instruments.map((i) => i.symbol),
     ["AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "TSLA", "SPY", "QQQ", "BRK.B", "ES-FUT"],
   );
   for (const { symbol, name } of instruments) {
     // A note for testers ("(quarter-point ticks)") is no part of a name.
-    assertEquals(/[()[\]]|\btick/i.test(name), false, `${symbol}: ${name}`);
-    assertEquals(name.trim() === name && name.length > 0, true, symbol);
+    assert.deepStrictEqual(/[()[\]]|\btick/i.test(name), false, `${symbol}: ${name}`);
+    assert.deepStrictEqual(name.trim() === name && name.length > 0, true, symbol);
   }
-  assertEquals(instruments[9]?.name, "E-mini S&P 500 Future");
+  assert.deepStrictEqual(instruments[9]?.name, "E-mini S&P 500 Future");
 });

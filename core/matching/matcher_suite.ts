@@ -10,7 +10,7 @@
  * @module
  */
 
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { loadInstruments } from "./instruments.ts";
 import { CommandParser } from "./protocol.ts";
 import { replay } from "./replay.ts";
@@ -85,7 +85,7 @@ export function matcherSuite(
       const wanted = textLines(expected).filter((line) => line !== "").map((line) =>
         JSON.parse(line) as unknown
       );
-      assertEquals(actual, wanted);
+      assert.deepStrictEqual(actual, wanted);
     });
 
   // --- new, matching and resting ----------------------------------------------------------------
@@ -963,7 +963,7 @@ export function matcherSuite(
         reason,
       });
       const trade = { kind: EventKind.OrderTraded, instrument: 1, taker: 2, maker: 1 };
-      assertEquals(commands.map((command) => matcher.apply(command)), [
+      assert.deepStrictEqual(commands.map((command) => matcher.apply(command)), [
         [{ kind: EventKind.OrderAccepted, id: 1, instrument: 1 }],
         [{ kind: EventKind.OrderAccepted, id: 2, instrument: 1 }, { ...trade, price: 100, qty: 2 }],
         [rejected(3, UNKNOWN_INSTRUMENT, "unknown_symbol")],
@@ -1080,7 +1080,7 @@ export function matcherSuite(
           }
         }
       });
-      assertEquals(matcher.stateHash(), h.digest());
+      assert.deepStrictEqual(matcher.stateHash(), h.digest());
     }));
 
   test("stateHash() is equal for streams that reach the same books and differs otherwise", async () => {
@@ -1116,10 +1116,10 @@ export function matcherSuite(
       {"op":"new","id":1,"account":"A","symbol":"AAPL","side":"sell","type":"limit","price":100,"qty":10}
       {"op":"cancel","id":1}
     `);
-    assertEquals(roundabout, simple);
-    assertEquals(emptied, empty);
+    assert.deepStrictEqual(roundabout, simple);
+    assert.deepStrictEqual(emptied, empty);
     const all = [simple, otherQty, otherId, otherSymbol, otherSide, empty];
-    assertEquals(new Set(all).size, all.length, "hashes of different books must differ");
+    assert.deepStrictEqual(new Set(all).size, all.length, "hashes of different books must differ");
 
     const oneThenTwo = await hashOf(`
       {"op":"new","id":9,"account":"A","symbol":"AAPL","side":"buy","type":"limit","price":1,"qty":1}
@@ -1147,8 +1147,8 @@ export function matcherSuite(
         for (let i = 0, size = 1; i < commands.length; i += size, size = size * 2 % 997 + 1) {
           actual.push(...batched.applyAll(commands.slice(i, i + size)));
         }
-        assertEquals(actual, expected);
-        assertEquals(batched.stateHash(), single.stateHash());
+        assert.deepStrictEqual(actual, expected);
+        assert.deepStrictEqual(batched.stateHash(), single.stateHash());
       })
     ));
 }
@@ -1174,14 +1174,14 @@ export function matcherSuite(
  * ```ts
  * import { randomCommandStream } from "./matcher_suite.ts";
  * import { loadInstruments, ReferenceMatcher } from "./mod.ts";
- * import { assert, assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const instruments = loadInstruments();
  * const commands = randomCommandStream(42, 1000, instruments);
- * assertEquals(commands, randomCommandStream(42, 1000, instruments));
+ * assert.deepStrictEqual(commands, randomCommandStream(42, 1000, instruments));
  * const [a, b] = [new ReferenceMatcher(instruments), new ReferenceMatcher(instruments)];
- * assertEquals(a.applyAll(commands), commands.map((command) => b.apply(command)));
- * assertEquals(a.stateHash(), b.stateHash());
+ * assert.deepStrictEqual(a.applyAll(commands), commands.map((command) => b.apply(command)));
+ * assert.deepStrictEqual(a.stateHash(), b.stateHash());
  * ```
  */
 export function randomCommandStream(

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { CommandParser, loadInstruments, ReferenceMatcher, replay } from "./mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const instruments = loadInstruments();
  * const out: string[] = [];
@@ -20,7 +20,7 @@
  *   new CommandParser(instruments),
  *   (line) => void out.push(line),
  * );
- * assertEquals(out, [
+ * assert.deepStrictEqual(out, [
  *   '{"ev":"accepted","id":1,"symbol":"AAPL"}',
  *   '{"ev":"accepted","id":2,"symbol":"AAPL"}',
  *   '{"ev":"trade","taker":2,"maker":1,"price":10050,"qty":3,"symbol":"AAPL"}',

@@ -66,20 +66,20 @@ const TIF_NAMES = codeNames(TIFS);
  * @example
  * ```ts
  * import { CommandParser, loadInstruments } from "./mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const parser = new CommandParser(loadInstruments());
  * const parsed = parser.parse(
  *   '{"op":"new","id":7,"account":"A1","symbol":"AAPL","side":"buy","type":"limit","price":10050,"qty":100}',
  * );
- * assertEquals(parsed, {
+ * assert.deepStrictEqual(parsed, {
  *   ok: true,
  *   command: {
  *     kind: 1, id: 7, account: 0, instrument: 0, side: 0, type: 0, tif: 0,
  *     postOnly: false, price: 10050, qty: 100,
  *   },
  * });
- * assertEquals(parser.parse("[]"), { ok: false, message: "it is not a JSON object" });
+ * assert.deepStrictEqual(parser.parse("[]"), { ok: false, message: "it is not a JSON object" });
  * ```
  */
 export class CommandParser {
@@ -102,7 +102,7 @@ export class CommandParser {
    * @example
    * ```ts
    * import { CommandParser, loadInstruments } from "./mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * // A run that continues one whose journal named accounts 0 and 1.
    * const parser = new CommandParser(loadInstruments(), { accounts: [[0, "A"], [1, "B"]] });
@@ -110,8 +110,8 @@ export class CommandParser {
    *   const parsed = parser.parse(JSON.stringify({ op: "new", id: 1, account: name, side: "buy", type: "market" }));
    *   return parsed.ok && parsed.command.kind === 1 ? parsed.command.account : undefined;
    * };
-   * assertEquals([account("B"), account("C"), account("A")], [1, 2, 0]);
-   * assertEquals(parser.accountName(2), "C");
+   * assert.deepStrictEqual([account("B"), account("C"), account("A")], [1, 2, 0]);
+   * assert.deepStrictEqual(parser.accountName(2), "C");
    * ```
    */
   constructor(instruments: readonly Instrument[], options: CommandParserOptions = {}) {
@@ -150,11 +150,11 @@ export class CommandParser {
    * @example
    * ```ts
    * import { CommandParser, loadInstruments } from "./mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const parser = new CommandParser(loadInstruments());
    * parser.parse('{"op":"new","id":1,"account":"ALICE","side":"buy","type":"market","qty":1}');
-   * assertEquals([parser.accountName(0), parser.accountName(1)], ["ALICE", undefined]);
+   * assert.deepStrictEqual([parser.accountName(0), parser.accountName(1)], ["ALICE", undefined]);
    * ```
    */
   accountName(account: number): string | undefined {
@@ -172,10 +172,10 @@ export class CommandParser {
    * @example
    * ```ts
    * import { CommandParser, loadInstruments } from "./mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const parser = new CommandParser(loadInstruments());
-   * assertEquals(parser.parse('{"op":"cancel","id":7}'), {
+   * assert.deepStrictEqual(parser.parse('{"op":"cancel","id":7}'), {
    *   ok: true,
    *   command: { kind: 2, id: 7 },
    * });
@@ -306,7 +306,7 @@ function accountProblem(account: string): string | undefined {
  * @example
  * ```ts
  * import { commandToJson, CommandParser, loadInstruments } from "./mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const instruments = loadInstruments();
  * const command = {
@@ -314,11 +314,11 @@ function accountProblem(account: string): string | undefined {
  *   postOnly: false, price: 0, qty: 5,
  * } as const;
  * const json = commandToJson(command, instruments, () => "A1");
- * assertEquals(
+ * assert.deepStrictEqual(
  *   JSON.stringify(json),
  *   '{"op":"new","id":7,"account":"A1","symbol":"?","side":"sell","type":"market","tif":"gtc","qty":5,"postOnly":false}',
  * );
- * assertEquals(new CommandParser(instruments).parse(JSON.stringify(json)), { ok: true, command });
+ * assert.deepStrictEqual(new CommandParser(instruments).parse(JSON.stringify(json)), { ok: true, command });
  * ```
  */
 export function commandToJson(
@@ -377,13 +377,13 @@ function placeToJson(
  * @example
  * ```ts
  * import { eventToJson, loadInstruments } from "./mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const json = eventToJson(
  *   { kind: 4, id: 7, instrument: 0, leaves: 20, reason: "self_trade" },
  *   loadInstruments(),
  * );
- * assertEquals(
+ * assert.deepStrictEqual(
  *   JSON.stringify(json),
  *   '{"ev":"cancelled","id":7,"leaves":20,"reason":"self_trade","symbol":"AAPL"}',
  * );
@@ -437,9 +437,9 @@ export function eventToJson(
  * @example
  * ```ts
  * import { formatError } from "./protocol.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
- * assertEquals(
+ * assert.deepStrictEqual(
  *   JSON.stringify(formatError(3, `field "side" must be "buy" or "sell"`)),
  *   '{"ev":"error","line":3,"message":"Cannot read line 3: field \\"side\\" must be \\"buy\\" or \\"sell\\""}',
  * );

@@ -155,7 +155,7 @@ interface Book {
  * @example
  * ```ts
  * import { CommandKind, loadInstruments, OrderType, ReferenceMatcher, Side, TimeInForce } from "./mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const matcher = new ReferenceMatcher(loadInstruments());
  * const order = {
@@ -164,7 +164,7 @@ interface Book {
  * } as const;
  * matcher.apply({ ...order, id: 1, account: 0, side: Side.Sell });
  * const events = matcher.apply({ ...order, id: 2, account: 1, side: Side.Buy });
- * assertEquals(events[1], { kind: 3, instrument: 0, taker: 2, maker: 1, price: 10050, qty: 100 });
+ * assert.deepStrictEqual(events[1], { kind: 3, instrument: 0, taker: 2, maker: 1, price: 10050, qty: 100 });
  * matcher.close();
  * ```
  */
@@ -200,10 +200,10 @@ export class ReferenceMatcher implements Matcher {
    * @example
    * ```ts
    * import { CommandKind, loadInstruments, ReferenceMatcher } from "./mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const matcher = new ReferenceMatcher(loadInstruments());
-   * assertEquals(matcher.apply({ kind: CommandKind.CancelOrder, id: 9 }), [
+   * assert.deepStrictEqual(matcher.apply({ kind: CommandKind.CancelOrder, id: 9 }), [
    *   { kind: 2, id: 9, instrument: 0xffff_ffff, reason: "unknown_order" },
    * ]);
    * ```
@@ -235,14 +235,14 @@ export class ReferenceMatcher implements Matcher {
    * @example
    * ```ts
    * import { CommandKind, loadInstruments, ReferenceMatcher } from "./mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const matcher = new ReferenceMatcher(loadInstruments());
    * const results = matcher.applyAll([
    *   { kind: CommandKind.CancelOrder, id: 1 },
    *   { kind: CommandKind.ReplaceOrder, id: 2, price: 100, qty: 1 },
    * ]);
-   * assertEquals(results.map((events) => events.length), [1, 1]);
+   * assert.deepStrictEqual(results.map((events) => events.length), [1, 1]);
    * ```
    */
   applyAll(commands: readonly Command[]): EngineEvent[][] {
@@ -258,10 +258,10 @@ export class ReferenceMatcher implements Matcher {
    * @example
    * ```ts
    * import { loadInstruments, ReferenceMatcher } from "./mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const instruments = loadInstruments();
-   * assertEquals(
+   * assert.deepStrictEqual(
    *   new ReferenceMatcher(instruments).stateHash(),
    *   new ReferenceMatcher(instruments).stateHash(),
    * );
@@ -300,9 +300,9 @@ export class ReferenceMatcher implements Matcher {
    * @example
    * ```ts
    * import { loadInstruments, ReferenceMatcher } from "./mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
-   * assertEquals(new ReferenceMatcher(loadInstruments()).snapshot(0), { bids: [], asks: [] });
+   * assert.deepStrictEqual(new ReferenceMatcher(loadInstruments()).snapshot(0), { bids: [], asks: [] });
    * ```
    */
   snapshot(instrument: number, depth = Infinity): BookSnapshot {

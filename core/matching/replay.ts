@@ -37,7 +37,7 @@ export interface ReplayOptions {
  * @example
  * ```ts
  * import { CommandParser, loadInstruments, ReferenceMatcher, replay } from "./mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const instruments = loadInstruments();
  * const out: string[] = [];
@@ -47,7 +47,7 @@ export interface ReplayOptions {
  *   new CommandParser(instruments),
  *   (line) => void out.push(line),
  * );
- * assertEquals(out, [
+ * assert.deepStrictEqual(out, [
  *   '{"ev":"rejected","id":1,"reason":"unknown_order"}',
  *   '{"ev":"error","line":2,"message":"Cannot read line 2: it is not valid JSON"}',
  * ]);
@@ -105,12 +105,12 @@ export async function replay(
  * @example
  * ```ts
  * import { lines } from "./replay.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const bytes = new TextEncoder().encode("a\r\nb\nc");
  * const out: string[] = [];
  * for await (const line of lines(ReadableStream.from([bytes]))) out.push(line);
- * assertEquals(out, ["a", "b", "c"]);
+ * assert.deepStrictEqual(out, ["a", "b", "c"]);
  * ```
  */
 export async function* lines(readable: ReadableStream<Uint8Array>): AsyncGenerator<string> {
@@ -151,7 +151,7 @@ export interface ByteWriter {
  * @example
  * ```ts
  * import { LineWriter } from "./replay.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const chunks: string[] = [];
  * const sink = {
@@ -163,9 +163,9 @@ export interface ByteWriter {
  * const out = new LineWriter(sink);
  * out.write("a");
  * out.write("b");
- * assertEquals(chunks, []);
+ * assert.deepStrictEqual(chunks, []);
  * await out.flush();
- * assertEquals(chunks, ["a\nb\n"]);
+ * assert.deepStrictEqual(chunks, ["a\nb\n"]);
  * ```
  */
 export class LineWriter {

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { loadInstruments } from "./instruments.ts";
 import { CommandParser } from "./protocol.ts";
 import { ReferenceMatcher } from "./reference_matcher.ts";
@@ -65,7 +65,7 @@ Deno.test("replay() over a byte stream writes events and errors in input order",
       out.push(line);
     }, { batch });
     matcher.close();
-    assertEquals(out, expected, `chunk ${chunk}, batch ${batch}`);
+    assert.deepStrictEqual(out, expected, `chunk ${chunk}, batch ${batch}`);
   }
 });
 
@@ -83,19 +83,19 @@ Deno.test("replay() batches consecutive commands and flushes them before an erro
   await replay(input, matcher, new CommandParser(instruments), (line) => {
     out.push(line);
   }, { batch: 4 });
-  assertEquals(matcher.batches, [[1, 2, 3, 4], [5, 6], [7, 8], [9]]);
+  assert.deepStrictEqual(matcher.batches, [[1, 2, 3, 4], [5, 6], [7, 8], [9]]);
   const ids = out.map((line) => {
     const event = JSON.parse(line) as { id?: number; line?: number };
     return event.id ?? `line ${event.line}`;
   });
-  assertEquals(ids, [1, 2, 3, 4, 5, 6, "line 7", 7, 8, "line 11", 9]);
+  assert.deepStrictEqual(ids, [1, 2, 3, 4, 5, 6, "line 7", 7, 8, "line 11", 9]);
 });
 
 Deno.test("replay() batches 4096 commands by default", async () => {
   const matcher = new SpyMatcher();
   const input = Array.from({ length: 10_000 }, (_, i) => cancel(i));
   await replay(input, matcher, new CommandParser(instruments), () => {});
-  assertEquals(matcher.batches.map((batch) => batch.length), [4096, 4096, 1808]);
+  assert.deepStrictEqual(matcher.batches.map((batch) => batch.length), [4096, 4096, 1808]);
 });
 
 Deno.test("replay() awaits an asynchronous writer before writing on", async () => {
@@ -113,7 +113,7 @@ Deno.test("replay() awaits an asynchronous writer before writing on", async () =
       busy = false;
     },
   );
-  assertEquals(out.length, 3);
+  assert.deepStrictEqual(out.length, 3);
 });
 
 Deno.test("replay() refuses a batch size that is not a positive integer", async () => {
@@ -141,7 +141,7 @@ Deno.test("lines() splits on \\n, drops \\r before it and keeps a last line with
   ];
   for (const [text, expected] of cases) {
     for (const size of [1, 2, 3, 1024]) {
-      assertEquals(
+      assert.deepStrictEqual(
         await collect(lines(stream(text, size))),
         expected,
         `${JSON.stringify(text)}/${size}`,
@@ -157,9 +157,9 @@ Deno.test("lines() handles large inputs and long lines in linear time", async ()
   const split = await collect(lines(stream(many, 65_536)));
   const joined = await collect(lines(stream(`${long}\nend`, 1000)));
   const elapsed = performance.now() - start;
-  assertEquals(split.length, 200_000);
-  assertEquals(split[123_456], cancel(123_456));
-  assertEquals(joined.map((line) => line.length), [long.length, 3]);
+  assert.deepStrictEqual(split.length, 200_000);
+  assert.deepStrictEqual(split[123_456], cancel(123_456));
+  assert.deepStrictEqual(joined.map((line) => line.length), [long.length, 3]);
   assert(elapsed < 3000, `took ${elapsed.toFixed(0)} ms`);
 });
 
@@ -177,14 +177,14 @@ class TrickleWriter {
 Deno.test("LineWriter writes lines with line breaks once flushAt is reached, and all of a partial write", async () => {
   const sink = new TrickleWriter(3);
   const out = new LineWriter(sink, 6);
-  assertEquals(out.write("ab"), undefined);
+  assert.deepStrictEqual(out.write("ab"), undefined);
   const pending = out.write("cde");
   assert(pending instanceof Promise, "expected a flush at 6 code units");
   await pending;
-  assertEquals(sink.calls.join(""), "ab\ncde\n");
-  assertEquals(sink.calls.length, 3);
+  assert.deepStrictEqual(sink.calls.join(""), "ab\ncde\n");
+  assert.deepStrictEqual(sink.calls.length, 3);
   out.write("é");
   await out.flush();
   await out.flush();
-  assertEquals(sink.calls.join(""), "ab\ncde\né\n");
+  assert.deepStrictEqual(sink.calls.join(""), "ab\ncde\né\n");
 });

@@ -21,13 +21,13 @@ const TWO_32 = 0x1_0000_0000;
  * @example
  * ```ts
  * import { StateHasher } from "./state_hash.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const h = new StateHasher();
- * assertEquals(h.digest(), 0xcbf29ce484222325n); // the offset basis
+ * assert.deepStrictEqual(h.digest(), 0xcbf29ce484222325n); // the offset basis
  * h.word(0); // instrument 0
  * h.word(2); // two bid levels
- * assertEquals(h.digest(), 0xc615adcb76ddf8a7n);
+ * assert.deepStrictEqual(h.digest(), 0xc615adcb76ddf8a7n);
  * ```
  */
 export class StateHasher {
@@ -76,11 +76,11 @@ export class StateHasher {
    * @example
    * ```ts
    * import { StateHasher } from "./state_hash.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const h = new StateHasher();
    * h.word(1);
-   * assertEquals(h.digest().toString(16), "89cd31291d2aefa4");
+   * assert.deepStrictEqual(h.digest().toString(16), "89cd31291d2aefa4");
    * ```
    */
   digest(): bigint {
