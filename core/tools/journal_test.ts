@@ -19,6 +19,7 @@ import {
   readJournal,
   verifyJournal,
 } from "../native/mod.ts";
+import { CORE_PERMISSIONS } from "../start.ts";
 import { dumpJournal } from "./journal.ts";
 import {
   expectCode,
@@ -446,3 +447,33 @@ function assertThrows(fn: () => unknown, part: string): void {
   }
   throw new Error(`expected an error including ${JSON.stringify(part)}`);
 }
+
+Deno.test("a core started on a journal folder another process writes refuses to start, naming it", async () => {
+  await withDir(async (dir) => {
+    const journal = `${dir}/journal`;
+    await whileWriting(journal, async () => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", ...CORE_PERMISSIONS, new URL("../main.ts", import.meta.url).pathname],
+        env: {
+          CORE_PORT: "0",
+          // Its own secret and account store: nothing written under data/.
+          GATEWAY_JWT_SECRET: "A".repeat(43),
+          KV_PATH: `${dir}/core.kv`,
+          JOURNAL_DIR: journal,
+        },
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      // Bounded: a core that did start is stopped, and the test fails below.
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      const { code, stderr } = await child.output();
+      clearTimeout(timer);
+      const message = new TextDecoder().decode(stderr);
+      assert(code !== 0, `the second core started:\n${message}`);
+      assert(
+        message.includes(`Cannot open journal ${journal}: process ${Deno.pid} is writing it`),
+        message,
+      );
+    });
+  });
+});
