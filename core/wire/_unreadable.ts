@@ -24,9 +24,9 @@ export class FrameFault extends Error {
  * @example
  * ```ts
  * import { pointerFault } from "./_unreadable.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
- * assertEquals(pointerFault(new RangeError("Offset is outside the bounds of the DataView")),
+ * assert.deepStrictEqual(pointerFault(new RangeError("Offset is outside the bounds of the DataView")),
  *   "points outside its segment");
  * ```
  */

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import * as gen from "../../schemas/gen/gateway.ts";
 import {
   buildClient,
@@ -25,19 +25,24 @@ function refuse(
 ): void {
   const result = decodeClientFrame(frame, limits);
   if (result.ok) throw new Error(`expected ${reason}, got ${JSON.stringify(String(result))}`);
-  assertEquals(result.reason, reason, result.message);
+  assert.deepStrictEqual(result.reason, reason, result.message);
   assert(
     result.message.includes(includes),
     `message ${JSON.stringify(result.message)} lacks ${JSON.stringify(includes)}`,
   );
-  if (more.request) assertEquals(result.request, more.request);
-  if (more.requestId !== undefined) assertEquals(result.requestId, more.requestId);
-  if (more.clientOrderId !== undefined) assertEquals(result.clientOrderId, more.clientOrderId);
+  if (more.request) assert.deepStrictEqual(result.request, more.request);
+  if (more.requestId !== undefined) assert.deepStrictEqual(result.requestId, more.requestId);
+  if (more.clientOrderId !== undefined) {
+    assert.deepStrictEqual(result.clientOrderId, more.clientOrderId);
+  }
 }
 
 Deno.test("decodeClientFrame() returns every request encodeClientMessage() wrote", () => {
   for (const request of EVERY_REQUEST) {
-    assertEquals(decodeClientFrame(encodeClientMessage(request)), { ok: true, message: request });
+    assert.deepStrictEqual(decodeClientFrame(encodeClientMessage(request)), {
+      ok: true,
+      message: request,
+    });
   }
 });
 
@@ -51,9 +56,9 @@ Deno.test("decodeClientFrame() reads a frame inside a larger buffer and never wr
     const view = buffer.subarray(16, 16 + frame.byteLength);
     const before = buffer.slice();
     const whole = frame.slice();
-    assertEquals(decodeClientFrame(view), decodeClientFrame(frame));
-    assertEquals([...buffer], [...before]);
-    assertEquals([...frame], [...whole]);
+    assert.deepStrictEqual(decodeClientFrame(view), decodeClientFrame(frame));
+    assert.deepStrictEqual([...buffer], [...before]);
+    assert.deepStrictEqual([...frame], [...whole]);
   }
 });
 
@@ -66,7 +71,7 @@ Deno.test("decodeClientFrame() reads structs smaller or larger than its schema's
   });
   // A newer client: a root of 5 data words and 3 pointers, tag ping (8).
   const newer = framed(words(structPointer(0, 5, 3), 5n, 6n, 8n, 0xdeadn, 0xbeefn, 0n, 0n, 0n));
-  assertEquals(decodeClientFrame(newer), {
+  assert.deepStrictEqual(decodeClientFrame(newer), {
     ok: true,
     message: { type: "ping", requestId: 5n, sentAt: 6n },
   });
@@ -79,7 +84,7 @@ Deno.test("decodeClientFrame() follows a far pointer into a second segment", () 
     words(farPointer(0, 1)),
     words(structPointer(0, 3, 1), 5n, 0n, 8n, 0n), // requestId 5, tag ping
   );
-  assertEquals(decodeClientFrame(frame), {
+  assert.deepStrictEqual(decodeClientFrame(frame), {
     ok: true,
     message: { type: "ping", requestId: 5n, sentAt: 0n },
   });
@@ -119,7 +124,7 @@ Deno.test("decodeClientFrame() refuses every truncation of a valid frame", () =>
 function unreadable(frame: Uint8Array, message: string): void {
   const result = decodeClientFrame(frame);
   assert(!result.ok, message);
-  assertEquals([result.reason, result.message], ["malformedFrame", message]);
+  assert.deepStrictEqual([result.reason, result.message], ["malformedFrame", message]);
   assert(!CAPNP_ES_TEXT.test(result.message), result.message);
 }
 
@@ -151,7 +156,7 @@ Deno.test("decodeClientFrame() refuses pointers capnp-es cannot follow, in its o
   // The symbol text as a list of 2^29-1 bytes.
   const symbolPointer = rootData(frame) + 32 + 32; // newOrder's data words, then its pointers
   const text = new DataView(frame.buffer).getUint32(symbolPointer + 4, true);
-  assertEquals(text & 7, 2, "the symbol pointer is a byte list");
+  assert.deepStrictEqual(text & 7, 2, "the symbol pointer is a byte list");
   unreadable(
     patched(frame, symbolPointer + 4, 0xffff_fff8 | 2),
     "Cannot read frame: the symbol pointer points outside its segment",
@@ -171,7 +176,7 @@ Deno.test("decodeClientFrame() refuses pointers capnp-es cannot follow, in its o
 Deno.test("decodeClientFrame() refuses union members it does not know", () => {
   const frame = encodeClientMessage({ type: "ping", requestId: 77n, sentAt: 0n });
   const tag = rootData(frame) + 16;
-  assertEquals(new DataView(frame.buffer).getUint16(tag, true), gen.ClientMessage.PING);
+  assert.deepStrictEqual(new DataView(frame.buffer).getUint16(tag, true), gen.ClientMessage.PING);
   for (const unknown of [9, 10, 42, 0xffff]) {
     refuse(patched(frame, tag, unknown, 2), "unknownMessage", `member ${unknown}`, {
       request: "unspecified",
@@ -201,15 +206,15 @@ Deno.test("decodeClientFrame() treats a missing (null) request struct as all def
   }
   // Null is a valid cancelAll (every symbol), requestOrders (from 0) and ping.
   const nullOf = (code: bigint) => framed(words(structPointer(0, 3, 1), 3n, 0n, code, 0n));
-  assertEquals(decodeClientFrame(nullOf(3n)), {
+  assert.deepStrictEqual(decodeClientFrame(nullOf(3n)), {
     ok: true,
     message: { type: "cancelAll", requestId: 3n, sentAt: 0n, symbol: "" },
   });
-  assertEquals(decodeClientFrame(nullOf(7n)), {
+  assert.deepStrictEqual(decodeClientFrame(nullOf(7n)), {
     ok: true,
     message: { type: "requestOrders", requestId: 3n, sentAt: 0n, sinceSequence: 0n, maxReports: 0 },
   });
-  assertEquals(decodeClientFrame(nullOf(8n)), {
+  assert.deepStrictEqual(decodeClientFrame(nullOf(8n)), {
     ok: true,
     message: { type: "ping", requestId: 3n, sentAt: 0n },
   });
@@ -279,12 +284,12 @@ Deno.test("decodeClientFrame() refuses new orders with missing or out-of-range f
   for (const [name, fill, reason, includes] of cases) {
     const result = decodeClientFrame(order(fill));
     assert(!result.ok, `${name}: decoded`);
-    assertEquals([name, result.reason], [name, reason], result.message);
+    assert.deepStrictEqual([name, result.reason], [name, reason], result.message);
     assert(result.message.startsWith("Cannot place order: "), result.message);
     assert(result.message.includes(includes), `${name}: ${result.message}`);
-    assertEquals(result.request, ids.request);
-    assertEquals(result.requestId, ids.requestId);
-    assertEquals(result.clientOrderId, name === "clientOrderId 0" ? 0n : 9n);
+    assert.deepStrictEqual(result.request, ids.request);
+    assert.deepStrictEqual(result.requestId, ids.requestId);
+    assert.deepStrictEqual(result.clientOrderId, name === "clientOrderId 0" ? 0n : 9n);
   }
 });
 

@@ -56,12 +56,12 @@ export type FrameProblem =
  * @example
  * ```ts
  * import { checkFrame } from "./frame.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * // 2^32 segments claimed by a 16-byte frame.
  * const frame = new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
- * assertEquals(checkFrame(frame)?.reason, "malformedFrame");
- * assertEquals(checkFrame(new Uint8Array(70_000))?.reason, "frameTooLarge");
+ * assert.deepStrictEqual(checkFrame(frame)?.reason, "malformedFrame");
+ * assert.deepStrictEqual(checkFrame(new Uint8Array(70_000))?.reason, "frameTooLarge");
  * ```
  */
 export function checkFrame(bytes: Uint8Array, limits?: FrameLimits): FrameProblem | undefined {

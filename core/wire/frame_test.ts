@@ -1,4 +1,4 @@
-import { assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { framed, words } from "./_testing.ts";
 import { checkFrame, type FrameLimits, type FrameProblem } from "./frame.ts";
 
@@ -10,7 +10,7 @@ function check(
   limits?: FrameLimits,
 ) {
   const problem = checkFrame(frame, limits);
-  assertEquals(problem?.reason, expected, name);
+  assert.deepStrictEqual(problem?.reason, expected, name);
   if (problem && !problem.message.includes(includes)) {
     throw new Error(`${name}: message ${JSON.stringify(problem.message)} lacks "${includes}"`);
   }

@@ -5,7 +5,7 @@
  */
 
 import fc from "fast-check";
-import { assert } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { EVERY_REQUEST } from "./_fixtures.ts";
 import { CAPNP_ES_TEXT, framed, structPointer, words } from "./_testing.ts";
 import { decodeClientFrame, type DecodeResult, encodeClientMessage } from "./client.ts";

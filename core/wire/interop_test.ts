@@ -5,7 +5,7 @@
  * here and printed by `capnp decode`.
  */
 
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { EVERY_EVENT } from "./_fixtures.ts";
 import { capnp, SCHEMA } from "./_testing.ts";
 import { decodeClientFrame } from "./client.ts";
@@ -110,7 +110,7 @@ Deno.test("decodeClientFrame() reads what `capnp encode` writes from text, one s
     for (const segmentWords of [undefined, 1, 3]) {
       const frame = await encode(text, segmentWords);
       if (segmentWords === 1) assert(new DataView(frame.buffer).getUint32(0, true) > 0, text);
-      assertEquals(decodeClientFrame(frame), { ok: true, message: expected }, text);
+      assert.deepStrictEqual(decodeClientFrame(frame), { ok: true, message: expected }, text);
     }
   }
 });
@@ -149,7 +149,7 @@ Deno.test("decodeClientFrame() refuses bad requests that `capnp encode` writes f
   for (const [text, reason, includes] of cases) {
     const result = decodeClientFrame(await encode(text));
     assert(!result.ok, text);
-    assertEquals(result.reason, reason, text);
+    assert.deepStrictEqual(result.reason, reason, text);
     assert(result.message.includes(includes), `${text}: ${result.message}`);
   }
 });
@@ -195,9 +195,13 @@ const SERVER_TEXT: Record<ServerEvent["type"], string> = {
 };
 
 Deno.test("`capnp decode` prints every message encodeServerMessage() writes", async () => {
-  assertEquals(EVERY_EVENT.map((e) => e.type).sort(), Object.keys(SERVER_TEXT).sort());
+  assert.deepStrictEqual(EVERY_EVENT.map((e) => e.type).sort(), Object.keys(SERVER_TEXT).sort());
   for (const event of EVERY_EVENT) {
-    assertEquals(await decode(encodeServerMessage(event)), SERVER_TEXT[event.type], event.type);
+    assert.deepStrictEqual(
+      await decode(encodeServerMessage(event)),
+      SERVER_TEXT[event.type],
+      event.type,
+    );
   }
 });
 
@@ -216,7 +220,7 @@ Deno.test("a request `capnp encode`d and answered by encodeServerMessage() round
     request: result.request,
     clientOrderId: result.clientOrderId,
   });
-  assertEquals(
+  assert.deepStrictEqual(
     await decode(reply),
     "(requestId = 99, sentAt = 0, reject = (reason = invalidPrice, " +
       'message = "Cannot replace order: price must be in 1..2^53-1 price units, got 0", ' +

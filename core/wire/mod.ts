@@ -23,7 +23,7 @@
  * @example
  * ```ts
  * import { decodeClientFrame, encodeClientMessage, encodeServerMessage } from "./mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const frame = encodeClientMessage({
  *   type: "newOrder", requestId: 1n, sentAt: 0n, clientOrderId: 7n, symbol: "AAPL",
@@ -31,15 +31,15 @@
  *   price: 10050, quantity: 0, account: "",
  * });
  * const result = decodeClientFrame(frame);
- * assertEquals(result.ok, false);
+ * assert.deepStrictEqual(result.ok, false);
  * if (!result.ok) {
- *   assertEquals(result.reason, "invalidQty");
+ *   assert.deepStrictEqual(result.reason, "invalidQty");
  *   // The gateway answers with a reject; the connection stays up.
  *   const reply = encodeServerMessage({
  *     type: "reject", requestId: result.requestId, reason: result.reason,
  *     message: result.message, request: result.request, clientOrderId: result.clientOrderId,
  *   });
- *   assertEquals(reply.byteLength > 0, true);
+ *   assert.deepStrictEqual(reply.byteLength > 0, true);
  * }
  * ```
  *

@@ -43,7 +43,7 @@ export const SCHEMAS: readonly { readonly schema: string; readonly bindings: str
  * @example
  * ```ts
  * import { generateBindings } from "./schemas.ts";
- * import { assert } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const source = await generateBindings("schemas/gateway.capnp");
  * assert(source.includes("export class ClientMessage extends $.Struct"));
@@ -112,10 +112,10 @@ function withOverrides(source: string): string {
  * @example
  * ```ts
  * import { writeBindings } from "./schemas.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const dir = await Deno.makeTempDir();
- * assertEquals(await writeBindings(new URL(`file://${dir}/`)), [`${dir}/schemas/gen/gateway.ts`]);
+ * assert.deepStrictEqual(await writeBindings(new URL(`file://${dir}/`)), [`${dir}/schemas/gen/gateway.ts`]);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

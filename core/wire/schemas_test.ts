@@ -1,4 +1,4 @@
-import { assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import * as gen from "../../schemas/gen/gateway.ts";
 import { RejectReason as EngineRejectReason } from "../matching/types.ts";
 import { REPOSITORY_ROOT, SCHEMAS, writeBindings } from "./schemas.ts";
@@ -50,31 +50,34 @@ function without(table: Record<string, number>, name: string): Record<string, nu
 }
 
 Deno.test("the wire's enumeration tables are the schema's, name for name and number for number", () => {
-  assertEquals(asGenerated(ReasonCode), { ...gen.RejectReason });
-  assertEquals(asGenerated(RequestTypeCode), { ...gen.RequestType });
-  assertEquals(asGenerated(ExecTypeCode), { ...gen.ExecType });
-  assertEquals(asGenerated(CancelReasonCode), { ...gen.CancelReason });
-  assertEquals(asGenerated(LiquidityCode), { ...gen.Liquidity });
-  assertEquals(asGenerated(ResyncReasonCode), { ...gen.ResyncReason });
-  assertEquals(asGenerated(TimeInForceCode), { ...gen.TimeInForce });
-  assertEquals(asGenerated(SideCode), without(gen.Side, "UNSPECIFIED"));
-  assertEquals(asGenerated(OrderTypeCode), without(gen.OrderType, "UNSPECIFIED"));
+  assert.deepStrictEqual(asGenerated(ReasonCode), { ...gen.RejectReason });
+  assert.deepStrictEqual(asGenerated(RequestTypeCode), { ...gen.RequestType });
+  assert.deepStrictEqual(asGenerated(ExecTypeCode), { ...gen.ExecType });
+  assert.deepStrictEqual(asGenerated(CancelReasonCode), { ...gen.CancelReason });
+  assert.deepStrictEqual(asGenerated(LiquidityCode), { ...gen.Liquidity });
+  assert.deepStrictEqual(asGenerated(ResyncReasonCode), { ...gen.ResyncReason });
+  assert.deepStrictEqual(asGenerated(TimeInForceCode), { ...gen.TimeInForce });
+  assert.deepStrictEqual(asGenerated(SideCode), without(gen.Side, "UNSPECIFIED"));
+  assert.deepStrictEqual(asGenerated(OrderTypeCode), without(gen.OrderType, "UNSPECIFIED"));
 });
 
 Deno.test("reject reasons 1 to 17 are the engine's codes (risk included), under the same names", () => {
   for (const [engineName, code] of Object.entries(EngineRejectReason)) {
     const wireName = engineName.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-    assertEquals([wireName, ReasonCode[wireName as keyof typeof ReasonCode]], [wireName, code]);
+    assert.deepStrictEqual([wireName, ReasonCode[wireName as keyof typeof ReasonCode]], [
+      wireName,
+      code,
+    ]);
   }
-  assertEquals(ReasonCode.unspecified, 0);
-  assertEquals(Math.max(...Object.values(EngineRejectReason)), 17);
+  assert.deepStrictEqual(ReasonCode.unspecified, 0);
+  assert.deepStrictEqual(Math.max(...Object.values(EngineRejectReason)), 17);
 });
 
 Deno.test("RequestType numbers the ClientMessage union's members in order, from 1", () => {
   for (const [name, which] of Object.entries(gen.ClientMessage_Which)) {
-    assertEquals(gen.RequestType[name as keyof typeof gen.RequestType], which + 1, name);
+    assert.deepStrictEqual(gen.RequestType[name as keyof typeof gen.RequestType], which + 1, name);
   }
-  assertEquals(
+  assert.deepStrictEqual(
     Object.keys(gen.RequestType).length,
     Object.keys(gen.ClientMessage_Which).length + 1,
   );
@@ -83,5 +86,5 @@ Deno.test("RequestType numbers the ClientMessage union's members in order, from 
 Deno.test("the schema keeps its file id", () => {
   // The id names the schema for every Cap'n Proto implementation; changing it
   // changes every type id derived from it.
-  assertEquals(gen._capnpFileId, 0x82765e45dcc46ba4n);
+  assert.deepStrictEqual(gen._capnpFileId, 0x82765e45dcc46ba4n);
 });

@@ -53,7 +53,7 @@ import {
  * @example
  * ```ts
  * import { decodeServerMessage, encodeServerMessage } from "./server.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const frame = encodeServerMessage({
  *   type: "bookDelta",
@@ -62,7 +62,7 @@ import {
  *   levels: [{ side: "buy", price: 10050, quantity: 0, orderCount: 0 }],
  *   engineTime: 1_700_000_000_000_000_000n,
  * });
- * assertEquals(decodeServerMessage(frame), {
+ * assert.deepStrictEqual(decodeServerMessage(frame), {
  *   type: "bookDelta",
  *   requestId: 0n,
  *   sentAt: 0n,
@@ -301,12 +301,12 @@ const RESYNC_REASONS = names(ResyncReasonCode);
  * @example
  * ```ts
  * import { decodeServerMessage, encodeServerMessage } from "./server.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const event = decodeServerMessage(
  *   encodeServerMessage({ type: "error", reason: "malformedFrame", message: "Cannot read frame" }),
  * );
- * assertEquals(event, {
+ * assert.deepStrictEqual(event, {
  *   type: "error",
  *   requestId: 0n,
  *   sentAt: 0n,
