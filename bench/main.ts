@@ -85,6 +85,7 @@ import { NodejsOrderBookSubject } from "./nodejs_order_book_subject.ts";
 import { ORDERBOOK_RS, OrderbookRsSubject } from "./orderbook_rs_subject.ts";
 import { RatioSampler } from "./remeasure.ts";
 import { type RatioInterval, ratioInterval, settleRatio } from "./verdict.ts";
+import { LoadMeter } from "./_machine_load.ts";
 import { ReferenceSubject } from "./reference_subject.ts";
 import {
   formatNs,
@@ -119,6 +120,8 @@ import {
 } from "./edge_bench.ts";
 
 const BASELINE_URL = new URL("./baseline.json", import.meta.url);
+/** Other processes' CPU use beyond which a regression's report says the machine was busy. */
+const BUSY_CPUS = 0.25;
 
 /** Parsed command line. */
 interface Flags {
@@ -284,6 +287,7 @@ function printHeader(
   host: Record<string, string | number>,
   clockNs: number,
   generationSeconds: number,
+  othersDuringRounds: number,
 ): void {
   const { mix, counts, book, outcome } = flow;
   const rejects = Object.entries(outcome.rejects).map(([r, n]) => `${r} ${num(n)}`).join(", ");
@@ -291,6 +295,10 @@ function printHeader(
   console.log(`  machine   ${host.cpu}, ${host.cores} cores, ${host.os}`);
   console.log(`  runtime   Deno ${host.deno}, V8 ${host.v8}, TypeScript ${host.typescript}`);
   console.log(`  native    ${host.native}`);
+  console.log(
+    `  load      other processes used ${cpusText(othersDuringRounds)} of ${host.cores} CPUs ` +
+      `while the subjects ran (a quiet machine: under 0.1)`,
+  );
   console.log(
     `  stream    benchFlow seed=${flags.seed} count=${num(flags.count)} instrument=${symbol} ` +
       `depth target=${flags.depth}/side (generated in ${generationSeconds.toFixed(2)} s)`,
@@ -432,7 +440,7 @@ function printComparison(
   comparison: Comparison,
   baseline: Baseline | undefined,
   flags: Flags,
-  remeasured: ReadonlyMap<string, number>,
+  remeasured: ReadonlyMap<string, Remeasured>,
 ): void {
   console.log(
     `baseline (${flags.baseline.pathname.split("/").slice(-2).join("/")}, tolerance ${
@@ -457,8 +465,20 @@ function printComparison(
       `  ${pad(row.subject, 20)} ${pad(formatRatio(row.baselineRatio ?? NaN), 9, true)} ${
         pad(formatRatio(row.ratio ?? NaN), 9, true)
       } ${pad(change, 8, true)}  ${pad(row.verdict, 9)}  ${spreadText(row.interval)}${
-        again === undefined ? "" : `, ${again} from alternating pairs measured again`
+        again === undefined ? "" : `, ${again.samples} from alternating pairs measured again ` +
+          `(others used ${cpusText(again.others)} CPUs meanwhile)`
       }`,
+    );
+  }
+  const busy = comparison.rows.filter((r) =>
+    r.verdict === "regressed" && (remeasured.get(r.subject)?.others ?? 0) > BUSY_CPUS
+  ).map((r) => r.subject);
+  if (busy.length > 0) {
+    console.log(
+      `  busy machine: other processes used more than ${BUSY_CPUS} CPUs while ${
+        busy.join(", ")
+      } was measured again; a subject with threads of its own (the rings) loses more to them ` +
+        `than the reference does, so confirm on a quiet machine`,
     );
   }
   const noisy = comparison.rows.filter((r) => r.verdict === "noisy").map((r) => r.subject);
@@ -500,6 +520,19 @@ function readBaseline(url: URL): Baseline | undefined {
   return parseBaseline(JSON.parse(text), url.pathname);
 }
 
+/** What measuring a subject again added. */
+interface Remeasured {
+  /** Samples added. */
+  readonly samples: number;
+  /** CPUs' worth of time other processes used meanwhile (`NaN`: unknown). */
+  readonly others: number;
+}
+
+/** CPUs' worth of time, as printed: "0.03", or "unknown" off Linux. */
+function cpusText(cpus: number): string {
+  return Number.isFinite(cpus) ? cpus.toFixed(2) : "unknown";
+}
+
 /** A subject's figures as the baseline takes them, with the ratio's samples. */
 type Measured = MeasuredRatio & { readonly commandsPerSecond: number; samples: readonly number[] };
 
@@ -509,16 +542,17 @@ type Measured = MeasuredRatio & { readonly commandsPerSecond: number; samples: r
  * (`needsSamples`), until `settleRatio` is satisfied or `--max-samples` is
  * reached; replaces its samples in `measured` in place.
  *
- * @returns How many samples were added, by subject.
+ * @returns How many samples were added, and the CPUs other processes used
+ *   meanwhile, by subject.
  */
 function settleSuspects(
   comparison: Comparison,
   measured: Measured[],
-  sampler: (name: string) => RatioSampler,
+  sampler: (name: string, meter: LoadMeter) => RatioSampler,
   flags: Flags,
   log: (line: string) => void,
-): Map<string, number> {
-  const added = new Map<string, number>();
+): Map<string, Remeasured> {
+  const added = new Map<string, Remeasured>();
   for (const row of comparison.rows) {
     const index = measured.findIndex((m) => m.name === row.subject);
     const m = measured[index];
@@ -530,7 +564,8 @@ function settleSuspects(
         spreadText(row.interval)
       }): measuring again, alternating with ${SubjectNames.reference}`,
     );
-    const source = sampler(row.subject);
+    const meter = new LoadMeter(navigator.hardwareConcurrency);
+    const source = sampler(row.subject, meter);
     try {
       const settled = settleRatio(
         m.samples,
@@ -544,10 +579,13 @@ function settleSuspects(
         { maxSamples: flags.maxSamples },
       );
       measured[index] = { ...m, ratio: settled.interval.median, samples: settled.samples };
-      added.set(row.subject, settled.remeasured);
+      const others = meter.others;
+      added.set(row.subject, { samples: settled.remeasured, others });
       log(
         `${row.subject}: ${settled.judgement.verdict} at ${formatRatio(settled.interval.median)} ` +
-          `(${spreadText(settled.interval)})`,
+          `(${spreadText(settled.interval)}); other processes used ${
+            cpusText(others)
+          } CPUs meanwhile`,
       );
     } catch (error) {
       log(
@@ -608,7 +646,14 @@ async function main(args: readonly string[]): Promise<number> {
     [JournalSubjectNames.coreJournal, () => new CoreSubject(instruments, { journal: true })],
     [JournalSubjectNames.ringsJournal, () => new RingsSubject(instruments, { journal: true })],
   ]);
-  const subjects = [...makers].map(([name, make]) => lazySubject(name, make));
+  // Other processes' CPU use while the subjects ran, for the header. The
+  // peer's runs are not metered: its process would count as another's.
+  const metered = (name: string, meter: LoadMeter, subject: MatchingSubject) =>
+    name === ORDERBOOK_RS ? subject : meter.wrap(subject);
+  const roundsMeter = new LoadMeter(navigator.hardwareConcurrency);
+  const subjects = [...makers].map(([name, make]) =>
+    metered(name, roundsMeter, lazySubject(name, make))
+  );
 
   const host = machine();
   const clockNs = timerOverheadNs();
@@ -620,6 +665,7 @@ async function main(args: readonly string[]): Promise<number> {
     reference: SubjectNames.reference,
     log,
   });
+  const othersDuringRounds = roundsMeter.others;
   console.error();
 
   // The verdicts, while the machine is as quiet as it was for the rounds
@@ -644,10 +690,10 @@ async function main(args: readonly string[]): Promise<number> {
   const remeasured = settleSuspects(
     compareToBaseline(baseline, config, measured, flags.tolerance),
     measured,
-    (name) =>
+    (name, meter) =>
       new RatioSampler(
-        makers.get(SubjectNames.reference)!,
-        makers.get(name)!,
+        () => metered(SubjectNames.reference, meter, makers.get(SubjectNames.reference)!()),
+        () => metered(name, meter, makers.get(name)!()),
         commands,
         flags.warmup,
       ),
@@ -663,6 +709,7 @@ async function main(args: readonly string[]): Promise<number> {
     host,
     clockNs,
     generationSeconds,
+    othersDuringRounds,
   );
   printResults(results, flags.repeat);
   const checks = checkTargets(results, MATCHING_TARGETS);
