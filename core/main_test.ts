@@ -5,6 +5,7 @@ import { encodeBase64Url } from "./gateway/_base64url.ts";
 import { AUDIENCE, BEARER_PREFIX, ISSUER, signJwt, SUBPROTOCOL } from "./gateway/mod.ts";
 import { decodeServerMessage, encodeClientMessage, type ServerEvent } from "./wire/mod.ts";
 import { rawUpgrade } from "./gateway/_harness.ts";
+import { parseStatusLine, type StatusEvent } from "./app/status.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 
@@ -38,6 +39,18 @@ async function runCore(env: Record<string, string>) {
   };
 }
 
+/** The status line of `event` in a core's output: what programs read, never the human lines. */
+function statusIn<E extends StatusEvent["event"]>(
+  out: string,
+  event: E,
+): Extract<StatusEvent, { event: E }> | undefined {
+  for (const line of out.split("\n")) {
+    const status = parseStatusLine(line);
+    if (status?.event === event) return status as Extract<StatusEvent, { event: E }>;
+  }
+  return undefined;
+}
+
 Deno.test("the core starts the engine, runs the synthetic market and reports what it does", async () => {
   const journal = await Deno.makeTempDir();
   const { code, out, err } = await runCore({
@@ -67,12 +80,15 @@ Deno.test("the core starts the engine, runs the synthetic market and reports wha
   // A second start recovers what the first journaled.
   const again = await runCore({ RUN_FOR_MS: "300", SYNTHETIC_RATE: "0", JOURNAL_DIR: journal });
   assertEquals(again.code, 0, again.err);
-  const sent = Number(/stopped \(RUN_FOR_MS=1500\): (\d+) commands/.exec(out)![1]);
-  const replayed = Number(/replayed (\d+) commands/.exec(again.out)?.[1]);
+  const sent = statusIn(out, "stopped")?.stats.commands;
+  const replayed = statusIn(again.out, "ready")?.journal?.replayed;
   // The journal holds the synthetic market's commands and the stored risk
   // state the core applied at start (controls), and replays them all.
-  const controls = Number(/applied to the engine \((\d+) controls\)/.exec(out)?.[1]);
+  const controls = statusIn(out, "ready")?.applied.controls;
+  assert(sent !== undefined && controls !== undefined, out);
   assertEquals(replayed, sent + controls, again.out);
+  assert(out.includes(`stopped (RUN_FOR_MS=1500): ${sent} commands`), out);
+  assert(again.out.includes(`replayed ${replayed} commands`), again.out);
   // The market's quotes left from the first run are cancelled, not kept beside new ones.
   assert(
     /synthetic market: cancelled [1-9]\d* of its orders left from before/.test(again.out),
@@ -143,12 +159,12 @@ Deno.test("the core serves the gateway: a trader logs in, trades against the syn
   const stderr = new Response(child.stderr).text();
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no gateway line in:\n${out}`)), 3000);
+      const timer = setTimeout(() => reject(new Error(`no ready status in:\n${out}`)), 3000);
       onLine = () => {
-        const match = /gateway: listening on (ws:\/\/127\.0\.0\.1:\d+\/ws)/.exec(out);
-        if (match) {
+        const ready = statusIn(out, "ready");
+        if (ready) {
           clearTimeout(timer);
-          resolve(match[1]!);
+          resolve(ready.addresses.ws);
         }
       };
       onLine();
@@ -261,10 +277,10 @@ Deno.test("the core ends a disabled account's connections and tokens at once; re
     const deadline = performance.now() + 5000;
     let port = 0;
     while (port === 0 && performance.now() < deadline) {
-      port = Number(/gateway: listening on ws:\/\/127\.0\.0\.1:(\d+)\/ws/.exec(out)?.[1] ?? 0);
+      port = statusIn(out, "ready")?.addresses.port ?? 0;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    assert(port > 0, `no gateway line in:\n${out}`);
+    assert(port > 0, `no ready status in:\n${out}`);
     const base = `http://127.0.0.1:${port}`;
     const key = await crypto.subtle.importKey(
       "raw",
@@ -300,6 +316,9 @@ Deno.test("the core ends a disabled account's connections and tokens at once; re
       socket.onopen = resolve;
       socket.onerror = () => reject(new Error("refused"));
     });
+    // Programs read the core's counts from GET /status (loopback only).
+    const status = await (await fetch(`${base}/status`)).json();
+    assertEquals([status.pid, status.stats.connections], [child.pid, 1]);
     const disabled = await admin("PATCH", "/accounts/CAROL", { enabled: false });
     assertEquals(disabled.status, 200, await disabled.text());
     const goodbye = await closed;

@@ -121,9 +121,10 @@ export interface GatewayOptions {
   /**
    * Other answers the core serves beside the gateway's (health, metrics):
    * asked first, once the `Host` header checked out; undefined passes the
-   * request on. Their answers get the security headers too.
+   * request on. Their answers get the security headers too. `info` is
+   * `Deno.serve`'s (the peer's address), when the server passed it.
    */
-  readonly routes?: (request: Request) => Response | undefined;
+  readonly routes?: (request: Request, info?: Deno.ServeHandlerInfo) => Response | undefined;
   /**
    * Decides, after the token checked out and before the upgrade, whether
    * its account may connect with its role (the core asks the account store:
@@ -814,7 +815,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         } is not a host name or address with an optional port`,
       );
     }
-    const other = options.routes?.(request);
+    const other = options.routes?.(request, info);
     if (other !== undefined) return other;
     const path = url.pathname;
     if (path === "/") return describe(request, url);
