@@ -220,7 +220,7 @@ interface Book {
  * ```ts
  * import { BookView } from "./book_view.ts";
  * import { CommandKind, loadInstruments, OrderType, ReferenceMatcher, Side, TimeInForce } from "../matching/mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const instruments = loadInstruments();
  * const matcher = new ReferenceMatcher(instruments);
@@ -235,8 +235,8 @@ interface Book {
  *   { ...order, id: 3, side: Side.Buy, qty: 12, account: 1 },
  * ]) view.apply(command, matcher.apply(command));
  * // The buy took 10 + 2 lots: one sell of 3 lots is left.
- * assertEquals(view.levels(0), { bids: [], asks: [{ price: 19000, quantity: 3, orderCount: 1 }] });
- * assertEquals(view.changes.map(({ price, qty, count }) => [price, qty, count]), [[19000, 3, 1]]);
+ * assert.deepStrictEqual(view.levels(0), { bids: [], asks: [{ price: 19000, quantity: 3, orderCount: 1 }] });
+ * assert.deepStrictEqual(view.changes.map(({ price, qty, count }) => [price, qty, count]), [[19000, 3, 1]]);
  * ```
  */
 export class BookView {
@@ -403,14 +403,14 @@ export class BookView {
    * ```ts
    * import { BookView } from "./book_view.ts";
    * import { loadInstruments, Side } from "../matching/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const view = new BookView(loadInstruments());
    * view.seed([
    *   { id: 7, instrument: 0, side: Side.Buy, price: 18990, qty: 5 },
    *   { id: 9, instrument: 0, side: Side.Buy, price: 18990, qty: 3 },
    * ]);
-   * assertEquals(view.levels(0).bids, [{ price: 18990, quantity: 8, orderCount: 2 }]);
+   * assert.deepStrictEqual(view.levels(0).bids, [{ price: 18990, quantity: 8, orderCount: 2 }]);
    * ```
    */
   seed(orders: Iterable<RestingOrder>): void {
@@ -454,14 +454,14 @@ export class BookView {
    * ```ts
    * import { BookView } from "./book_view.ts";
    * import { CommandKind, loadInstruments, Side } from "../matching/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const view = new BookView(loadInstruments());
    * view.seed([{ id: 1, instrument: 0, side: Side.Sell, price: 19001, qty: 4 }]);
    * view.apply({ kind: CommandKind.ReplaceOrder, id: 1, price: 19002, qty: 6 }, [
    *   { kind: 6, id: 1, instrument: 0, price: 19002, qty: 6 },
    * ]);
-   * assertEquals(view.changes.map(({ price, qty, count }) => [price, qty, count]), [
+   * assert.deepStrictEqual(view.changes.map(({ price, qty, count }) => [price, qty, count]), [
    *   [19001, 0, 0],
    *   [19002, 6, 1],
    * ]);
@@ -576,11 +576,11 @@ export class BookView {
    * ```ts
    * import { BookView } from "./book_view.ts";
    * import { loadInstruments } from "../matching/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const view = new BookView(loadInstruments());
    * view.seed([{ id: 3, instrument: 1, side: 1, price: 42010, qty: 2 }]);
-   * assertEquals(view.order(3), { id: 3, instrument: 1, side: 1, price: 42010, qty: 2 });
+   * assert.deepStrictEqual(view.order(3), { id: 3, instrument: 1, side: 1, price: 42010, qty: 2 });
    * ```
    */
   order(id: number): RestingOrder | undefined {
@@ -601,9 +601,9 @@ export class BookView {
    * ```ts
    * import { BookView } from "./book_view.ts";
    * import { loadInstruments } from "../matching/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
-   * assertEquals(new BookView(loadInstruments()).levels(0), { bids: [], asks: [] });
+   * assert.deepStrictEqual(new BookView(loadInstruments()).levels(0), { bids: [], asks: [] });
    * ```
    */
   levels(instrument: number): { bids: BookLevel[]; asks: BookLevel[] } {

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { assertEquals, assertThrows } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { loadInstruments } from "../matching/instruments.ts";
 import { randomCommandStream } from "../matching/matcher_suite.ts";
 import { ReferenceMatcher } from "../matching/reference_matcher.ts";
@@ -66,12 +66,12 @@ function checkAgainstReference(
     const events = matcher.apply(command);
     const instrument = view.apply(command, events);
     const reached = events.some((e) => e.kind !== EventKind.OrderRejected);
-    assertEquals(instrument >= 0, reached, `${where}: instrument ${instrument}`);
+    assert.deepStrictEqual(instrument >= 0, reached, `${where}: instrument ${instrument}`);
     for (const i of symbols) {
       const levels = view.levels(i);
-      assertEquals(levels, referenceLevels(matcher, i), `${where}: levels of ${i}`);
-      assertEquals(view.bestBid(i)?.price, levels.bids[0]?.price, `${where}: best bid`);
-      assertEquals(view.bestAsk(i)?.price, levels.asks[0]?.price, `${where}: best ask`);
+      assert.deepStrictEqual(levels, referenceLevels(matcher, i), `${where}: levels of ${i}`);
+      assert.deepStrictEqual(view.bestBid(i)?.price, levels.bids[0]?.price, `${where}: best bid`);
+      assert.deepStrictEqual(view.bestAsk(i)?.price, levels.asks[0]?.price, `${where}: best ask`);
       const after = keyed(levels);
       const expected = new Map<string, string>();
       for (const [key, value] of after) {
@@ -83,8 +83,8 @@ function checkAgainstReference(
         `${l.side === Side.Buy ? "buy" : "sell"} ${l.price}`,
         `${l.qty}/${l.count}`,
       ]));
-      assertEquals(changes.length, reported.size, `${where}: a level reported twice`);
-      assertEquals(
+      assert.deepStrictEqual(changes.length, reported.size, `${where}: a level reported twice`);
+      assert.deepStrictEqual(
         [...reported].sort(),
         [...expected].sort(),
         `${where}: changes of ${i}`,
@@ -92,7 +92,7 @@ function checkAgainstReference(
       before.set(i, after);
     }
   }
-  assertEquals(view.orderCount, referenceOrders(matcher).length, "resting orders");
+  assert.deepStrictEqual(view.orderCount, referenceOrders(matcher).length, "resting orders");
 }
 
 Deno.test("BookView levels equal the reference matcher's after every command of random streams", () => {
@@ -151,7 +151,7 @@ function check(
   view.apply(command, events);
   const rows = (ls: BookLevel[]) => ls.map((l): Row => [l.price, l.quantity, l.orderCount]);
   const levels = view.levels(0);
-  assertEquals({
+  assert.deepStrictEqual({
     changes: view.changes.map((l) => [l.side, l.price, l.qty, l.count]),
     bids: rows(levels.bids),
     asks: rows(levels.asks),
@@ -257,15 +257,18 @@ Deno.test("BookView: a cancel removes the order, and the next best becomes the b
   view.apply({ kind: CommandKind.CancelOrder, id: 1 }, [
     { kind: EventKind.OrderCancelled, id: 1, instrument: 0, leaves: 5, reason: "requested" },
   ]);
-  assertEquals(view.bestBid(0)?.price, 500);
-  assertEquals(view.order(1), undefined);
-  assertEquals(view.takerSide, -1);
+  assert.deepStrictEqual(view.bestBid(0)?.price, 500);
+  assert.deepStrictEqual(view.order(1), undefined);
+  assert.deepStrictEqual(view.takerSide, -1);
 });
 
 Deno.test("BookView finds the next best price wherever it is, inside the bitmap's window or beyond", () => {
   // MSFT: tick 1, reference 42000, so the window holds prices 9232 to 75231.
   const msft = 1;
-  assertEquals([instruments[msft]!.tickSize, instruments[msft]!.referencePrice], [1, 42000]);
+  assert.deepStrictEqual([instruments[msft]!.tickSize, instruments[msft]!.referencePrice], [
+    1,
+    42000,
+  ]);
   const price = fc.oneof(
     fc.integer({ min: 41900, max: 42100 }), // dense, around the reference
     fc.integer({ min: 1, max: 150_000 }), // sparse, across the window and beyond
@@ -298,8 +301,14 @@ Deno.test("BookView finds the next best price wherever it is, inside the bitmap'
           const prices = (side: Side) => live.filter((o) => o.side === side).map((o) => o.price);
           const bids = prices(Side.Buy);
           const asks = prices(Side.Sell);
-          assertEquals(view.bestBid(msft)?.price, bids.length ? Math.max(...bids) : undefined);
-          assertEquals(view.bestAsk(msft)?.price, asks.length ? Math.min(...asks) : undefined);
+          assert.deepStrictEqual(
+            view.bestBid(msft)?.price,
+            bids.length ? Math.max(...bids) : undefined,
+          );
+          assert.deepStrictEqual(
+            view.bestAsk(msft)?.price,
+            asks.length ? Math.min(...asks) : undefined,
+          );
         }
       },
     ),
@@ -361,10 +370,13 @@ Deno.test("BookView throws when the events contradict it", () => {
     ],
   ];
   for (const [command, events, message] of cases) {
-    assertThrows(() => new BookView(instruments).apply(command, events), Error);
+    assert.throws(() => new BookView(instruments).apply(command, events), Error);
     const fresh = new BookView(instruments);
     fresh.seed([ask(1, 101, 4)]);
-    assertThrows(() => fresh.apply(command, events), Error, message);
+    assert.throws(
+      () => fresh.apply(command, events),
+      (error: unknown) => error instanceof Error && error.message.includes(message),
+    );
   }
 });
 
@@ -379,17 +391,15 @@ Deno.test("BookView.seed() refuses orders it cannot hold", () => {
     [{ id: -1 }, "non-negative integer id"],
   ];
   for (const [patch, message] of cases) {
-    assertThrows(
+    assert.throws(
       () => new BookView(instruments).seed([{ ...bid(1, 99, 5), ...patch }]),
-      RangeError,
-      message,
+      (error: unknown) => error instanceof RangeError && error.message.includes(message),
     );
   }
-  assertThrows(
-    () => new BookView(instruments).seed([bid(1, 99, 5), ask(1, 101, 1)]),
-    RangeError,
-    "order 1 is already resting",
-  );
+  assert.throws(() => new BookView(instruments).seed([bid(1, 99, 5), ask(1, 101, 1)]), {
+    name: "RangeError",
+    message: /order 1 is already resting/,
+  });
 });
 
 // ---------------------------------------------------------------------------
@@ -419,35 +429,44 @@ Deno.test("BookView refuses to take a level's total past 2^53 - 1 instead of cou
   const past = "to 9007199254740992 lots, past 2^53 - 1";
   // Seeding: the order that would overflow is refused, the level keeps what it had.
   const seeded = new BookView(instruments);
-  assertThrows(
+  assert.throws(
     () => seeded.seed([bid(1, 99, MAX_SAFE), bid(2, 99, 1)]),
-    RangeError,
-    `order 2 would take the level at price 99 from 9007199254740991 ${past}`,
+    (error: unknown) =>
+      error instanceof RangeError &&
+      error.message.includes(
+        `order 2 would take the level at price 99 from 9007199254740991 ${past}`,
+      ),
   );
-  assertEquals(seeded.levels(0).bids, [{ price: 99, quantity: MAX_SAFE, orderCount: 1 }]);
+  assert.deepStrictEqual(seeded.levels(0).bids, [{ price: 99, quantity: MAX_SAFE, orderCount: 1 }]);
   // A new order resting on a full level.
   const resting = new BookView(instruments);
   resting.seed([ask(1, 101, MAX_SAFE)]);
-  assertThrows(
+  assert.throws(
     () =>
       resting.apply({ ...LIMIT, id: 2, side: Side.Sell, price: 101, qty: 1 }, [
         { kind: EventKind.OrderAccepted, id: 2, instrument: 0 },
       ]),
-    RangeError,
-    `Cannot apply order 2 to the book view: it would take the level at price 101 from 9007199254740991 ${past}`,
+    (error: unknown) =>
+      error instanceof RangeError &&
+      error.message.includes(
+        `Cannot apply order 2 to the book view: it would take the level at price 101 from 9007199254740991 ${past}`,
+      ),
   );
   // A replace moving an order onto a nearly full level, or growing it on one.
   for (const id of [2, 3]) {
     const moved = new BookView(instruments);
     moved.seed([ask(1, 101, MAX_SAFE - 1), ask(2, 102, 1), ask(3, 101, 1)]);
     const total = id === 2 ? MAX_SAFE : MAX_SAFE - 1; // what the level holds without it
-    assertThrows(
+    assert.throws(
       () =>
         moved.apply({ kind: CommandKind.ReplaceOrder, id, price: 101, qty: 2 }, [
           { kind: EventKind.OrderReplaced, id, instrument: 0, price: 101, qty: 2 },
         ]),
-      RangeError,
-      `Cannot apply replace to the book view: order ${id} would take the level at price 101 from ${total} to`,
+      (error: unknown) =>
+        error instanceof RangeError &&
+        error.message.includes(
+          `Cannot apply replace to the book view: order ${id} would take the level at price 101 from ${total} to`,
+        ),
     );
   }
 });

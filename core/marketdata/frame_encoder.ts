@@ -42,7 +42,8 @@
  * @module
  */
 
-import { type Side, SYMBOL_PATTERN } from "../matching/types.ts";
+import type { Side } from "../matching/types.ts";
+import { SYMBOL_PATTERN, SYMBOL_RULE_TEXT } from "../../schemas/vocabulary/names.ts";
 
 if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
   throw new Error("Cannot load the market data encoder: it needs a little-endian host");
@@ -95,16 +96,16 @@ export interface SymbolText {
  * @example
  * ```ts
  * import { encodeSymbol } from "./frame_encoder.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const text = encodeSymbol("BRK.B");
- * assertEquals([text.length, text.words], [5, 1]); // 5 bytes + NUL fit one word
+ * assert.deepStrictEqual([text.length, text.words], [5, 1]); // 5 bytes + NUL fit one word
  * ```
  */
 export function encodeSymbol(symbol: string): SymbolText {
   if (!SYMBOL_PATTERN.test(symbol)) {
     throw new RangeError(
-      `Cannot encode symbol ${JSON.stringify(symbol)}: it must be 1 to 12 of [A-Z0-9.-]`,
+      `Cannot encode symbol ${JSON.stringify(symbol)}: it must be ${SYMBOL_RULE_TEXT}`,
     );
   }
   const length = symbol.length; // ASCII: one byte per character
@@ -150,12 +151,12 @@ export interface SnapshotLevel {
  * ```ts
  * import { encodeSymbol, FrameEncoder } from "./frame_encoder.ts";
  * import { decodeServerMessage } from "../wire/mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const encoder = new FrameEncoder();
  * const frame = encoder.trade(encodeSymbol("AAPL"), 7, 1, 10050, 30, 0, 1_700_000_000_000_000_000n);
  * encoder.stampSentAt(1_700_000_000_000_000_001n);
- * assertEquals(decodeServerMessage(frame), {
+ * assert.deepStrictEqual(decodeServerMessage(frame), {
  *   type: "trade", requestId: 0n, sentAt: 1_700_000_000_000_000_001n, symbol: "AAPL",
  *   sequence: 7n, tradeId: 1n, price: 10050, quantity: 30, aggressorSide: "buy",
  *   engineTime: 1_700_000_000_000_000_000n,
@@ -214,14 +215,14 @@ export class FrameEncoder {
    * ```ts
    * import { encodeSymbol, FrameEncoder } from "./frame_encoder.ts";
    * import { decodeServerMessage } from "../wire/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const frame = new FrameEncoder().bookDelta(encodeSymbol("MSFT"), 3, 99n, [
    *   { side: 0, price: 42000, qty: 0, count: 0 },
    *   { side: 1, price: 42001, qty: 250, count: 4 },
    * ]);
    * const event = decodeServerMessage(frame);
-   * assertEquals(event.type === "bookDelta" && event.levels, [
+   * assert.deepStrictEqual(event.type === "bookDelta" && event.levels, [
    *   { side: "buy", price: 42000, quantity: 0, orderCount: 0 },
    *   { side: "sell", price: 42001, quantity: 250, orderCount: 4 },
    * ]);
@@ -396,11 +397,11 @@ export class FrameEncoder {
    * ```ts
    * import { encodeSymbol, FrameEncoder } from "./frame_encoder.ts";
    * import { decodeServerMessage } from "../wire/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const frame = new FrameEncoder().bookSnapshot(encodeSymbol("AAPL"), 12, 3n,
    *   [{ price: 10049, qty: 10, count: 2 }], []);
-   * assertEquals(decodeServerMessage(frame), {
+   * assert.deepStrictEqual(decodeServerMessage(frame), {
    *   type: "bookSnapshot", requestId: 0n, sentAt: 0n, symbol: "AAPL", sequence: 12n,
    *   bids: [{ price: 10049, quantity: 10, orderCount: 2 }], asks: [], engineTime: 3n,
    * });

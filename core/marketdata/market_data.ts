@@ -159,7 +159,7 @@ class Subscription {
  * import { type FrameSink, MarketData } from "./market_data.ts";
  * import { CommandKind, loadInstruments, OrderType, ReferenceMatcher, Side, TimeInForce } from "../matching/mod.ts";
  * import { decodeServerMessage } from "../wire/mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const instruments = loadInstruments();
  * const matcher = new ReferenceMatcher(instruments);
@@ -170,16 +170,16 @@ class Subscription {
  *   send: (frame) => void received.push(decodeServerMessage(frame).type),
  *   close: () => {},
  * };
- * assertEquals(market.subscribe(sink, "AAPL", 1n), undefined);
- * assertEquals(market.subscribe(sink, "NOPE", 2n), "unknownSymbol");
+ * assert.deepStrictEqual(market.subscribe(sink, "AAPL", 1n), undefined);
+ * assert.deepStrictEqual(market.subscribe(sink, "NOPE", 2n), "unknownSymbol");
  * const command = {
  *   kind: CommandKind.PlaceOrder, id: 1, account: 0, instrument: 0, side: Side.Buy,
  *   type: OrderType.Limit, tif: TimeInForce.Gtc, postOnly: false, price: 18990, qty: 10,
  * } as const;
  * market.apply(command, matcher.apply(command), 1_700_000_000_000_000_000n);
  * market.flush();
- * assertEquals(received, ["bookSnapshot", "bookDelta", "quote"]);
- * assertEquals(market.book("AAPL")?.sequence, 2n);
+ * assert.deepStrictEqual(received, ["bookSnapshot", "bookDelta", "quote"]);
+ * assert.deepStrictEqual(market.book("AAPL")?.sequence, 2n);
  * ```
  */
 export class MarketData {
@@ -283,11 +283,11 @@ export class MarketData {
    * ```ts
    * import { MarketData } from "./market_data.ts";
    * import { loadInstruments, Side } from "../matching/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const market = new MarketData({ instruments: loadInstruments() });
    * market.seed([{ id: 4, instrument: 0, side: Side.Sell, price: 19005, qty: 7 }]);
-   * assertEquals(market.book("AAPL"), {
+   * assert.deepStrictEqual(market.book("AAPL"), {
    *   bids: [], asks: [{ price: 19005, quantity: 7, orderCount: 1 }], sequence: 0n,
    * });
    * ```
@@ -621,11 +621,11 @@ export class MarketData {
    * ```ts
    * import { MarketData } from "./market_data.ts";
    * import { loadInstruments } from "../matching/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const market = new MarketData({ instruments: loadInstruments() });
-   * assertEquals(market.book("AAPL"), { bids: [], asks: [], sequence: 0n });
-   * assertEquals(market.book("NOPE"), undefined);
+   * assert.deepStrictEqual(market.book("AAPL"), { bids: [], asks: [], sequence: 0n });
+   * assert.deepStrictEqual(market.book("NOPE"), undefined);
    * ```
    */
   book(symbol: string): { bids: BookLevel[]; asks: BookLevel[]; sequence: bigint } | undefined {

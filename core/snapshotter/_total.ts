@@ -20,13 +20,13 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
  * @example
  * ```ts
  * import { Total } from "./_total.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const volume = new Total();
  * volume.add(Number.MAX_SAFE_INTEGER);
  * volume.add(Number.MAX_SAFE_INTEGER);
- * assertEquals(volume.exact, 2n * BigInt(Number.MAX_SAFE_INTEGER));
- * assertEquals(volume.saturated, Number.MAX_SAFE_INTEGER);
+ * assert.deepStrictEqual(volume.exact, 2n * BigInt(Number.MAX_SAFE_INTEGER));
+ * assert.deepStrictEqual(volume.saturated, Number.MAX_SAFE_INTEGER);
  * ```
  */
 export class Total {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { Total } from "./_total.ts";
-import { assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -11,9 +11,12 @@ Deno.test("Total adds safe integers and products exactly across 2^53", () => {
       if (step.length === 1) total.add(step[0]);
       else total.addProduct(step[0], step[1]);
     }
-    assertEquals(total.exact, expected);
-    assertEquals(total.value, Number(expected));
-    assertEquals(total.saturated, expected > BigInt(MAX_SAFE) ? MAX_SAFE : Number(expected));
+    assert.deepStrictEqual(total.exact, expected);
+    assert.deepStrictEqual(total.value, Number(expected));
+    assert.deepStrictEqual(
+      total.saturated,
+      expected > BigInt(MAX_SAFE) ? MAX_SAFE : Number(expected),
+    );
   };
   check([], 0n);
   check([[MAX_SAFE - 1], [1]], BigInt(MAX_SAFE));
@@ -46,7 +49,7 @@ Deno.test("Total equals a bigint sum over any additions", () => {
           expected += BigInt(a) * BigInt(b);
         }
       }
-      assertEquals(total.exact, expected);
+      assert.deepStrictEqual(total.exact, expected);
     }),
   );
 });
@@ -54,11 +57,11 @@ Deno.test("Total equals a bigint sum over any additions", () => {
 Deno.test("Total.set() starts from a rounded number, Total.reset() from zero", () => {
   const total = new Total();
   total.set(1234.5);
-  assertEquals(total.exact, 1235n);
+  assert.deepStrictEqual(total.exact, 1235n);
   total.set(2 ** 60);
-  assertEquals([total.exact, total.saturated], [2n ** 60n, MAX_SAFE]);
+  assert.deepStrictEqual([total.exact, total.saturated], [2n ** 60n, MAX_SAFE]);
   total.add(1);
-  assertEquals(total.exact, 2n ** 60n + 1n);
+  assert.deepStrictEqual(total.exact, 2n ** 60n + 1n);
   total.reset();
-  assertEquals([total.exact, total.value, total.saturated], [0n, 0, 0]);
+  assert.deepStrictEqual([total.exact, total.value, total.saturated], [0n, 0, 0]);
 });

@@ -5,7 +5,7 @@
 
 import { encodeBase64Url } from "../gateway/_base64url.ts";
 import { parseQuoteSnapshot, QUOTE_KEYS, type QuoteSnapshot } from "../../schemas/quotes.ts";
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { withTempDir } from "../_testing/temp.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -20,7 +20,7 @@ async function runCore(env: Record<string, string>): Promise<string> {
     stderr: "piped",
   }).output();
   const out = new TextDecoder().decode(stdout);
-  assertEquals(code, 0, `${out}\n${new TextDecoder().decode(stderr)}`);
+  assert.deepStrictEqual(code, 0, `${out}\n${new TextDecoder().decode(stderr)}`);
   return out;
 }
 
@@ -47,7 +47,7 @@ Deno.test("the core writes quote snapshots to KV_PATH, and after a restart they 
     assert(out.includes(`quotes: 10 symbols to ${dir}/core.kv every 100 ms, version 1\n`), out);
     const first = await readQuotes(env.KV_PATH);
     assert(first.version !== null && first.version > 3n, `version ${first.version}`);
-    assertEquals(first.snapshots.size, 10);
+    assert.deepStrictEqual(first.snapshots.size, 10);
     const traded = [...first.snapshots.values()].filter((s) => s.day !== null);
     assert(traded.length > 0, "no symbol traded");
     for (const s of first.snapshots.values()) {
@@ -64,15 +64,17 @@ Deno.test("the core writes quote snapshots to KV_PATH, and after a restart they 
       again,
     );
     const second = await readQuotes(env.KV_PATH);
-    assertEquals(second.version, version);
+    assert.deepStrictEqual(second.version, version);
     const sameDay = (s: QuoteSnapshot) =>
       Math.floor(s.lastTrade!.time / 86_400_000) === Math.floor(Date.now() / 86_400_000);
     for (const [symbol, before] of first.snapshots) {
       const after = second.snapshots.get(symbol)!;
-      assertEquals([after.bid, after.ask], [before.bid, before.ask], symbol);
-      assertEquals([after.version, after.sequence], [Number(version), 0], symbol);
-      assertEquals(after.lastTrade, before.lastTrade, symbol);
-      if (before.day !== null && sameDay(before)) assertEquals(after.day, before.day, symbol);
+      assert.deepStrictEqual([after.bid, after.ask], [before.bid, before.ask], symbol);
+      assert.deepStrictEqual([after.version, after.sequence], [Number(version), 0], symbol);
+      assert.deepStrictEqual(after.lastTrade, before.lastTrade, symbol);
+      if (before.day !== null && sameDay(before)) {
+        assert.deepStrictEqual(after.day, before.day, symbol);
+      }
     }
   });
 });

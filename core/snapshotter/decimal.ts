@@ -24,9 +24,9 @@ export const MAX_PRICE_DECIMALS = 12;
  * @example
  * ```ts
  * import { priceDecimals } from "./decimal.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
- * assertEquals([100, 1, 10_000, 8, 3].map(priceDecimals), [2, 0, 4, 3, 3]);
+ * assert.deepStrictEqual([100, 1, 10_000, 8, 3].map(priceDecimals), [2, 0, 4, 3, 3]);
  * ```
  */
 export function priceDecimals(priceScale: number): number {
@@ -52,9 +52,9 @@ export function priceDecimals(priceScale: number): number {
  * @example
  * ```ts
  * import { roundTo } from "./decimal.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
- * assertEquals([roundTo(0.502232, 4), roundTo(-1.005, 1), roundTo(-0.0001, 2)], [0.5022, -1, 0]);
+ * assert.deepStrictEqual([roundTo(0.502232, 4), roundTo(-1.005, 1), roundTo(-0.0001, 2)], [0.5022, -1, 0]);
  * ```
  */
 export function roundTo(x: number, decimals: number): number {
@@ -79,10 +79,10 @@ export function roundTo(x: number, decimals: number): number {
  * @example
  * ```ts
  * import { toDecimal } from "./decimal.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
- * assertEquals(toDecimal(560_025, 100, 2), 5600.25); // ES-FUT, a quarter-point tick
- * assertEquals(toDecimal(45_001.5, 100, 2), 450.02); // a VWAP, half away from zero
+ * assert.deepStrictEqual(toDecimal(560_025, 100, 2), 5600.25); // ES-FUT, a quarter-point tick
+ * assert.deepStrictEqual(toDecimal(45_001.5, 100, 2), 450.02); // a VWAP, half away from zero
  * ```
  */
 export function toDecimal(units: number, priceScale: number, decimals: number): number {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { priceDecimals, roundTo, toDecimal } from "./decimal.ts";
-import { assert, assertEquals, assertThrows } from "../_testing/assert.ts";
+import assert from "node:assert";
 
 function check(units: number, scale: number, expected: number): void {
   const actual = toDecimal(units, scale, priceDecimals(scale));
@@ -11,12 +11,15 @@ function check(units: number, scale: number, expected: number): void {
 }
 
 Deno.test("priceDecimals() gives the fewest places that show every unit exactly", () => {
-  assertEquals(
+  assert.deepStrictEqual(
     [1, 10, 100, 1000, 10_000, 2, 4, 8, 16, 20, 25, 3, 7, 1_000_000_000_000].map(priceDecimals),
     [0, 1, 2, 3, 4, 1, 2, 3, 4, 2, 2, 3, 3, 12],
   );
   for (const bad of [0, -100, 1.5, NaN]) {
-    assertThrows(() => priceDecimals(bad), RangeError, "must be a positive integer");
+    assert.throws(() => priceDecimals(bad), {
+      name: "RangeError",
+      message: /must be a positive integer/,
+    });
   }
 });
 
@@ -57,7 +60,7 @@ Deno.test("toDecimal() of integer units equals the decimal written out by intege
 });
 
 Deno.test("roundTo() rounds to the given places, symmetrically, without -0", () => {
-  assertEquals(
+  assert.deepStrictEqual(
     [roundTo(0.00446428, 4), roundTo(-0.00222, 4), roundTo(2.5, 0), roundTo(-2.5, 0)],
     [0.0045, -0.0022, 3, -3],
   );

@@ -133,7 +133,7 @@ const sameTop = (a: TopOfBook, b: TopOfBook) =>
  * import { marketDataTop } from "./top_of_book.ts";
  * import { MarketData } from "../marketdata/mod.ts";
  * import { CommandKind, loadInstruments, OrderType, ReferenceMatcher, Side, TimeInForce } from "../matching/mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const instruments = loadInstruments();
  * const matcher = new ReferenceMatcher(instruments);
@@ -154,9 +154,9 @@ const sameTop = (a: TopOfBook, b: TopOfBook) =>
  *   quotes.apply(events, at);
  * }
  * const [aapl] = quotes.collect(1, 1_764_000_000_100);
- * assertEquals(aapl?.lastTrade, { price: 190.1, size: 4, time: 1_764_000_000_000 });
- * assertEquals([aapl?.bid, aapl?.ask], [{ price: 189.9, size: 2 }, { price: 190.1, size: 6 }]);
- * assertEquals([aapl?.prevClose, aapl?.change, aapl?.changePercent], [190, 0.1, 0.0526]);
+ * assert.deepStrictEqual(aapl?.lastTrade, { price: 190.1, size: 4, time: 1_764_000_000_000 });
+ * assert.deepStrictEqual([aapl?.bid, aapl?.ask], [{ price: 189.9, size: 2 }, { price: 190.1, size: 6 }]);
+ * assert.deepStrictEqual([aapl?.prevClose, aapl?.change, aapl?.changePercent], [190, 0.1, 0.0526]);
  * ```
  */
 export class QuoteBook {
@@ -210,11 +210,11 @@ export class QuoteBook {
    * ```ts
    * import { QuoteBook } from "./quote_book.ts";
    * import { loadInstruments } from "../matching/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const top = () => ({ bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0, sequence: 0 });
    * const list = new QuoteBook({ instruments: loadInstruments(), top }).symbolList();
-   * assertEquals(list.symbols.at(-1), {
+   * assert.deepStrictEqual(list.symbols.at(-1), {
    *   symbol: "ES-FUT", name: "E-mini S&P 500 Future",
    *   priceDecimals: 2, tickSize: 0.25, lotSize: 1,
    * });
@@ -248,7 +248,7 @@ export class QuoteBook {
    * ```ts
    * import { QuoteBook } from "./quote_book.ts";
    * import { loadInstruments } from "../matching/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const top = () => ({ bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0, sequence: 3 });
    * const quotes = new QuoteBook({ instruments: loadInstruments(), top });
@@ -257,7 +257,7 @@ export class QuoteBook {
    *   { kind: 3, instrument: 9, taker: 2, maker: 1, price: 560_025, qty: 3 },
    * ], 1_764_000_000_000_000_000n);
    * const [es] = quotes.collect(1, 1_764_000_000_100);
-   * assertEquals([es?.symbol, es?.day?.vwap, es?.change], ["ES-FUT", 5600.25, 0.25]);
+   * assert.deepStrictEqual([es?.symbol, es?.day?.vwap, es?.change], ["ES-FUT", 5600.25, 0.25]);
    * ```
    */
   apply(events: readonly EngineEvent[], engineTime: bigint): void {
@@ -296,7 +296,7 @@ export class QuoteBook {
    * ```ts
    * import { QuoteBook } from "./quote_book.ts";
    * import { loadInstruments } from "../matching/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const top = () => ({ bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0, sequence: 0 });
    * const quotes = new QuoteBook({ instruments: loadInstruments(), top });
@@ -307,8 +307,8 @@ export class QuoteBook {
    *   day, prevClose: 190, change: 0.5, changePercent: 0.2632, week52: null,
    *   sequence: 42, updated: 1_764_000_000_000, version: 7,
    * }, 1_764_000_060_000);
-   * assertEquals(restored, true);
-   * assertEquals(quotes.collect(8, 1_764_000_060_000)[0]?.day, day);
+   * assert.deepStrictEqual(restored, true);
+   * assert.deepStrictEqual(quotes.collect(8, 1_764_000_060_000)[0]?.day, day);
    * ```
    */
   resume(snapshot: QuoteSnapshot, nowMs: number): boolean {
@@ -358,15 +358,15 @@ export class QuoteBook {
    * ```ts
    * import { QuoteBook } from "./quote_book.ts";
    * import { loadInstruments } from "../matching/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * let sequence = 0;
    * const top = () => ({ bidPrice: 18990, bidSize: 5, askPrice: 0, askSize: 0, sequence });
    * const quotes = new QuoteBook({ instruments: loadInstruments(), top });
-   * assertEquals(quotes.collect(1, 0, true).length, 10);
+   * assert.deepStrictEqual(quotes.collect(1, 0, true).length, 10);
    * sequence = 1;
    * quotes.apply([{ kind: 1, id: 1, instrument: 3 }], 0n); // AMZN's book changed
-   * assertEquals(quotes.collect(2, 0).map((s) => [s.symbol, s.bid, s.ask, s.sequence]), [
+   * assert.deepStrictEqual(quotes.collect(2, 0).map((s) => [s.symbol, s.bid, s.ask, s.sequence]), [
    *   ["AMZN", { price: 189.9, size: 5 }, null, 1],
    * ]);
    * ```
@@ -414,13 +414,13 @@ export class QuoteBook {
    * ```ts
    * import { QuoteBook } from "./quote_book.ts";
    * import { loadInstruments } from "../matching/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const top = () => ({ bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0, sequence: 0 });
    * const quotes = new QuoteBook({ instruments: loadInstruments(), top });
    * quotes.collect(1, 0, true);
    * quotes.requeue(["MSFT"]);
-   * assertEquals(quotes.collect(1, 0).map((s) => s.symbol), ["MSFT"]);
+   * assert.deepStrictEqual(quotes.collect(1, 0).map((s) => s.symbol), ["MSFT"]);
    * ```
    */
   requeue(symbols: Iterable<string>): void {

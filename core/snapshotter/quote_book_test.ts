@@ -6,7 +6,7 @@ import { MarketData } from "../marketdata/mod.ts";
 import { type EngineEvent, EventKind, loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
 import { randomCommandStream } from "../matching/matcher_suite.ts";
 import { parseQuoteSnapshot, type QuoteSnapshot } from "../../schemas/quotes.ts";
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 
 const instruments = loadInstruments();
 const AAPL = 0;
@@ -49,7 +49,7 @@ Deno.test("collect() makes ES-FUT's day from quarter-point trades as computed by
   quotes.apply([trade(ES, 559_975, 3)], ns(T0 + 1000));
   quotes.apply([trade(ES, 560_025, 4)], ns(T0 + 2000));
   const es = checked(quotes.collect(5, T0 + 2100)).get("ES-FUT");
-  assertEquals(es, {
+  assert.deepStrictEqual(es, {
     format: 1,
     symbol: "ES-FUT",
     name: "E-mini S&P 500 Future",
@@ -82,8 +82,8 @@ Deno.test("collect() gives BRK.B a negative change below its previous close", ()
   const quotes = book();
   quotes.apply([trade(BRK_B, 45_001, 5), trade(BRK_B, 44_999, 5)], ns(T0));
   const brk = checked(quotes.collect(1, T0)).get("BRK.B")!;
-  assertEquals(brk.lastTrade, { price: 449.99, size: 5, time: T0 });
-  assertEquals(brk.day, {
+  assert.deepStrictEqual(brk.lastTrade, { price: 449.99, size: 5, time: T0 });
+  assert.deepStrictEqual(brk.day, {
     open: 450.01,
     high: 450.01,
     low: 449.99,
@@ -92,7 +92,7 @@ Deno.test("collect() gives BRK.B a negative change below its previous close", ()
     vwap: 450,
     trades: 2,
   });
-  assertEquals([brk.prevClose, brk.change, brk.changePercent], [450, -0.01, -0.0022]);
+  assert.deepStrictEqual([brk.prevClose, brk.change, brk.changePercent], [450, -0.01, -0.0022]);
 });
 
 Deno.test("collect() shows the top of book as read from the source, null for an empty side", () => {
@@ -101,9 +101,9 @@ Deno.test("collect() shows the top of book as read from the source, null for an 
   const quotes = book(tops);
   quotes.apply([{ kind: EventKind.OrderAccepted, id: 1, instrument: ES }], ns(T0));
   const es = checked(quotes.collect(1, T0)).get("ES-FUT")!;
-  assertEquals([es.bid, es.ask, es.sequence], [{ price: 5599.75, size: 12 }, null, 17]);
+  assert.deepStrictEqual([es.bid, es.ask, es.sequence], [{ price: 5599.75, size: 12 }, null, 17]);
   // No trade yet: no last trade, no day, no change; the previous close is known.
-  assertEquals([es.lastTrade, es.day, es.prevClose, es.change, es.changePercent], [
+  assert.deepStrictEqual([es.lastTrade, es.day, es.prevClose, es.change, es.changePercent], [
     null,
     null,
     5600,
@@ -115,38 +115,38 @@ Deno.test("collect() shows the top of book as read from the source, null for an 
 Deno.test("collect() returns only the symbols whose snapshot changed since the last one", () => {
   const tops: TopOfBook[] = instruments.map(() => ({ ...EMPTY }));
   const quotes = book(tops);
-  assertEquals(quotes.collect(1, T0, true).length, instruments.length);
-  assertEquals(quotes.collect(2, T0), [], "nothing happened");
+  assert.deepStrictEqual(quotes.collect(1, T0, true).length, instruments.length);
+  assert.deepStrictEqual(quotes.collect(2, T0), [], "nothing happened");
   // A reject changes nothing; an event on no instrument is ignored.
   quotes.apply(
     [{ kind: EventKind.OrderRejected, id: 9, instrument: AAPL, reason: "invalid_qty" }],
     0n,
   );
   quotes.apply([{ kind: EventKind.OrderAccepted, id: 9, instrument: 0xffff_ffff }], 0n);
-  assertEquals(quotes.collect(2, T0), []);
+  assert.deepStrictEqual(quotes.collect(2, T0), []);
   // An accepted IOC that expired untraded touched the book but changed nothing visible.
   quotes.apply([
     { kind: EventKind.OrderAccepted, id: 10, instrument: AAPL },
     { kind: EventKind.OrderExpired, id: 10, instrument: AAPL, leaves: 1 },
   ], 0n);
-  assertEquals(quotes.collect(2, T0), []);
+  assert.deepStrictEqual(quotes.collect(2, T0), []);
   // A deeper level changed: the market data sequence moved, so the snapshot did.
   quotes.apply([{ kind: EventKind.OrderAccepted, id: 11, instrument: AAPL }], 0n);
   tops[AAPL] = { ...EMPTY, sequence: 1 };
   quotes.apply([trade(ES, 560_000, 1)], ns(T0));
-  assertEquals(quotes.collect(3, T0).map((s) => [s.symbol, s.sequence, s.version]), [
+  assert.deepStrictEqual(quotes.collect(3, T0).map((s) => [s.symbol, s.sequence, s.version]), [
     ["AAPL", 1, 3],
     ["ES-FUT", 0, 3],
   ]);
-  assertEquals(quotes.collect(4, T0), []);
+  assert.deepStrictEqual(quotes.collect(4, T0), []);
 });
 
 Deno.test("requeue() makes collect() return symbols again whose snapshots were not written", () => {
   const quotes = book();
   quotes.apply([trade(AAPL, 19_000, 1)], ns(T0));
-  assertEquals(quotes.collect(1, T0).map((s) => s.symbol), ["AAPL"]);
+  assert.deepStrictEqual(quotes.collect(1, T0).map((s) => s.symbol), ["AAPL"]);
   quotes.requeue(["AAPL", "NOPE"]);
-  assertEquals(quotes.collect(2, T0).map((s) => [s.symbol, s.version]), [["AAPL", 2]]);
+  assert.deepStrictEqual(quotes.collect(2, T0).map((s) => [s.symbol, s.version]), [["AAPL", 2]]);
 });
 
 Deno.test("a new UTC day starts the day afresh, with yesterday's close as the previous close", () => {
@@ -156,12 +156,17 @@ Deno.test("a new UTC day starts the day afresh, with yesterday's close as the pr
   quotes.collect(1, midnight - 1);
   // Past midnight, before a trade: no day, the last trade is yesterday's, change 0.
   let aapl = checked(quotes.collect(2, midnight + 5)).get("AAPL")!;
-  assertEquals([aapl.day, aapl.prevClose, aapl.change, aapl.changePercent], [null, 192, 0, 0]);
-  assertEquals(aapl.lastTrade, { price: 192, size: 1, time: midnight - 60_000 });
-  assertEquals(quotes.collect(3, midnight + 10), [], "the day closes once");
+  assert.deepStrictEqual([aapl.day, aapl.prevClose, aapl.change, aapl.changePercent], [
+    null,
+    192,
+    0,
+    0,
+  ]);
+  assert.deepStrictEqual(aapl.lastTrade, { price: 192, size: 1, time: midnight - 60_000 });
+  assert.deepStrictEqual(quotes.collect(3, midnight + 10), [], "the day closes once");
   quotes.apply([trade(AAPL, 19_296, 4)], ns(midnight + 1000));
   aapl = checked(quotes.collect(4, midnight + 1100)).get("AAPL")!;
-  assertEquals(aapl.day, {
+  assert.deepStrictEqual(aapl.day, {
     open: 192.96,
     high: 192.96,
     low: 192.96,
@@ -170,12 +175,12 @@ Deno.test("a new UTC day starts the day afresh, with yesterday's close as the pr
     vwap: 192.96,
     trades: 1,
   });
-  assertEquals([aapl.prevClose, aapl.change, aapl.changePercent], [192, 0.96, 0.5]);
+  assert.deepStrictEqual([aapl.prevClose, aapl.change, aapl.changePercent], [192, 0.96, 0.5]);
 
   // A trade on the next day closes the day by itself, without a collect in between.
   quotes.apply([trade(AAPL, 19_000, 1)], ns(midnight + DAY_MS + 1));
   aapl = checked(quotes.collect(5, midnight + DAY_MS + 2)).get("AAPL")!;
-  assertEquals([aapl.prevClose, aapl.day?.open, aapl.day?.volume], [192.96, 190, 1]);
+  assert.deepStrictEqual([aapl.prevClose, aapl.day?.open, aapl.day?.volume], [192.96, 190, 1]);
 });
 
 Deno.test("resume() restores today's statistics from a stored snapshot, and later trades add to them", () => {
@@ -205,10 +210,10 @@ Deno.test("resume() restores today's statistics from a stored snapshot, and late
     updated: T0 - 59_900,
     version: 77,
   };
-  assertEquals(quotes.resume(stored, T0), true);
+  assert.deepStrictEqual(quotes.resume(stored, T0), true);
   quotes.apply([trade(ES, 561_000, 100)], ns(T0));
   const es = checked(quotes.collect(78, T0)).get("ES-FUT")!;
-  assertEquals(es.day, {
+  assert.deepStrictEqual(es.day, {
     open: 5598,
     high: 5610,
     low: 5597.5,
@@ -217,8 +222,8 @@ Deno.test("resume() restores today's statistics from a stored snapshot, and late
     vwap: 5605, // (5600 × 100 + 5610 × 100) / 200
     trades: 31,
   });
-  assertEquals([es.prevClose, es.change, es.changePercent], [5599, 11, 0.1965]);
-  assertEquals(quotes.resume(stored, T0), false, "it traded here: nothing to restore");
+  assert.deepStrictEqual([es.prevClose, es.change, es.changePercent], [5599, 11, 0.1965]);
+  assert.deepStrictEqual(quotes.resume(stored, T0), false, "it traded here: nothing to restore");
 });
 
 Deno.test("resume() takes yesterday's last trade as the previous close, and ignores another precision", () => {
@@ -240,12 +245,12 @@ Deno.test("resume() takes yesterday's last trade as the previous close, and igno
     updated: T0 - DAY_MS,
     version: 9,
   };
-  assertEquals(quotes.resume(stored, T0), true);
-  assertEquals(quotes.resume({ ...stored, symbol: "MSFT", priceDecimals: 4 }, T0), false);
-  assertEquals(quotes.resume({ ...stored, symbol: "GOOGL", lastTrade: null }, T0), false);
-  assertEquals(quotes.resume({ ...stored, symbol: "NOPE" }, T0), false);
+  assert.deepStrictEqual(quotes.resume(stored, T0), true);
+  assert.deepStrictEqual(quotes.resume({ ...stored, symbol: "MSFT", priceDecimals: 4 }, T0), false);
+  assert.deepStrictEqual(quotes.resume({ ...stored, symbol: "GOOGL", lastTrade: null }, T0), false);
+  assert.deepStrictEqual(quotes.resume({ ...stored, symbol: "NOPE" }, T0), false);
   const aapl = checked(quotes.collect(10, T0)).get("AAPL")!;
-  assertEquals([aapl.day, aapl.prevClose, aapl.change, aapl.lastTrade?.price], [
+  assert.deepStrictEqual([aapl.day, aapl.prevClose, aapl.change, aapl.lastTrade?.price], [
     null,
     191.23,
     0,
@@ -263,7 +268,7 @@ Deno.test("trades of 2^53 - 1 lots keep the snapshot valid: the volume saturates
   quotes.apply([trade(QQQ, 48_000, MAX_SAFE)], ns(T0));
   quotes.apply([trade(QQQ, 48_000, MAX_SAFE), trade(QQQ, 48_300, MAX_SAFE)], ns(T0 + 1));
   const qqq = checked(quotes.collect(1, T0 + 10)).get("QQQ")!;
-  assertEquals(qqq.day, {
+  assert.deepStrictEqual(qqq.day, {
     open: 480,
     high: 483,
     low: 480,
@@ -272,11 +277,11 @@ Deno.test("trades of 2^53 - 1 lots keep the snapshot valid: the volume saturates
     vwap: 481, // (480 + 480 + 483) / 3, equal quantities
     trades: 3,
   });
-  assertEquals(qqq.lastTrade?.size, MAX_SAFE);
+  assert.deepStrictEqual(qqq.lastTrade?.size, MAX_SAFE);
   // The next day starts afresh, from exact numbers again.
   quotes.apply([trade(QQQ, 48_100, 7)], ns(T0 + DAY_MS));
   const next = checked(quotes.collect(2, T0 + DAY_MS)).get("QQQ")!;
-  assertEquals([next.day?.volume, next.day?.vwap, next.prevClose], [7, 481, 483]);
+  assert.deepStrictEqual([next.day?.volume, next.day?.vwap, next.prevClose], [7, 481, 483]);
 });
 
 Deno.test("the VWAP's numerator loses no trade however large it grows", () => {
@@ -291,7 +296,7 @@ Deno.test("the VWAP's numerator loses no trade however large it grows", () => {
   const notional = BigInt(big.price) * BigInt(big.qty) + 1000n * BigInt(small.price * small.qty);
   const volume = BigInt(big.qty + 1000 * small.qty);
   const exactUnits = Number(notional / volume); // to the unit below; a unit is 0.01 here
-  assertEquals(aapl.day?.volume, big.qty + 1000 * small.qty);
+  assert.deepStrictEqual(aapl.day?.volume, big.qty + 1000 * small.qty);
   const vwap = aapl.day!.vwap;
   // A double numerator gives 3.72 less (1000 × 10^8 units × lots lost over 2.7 × 10^8 lots).
   assert(Math.abs(vwap - exactUnits / 100) <= 0.02, `${vwap} vs ${exactUnits / 100}`);
@@ -316,10 +321,10 @@ Deno.test("resume() takes a saturated volume back and the snapshots stay valid",
     updated: T0 - 59_900,
     version: 9,
   };
-  assertEquals(quotes.resume(stored, T0), true);
+  assert.deepStrictEqual(quotes.resume(stored, T0), true);
   quotes.apply([trade(QQQ, 49_000, 5)], ns(T0));
   const qqq = checked(quotes.collect(10, T0)).get("QQQ")!;
-  assertEquals([qqq.day?.volume, qqq.day?.vwap, qqq.day?.trades], [MAX_SAFE, 480, 3]);
+  assert.deepStrictEqual([qqq.day?.volume, qqq.day?.vwap, qqq.day?.trades], [MAX_SAFE, 480, 3]);
 });
 
 Deno.test("the day's statistics equal a plain computation over any trades", () => {
@@ -339,7 +344,7 @@ Deno.test("the day's statistics equal a plain computation over any trades", () =
         const volume = trades.reduce((v, t) => v + t.qty, 0);
         const notional = trades.reduce((v, t) => v + t.price * t.qty, 0);
         const last = prices.at(-1)!;
-        assertEquals(es.day, {
+        assert.deepStrictEqual(es.day, {
           open: prices[0]! / 100,
           high: Math.max(...prices) / 100,
           low: Math.min(...prices) / 100,
@@ -349,8 +354,8 @@ Deno.test("the day's statistics equal a plain computation over any trades", () =
           vwap: Math.floor((2 * notional + volume) / (2 * volume)) / 100,
           trades: trades.length,
         });
-        assertEquals(es.change, (last - 560_000) / 100);
-        assertEquals(
+        assert.deepStrictEqual(es.change, (last - 560_000) / 100);
+        assert.deepStrictEqual(
           es.changePercent,
           roundTo(((last - 560_000) / 560_000) * 100, CHANGE_PERCENT_DECIMALS),
         );
@@ -391,15 +396,15 @@ Deno.test("fed a random stream through the reference matcher, the snapshots show
           };
         };
         const why = `seed ${seed}, command ${n}, ${symbol}`;
-        assertEquals([snapshot.bid, snapshot.ask], [side(ref.bids), side(ref.asks)], why);
+        assert.deepStrictEqual([snapshot.bid, snapshot.ask], [side(ref.bids), side(ref.asks)], why);
         const trade = last.get(i);
-        assertEquals(
+        assert.deepStrictEqual(
           snapshot.lastTrade,
           trade === undefined ? null : { price: trade.price / 100, size: trade.qty, time: T0 },
           why,
         );
-        assertEquals(snapshot.day?.volume ?? 0, volume.get(i) ?? 0, why);
-        assertEquals(snapshot.sequence, Number(market.book(symbol)!.sequence), why);
+        assert.deepStrictEqual(snapshot.day?.volume ?? 0, volume.get(i) ?? 0, why);
+        assert.deepStrictEqual(snapshot.sequence, Number(market.book(symbol)!.sequence), why);
       }
     }
     assert(volume.size >= 2, `seed ${seed}: the stream traded too little to test`);

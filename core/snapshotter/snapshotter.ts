@@ -133,7 +133,7 @@ const messageOf = (error: unknown) => error instanceof Error ? error.message : S
  * import { QuoteBook, Snapshotter } from "./mod.ts";
  * import { loadInstruments } from "../matching/mod.ts";
  * import { QUOTE_KEYS } from "../../schemas/quotes.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const kv = await Deno.openKv(":memory:");
  * const top = () => ({ bidPrice: 18990, bidSize: 5, askPrice: 19010, askSize: 3, sequence: 2 });
@@ -142,9 +142,9 @@ const messageOf = (error: unknown) => error instanceof Error ? error.message : S
  * await snapshotter.start(); // the symbol list and every symbol, version 1
  * quotes.apply([{ kind: 3, instrument: 0, taker: 2, maker: 1, price: 19010, qty: 1 }], 0n);
  * await snapshotter.close(); // a last write: AAPL's trade, version 2
- * assertEquals((await kv.get(QUOTE_KEYS.version)).value, 2n);
+ * assert.deepStrictEqual((await kv.get(QUOTE_KEYS.version)).value, 2n);
  * const aapl = await kv.get<{ lastTrade: unknown }>(QUOTE_KEYS.symbol("AAPL"));
- * assertEquals(aapl.value?.lastTrade, { price: 190.1, size: 1, time: 0 });
+ * assert.deepStrictEqual(aapl.value?.lastTrade, { price: 190.1, size: 1, time: 0 });
  * kv.close();
  * ```
  */
@@ -190,12 +190,12 @@ export class Snapshotter {
    * ```ts
    * import { QuoteBook, Snapshotter } from "./mod.ts";
    * import { loadInstruments } from "../matching/mod.ts";
-   * import { assertThrows } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const kv = await Deno.openKv(":memory:");
    * const top = () => ({ bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0, sequence: 0 });
    * const quotes = new QuoteBook({ instruments: loadInstruments(), top });
-   * assertThrows(() => new Snapshotter({ kv, quotes, cadenceMs: 0 }), RangeError, "cadence");
+   * assert.throws(() => new Snapshotter({ kv, quotes, cadenceMs: 0 }), { name: "RangeError", message: /cadence/ });
    * kv.close();
    * ```
    */
@@ -237,14 +237,14 @@ export class Snapshotter {
    * import { QuoteBook, Snapshotter } from "./mod.ts";
    * import { loadInstruments } from "../matching/mod.ts";
    * import { QUOTE_KEYS } from "../../schemas/quotes.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const kv = await Deno.openKv(":memory:");
    * await kv.set(QUOTE_KEYS.version, 41n); // a previous run's
    * const top = () => ({ bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0, sequence: 0 });
    * const quotes = new QuoteBook({ instruments: loadInstruments(), top });
    * const snapshotter = new Snapshotter({ kv, quotes });
-   * assertEquals(await snapshotter.start(), { previousVersion: 41n, resumed: 0, version: 42n });
+   * assert.deepStrictEqual(await snapshotter.start(), { previousVersion: 41n, resumed: 0, version: 42n });
    * await snapshotter.close();
    * kv.close();
    * ```
@@ -301,7 +301,7 @@ export class Snapshotter {
    * ```ts
    * import { QuoteBook, Snapshotter } from "./mod.ts";
    * import { loadInstruments } from "../matching/mod.ts";
-   * import { assertEquals } from "../_testing/assert.ts";
+   * import assert from "node:assert";
    *
    * const kv = await Deno.openKv(":memory:");
    * const top = () => ({ bidPrice: 0, bidSize: 0, askPrice: 0, askSize: 0, sequence: 0 });
@@ -309,7 +309,7 @@ export class Snapshotter {
    * const snapshotter = new Snapshotter({ kv, quotes, cadenceMs: 3_600_000 });
    * await snapshotter.start();
    * await snapshotter.flush(); // nothing changed: nothing written
-   * assertEquals([snapshotter.stats.writes, snapshotter.stats.version], [1, 1n]);
+   * assert.deepStrictEqual([snapshotter.stats.writes, snapshotter.stats.version], [1, 1n]);
    * await snapshotter.close();
    * kv.close();
    * ```

@@ -13,7 +13,7 @@ import {
   QUOTE_KEYS,
   type QuoteSnapshot,
 } from "../../schemas/quotes.ts";
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 
 const instruments = loadInstruments();
 const SYMBOLS = instruments.map((i) => i.symbol);
@@ -52,7 +52,7 @@ async function readAll(kv: Deno.Kv) {
   for await (const entry of kv.list({ prefix: ["quotes", "symbol"] })) {
     const parsed = parseQuoteSnapshot(entry.value);
     assert(parsed.ok, `${String(entry.key[2])}: ${parsed.ok ? "" : parsed.problem}`);
-    assertEquals(entry.key, [...QUOTE_KEYS.symbol(parsed.snapshot.symbol)]);
+    assert.deepStrictEqual(entry.key, [...QUOTE_KEYS.symbol(parsed.snapshot.symbol)]);
     snapshots.set(parsed.snapshot.symbol, parsed.snapshot);
     stamps.set(parsed.snapshot.symbol, entry.versionstamp);
   }
@@ -111,17 +111,17 @@ const quoteBook = (tops: TopOfBook[] = []) =>
 Deno.test("start() writes the symbol list, every symbol and version 1, each passing the contract", async () => {
   await withKv(async (kv) => {
     const snapshotter = new Snapshotter({ kv, quotes: quoteBook(), now: () => T0 });
-    assertEquals(await snapshotter.start(), {
+    assert.deepStrictEqual(await snapshotter.start(), {
       previousVersion: 0n,
       resumed: 0,
       version: 1n,
     });
     const { version, list, snapshots } = await readAll(kv);
-    assertEquals(version, 1n);
-    assertEquals(list.symbols.map((s) => s.symbol), SYMBOLS);
-    assertEquals([...snapshots.keys()].sort(), [...SYMBOLS].sort());
+    assert.deepStrictEqual(version, 1n);
+    assert.deepStrictEqual(list.symbols.map((s) => s.symbol), SYMBOLS);
+    assert.deepStrictEqual([...snapshots.keys()].sort(), [...SYMBOLS].sort());
     const es = snapshots.get("ES-FUT")!;
-    assertEquals([es.version, es.updated, es.prevClose, es.lastTrade, es.bid], [
+    assert.deepStrictEqual([es.version, es.updated, es.prevClose, es.lastTrade, es.bid], [
       1,
       T0,
       5600,
@@ -150,19 +150,27 @@ Deno.test("a write bumps the version and rewrites only the symbols that changed,
     quotes.apply([trade(9, 560_025, 1)], ns(now));
     await snapshotter.flush();
     const after = await readAll(kv);
-    assertEquals(after.version, 2n);
-    assertEquals(scripted.commits, 2, "one commit at start, one for both symbols");
+    assert.deepStrictEqual(after.version, 2n);
+    assert.deepStrictEqual(scripted.commits, 2, "one commit at start, one for both symbols");
     for (const symbol of SYMBOLS) {
       const changed = symbol === "AAPL" || symbol === "ES-FUT";
-      assertEquals(after.stamps.get(symbol) !== before.stamps.get(symbol), changed, symbol);
-      assertEquals(after.snapshots.get(symbol)!.version, changed ? 2 : 1, symbol);
+      assert.deepStrictEqual(
+        after.stamps.get(symbol) !== before.stamps.get(symbol),
+        changed,
+        symbol,
+      );
+      assert.deepStrictEqual(after.snapshots.get(symbol)!.version, changed ? 2 : 1, symbol);
     }
-    assertEquals(after.snapshots.get("AAPL")!.lastTrade, { price: 190.1, size: 3, time: now });
-    assertEquals(after.snapshots.get("ES-FUT")!.updated, now);
+    assert.deepStrictEqual(after.snapshots.get("AAPL")!.lastTrade, {
+      price: 190.1,
+      size: 3,
+      time: now,
+    });
+    assert.deepStrictEqual(after.snapshots.get("ES-FUT")!.updated, now);
     // Nothing changed since: no write, the version stays.
     await snapshotter.flush();
-    assertEquals([scripted.commits, snapshotter.stats.version], [2, 2n]);
-    assertEquals(snapshotter.stats.snapshots, instruments.length + 2);
+    assert.deepStrictEqual([scripted.commits, snapshotter.stats.version], [2, 2n]);
+    assert.deepStrictEqual(snapshotter.stats.snapshots, instruments.length + 2);
     await snapshotter.close();
   });
 });
@@ -187,18 +195,22 @@ Deno.test("a slow KV gets one write at a time, and the changes made meanwhile co
     }
     clearInterval(events);
     assert(ticks >= 5, `the event loop stalled behind the write: ${ticks} ticks`);
-    assertEquals(scripted.commits, started, "a second write started while one was in flight");
+    assert.deepStrictEqual(
+      scripted.commits,
+      started,
+      "a second write started while one was in flight",
+    );
     release();
     scripted.hold = undefined;
     await snapshotter.close();
-    assertEquals(scripted.maxInFlight, 1);
+    assert.deepStrictEqual(scripted.maxInFlight, 1);
     // After the held write (AAPL only), one write carried the 20 later changes of both.
-    assertEquals(scripted.commits, started + 1);
+    assert.deepStrictEqual(scripted.commits, started + 1);
     const { version, snapshots } = await readAll(kv);
-    assertEquals(version, 3n);
-    assertEquals(snapshots.get("AAPL")!.lastTrade?.price, 190.21);
-    assertEquals(snapshots.get("MSFT")!.day?.trades, 20);
-    assertEquals(snapshots.get("MSFT")!.version, 3);
+    assert.deepStrictEqual(version, 3n);
+    assert.deepStrictEqual(snapshots.get("AAPL")!.lastTrade?.price, 190.21);
+    assert.deepStrictEqual(snapshots.get("MSFT")!.day?.trades, 20);
+    assert.deepStrictEqual(snapshots.get("MSFT")!.version, 3);
   });
 });
 
@@ -211,10 +223,10 @@ Deno.test("a write that finds another writer's version stops writing and says wh
     // Another process (a second core on the same KV_PATH) writes.
     const other = new Snapshotter({ kv, quotes: quoteBook(), logger: recorder() });
     await other.start();
-    assertEquals(other.stats.version, 2n);
+    assert.deepStrictEqual(other.stats.version, 2n);
     quotes.apply([trade(0, 19_010, 1)], ns(T0));
     await snapshotter.flush();
-    assertEquals(logger.errors.length, 1, logger.errors.join("\n"));
+    assert.deepStrictEqual(logger.errors.length, 1, logger.errors.join("\n"));
     const message = logger.errors[0]!;
     assert(message.startsWith("Cannot write quote snapshots: another process writes"), message);
     assert(message.includes('its check of ["quotes","version"] failed writing version 2'), message);
@@ -226,10 +238,10 @@ Deno.test("a write that finds another writer's version stops writing and says wh
     await snapshotter.flush();
     await snapshotter.close();
     const { version, snapshots } = await readAll(kv);
-    assertEquals(version, 2n);
-    assertEquals(snapshots.get("AAPL")!.lastTrade, null);
-    assertEquals([snapshotter.stats.writes, snapshotter.stats.failures], [1, 1]);
-    assertEquals(logger.errors.length, 1);
+    assert.deepStrictEqual(version, 2n);
+    assert.deepStrictEqual(snapshots.get("AAPL")!.lastTrade, null);
+    assert.deepStrictEqual([snapshotter.stats.writes, snapshotter.stats.failures], [1, 1]);
+    assert.deepStrictEqual(logger.errors.length, 1);
     await other.close();
   });
 });
@@ -246,18 +258,18 @@ Deno.test("a commit that throws is reported once and retried with the symbols it
     await snapshotter.flush();
     quotes.apply([trade(1, 42_010, 1)], ns(T0));
     await snapshotter.flush();
-    assertEquals(logger.errors, [
+    assert.deepStrictEqual(logger.errors, [
       "Cannot write quote snapshots (version 2, 1 symbol): disk I/O error; retrying every 3600000 ms",
     ]);
     await snapshotter.flush();
-    assertEquals(logger.infos, [
+    assert.deepStrictEqual(logger.infos, [
       "quote snapshots: writing again (version 2) after 2 failed attempts",
     ]);
     const { version, snapshots } = await readAll(kv);
-    assertEquals(version, 2n);
-    assertEquals(snapshots.get("AAPL")!.lastTrade?.price, 190.1);
-    assertEquals(snapshots.get("MSFT")!.lastTrade?.price, 420.1);
-    assertEquals([snapshotter.stats.failures, snapshotter.stats.halted], [2, undefined]);
+    assert.deepStrictEqual(version, 2n);
+    assert.deepStrictEqual(snapshots.get("AAPL")!.lastTrade?.price, 190.1);
+    assert.deepStrictEqual(snapshots.get("MSFT")!.lastTrade?.price, 420.1);
+    assert.deepStrictEqual([snapshotter.stats.failures, snapshotter.stats.halted], [2, undefined]);
     await snapshotter.close();
   });
 });
@@ -272,13 +284,13 @@ Deno.test("a commit that landed but threw is recognised as this writer's own, no
     scripted.failures = ["landed"];
     quotes.apply([trade(0, 19_010, 1)], ns(T0));
     await snapshotter.flush();
-    assertEquals(logger.errors.length, 1);
+    assert.deepStrictEqual(logger.errors.length, 1);
     quotes.apply([trade(0, 19_020, 1)], ns(T0));
     await snapshotter.flush();
-    assertEquals(snapshotter.stats.halted, undefined);
+    assert.deepStrictEqual(snapshotter.stats.halted, undefined);
     const { version, snapshots } = await readAll(kv);
-    assertEquals(version, 3n);
-    assertEquals(snapshots.get("AAPL")!.lastTrade?.price, 190.2);
+    assert.deepStrictEqual(version, 3n);
+    assert.deepStrictEqual(snapshots.get("AAPL")!.lastTrade?.price, 190.2);
     await snapshotter.close();
   });
 });
@@ -291,12 +303,12 @@ Deno.test("close() makes a last write of what changed, and nothing after", async
     quotes.apply([trade(4, 13_050, 7)], ns(T0));
     await snapshotter.close();
     let read = await readAll(kv);
-    assertEquals([read.version, read.snapshots.get("NVDA")!.day?.volume], [2n, 7]);
+    assert.deepStrictEqual([read.version, read.snapshots.get("NVDA")!.day?.volume], [2n, 7]);
     quotes.apply([trade(4, 13_060, 1)], ns(T0));
     await snapshotter.flush();
     await snapshotter.close();
     read = await readAll(kv);
-    assertEquals([read.version, read.snapshots.get("NVDA")!.day?.volume], [2n, 7]);
+    assert.deepStrictEqual([read.version, read.snapshots.get("NVDA")!.day?.volume], [2n, 7]);
   });
 });
 
@@ -313,14 +325,14 @@ Deno.test("a restart resumes the day from the stored snapshots and continues the
     tops[0] = { bidPrice: 18_999, bidSize: 4, askPrice: 19_001, askSize: 2, sequence: 0 };
     const second = quoteBook(tops);
     const two = new Snapshotter({ kv, quotes: second, now });
-    assertEquals(await two.start(), { previousVersion: 2n, resumed: 1, version: 3n });
+    assert.deepStrictEqual(await two.start(), { previousVersion: 2n, resumed: 1, version: 3n });
     let aapl = (await readAll(kv)).snapshots.get("AAPL")!;
-    assertEquals([aapl.bid, aapl.ask, aapl.version], [
+    assert.deepStrictEqual([aapl.bid, aapl.ask, aapl.version], [
       { price: 189.99, size: 4 },
       { price: 190.01, size: 2 },
       3,
     ]);
-    assertEquals(aapl.day, {
+    assert.deepStrictEqual(aapl.day, {
       open: 191,
       high: 191,
       low: 190,
@@ -332,7 +344,7 @@ Deno.test("a restart resumes the day from the stored snapshots and continues the
     second.apply([trade(0, 19_100, 20)], ns(T0 + 500));
     await two.close();
     aapl = (await readAll(kv)).snapshots.get("AAPL")!;
-    assertEquals([aapl.day?.volume, aapl.day?.vwap, aapl.day?.trades], [40, 190.75, 3]);
+    assert.deepStrictEqual([aapl.day?.volume, aapl.day?.vwap, aapl.day?.trades], [40, 190.75, 3]);
   });
 });
 
@@ -347,7 +359,7 @@ Deno.test("start() refuses a version key that is not a bigint", async () => {
       error = e;
     }
     assert(error instanceof TypeError, String(error));
-    assertEquals(
+    assert.deepStrictEqual(
       error.message,
       'Cannot start snapshotter: KV key ["quotes","version"] holds string, not a non-negative ' +
         "bigint; another program uses the quote keys",
@@ -373,20 +385,20 @@ Deno.test("at its cadence, fed a random market, every value written passes the c
       }
       await new Promise((r) => setTimeout(r, 3));
       const { snapshots } = await readAll(kv);
-      assertEquals(snapshots.size, instruments.length);
+      assert.deepStrictEqual(snapshots.size, instruments.length);
     }
     await snapshotter.close();
     const { version, snapshots } = await readAll(kv);
     assert(version === snapshotter.stats.version && version > 3n, `version ${version}`);
-    assertEquals(scripted.maxInFlight, 1);
+    assert.deepStrictEqual(scripted.maxInFlight, 1);
     for (const [i, { symbol }] of instruments.entries()) {
       const best = matcher.snapshot(i, 1);
-      assertEquals(
+      assert.deepStrictEqual(
         snapshots.get(symbol)!.bid?.price ?? null,
         best.bids[0] === undefined ? null : best.bids[0].price / 100,
         symbol,
       );
-      assertEquals(
+      assert.deepStrictEqual(
         snapshots.get(symbol)!.sequence,
         Number(market.book(symbol)!.sequence),
         symbol,
@@ -407,17 +419,17 @@ Deno.test("a quiet market moves no version but says the core is alive once a sec
     });
     await snapshotter.start();
     const alive = async () => parseAlive((await kv.get(QUOTE_KEYS.alive)).value);
-    assertEquals(await alive(), { ok: true, alive: { format: 1, at: T0, version: 1 } });
+    assert.deepStrictEqual(await alive(), { ok: true, alive: { format: 1, at: T0, version: 1 } });
     now += 500;
     await snapshotter.flush(); // nothing changed, and it said so 500 ms ago
-    assertEquals(await alive(), { ok: true, alive: { format: 1, at: T0, version: 1 } });
+    assert.deepStrictEqual(await alive(), { ok: true, alive: { format: 1, at: T0, version: 1 } });
     now += ALIVE_EVERY_MS;
     await snapshotter.flush();
-    assertEquals(await alive(), {
+    assert.deepStrictEqual(await alive(), {
       ok: true,
       alive: { format: 1, at: T0 + 500 + ALIVE_EVERY_MS, version: 1 },
     });
-    assertEquals((await kv.get(QUOTE_KEYS.version)).value, 1n, "the version stays");
+    assert.deepStrictEqual((await kv.get(QUOTE_KEYS.version)).value, 1n, "the version stays");
     await snapshotter.close();
   } finally {
     kv.close();
@@ -438,21 +450,27 @@ Deno.test("alive carries the engine's state, and a halt is written at the next w
     });
     await snapshotter.start();
     const alive = async () => parseAlive((await kv.get(QUOTE_KEYS.alive)).value);
-    assertEquals(await alive(), { ok: true, alive: { format: 1, at: T0, version: 1, engine } });
+    assert.deepStrictEqual(await alive(), {
+      ok: true,
+      alive: { format: 1, at: T0, version: 1, engine },
+    });
     now += 10;
     await snapshotter.flush(); // nothing changed: nothing written
-    assertEquals(await alive(), { ok: true, alive: { format: 1, at: T0, version: 1, engine } });
+    assert.deepStrictEqual(await alive(), {
+      ok: true,
+      alive: { format: 1, at: T0, version: 1, engine },
+    });
     engine = { state: "halted", cause: "ENOSPC", since: T0 + 15 };
     now += 10;
     await snapshotter.flush(); // no quote moved, but the engine halted: written now
-    assertEquals(await alive(), {
+    assert.deepStrictEqual(await alive(), {
       ok: true,
       alive: { format: 1, at: T0 + 20, version: 1, engine },
     });
-    assertEquals((await kv.get(QUOTE_KEYS.version)).value, 1n, "the version stays");
+    assert.deepStrictEqual((await kv.get(QUOTE_KEYS.version)).value, 1n, "the version stays");
     now += 10;
     await snapshotter.flush(); // said already
-    assertEquals(await alive(), {
+    assert.deepStrictEqual(await alive(), {
       ok: true,
       alive: { format: 1, at: T0 + 20, version: 1, engine },
     });

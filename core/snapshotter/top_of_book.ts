@@ -69,12 +69,12 @@ export interface BookReader {
  * import { marketDataTop } from "./top_of_book.ts";
  * import { MarketData } from "../marketdata/mod.ts";
  * import { loadInstruments, Side } from "../matching/mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const instruments = loadInstruments();
  * const market = new MarketData({ instruments });
  * market.seed([{ id: 1, instrument: 0, side: Side.Sell, price: 19005, qty: 7 }]);
- * assertEquals(marketDataTop(market, instruments)(0), {
+ * assert.deepStrictEqual(marketDataTop(market, instruments)(0), {
  *   bidPrice: 0, bidSize: 0, askPrice: 19005, askSize: 7, sequence: 0,
  * });
  * ```

@@ -6,7 +6,8 @@ import {
   ReferenceMatcher,
 } from "../matching/mod.ts";
 import { BENCH_MIX, benchFlow, describeFlow } from "./bench_flow.ts";
-import { assert, assertBetween, assertEquals, assertThrows } from "../_testing/assert.ts";
+import assert from "node:assert";
+import { assertBetween } from "../_testing/between.ts";
 
 const instruments = loadInstruments();
 // One 100k stream shared by the tests that only read it (about 0.3 s to make).
@@ -14,7 +15,10 @@ const stream = benchFlow({ seed: 1, count: 100_000 });
 const flow = describeFlow(stream);
 
 Deno.test("benchFlow() gives the same commands for the same seed", () => {
-  assertEquals(benchFlow({ seed: 5, count: 20_000 }), benchFlow({ seed: 5, count: 20_000 }));
+  assert.deepStrictEqual(
+    benchFlow({ seed: 5, count: 20_000 }),
+    benchFlow({ seed: 5, count: 20_000 }),
+  );
 });
 
 Deno.test("benchFlow() gives different commands for different seeds", () => {
@@ -31,8 +35,8 @@ Deno.test("benchFlow() holds the mix within ±2% of its target on 100k commands"
   const markets = stream.filter((c) =>
     c.kind === CommandKind.PlaceOrder && c.type === OrderType.Market
   );
-  assertEquals(markets.length, flow.counts.market);
-  assertEquals(flow.counts.limit, flow.counts.limitGtc, "every limit is GTC");
+  assert.deepStrictEqual(markets.length, flow.counts.market);
+  assert.deepStrictEqual(flow.counts.limit, flow.counts.limitGtc, "every limit is GTC");
 });
 
 Deno.test("benchFlow() keeps about 1000 price levels (±20%)", () => {
@@ -51,17 +55,17 @@ Deno.test("describeFlow() of a benchFlow() stream matches an independent replay"
   // A copy is not in describeFlow's cache, so this replays the stream; the
   // figures must equal those gathered while generating it.
   const replayed = describeFlow([...stream], instruments);
-  assertEquals(replayed, flow);
+  assert.deepStrictEqual(replayed, flow);
   // And the book view behind both agrees with the matcher's own book.
   const matcher = new ReferenceMatcher(instruments);
   for (const c of stream) matcher.apply(c);
   const book = matcher.snapshot(0);
-  assertEquals(
+  assert.deepStrictEqual(
     [book.bids.length, book.asks.length],
     [flow.book.bidLevels, flow.book.askLevels],
   );
   const resting = [...book.bids, ...book.asks].reduce((n, level) => n + level.orders.length, 0);
-  assertEquals(resting, flow.book.restingOrders);
+  assert.deepStrictEqual(resting, flow.book.restingOrders);
   matcher.close();
 });
 
@@ -69,7 +73,11 @@ Deno.test("benchFlow() cancels and replaces hit live orders and nothing is inval
   const misses = flow.outcome.rejects["unknown_order"] ?? 0;
   assertBetween(misses / (flow.counts.cancel + flow.counts.replace), 0, 0.01, "misses");
   for (const reason of Object.keys(flow.outcome.rejects)) {
-    assertEquals(reason, "unknown_order", "only early cancels of nothing may be rejected");
+    assert.deepStrictEqual(
+      reason,
+      "unknown_order",
+      "only early cancels of nothing may be rejected",
+    );
   }
 });
 
@@ -82,16 +90,16 @@ Deno.test("benchFlow() trades, and self-trade prevention fires only occasionally
 Deno.test("benchFlow() trades one instrument, numbering ids from firstId", () => {
   const commands = benchFlow({ seed: 3, count: 5_000, instrument: 9, firstId: 500 });
   const placed: Command[] = commands.filter((c) => c.kind === CommandKind.PlaceOrder);
-  assertEquals(placed[0]?.id, 500);
-  placed.forEach((c, i) => assertEquals(c.id, 500 + i, "ids are consecutive"));
+  assert.deepStrictEqual(placed[0]?.id, 500);
+  placed.forEach((c, i) => assert.deepStrictEqual(c.id, 500 + i, "ids are consecutive"));
   for (const c of placed) {
     if (c.kind !== CommandKind.PlaceOrder) continue;
-    assertEquals(c.instrument, 9);
+    assert.deepStrictEqual(c.instrument, 9);
     // ES-FUT has a 25-unit tick.
-    if (c.type === OrderType.Limit) assertEquals(c.price % 25, 0, "price on tick");
+    if (c.type === OrderType.Limit) assert.deepStrictEqual(c.price % 25, 0, "price on tick");
   }
   const described = describeFlow(commands);
-  assertEquals(described.instruments, [9]);
+  assert.deepStrictEqual(described.instruments, [9]);
   assert(described.outcome.trades > 0, "no trades on ES-FUT");
 });
 
@@ -99,7 +107,10 @@ Deno.test("benchFlow() stays on positive prices for an instrument cheaper than i
   const cheap = [{ ...instruments[0]!, referencePrice: 10 }];
   const commands = benchFlow({ seed: 1, count: 20_000, depth: 100, instruments: cheap });
   const flow = describeFlow([...commands], cheap);
-  assertEquals(Object.keys(flow.outcome.rejects).filter((r) => r !== "unknown_order"), []);
+  assert.deepStrictEqual(
+    Object.keys(flow.outcome.rejects).filter((r) => r !== "unknown_order"),
+    [],
+  );
   assertBetween(flow.book.bidLevels + flow.book.askLevels, 160, 240, "levels");
 });
 
@@ -107,12 +118,12 @@ Deno.test("benchFlow() makes a million commands in a few seconds", () => {
   const start = performance.now();
   const commands = benchFlow({ seed: 2, count: 1_000_000 });
   const seconds = (performance.now() - start) / 1_000;
-  assertEquals(commands.length, 1_000_000);
+  assert.deepStrictEqual(commands.length, 1_000_000);
   assertBetween(seconds, 0, 10, "seconds for 1M commands");
 });
 
 Deno.test("benchFlow() refuses impossible options", () => {
-  assertThrows(() => benchFlow({ seed: 1, count: -1 }), RangeError);
-  assertThrows(() => benchFlow({ seed: 1, count: 10, depth: 0 }), RangeError);
-  assertThrows(() => benchFlow({ seed: 1, count: 10, instrument: 99 }), RangeError);
+  assert.throws(() => benchFlow({ seed: 1, count: -1 }), RangeError);
+  assert.throws(() => benchFlow({ seed: 1, count: 10, depth: 0 }), RangeError);
+  assert.throws(() => benchFlow({ seed: 1, count: 10, instrument: 99 }), RangeError);
 });

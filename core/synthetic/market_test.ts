@@ -9,7 +9,8 @@ import {
   TimeInForce,
 } from "../matching/mod.ts";
 import { SyntheticMarket, type SyntheticMarketOptions } from "./market.ts";
-import { assert, assertBetween, assertEquals, assertThrows } from "../_testing/assert.ts";
+import assert from "node:assert";
+import { assertBetween } from "../_testing/between.ts";
 
 const instruments = loadInstruments();
 
@@ -44,7 +45,7 @@ const long = run(50_000);
 Deno.test("SyntheticMarket gives the same commands for the same seed", () => {
   const a = run(5_000, { seed: 99 }).commands;
   const b = run(5_000, { seed: 99 }).commands;
-  assertEquals(a, b);
+  assert.deepStrictEqual(a, b);
 });
 
 Deno.test("SyntheticMarket gives different commands for different seeds", () => {
@@ -56,7 +57,7 @@ Deno.test("SyntheticMarket gives different commands for different seeds", () => 
 Deno.test("SyntheticMarket without observe() is deterministic too", () => {
   const a = new SyntheticMarket({ instruments, seed: 4 }).take(2_000);
   const b = new SyntheticMarket({ instruments, seed: 4 }).take(2_000);
-  assertEquals(a, b);
+  assert.deepStrictEqual(a, b);
 });
 
 Deno.test("SyntheticMarket numbers place-orders strictly upwards from firstId", () => {
@@ -72,7 +73,7 @@ Deno.test("SyntheticMarket numbers place-orders strictly upwards from firstId", 
       assert(placed.has(c.id), `cancel/replace of id ${c.id} that was never placed`);
     }
   }
-  assertEquals(commands.find((c) => c.kind === CommandKind.PlaceOrder)?.id, 1_000_000);
+  assert.deepStrictEqual(commands.find((c) => c.kind === CommandKind.PlaceOrder)?.id, 1_000_000);
 });
 
 Deno.test("SyntheticMarket takes place-order ids from the nextId allocator when given one", () => {
@@ -85,7 +86,7 @@ Deno.test("SyntheticMarket takes place-order ids from the nextId allocator when 
   };
   const { commands } = run(2_000, { firstId: 7, nextId: allocate });
   const placed = commands.filter((c) => c.kind === CommandKind.PlaceOrder).map((c) => c.id);
-  assertEquals(placed, handedOut);
+  assert.deepStrictEqual(placed, handedOut);
   const ids = new Set(placed);
   for (const c of commands) {
     if (c.kind !== CommandKind.PlaceOrder) assert(ids.has(c.id), `unplaced id ${c.id}`);
@@ -108,10 +109,10 @@ Deno.test("SyntheticMarket produces no unknown_symbol or invalid_* rejects", () 
     }
   }
   for (const reason of ["unknown_symbol", "invalid_qty", "invalid_price", "invalid_order"]) {
-    assertEquals(rejects[reason] ?? 0, 0, reason);
+    assert.deepStrictEqual(rejects[reason] ?? 0, 0, reason);
   }
   // would_cross is allowed but should stay rare; duplicate_id never happens.
-  assertEquals(rejects["duplicate_id"] ?? 0, 0, "duplicate_id");
+  assert.deepStrictEqual(rejects["duplicate_id"] ?? 0, 0, "duplicate_id");
   assertBetween(rejects["would_cross"] ?? 0, 0, 500, "would_cross rejects");
 });
 
@@ -140,7 +141,7 @@ Deno.test("SyntheticMarket's view of live orders matches the matcher's books", (
     const book = long.matcher.snapshot(i);
     for (const level of [...book.bids, ...book.asks]) resting += level.orders.length;
   });
-  assertEquals(long.market.liveOrders(), resting);
+  assert.deepStrictEqual(long.market.liveOrders(), resting);
   assert(resting > 100, `only ${resting} orders rest`);
 });
 
@@ -154,16 +155,16 @@ Deno.test("SyntheticMarket sends every kind of order, each well-formed", () => {
     const tick = instruments[c.instrument]!.tickSize;
     assert(Number.isSafeInteger(c.qty) && c.qty > 0, `qty ${c.qty}`);
     if (c.type === OrderType.Market) {
-      assertEquals(c.price, 0, "market price");
+      assert.deepStrictEqual(c.price, 0, "market price");
       seen.add("market");
     } else {
       assert(c.price > 0 && c.price % tick === 0, `price ${c.price} on tick ${tick}`);
       const tif = ["gtc", "ioc", "fok"][c.tif]!;
       seen.add(c.postOnly ? `post-only ${tif}` : `limit ${tif}`);
-      if (c.postOnly) assertEquals(c.tif, TimeInForce.Gtc, "post-only tif");
+      if (c.postOnly) assert.deepStrictEqual(c.tif, TimeInForce.Gtc, "post-only tif");
     }
   }
-  assertEquals([...seen].sort(), [
+  assert.deepStrictEqual([...seen].sort(), [
     "cancel",
     "limit fok",
     "limit gtc",
@@ -193,7 +194,7 @@ Deno.test("SyntheticMarket trades only the instruments it is told to", () => {
   const traded = new Set(
     commands.flatMap((c) => (c.kind === CommandKind.PlaceOrder ? [c.instrument] : [])),
   );
-  assertEquals([...traded].sort((a, b) => a - b), [2, 9]);
+  assert.deepStrictEqual([...traded].sort((a, b) => a - b), [2, 9]);
 });
 
 Deno.test("SyntheticMarket names accounts by role, account number = index", () => {
@@ -202,21 +203,21 @@ Deno.test("SyntheticMarket names accounts by role, account number = index", () =
     seed: 1,
     accounts: { makers: 2, takers: 1, investors: 2 },
   });
-  assertEquals(market.accountNames(), ["MM1", "MM2", "TK1", "IN1", "IN2"]);
-  assertEquals([0, 2, 4].map((a) => market.roleOf(a)), ["maker", "taker", "investor"]);
+  assert.deepStrictEqual(market.accountNames(), ["MM1", "MM2", "TK1", "IN1", "IN2"]);
+  assert.deepStrictEqual([0, 2, 4].map((a) => market.roleOf(a)), ["maker", "taker", "investor"]);
   const accounts = new Set(
     market.take(2_000).flatMap((c) => (c.kind === CommandKind.PlaceOrder ? [c.account] : [])),
   );
-  assertEquals([...accounts].sort(), [0, 1, 2, 3, 4]);
+  assert.deepStrictEqual([...accounts].sort(), [0, 1, 2, 3, 4]);
 });
 
 Deno.test("SyntheticMarket refuses impossible options", () => {
-  assertThrows(() => new SyntheticMarket({ instruments: [], seed: 1 }), RangeError);
-  assertThrows(() => new SyntheticMarket({ instruments, seed: 1, firstId: -1 }), RangeError);
-  assertThrows(() => new SyntheticMarket({ instruments, seed: 1, trade: [10] }), RangeError);
-  assertThrows(
+  assert.throws(() => new SyntheticMarket({ instruments: [], seed: 1 }), RangeError);
+  assert.throws(() => new SyntheticMarket({ instruments, seed: 1, firstId: -1 }), RangeError);
+  assert.throws(() => new SyntheticMarket({ instruments, seed: 1, trade: [10] }), RangeError);
+  assert.throws(
     () => new SyntheticMarket({ instruments, seed: 1, accounts: { makers: 0 } }),
     RangeError,
   );
-  assertThrows(() => new SyntheticMarket({ instruments, seed: 1 }).take(-1), RangeError);
+  assert.throws(() => new SyntheticMarket({ instruments, seed: 1 }).take(-1), RangeError);
 });
