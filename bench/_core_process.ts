@@ -9,9 +9,10 @@
  * hands the core in `GATEWAY_JWT_SECRET`, so that every login goes through
  * the whole production check (signature, claims, then the account store).
  *
- * What the core process does is read from outside: its address and open
- * connections from the lines it prints, its memory and CPU time from
- * `/proc`.
+ * What the core process does is read from outside, never from the lines it
+ * prints for people: its address from its ready status line
+ * (`core/app/status.ts`), its open connections from `GET /status` (asked
+ * over loopback), its memory and CPU time from `/proc`.
  *
  * @module
  */
@@ -26,6 +27,7 @@ import {
   SECRET_ENV,
   signJwt,
 } from "../core/gateway/mod.ts";
+import { type CoreStatus, parseStatusLine, type ReadyStatus } from "../core/app/status.ts";
 import { Child } from "./_child.ts";
 
 const ROOT = new URL("..", import.meta.url);
@@ -41,7 +43,7 @@ export interface CoreProcessOptions {
   readonly accounts: readonly { readonly name: string; readonly role: Role }[];
   /** `HEARTBEAT_MS` (default the core's, 1000). */
   readonly heartbeatMs?: number;
-  /** How often the core prints its stats line (connections), ms. Default 250. */
+  /** How often the core prints its stats line for people, ms. Default 5000 (the core's). */
   readonly statsIntervalMs?: number;
   /** The core stops itself after this long, should the bench die without stopping it, ms. */
   readonly runForMs: number;
@@ -69,40 +71,26 @@ function newSecret(): string {
 }
 
 /**
- * Reads the open connection count from one of the core's stats lines
- * (`… 12 rejects, 1000 connections; by source: … | AAPL 190.01×20 …`).
+ * Reads the core's ready status line (`tc-status {"event":"ready",…}`).
  *
  * @param line A line the core printed.
- * @returns The count, or undefined when the line is not a stats line.
+ * @returns The status, or undefined for any other line.
  *
  * @example
  * ```ts
- * import { connectionsIn } from "./_core_process.ts";
- * const line = "5 commands (1/s), 9 events, 0 trades, 0 rejects, 3 connections; by source: none yet | ";
- * if (connectionsIn(line) !== 3) throw new Error("misread");
+ * import { readyIn } from "./_core_process.ts";
+ * const ready = readyIn('tc-status {"event":"ready","pid":9,"addresses":{"ws":"ws://127.0.0.1:1/ws"}}');
+ * if (ready?.addresses.ws !== "ws://127.0.0.1:1/ws") throw new Error("misread");
+ * if (readyIn("gateway: listening on ws://127.0.0.1:1/ws") !== undefined) throw new Error("human");
  * ```
  */
-export function connectionsIn(line: string): number | undefined {
-  const m = / rejects, (\d+) connections[;| ]/.exec(line);
-  return m === null ? undefined : Number(m[1]);
+export function readyIn(line: string): ReadyStatus | undefined {
+  const status = parseStatusLine(line);
+  return status?.event === "ready" ? status : undefined;
 }
 
-/**
- * Reads the gateway's address from the line the core prints when it listens.
- *
- * @param line A line the core printed.
- * @returns `ws://host:port/ws`, or undefined.
- *
- * @example
- * ```ts
- * import { listeningIn } from "./_core_process.ts";
- * const url = listeningIn("gateway: listening on ws://127.0.0.1:40123/ws, admin API on http://…");
- * if (url !== "ws://127.0.0.1:40123/ws") throw new Error(url);
- * ```
- */
-export function listeningIn(line: string): string | undefined {
-  return /^gateway: listening on (ws:\/\/\S+\/ws)\b/.exec(line)?.[1];
-}
+/** How often {@linkcode CoreProcess.waitForConnections} asks the core, ms. */
+const POLL_MS = 50;
 
 /** Linux reports CPU times in /proc in USER_HZ ticks, 100 per second on every architecture. */
 const USER_HZ = 100;
@@ -170,28 +158,23 @@ export class CoreProcess {
   readonly #child: Child;
   readonly #dir: string;
   readonly #tokens: ReadonlyMap<string, string>;
-  #connections: number | undefined;
-  #connectionWaiters: { n: number; resolve: () => void }[] = [];
+  readonly #ready: ReadyStatus;
 
   private constructor(
     child: Child,
     dir: string,
     tokens: ReadonlyMap<string, string>,
-    readonly url: string,
+    ready: ReadyStatus,
   ) {
     this.#child = child;
     this.#dir = dir;
     this.#tokens = tokens;
-    child.onLine((line) => {
-      const n = connectionsIn(line);
-      if (n === undefined) return;
-      this.#connections = n;
-      this.#connectionWaiters = this.#connectionWaiters.filter((w) => {
-        if (n !== w.n) return true;
-        w.resolve();
-        return false;
-      });
-    });
+    this.#ready = ready;
+  }
+
+  /** The gateway's WebSocket, `ws://127.0.0.1:<port>/ws`. */
+  get url(): string {
+    return this.#ready.addresses.ws;
   }
 
   /**
@@ -242,7 +225,9 @@ export class CoreProcess {
           KV_PATH: kvPath,
           JOURNAL_DIR: `${dir}/journal`,
           [SECRET_ENV]: secret,
-          STATS_INTERVAL_MS: String(options.statsIntervalMs ?? 250),
+          ...(options.statsIntervalMs === undefined
+            ? {}
+            : { STATS_INTERVAL_MS: String(options.statsIntervalMs) }),
           RUN_FOR_MS: String(options.runForMs),
           ...(options.heartbeatMs === undefined
             ? {}
@@ -252,12 +237,12 @@ export class CoreProcess {
           ...options.env,
         },
       });
-      const url = await child.waitFor(
-        listeningIn,
+      const ready = await child.waitFor(
+        readyIn,
         options.startTimeoutMs ?? 60_000,
-        "it to listen",
+        "its ready status line",
       );
-      return new CoreProcess(child, dir, tokens, url);
+      return new CoreProcess(child, dir, tokens, ready);
     } catch (error) {
       await child?.stop();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -285,9 +270,32 @@ export class CoreProcess {
     return this.#child.tail;
   }
 
-  /** Open connections, as of its last stats line (undefined before the first). */
-  get connections(): number | undefined {
-    return this.#connections;
+  /**
+   * Asks the core for its status (`GET /status`, over loopback).
+   *
+   * @returns Its addresses and counts.
+   * @throws {Error} If it does not answer 200 (it is gone, or stopping).
+   */
+  async status(): Promise<CoreStatus> {
+    const response = await fetch(this.#ready.addresses.status);
+    if (!response.ok) {
+      throw new Error(
+        `Cannot read the core's status: ${response.status} ${
+          (await response.text()).slice(0, 200)
+        }`,
+      );
+    }
+    return await response.json();
+  }
+
+  /**
+   * Its open connections now, by `GET /status`.
+   *
+   * @returns The count.
+   * @throws {Error} If it does not answer.
+   */
+  async connections(): Promise<number> {
+    return (await this.status()).stats.connections;
   }
 
   /**
@@ -304,23 +312,27 @@ export class CoreProcess {
   }
 
   /**
-   * Waits until a stats line reports exactly `n` connections.
+   * Waits until the core has exactly `n` connections open, asking
+   * `GET /status` every 50 ms.
    *
    * @param n The count.
    * @param timeoutMs The longest wait.
-   * @returns Whether it did in time.
+   * @returns Whether it did in time (false as well if the core is gone).
    */
   async waitForConnections(n: number, timeoutMs: number): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const seen = new Promise<boolean>((resolve) => {
-      this.#connectionWaiters.push({ n, resolve: () => resolve(true) });
-    });
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const ok = await Promise.race([seen, late, this.#child.status.then(() => false)]);
-    clearTimeout(timer);
-    return ok;
+    const deadline = performance.now() + timeoutMs;
+    let exited = false;
+    void this.#child.status.then(() => (exited = true));
+    while (!exited) {
+      try {
+        if ((await this.connections()) === n) return true;
+      } catch {
+        // Not answering (yet, or any more): asked again until the deadline.
+      }
+      if (performance.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    return false;
   }
 
   /**

@@ -1,24 +1,50 @@
 import { assertEquals } from "../core/_testing/assert.ts";
-import { connectionsIn, listeningIn, parseProc } from "./_core_process.ts";
+import { BEARER_PREFIX, SUBPROTOCOL } from "../core/gateway/mod.ts";
+import { CoreProcess, parseProc, readyIn } from "./_core_process.ts";
 
-Deno.test("connectionsIn() reads the core's stats line and nothing else", () => {
-  const check = (line: string, expected: number | undefined) =>
-    assertEquals(connectionsIn(line), expected, line);
-  check(
-    "16877 commands (2016/s), 23404 events, 5797 trades, 0 rejects, 690 connections | AAPL 189.81×4718",
-    690,
+Deno.test("readyIn() reads the core's ready status line, not its human lines", () => {
+  const ready = readyIn(
+    'tc-status {"event":"ready","pid":9,"addresses":{"ws":"ws://[::1]:8080/ws","port":8080}}',
   );
-  check("0 commands (0/s), 0 events, 0 trades, 0 rejects, 0 connections | ", 0);
-  check("gateway: listening on ws://127.0.0.1:1/ws", undefined);
-  check("10 connections", undefined);
+  assertEquals([ready?.pid, ready?.addresses.ws], [9, "ws://[::1]:8080/ws"]);
+  for (
+    const line of [
+      "gateway: listening on ws://[::1]:8080/ws, admin API on http://[::1]:8080/admin",
+      'tc-status {"event":"stopped","pid":9,"why":"SIGTERM"}',
+      "0 commands (0/s), 0 events, 0 trades, 0 rejects, 3 connections; by source: none yet | ",
+    ]
+  ) {
+    assertEquals(readyIn(line), undefined, line);
+  }
 });
 
-Deno.test("listeningIn() reads the gateway's address, IPv6 included", () => {
-  assertEquals(
-    listeningIn("gateway: listening on ws://[::1]:8080/ws, admin API on http://[::1]:8080/admin"),
-    "ws://[::1]:8080/ws",
-  );
-  assertEquals(listeningIn("synthetic market: off (SYNTHETIC_RATE=0)"), undefined);
+Deno.test("CoreProcess learns the core's address from its status line and its connections from GET /status", async () => {
+  const core = await CoreProcess.start({
+    syntheticRate: 0,
+    accounts: [{ name: "ALICE", role: "trader" }],
+    runForMs: 60_000,
+    env: { JOURNAL_DIR: "none" },
+  });
+  try {
+    assertEquals(new URL(core.url).hostname, "127.0.0.1");
+    const status = await core.status();
+    assertEquals([status.pid, status.addresses.ws, status.state], [core.pid, core.url, "running"]);
+    assertEquals(await core.waitForConnections(0, 5_000), true);
+    const socket = new WebSocket(core.url, [SUBPROTOCOL, BEARER_PREFIX + core.token("ALICE")]);
+    await new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = () => reject(new Error("refused"));
+    });
+    assertEquals(await core.waitForConnections(1, 5_000), true);
+    assertEquals(await core.connections(), 1);
+    const closed = new Promise((resolve) => (socket.onclose = resolve));
+    socket.close();
+    await closed;
+    assertEquals(await core.waitForConnections(0, 5_000), true);
+  } finally {
+    await core.stop();
+  }
+  assertEquals(await core.waitForConnections(0, 200), false, "a stopped core has no count");
 });
 
 Deno.test("parseProc() finds the CPU times after a command name with spaces and parentheses", () => {

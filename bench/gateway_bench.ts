@@ -880,7 +880,7 @@ async function idleRun(
     const results = await Promise.all(
       clients.map((c) => c.result<IdleResult>(config.holdMs + 30_000)),
     );
-    // The core's count, from a stats line printed after the hold.
+    // The core's count after the hold, from its GET /status.
     await core.waitForConnections(opened, 2_000);
     const after = await core.sample();
     return {
@@ -889,7 +889,7 @@ async function idleRun(
       open: summarise(config.sockets, opens),
       holdMs: Math.min(...results.map((r) => r.holdMs)),
       heldByClients: results.reduce((a, r) => a + r.stillOpen, 0),
-      heldByCore: core.connections,
+      heldByCore: await core.connections().catch(() => undefined),
       heartbeats: results.reduce((a, r) => a + r.heartbeats, 0),
       minHeartbeats: Math.min(...results.map((r) => r.minHeartbeats)),
       rssBeforeBytes: before.rssBytes,
