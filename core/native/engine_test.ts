@@ -1,4 +1,4 @@
-import { assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { loadInstruments } from "../matching/instruments.ts";
 import { CommandKind, type EngineEvent, OrderType, Side, TimeInForce } from "../matching/types.ts";
 import { NativeEngine } from "./engine.ts";
@@ -45,11 +45,11 @@ Deno.test("NativeEngine.pushRiskControl sets limits and switches the engine enfo
     engine.push(order(5, 1, 11));
     engine.flush();
     const [limitSet, switchSet, tooBig, fine, killed, ...scoped] = answers(engine, 9);
-    assertEquals([limitSet, switchSet], ["applied", "applied"]);
-    assertEquals(tooBig, { kind: 2, id: 1, instrument: 0, reason: "max_order_qty" });
-    assertEquals(fine, { kind: 1, id: 2, instrument: 0 });
-    assertEquals(killed, { kind: 2, id: 3, instrument: 0, reason: "kill_switch" });
-    assertEquals(scoped, [
+    assert.deepStrictEqual([limitSet, switchSet], ["applied", "applied"]);
+    assert.deepStrictEqual(tooBig, { kind: 2, id: 1, instrument: 0, reason: "max_order_qty" });
+    assert.deepStrictEqual(fine, { kind: 1, id: 2, instrument: 0 });
+    assert.deepStrictEqual(killed, { kind: 2, id: 3, instrument: 0, reason: "kill_switch" });
+    assert.deepStrictEqual(scoped, [
       "applied",
       { kind: 2, id: 4, instrument: 0, reason: "max_order_qty" },
       "applied",
@@ -92,9 +92,9 @@ Deno.test("NativeEngine.openJournal with retention 'snapshots' releases what the
     again.close();
     // The last command made a snapshot (at the journal's last record), and
     // the records before the older kept snapshot are gone.
-    assertEquals(report.snapshot, report.journal.lastSeq);
-    assertEquals(report.replayed, 0);
-    assertEquals(
+    assert.deepStrictEqual(report.snapshot, report.journal.lastSeq);
+    assert.deepStrictEqual(report.replayed, 0);
+    assert.deepStrictEqual(
       (report.journal.firstSeq ?? 0) > 1,
       true,
       `first record ${report.journal.firstSeq}`,
@@ -144,14 +144,14 @@ Deno.test("NativeEngine.restingOrders lists a book bids then asks, best first, i
       price,
       qty,
     });
-    assertEquals(engine.restingOrders(0), [
+    assert.deepStrictEqual(engine.restingOrders(0), [
       { ...resting(2, 2, Side.Buy, 10_000, 7), clientOrderId: 0n, placer: null },
       { ...resting(3, 1, Side.Buy, 10_000, 4), clientOrderId: (1n << 64n) - 1n, placer: null },
       { ...resting(1, 1, Side.Buy, 9_900, 6), clientOrderId: 11n, placer: null },
       { ...resting(5, 3, Side.Sell, 10_050, 9), clientOrderId: 15n, placer: 0 },
       { ...resting(4, 3, Side.Sell, 10_100, 2), clientOrderId: 14n, placer: null },
     ]);
-    assertEquals(engine.restingOrders(1), []);
+    assert.deepStrictEqual(engine.restingOrders(1), []);
   } finally {
     engine.close();
   }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { matcherSuite, randomCommandStream } from "../matching/matcher_suite.ts";
 import { loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
-import { assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import {
   type Command,
   CommandKind,
@@ -38,13 +38,17 @@ function agree(commands: readonly Command[]): void {
     }));
     for (const other of rest) {
       for (let i = 0; i < commands.length; i++) {
-        assertEquals(
+        assert.deepStrictEqual(
           other.events[i],
           first!.events[i],
           `${other.name} vs ${first!.name}: events of command ${i} ${JSON.stringify(commands[i])}`,
         );
       }
-      assertEquals(other.hash, first!.hash, `${other.name} vs ${first!.name}: state hash`);
+      assert.deepStrictEqual(
+        other.hash,
+        first!.hash,
+        `${other.name} vs ${first!.name}: state hash`,
+      );
     }
   } finally {
     for (const [, m] of matchers) m.close();

@@ -1,10 +1,10 @@
-import { assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { BUILDING, cargoLines } from "./build_native.ts";
 
 /** What the task prints for a transcript of cargo's stderr. */
 function check(transcript: string[], expected: string[]): void {
   const show = cargoLines();
-  assertEquals(transcript.flatMap(show), expected);
+  assert.deepStrictEqual(transcript.flatMap(show), expected);
 }
 
 const FINISHED = "    Finished `release` profile [optimized + debuginfo] target(s) in 0.06s";

@@ -73,9 +73,9 @@ const USAGE = `Usage: deno task journal verify [--json] [--live] DIR
  * @example
  * ```ts
  * import { describeDamage } from "./journal.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
- * assertEquals(
+ * assert.deepStrictEqual(
  *   describeDamage({
  *     segment: 0, file: "segment-0000000000000000.tcj", offset: 2320, seq: 13, bytes: 96,
  *     reason: "bad CRC",
@@ -100,9 +100,9 @@ export function describeDamage(damage: Damage): string {
  * @example
  * ```ts
  * import { verifyLines } from "./journal.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
- * assertEquals(
+ * assert.deepStrictEqual(
  *   verifyLines({
  *     segments: 2, records: 7, firstSeq: 1, lastSeq: 7, tornTail: null, corruption: null,
  *     cut: false,
@@ -175,7 +175,7 @@ export interface DumpOptions {
  * import { dumpJournal } from "./journal.ts";
  * import { JournaledMatcher } from "./journaled_matcher.ts";
  * import { loadInstruments } from "../matching/mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const dir = Deno.makeTempDirSync();
  * const matcher = JournaledMatcher.open(loadInstruments(), { dir });
@@ -183,7 +183,7 @@ export interface DumpOptions {
  * if (!parsed.ok) throw new Error(parsed.message);
  * matcher.apply(parsed.command);
  * matcher.close();
- * assertEquals([...dumpJournal(dir, { events: true })], [
+ * assert.deepStrictEqual([...dumpJournal(dir, { events: true })], [
  *   '{"op":"new","id":1,"account":"A","symbol":"AAPL","side":"buy","type":"market","tif":"gtc","qty":5,"postOnly":false}',
  *   '{"ev":"accepted","id":1,"symbol":"AAPL"}',
  *   '{"ev":"expired","id":1,"leaves":5,"symbol":"AAPL"}',

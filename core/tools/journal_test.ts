@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import {
   CommandKind,
   CommandParser,
@@ -103,7 +103,7 @@ Deno.test("journal dump | match reproduces the events of the journaled runs", as
   await withDir(async (dir) => {
     const events = await journalRuns(dir, 2);
     const dump = expectCode(await runTool("journal", ["dump", dir]), 0).stdout;
-    assertEquals(lineList(dump).length, LINES.length);
+    assert.deepStrictEqual(lineList(dump).length, LINES.length);
     const replayed = expectCode(await runTool("match", [], dump), 0).stdout;
     assert(replayed === events, "dump | match differs from the journaled runs' events");
   });
@@ -128,8 +128,11 @@ Deno.test("journal dump --events puts each command's events, in match's format, 
         ...reference.apply(parsed.command).map((e) => JSON.stringify(eventToJson(e, instruments))),
       ];
     });
-    assertEquals(interleaved, expected);
-    assertEquals(interleaved.filter((line) => line.startsWith('{"ev":')), lineList(events));
+    assert.deepStrictEqual(interleaved, expected);
+    assert.deepStrictEqual(
+      interleaved.filter((line) => line.startsWith('{"ev":')),
+      lineList(events),
+    );
   });
 });
 
@@ -161,14 +164,14 @@ Deno.test("journal dump names symbols from the journal's own instrument table", 
       jsonl(lines),
     );
     const dump = expectCode(await runTool("journal", ["dump", journal]), 0).stdout;
-    assertEquals(lineList(dump), [
+    assert.deepStrictEqual(lineList(dump), [
       '{"op":"new","id":1,"account":"A","symbol":"QQ.B","side":"sell","type":"limit","tif":"gtc","price":1005,"qty":3,"postOnly":false}',
       '{"op":"new","id":2,"account":"B","symbol":"QQ.B","side":"buy","type":"limit","tif":"gtc","price":1005,"qty":1,"postOnly":false}',
       // AAPL is not in this table: the journal holds "unknown instrument", dumped as "?".
       '{"op":"new","id":3,"account":"B","symbol":"?","side":"buy","type":"limit","tif":"gtc","price":1003,"qty":1,"postOnly":false}',
     ]);
     const replayed = await runTool("match", ["--instruments", table], dump);
-    assertEquals(expectCode(replayed, 0).stdout, expectCode(events, 0).stdout);
+    assert.deepStrictEqual(expectCode(replayed, 0).stdout, expectCode(events, 0).stdout);
   });
 });
 
@@ -177,7 +180,7 @@ Deno.test("journal verify reports a clean journal (exit 0), and --json the raw r
     await journalRuns(dir, 2);
     const records = [...readJournal(dir)].length;
     const run = expectCode(await runTool("journal", ["verify", dir]), 0);
-    assertEquals(lineList(run.stdout), [
+    assert.deepStrictEqual(lineList(run.stdout), [
       "segments: 2",
       `records: ${records}`,
       "first sequence: 1",
@@ -187,7 +190,7 @@ Deno.test("journal verify reports a clean journal (exit 0), and --json the raw r
       "verdict: valid",
     ]);
     const json = expectCode(await runTool("journal", ["verify", "--json", dir]), 0);
-    assertEquals(JSON.parse(json.stdout), verifyJournal(dir));
+    assert.deepStrictEqual(JSON.parse(json.stdout), verifyJournal(dir));
   });
 });
 
@@ -202,7 +205,7 @@ Deno.test("journal verify reports a torn tail it would cut (exit 0), and match r
 
     const run = expectCode(await runTool("journal", ["verify", dir]), 0);
     const lines = lineList(run.stdout);
-    assertEquals(lines.slice(1, 4), [
+    assert.deepStrictEqual(lines.slice(1, 4), [
       `records: ${before - 1}`,
       "first sequence: 1",
       `last sequence: ${before - 1}`,
@@ -213,7 +216,10 @@ Deno.test("journal verify reports a torn tail it would cut (exit 0), and match r
       ) && lines[4]!.endsWith("; recovery would cut it there"),
       lines[4],
     );
-    assertEquals(lines.slice(5), ["corruption: none", "verdict: valid up to a torn tail"]);
+    assert.deepStrictEqual(lines.slice(5), [
+      "corruption: none",
+      "verdict: valid up to a torn tail",
+    ]);
 
     const resumed = await runTool("match", ["--journal", dir], jsonl(LINES.slice(0, 1)));
     expectCode(resumed, 0);
@@ -238,21 +244,21 @@ Deno.test("journal verify reports corruption before the tail (exit 1); dump stop
     file.close();
 
     const run = await runTool("journal", ["verify", dir]);
-    assertEquals(run.code, 1);
+    assert.deepStrictEqual(run.code, 1);
     const lines = lineList(run.stdout);
-    assertEquals(lines[4], "torn tail: none");
+    assert.deepStrictEqual(lines[4], "torn tail: none");
     assert(
       lines[5]!.startsWith(`corruption: segment-0000000000000000.tcj at byte ${middle.offset} (`) &&
         lines[5]!.includes("bad CRC; valid records follow it"),
       lines[5],
     );
-    assertEquals(lines[6], "verdict: corrupt");
+    assert.deepStrictEqual(lines[6], "verdict: corrupt");
     const json = await runTool("journal", ["verify", "--json", dir]);
-    assertEquals(json.code, 1);
-    assertEquals(JSON.parse(json.stdout).corruption.offset, middle.offset);
+    assert.deepStrictEqual(json.code, 1);
+    assert.deepStrictEqual(JSON.parse(json.stdout).corruption.offset, middle.offset);
 
     const dump = await runTool("journal", ["dump", dir]);
-    assertEquals(dump.code, 1);
+    assert.deepStrictEqual(dump.code, 1);
     assert(dump.stderr.includes("is corrupt at byte"), dump.stderr);
   });
 });
@@ -271,7 +277,7 @@ Deno.test("journal refuses a missing folder and bad usage with exit code 2", asy
   ];
   for (const [args, message] of cases) {
     const run = await runTool("journal", args);
-    assertEquals(run.code, 2, args.join(" "));
+    assert.deepStrictEqual(run.code, 2, args.join(" "));
     assert(run.stderr.includes(message), run.stderr);
   }
   await Deno.remove(missing.slice(0, -"/none".length));
@@ -295,7 +301,7 @@ Deno.test("journal dump refuses a journal whose first records were released, say
     } catch (error) {
       message = error instanceof Error ? error.message : String(error);
     }
-    assertEquals(
+    assert.deepStrictEqual(
       message,
       `Cannot dump journal ${dir}: record ${first}: it starts at record ${first}: the records ` +
         `before it were released after a snapshot (retention "snapshots"), so its commands ` +
@@ -312,9 +318,9 @@ Deno.test("journal dump leaves risk controls out, and says so", async () => {
     });
     const notes: string[] = [];
     const lines = [...dumpJournal(dir, { onNote: (note) => notes.push(note) })];
-    assertEquals(lines.length, 1);
+    assert.deepStrictEqual(lines.length, 1);
     assert(lines[0]!.startsWith('{"op":"new","id":1,'), lines[0]);
-    assertEquals(notes.length, 1);
+    assert.deepStrictEqual(notes.length, 1);
     assert(notes[0]!.includes("match's input has no line for them"), notes[0]);
   });
 });
@@ -366,8 +372,8 @@ Deno.test("journal verify and dump refuse a journal a running engine writes, nam
     await whileWriting(dir, async () => {
       for (const args of [["verify", dir], ["verify", "--json", dir], ["dump", dir]]) {
         const run = await runTool("journal", args);
-        assertEquals(run.code, 1, args.join(" "));
-        assertEquals(run.stdout, "");
+        assert.deepStrictEqual(run.code, 1, args.join(" "));
+        assert.deepStrictEqual(run.stdout, "");
         assert(
           run.stderr.includes(`: process ${Deno.pid} is writing it (it holds ${dir}/lock)`) &&
             run.stderr.includes("with --live"),
@@ -383,8 +389,14 @@ Deno.test("journal verify and dump refuse a journal a running engine writes, nam
       assert(dump.length >= 50, `${dump.length} commands dumped`);
       assert(dump[0]!.startsWith('{"op":"new","id":1,'), dump[0]);
       // In this process, the mapping readers refuse it too, and the live ones read it.
-      assertThrows(() => verifyJournal(dir), `this process (${Deno.pid}) is writing it`);
-      assertThrows(() => [...readJournal(dir)], `this process (${Deno.pid}) is writing it`);
+      assert.throws(
+        () => verifyJournal(dir),
+        messageIncludes(`this process (${Deno.pid}) is writing it`),
+      );
+      assert.throws(
+        () => [...readJournal(dir)],
+        messageIncludes(`this process (${Deno.pid}) is writing it`),
+      );
       assert([...readJournal(dir, { live: true })].length > 0);
     });
     // Once the engine is closed, nothing holds the folder.
@@ -399,9 +411,11 @@ Deno.test("a second engine on a journal folder is refused, in this process or an
       const instruments = loadInstruments();
       const second = NativeEngine.open(instruments);
       try {
-        assertThrows(
+        assert.throws(
           () => second.openJournal({ dir, meta: journalMeta(instruments) }),
-          `Cannot open journal ${dir}: this process (${Deno.pid}) is writing it (it holds ${dir}/lock)`,
+          messageIncludes(
+            `Cannot open journal ${dir}: this process (${Deno.pid}) is writing it (it holds ${dir}/lock)`,
+          ),
         );
       } finally {
         second.close();
@@ -427,7 +441,7 @@ Deno.test("a second engine on a journal folder is refused, in this process or an
         stderr: "piped",
       }).output();
       const message = new TextDecoder().decode(stderr);
-      assertEquals(code, 3, message);
+      assert.deepStrictEqual(code, 3, message);
       assert(
         message.includes(`Cannot open journal ${dir}: process ${Deno.pid} is writing it`),
         message,
@@ -436,16 +450,9 @@ Deno.test("a second engine on a journal folder is refused, in this process or an
   });
 });
 
-/** Fails unless `fn` throws an Error whose message includes `part`. */
-function assertThrows(fn: () => unknown, part: string): void {
-  try {
-    fn();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    assert(message.includes(part), message);
-    return;
-  }
-  throw new Error(`expected an error including ${JSON.stringify(part)}`);
+/** For `assert.throws`: an Error whose message includes `part`. */
+function messageIncludes(part: string): (error: unknown) => boolean {
+  return (error) => error instanceof Error && error.message.includes(part);
 }
 
 Deno.test("a core started on a journal folder another process writes refuses to start, naming it", async () => {

@@ -61,20 +61,20 @@ export interface JournaledMatcherOptions {
  * ```ts
  * import { JournaledMatcher } from "./journaled_matcher.ts";
  * import { loadInstruments } from "../matching/mod.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const dir = Deno.makeTempDirSync();
  * const line = '{"op":"new","id":1,"account":"A","symbol":"AAPL","side":"buy","type":"limit","price":100,"qty":5}';
  * const first = JournaledMatcher.open(loadInstruments(), { dir });
  * const parsed = first.parser.parse(line);
  * if (!parsed.ok) throw new Error(parsed.message);
- * assertEquals(first.apply(parsed.command), [{ kind: 1, id: 1, instrument: 0 }]);
+ * assert.deepStrictEqual(first.apply(parsed.command), [{ kind: 1, id: 1, instrument: 0 }]);
  * first.close();
  *
  * // The next run recovers order 1 and account "A" from the journal.
  * const second = JournaledMatcher.open(loadInstruments(), { dir });
- * assertEquals(second.report.accounts, [[0, "A"]]);
- * assertEquals(second.apply({ kind: 2, id: 1 }), [
+ * assert.deepStrictEqual(second.report.accounts, [[0, "A"]]);
+ * assert.deepStrictEqual(second.apply({ kind: 2, id: 1 }), [
  *   { kind: 4, id: 1, instrument: 0, leaves: 5, reason: "requested" },
  * ]);
  * second.close();

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { JournalKind, readCommand, readDefineAccount } from "../native/mod.ts";
 import { journalEntries } from "../native/mod.ts";
 import { expectCode, jsonl, runTool, sampleLines, words } from "./_test_support.ts";
@@ -67,7 +67,7 @@ Deno.test("match --journal continues the accounts of the earlier run: self-trade
         order(1, "BOB", "buy", 1, 42000),
       ]),
     );
-    assertEquals(expectCode(second, 0).stdout.trimEnd().split("\n"), [
+    assert.deepStrictEqual(expectCode(second, 0).stdout.trimEnd().split("\n"), [
       // BOB is new: a parser numbering from 0 again would take him for ALICE.
       '{"ev":"accepted","id":3,"symbol":"MSFT"}',
       '{"ev":"trade","taker":3,"maker":1,"price":42000,"qty":1,"symbol":"MSFT"}',
@@ -80,7 +80,7 @@ Deno.test("match --journal continues the accounts of the earlier run: self-trade
     const accounts = [...journalEntries(dir)]
       .filter((record) => record.kind === JournalKind.Account)
       .map((record) => readDefineAccount(words(record.payload), 0));
-    assertEquals(accounts, [[0, "ALICE"], [1, "CAROL"], [2, "BOB"]]);
+    assert.deepStrictEqual(accounts, [[0, "ALICE"], [1, "CAROL"], [2, "BOB"]]);
     assertAccountsDefinedBeforeUse(dir);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -110,8 +110,8 @@ Deno.test("match --journal refuses a journal written for another instrument tabl
       ["--journal", dir, "--instruments", table],
       jsonl(LINES.slice(0, 3)),
     );
-    assertEquals(run.code, 1, run.stderr);
-    assertEquals(run.stdout, "");
+    assert.deepStrictEqual(run.code, 1, run.stderr);
+    assert.deepStrictEqual(run.stdout, "");
     assert(run.stderr.includes("was written for another instrument table"), run.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -135,7 +135,7 @@ Deno.test("match refuses bad usage with exit code 2", async () => {
   ];
   for (const [args, message] of cases) {
     const run = await runTool("match", args);
-    assertEquals(run.code, 2, args.join(" "));
+    assert.deepStrictEqual(run.code, 2, args.join(" "));
     assert(run.stderr.includes(message) && run.stderr.includes("Usage:"), run.stderr);
   }
 });
@@ -155,7 +155,7 @@ Deno.test("match takes account names of up to 48 bytes of UTF-8", async () => {
     [],
     jsonl([order(1, "€".repeat(16)), order(2, "€".repeat(16) + "x"), order(3, "x".repeat(48))]),
   );
-  assertEquals(expectCode(run, 0).stdout.trimEnd().split("\n"), [
+  assert.deepStrictEqual(expectCode(run, 0).stdout.trimEnd().split("\n"), [
     '{"ev":"accepted","id":1,"symbol":"AAPL"}',
     '{"ev":"expired","id":1,"leaves":1,"symbol":"AAPL"}',
     '{"ev":"error","line":2,"message":"Cannot read line 2: field \\"account\\" must be a string of 1 to 48 bytes of UTF-8, not 49 bytes"}',
