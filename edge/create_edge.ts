@@ -41,6 +41,8 @@ import { rateLimit, type RateLimitOptions, RateLimitPolicy } from "./rate_limit.
 import { type RequestLimitOptions, requestLimits, resolveRequestLimits } from "./request_limits.ts";
 import { securityHeaderEntries, securityHeaders } from "./security_headers.ts";
 import { SnapshotCache } from "./snapshot_cache.ts";
+// Symbols in any case, which a quote page's URL redirects from when upper-cased they are listed.
+import { SYMBOL_PATTERN_ANY_CASE } from "../schemas/vocabulary/names.ts";
 
 /** The route patterns, which are also the `route` label of the metrics. */
 export const ROUTES = {
@@ -65,9 +67,6 @@ export const PAGE_CACHE_CONTROL = "private, no-cache";
  * symbol is listed, so caches keep it a while, not forever.
  */
 export const SYMBOL_REDIRECT_CACHE_CONTROL = "public, max-age=300";
-
-/** Symbols in any case, which a quote page's URL redirects from when upper-cased they are listed. */
-const ANY_CASE_SYMBOL = /^[A-Za-z0-9.-]{1,12}$/;
 
 /** Settings of {@linkcode createEdge} besides the snapshot source. */
 export interface EdgeSettings {
@@ -360,7 +359,7 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
     if ("symbol" in found) {
       return page(c, `"p-${pageId}-${found.version}"`, (ctx) => pages.quote(ctx, found));
     }
-    if (!ANY_CASE_SYMBOL.test(symbol)) return pageProblem(c, found.reason, found.detail);
+    if (!SYMBOL_PATTERN_ANY_CASE.test(symbol)) return pageProblem(c, found.reason, found.detail);
     // The symbol in another case (/q/aapl): to its page when it has one,
     // and otherwise a 404 that names it as the API would (not a 400).
     const upper = symbol.toUpperCase();

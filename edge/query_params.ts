@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SYMBOL_RULE } from "../schemas/quotes.ts";
+import { SYMBOL_PATTERN, SYMBOL_RULE_TEXT } from "../schemas/vocabulary/names.ts";
 
 /** A checked parameter, or why it is refused. */
 export type ParamResult<T> =
@@ -49,11 +49,11 @@ export function parseSymbolsParam(
   const symbols = new Set<string>();
   for (const [i, part] of parts.entries()) {
     if (part === "") return refuse(`Cannot read symbols: entry ${i + 1} is empty`);
-    if (!SYMBOL_RULE.test(part)) {
+    if (!SYMBOL_PATTERN.test(part)) {
       return refuse(
         `Cannot read symbols: entry ${i + 1} (${
           JSON.stringify(part.slice(0, 20))
-        }) is not 1 to 12 of [A-Z0-9.-]`,
+        }) is not ${SYMBOL_RULE_TEXT}`,
       );
     }
     symbols.add(part);

@@ -168,7 +168,7 @@ export function quoteFastPath(options: QuoteFastPathOptions): FastPath {
     if (url.length > maxUrlLength) return undefined;
     const symbol = quotePathSymbol(url);
     if (symbol === undefined || !cache.loaded) return undefined;
-    // The cache keeps only symbols that pass SYMBOL_RULE, so a snapshot
+    // The cache keeps only symbols that pass SYMBOL_PATTERN, so a snapshot
     // found means a valid symbol.
     const snapshot = cache.get(symbol);
     if (snapshot === undefined) return undefined;
@@ -207,7 +207,7 @@ export function quoteFastPath(options: QuoteFastPathOptions): FastPath {
  * (Hono decodes it: the app answers those).
  *
  * @param url The request's absolute URL.
- * @returns The symbol as written, not yet checked against `SYMBOL_RULE`.
+ * @returns The symbol as written, not yet checked against `SYMBOL_PATTERN`.
  *
  * @example
  * ```ts

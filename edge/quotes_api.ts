@@ -11,7 +11,8 @@
  */
 
 import type { Context, Handler } from "hono";
-import { type QuoteSnapshot, SYMBOL_RULE } from "../schemas/quotes.ts";
+import type { QuoteSnapshot } from "../schemas/quotes.ts";
+import { SYMBOL_PATTERN, SYMBOL_RULE_TEXT } from "../schemas/vocabulary/names.ts";
 import { ifNoneMatch, snapshotsEtag } from "./etag.ts";
 import { type EventStreams, UNKNOWN_ADDRESS } from "./event_stream.ts";
 import { problem } from "./problem.ts";
@@ -76,12 +77,12 @@ export interface SymbolMiss {
  * ```
  */
 export function lookUpSymbol(cache: SnapshotCache, symbol: string): QuoteSnapshot | SymbolMiss {
-  if (!SYMBOL_RULE.test(symbol)) {
+  if (!SYMBOL_PATTERN.test(symbol)) {
     return {
       reason: "bad_symbol",
       detail: `Cannot find symbol: ${
         JSON.stringify(symbol.slice(0, 24))
-      } is not 1 to 12 of [A-Z0-9.-]`,
+      } is not ${SYMBOL_RULE_TEXT}`,
     };
   }
   return cache.get(symbol) ??

@@ -41,9 +41,9 @@ import {
   parseSymbolList,
   QUOTE_KEYS,
   type QuoteSnapshot,
-  SYMBOL_RULE,
   type SymbolInfo,
 } from "../schemas/quotes.ts";
+import { SYMBOL_PATTERN } from "../schemas/vocabulary/names.ts";
 
 /** The default {@linkcode SnapshotCacheOptions.pollIntervalMs}. */
 export const DEFAULT_POLL_INTERVAL_MS = 50;
@@ -352,7 +352,7 @@ export class SnapshotCache {
     const seen = new Set<string>();
     for (const { key, value, versionstamp } of listed) {
       const symbol = key[2];
-      if (typeof symbol !== "string" || key.length !== 3 || !SYMBOL_RULE.test(symbol)) {
+      if (typeof symbol !== "string" || key.length !== 3 || !SYMBOL_PATTERN.test(symbol)) {
         // Not a key the contract defines: never served, so nothing to keep.
         continue;
       }

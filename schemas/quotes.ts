@@ -49,6 +49,8 @@
  * @module
  */
 
+import { SYMBOL_PATTERN, SYMBOL_RULE_TEXT } from "./vocabulary/names.ts";
+
 /** The format of the values under {@linkcode QUOTE_KEYS}; readers refuse others. */
 export const QUOTES_FORMAT = 1;
 
@@ -117,9 +119,6 @@ function engineStateProblem(v: unknown): SnapshotProblem | undefined {
   }
   return isCount(v.since) ? undefined : "a halted engine's since must be a non-negative integer";
 }
-
-/** Symbols: 1 to 12 of `[A-Z0-9.-]` (the instrument table's rule). */
-export const SYMBOL_RULE: RegExp = /^[A-Z0-9.-]{1,12}$/;
 
 /** One instrument, as the public sees it. */
 export interface SymbolInfo {
@@ -236,8 +235,8 @@ export function parseQuoteSnapshot(
   if (value.format !== QUOTES_FORMAT) {
     return fail(`format ${JSON.stringify(value.format)} is not ${QUOTES_FORMAT}`);
   }
-  if (typeof value.symbol !== "string" || !SYMBOL_RULE.test(value.symbol)) {
-    return fail("symbol must be 1 to 12 of [A-Z0-9.-]");
+  if (typeof value.symbol !== "string" || !SYMBOL_PATTERN.test(value.symbol)) {
+    return fail(`symbol must be ${SYMBOL_RULE_TEXT}`);
   }
   if (typeof value.name !== "string") return fail("name must be a string");
   if (!isCount(value.priceDecimals) || value.priceDecimals > 12) {
@@ -334,7 +333,7 @@ export function parseSymbolList(
   if (!Array.isArray(value.symbols)) return fail("symbols must be an array");
   for (const [i, s] of value.symbols.entries()) {
     if (
-      !isObject(s) || typeof s.symbol !== "string" || !SYMBOL_RULE.test(s.symbol) ||
+      !isObject(s) || typeof s.symbol !== "string" || !SYMBOL_PATTERN.test(s.symbol) ||
       typeof s.name !== "string" || !isCount(s.priceDecimals) || !isNumber(s.tickSize) ||
       !isCount(s.lotSize)
     ) {

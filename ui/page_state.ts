@@ -9,7 +9,7 @@
  * @module
  */
 
-import { SYMBOL_RULE } from "../schemas/quotes.ts";
+import { SYMBOL_PATTERN } from "../schemas/vocabulary/names.ts";
 import type { QuoteView } from "./quote_view.ts";
 
 /** The id of the element the pages render into and hydrate. */
@@ -86,7 +86,7 @@ export function parseState(text: string): PageState {
     throw new TypeError("Cannot read the page state: since and quotes are required");
   }
   if (v.page === "quote") {
-    if (typeof v.symbol !== "string" || !SYMBOL_RULE.test(v.symbol)) {
+    if (typeof v.symbol !== "string" || !SYMBOL_PATTERN.test(v.symbol)) {
       throw new TypeError("Cannot read the page state: a quote page needs its symbol");
     }
     return value as PageState;

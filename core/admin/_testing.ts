@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { RiskLimitName } from "../native/records.ts";
+import type { RiskLimitName } from "../../schemas/vocabulary/risk_limits.ts";
 import type { RiskControlPort } from "./port.ts";
 import { AccountStore } from "./store.ts";
 

@@ -66,7 +66,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { AuditLog, isAuditId, MAX_AUDIT_PAGE } from "./audit.ts";
 import { bodyLimit } from "hono/body-limit";
 import type { BlankSchema } from "hono/types";
-import type { RiskLimitName } from "../native/records.ts";
+import type { RiskLimitName } from "../../schemas/vocabulary/risk_limits.ts";
 import type { Fault, Result } from "./fault.ts";
 import type { RiskControlPort } from "./port.ts";
 import { RiskAdmin } from "./risk_admin.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { RiskLimitName } from "../native/records.ts";
+import type { RiskLimitName } from "../../schemas/vocabulary/risk_limits.ts";
 import { type Fault, ok, type Result } from "./fault.ts";
 import { quote } from "./_text.ts";
 import {

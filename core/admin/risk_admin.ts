@@ -33,7 +33,7 @@
  */
 
 import { type Fault, ok, type Result } from "./fault.ts";
-import type { RiskLimitName } from "../native/records.ts";
+import type { RiskLimitName } from "../../schemas/vocabulary/risk_limits.ts";
 import {
   type AccountChange,
   type AccountStore,

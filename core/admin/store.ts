@@ -60,7 +60,7 @@ import {
   SYMBOL_LIMIT_NAMES,
   symbolProblem,
 } from "./types.ts";
-import type { RiskLimitName } from "../native/records.ts";
+import type { RiskLimitName } from "../../schemas/vocabulary/risk_limits.ts";
 
 /** The first part of every key the store writes. */
 export const KEY_ROOT = "admin";

@@ -5,39 +5,31 @@
  * @module
  */
 
-import type { Role } from "../gateway/config.ts";
-import type { RiskLimitName } from "../native/records.ts";
-import { accountNameFault, MAX_ACCOUNT_BYTES, SYMBOL_PATTERN } from "../matching/types.ts";
-import { unprintableCharacter } from "../gateway/jwt.ts";
+import {
+  accountNameProblem as nameRuleProblem,
+  SYMBOL_PATTERN,
+} from "../../schemas/vocabulary/names.ts";
+import {
+  isRiskLimitName,
+  RISK_LIMIT_NAMES,
+  type RiskLimitName,
+  SYMBOL_RISK_LIMIT_NAMES,
+} from "../../schemas/vocabulary/risk_limits.ts";
+import { isRole, type Role, ROLES } from "../../schemas/vocabulary/roles.ts";
 import { describeType, describeValue } from "./_text.ts";
 
 /**
- * Every risk limit the engine enforces, in the engine's order
- * (`native/src/risk.rs` `limit`). Each is one of the engine's
- * `RiskLimitName`s, and a check below fails to compile when the engine
- * gains one missing here: a new limit must be stored and applied too.
+ * Every risk limit the engine enforces, in the engine's order: the
+ * vocabulary's (`schemas/vocabulary/risk_limits.ts`), so a limit the engine
+ * gains is stored and applied here too.
  */
-export const LIMIT_NAMES = [
-  "maxOrderQty",
-  "maxNotional",
-  "position",
-  "openOrders",
-  "ordersPerSecond",
-  "collarBps",
-] as const satisfies readonly RiskLimitName[];
+export const LIMIT_NAMES: readonly RiskLimitName[] = RISK_LIMIT_NAMES;
 
-const _everyLimitNamed: Exclude<RiskLimitName, typeof LIMIT_NAMES[number]> extends never ? true
-  : never = true;
-
-/** Every role an account may hold: the gateway's roles (`core/gateway/config.ts`). */
-export const ACCOUNT_ROLES = ["trader", "viewer", "admin"] as const satisfies readonly Role[];
-
-// Fails to compile when the gateway gains a role missing here.
-const _everyRoleNamed: Exclude<Role, typeof ACCOUNT_ROLES[number]> extends never ? true : never =
-  true;
+/** Every role an account may hold: the vocabulary's roles (`schemas/vocabulary/roles.ts`). */
+export const ACCOUNT_ROLES: readonly Role[] = ROLES;
 
 /** An account's role: `trader` trades for itself, `viewer` sees market data, `admin` may administer. */
-export type AccountRole = typeof ACCOUNT_ROLES[number];
+export type AccountRole = Role;
 
 /**
  * A full set of limits, one value per {@linkcode LIMIT_NAMES} entry, each a
@@ -50,25 +42,15 @@ export type RiskLimits = { readonly [K in RiskLimitName]: number };
  * order or one position. The order rate and the open-order count are the
  * account's, whatever the symbol (the engine refuses them per instrument).
  */
-export const SYMBOL_LIMIT_NAMES = [
-  "maxOrderQty",
-  "maxNotional",
-  "position",
-  "collarBps",
-] as const satisfies readonly RiskLimitName[];
+export const SYMBOL_LIMIT_NAMES: readonly RiskLimitName[] = SYMBOL_RISK_LIMIT_NAMES;
 
 /** Some limits: a per-symbol override names only the limits it changes. */
 export type PartialRiskLimits = { readonly [K in RiskLimitName]?: number };
 
 /** The limits of an account that has none: every one 0, "no limit". */
-export const NO_LIMITS: RiskLimits = Object.freeze({
-  maxOrderQty: 0,
-  maxNotional: 0,
-  position: 0,
-  openOrders: 0,
-  ordersPerSecond: 0,
-  collarBps: 0,
-});
+export const NO_LIMITS: RiskLimits = Object.freeze(
+  Object.fromEntries(RISK_LIMIT_NAMES.map((name) => [name, 0])) as RiskLimits,
+);
 
 /** An account as stored, without its limits. */
 export interface Account {
@@ -146,7 +128,7 @@ export function engineKillSwitch(account: Pick<Account, "killSwitch" | "enabled"
  * ```
  */
 export function isLimitName(name: unknown): name is RiskLimitName {
-  return typeof name === "string" && (LIMIT_NAMES as readonly string[]).includes(name);
+  return isRiskLimitName(name);
 }
 
 /**
@@ -162,18 +144,18 @@ export function isLimitName(name: unknown): name is RiskLimitName {
  * ```
  */
 export function isAccountRole(role: unknown): role is AccountRole {
-  return typeof role === "string" && (ACCOUNT_ROLES as readonly string[]).includes(role);
+  return isRole(role);
 }
 
 /**
- * Why `name` cannot name an account, or undefined when it can: the
- * protocol's rule (1 to 48 bytes of UTF-8, no lone surrogate), so that every
- * account here can be journaled and can sign in, and printable characters
- * only (no NUL, newlines, escape codes or other controls, no format
- * characters: names are printed in logs and pages).
+ * Why `name` cannot name an account, or undefined when it can: a string,
+ * and the vocabulary's rule for a person's account
+ * (`schemas/vocabulary/names.ts`: 1 to 48 bytes of UTF-8, no lone surrogate,
+ * printable characters only), so that every account here can be journaled,
+ * can sign in, and prints safely in logs and pages.
  *
  * @param name The candidate.
- * @returns The problem ("must be 1 to 48 bytes of UTF-8, not 50"), or undefined.
+ * @returns The problem ("must be 1 to 48 bytes of UTF-8, not 50 bytes"), or undefined.
  *
  * @example
  * ```ts
@@ -185,17 +167,7 @@ export function isAccountRole(role: unknown): role is AccountRole {
  */
 export function accountNameProblem(name: unknown): string | undefined {
   if (typeof name !== "string") return `must be a string, not ${describeType(name)}`;
-  if (name === "") return "must not be empty";
-  const fault = accountNameFault(name);
-  if (fault !== undefined) {
-    return fault.kind === "lone_surrogate"
-      ? "holds a lone surrogate, which UTF-8 cannot encode"
-      : `must be 1 to ${MAX_ACCOUNT_BYTES} bytes of UTF-8, not ${fault.bytes}`;
-  }
-  const unprintable = unprintableCharacter(name);
-  return unprintable === undefined
-    ? undefined
-    : `must hold printable characters only, not ${unprintable}`;
+  return nameRuleProblem(name);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { assertEquals } from "../_testing/assert.ts";
-import { RiskLimit } from "../native/records.ts";
+import { RiskLimit } from "../../schemas/vocabulary/risk_limits.ts";
 import {
   accountNameProblem,
   engineKillSwitch,
@@ -46,7 +46,7 @@ Deno.test("accountNameProblem() follows the protocol's account rule", () => {
     ["desk 7/α", undefined],
     ["é".repeat(24), undefined],
     ["", "must not be empty"],
-    ["é".repeat(25), "must be 1 to 48 bytes of UTF-8, not 50"],
+    ["é".repeat(25), "must be 1 to 48 bytes of UTF-8, not 50 bytes"],
     ["a\ud800", "holds a lone surrogate, which UTF-8 cannot encode"],
     [7, "must be a string, not number"],
   ]);

@@ -45,10 +45,12 @@
 import {
   type Command,
   type EngineEvent,
-  MAX_ACCOUNT_BYTES,
+  EventKind,
   type OrderLabel,
   type RejectReasonName,
 } from "../matching/types.ts";
+import { MAX_ACCOUNT_BYTES } from "../../schemas/vocabulary/names.ts";
+import type { RiskLimitName } from "../../schemas/vocabulary/risk_limits.ts";
 import {
   EngineStatus,
   EV_ACCOUNT_DEFINED,
@@ -61,7 +63,6 @@ import {
   EVF_LAST,
   type NativeEngine,
   readEvent,
-  type RiskLimitName,
 } from "../native/mod.ts";
 
 /**
@@ -493,7 +494,7 @@ export class Dispatcher {
         this.#controlResult = eventHash(u32, at);
       } else {
         const event = readEvent(u32, at);
-        this.#controlResult = event.kind === 2
+        this.#controlResult = event.kind === EventKind.OrderRejected
           ? { ok: false, reason: event.reason }
           : { ok: false, reason: "unknown_command" };
       }

@@ -12,7 +12,7 @@
  */
 
 import type { RiskControlPort } from "../admin/mod.ts";
-import type { RiskLimitName } from "../native/mod.ts";
+import type { RiskLimitName } from "../../schemas/vocabulary/risk_limits.ts";
 import type { AccountRegistry } from "./accounts.ts";
 import type { Control, ControlResult, Dispatcher, Origin } from "./dispatcher.ts";
 

@@ -32,14 +32,8 @@ export const SUBPROTOCOL = "tradecaptain.v1";
 /** The prefix of the `Sec-WebSocket-Protocol` entry that carries the token: `bearer.<jwt>`. */
 export const BEARER_PREFIX = "bearer.";
 
-/** The roles a token may grant. */
-export const ROLES = ["trader", "viewer", "admin"] as const;
-
-/**
- * A role: `trader` trades for its own account, `viewer` receives market
- * data only, `admin` may act for any account.
- */
-export type Role = typeof ROLES[number];
+// The roles a token may grant are the vocabulary's (`schemas/vocabulary/roles.ts`).
+export { type Role, ROLES } from "../../schemas/vocabulary/roles.ts";
 
 /** Clock skew tolerated on `exp` and `nbf` unless told otherwise. */
 export const DEFAULT_LEEWAY_SECONDS = 30;

@@ -33,9 +33,10 @@
  */
 
 import { errors, jwtVerify, SignJWT } from "jose";
-import { accountNameFault, MAX_ACCOUNT_BYTES } from "../matching/mod.ts";
+import { accountNameProblem } from "../../schemas/vocabulary/names.ts";
+import { isRole, type Role, ROLES } from "../../schemas/vocabulary/roles.ts";
 import { decodeBase64Url } from "./_base64url.ts";
-import { DEFAULT_LEEWAY_SECONDS, MAX_TOKEN_BYTES, type Role, ROLES } from "./config.ts";
+import { DEFAULT_LEEWAY_SECONDS, MAX_TOKEN_BYTES } from "./config.ts";
 
 /** The claims of a gateway token. */
 export interface JwtClaims {
@@ -109,42 +110,11 @@ const MAX_NUMERIC_DATE = 253_402_300_799;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
- * Characters an account name may not hold: controls (C0, DEL, C1: NUL,
- * newlines, escape codes), format characters (bidirectional overrides,
- * zero-width joiners), line and paragraph separators, private-use and
- * surrogate code points. A name is printed in logs, terminals and pages,
- * where these would hide or forge text.
- */
-const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}]/u;
-
-/**
- * The first character of `text` that is not printable (see the account
- * rule in {@linkcode accountProblem}), as `U+000A at character 3`, or
- * undefined when every one is.
- *
- * @param text The text.
- * @returns Where the first unprintable character is, or undefined.
- *
- * @example
- * ```ts
- * import { unprintableCharacter } from "./jwt.ts";
- * if (unprintableCharacter("ALICE Smith") !== undefined) throw new Error("space refused");
- * if (unprintableCharacter("AL\nICE") !== "U+000A at character 3") throw new Error("newline let in");
- * ```
- */
-export function unprintableCharacter(text: string): string | undefined {
-  const match = UNPRINTABLE.exec(text);
-  if (match === null) return undefined;
-  const code = match[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
-  // Characters, not UTF-16 units: what a person counts.
-  return `U+${code} at character ${[...text.slice(0, match.index)].length + 1}`;
-}
-
-/**
- * Why `account` cannot be a token's `sub`, or undefined when it can: the
- * protocol's rule for account names (1 to 48 bytes of UTF-8, no lone
- * surrogate) and printable characters only (no controls such as NUL,
- * newlines or escape codes, no format characters).
+ * Why `account` cannot be a token's `sub`, or undefined when it can: a
+ * string, and the vocabulary's rule for a person's account
+ * (`schemas/vocabulary/names.ts`: 1 to 48 bytes of UTF-8, no lone
+ * surrogate, printable characters only: no controls such as NUL, newlines
+ * or escape codes, no format characters).
  *
  * @param account The candidate.
  * @returns The problem, or undefined.
@@ -159,17 +129,8 @@ export function unprintableCharacter(text: string): string | undefined {
  */
 export function accountProblem(account: unknown): string | undefined {
   if (typeof account !== "string") return `account must be a string, not ${typeOf(account)}`;
-  if (account === "") return "account must not be empty";
-  const fault = accountNameFault(account);
-  if (fault !== undefined) {
-    return fault.kind === "lone_surrogate"
-      ? "account holds a lone surrogate, which UTF-8 cannot encode"
-      : `account must be 1 to ${MAX_ACCOUNT_BYTES} bytes of UTF-8, not ${fault.bytes} bytes`;
-  }
-  const unprintable = unprintableCharacter(account);
-  return unprintable === undefined
-    ? undefined
-    : `account must hold printable characters only, not ${unprintable}`;
+  const problem = accountNameProblem(account);
+  return problem === undefined ? undefined : `account ${problem}`;
 }
 
 /**
@@ -444,7 +405,7 @@ function claimsProblem(claims: Record<string, unknown>): ClaimProblem | undefine
   }
   const account = accountProblem(claims.sub);
   if (account !== undefined) return { reason: "bad_account", message: `sub: ${account}` };
-  if (!(ROLES as readonly unknown[]).includes(claims.role)) {
+  if (!isRole(claims.role)) {
     return {
       reason: "bad_role",
       message: `role must be one of ${ROLES.join(", ")}, not ${

@@ -113,7 +113,6 @@ import {
   type Instrument,
   type OrderLabel,
   OrderType as EngineOrderType,
-  RejectReason,
   type RejectReasonName,
   Side as EngineSide,
   TimeInForce as EngineTif,
@@ -130,13 +129,17 @@ import {
   type OrderType,
   type Position,
   type Reason,
-  ReasonCode,
   type ReplaceRequest,
   type RequestType,
   type Side,
   type TimeInForce,
 } from "../wire/types.ts";
 import type { Role } from "./config.ts";
+import {
+  rejectReasonText,
+  wireCancelReason,
+  wireRejectReason,
+} from "../../schemas/vocabulary/reasons.ts";
 import { nowNs } from "./_clock.ts";
 import { RecentIds } from "./_recent_ids.ts";
 import { ReportLog } from "./_report_log.ts";
@@ -316,49 +319,6 @@ const TIF: Readonly<Record<TimeInForce, EngineTif>> = {
   gtc: EngineTif.Gtc,
   ioc: EngineTif.Ioc,
   fok: EngineTif.Fok,
-};
-
-const WIRE_REASONS: ReadonlyMap<number, Reason> = new Map(
-  Object.entries(ReasonCode).map(([name, code]) => [code, name as Reason]),
-);
-
-/**
- * The wire's name of an engine reject reason (same number: codes 1–17 are
- * the engine's on both sides).
- *
- * @param reason The engine's reason.
- * @returns Its wire name (`"max_order_qty"` → `"maxOrderQty"`).
- *
- * @example
- * ```ts
- * import { wireReason } from "./orders.ts";
- * if (wireReason("kill_switch") !== "killSwitch") throw new Error("wrong name");
- * ```
- */
-export function wireReason(reason: RejectReasonName): Reason {
-  return WIRE_REASONS.get(RejectReason[reason]) ?? "unspecified";
-}
-
-/** What each engine reason means, for the reject's message. */
-const REASON_TEXT: Readonly<Record<RejectReasonName, string>> = {
-  unknown_symbol: "the symbol is not traded",
-  invalid_qty: "the quantity is not a positive number of lots",
-  invalid_price: "the price is not a positive multiple of the tick size",
-  duplicate_id: "the engine already has an order with this id",
-  invalid_order: "the order's fields do not go together",
-  would_cross: "a post-only order would take liquidity",
-  unknown_order: "the order is not working",
-  unknown_command: "the engine does not know the command",
-  halted: "the engine has halted and takes no orders",
-  in_doubt: "the journal could not confirm the command; recovery will tell whether it happened",
-  max_order_qty:
-    "the quantity is above the per-order limit (the account's, or the instrument's maxOrderQty)",
-  max_notional: "price × quantity is above the account's per-order notional limit",
-  price_collar: "the price is too far from the reference price",
-  position_limit: "a full fill would take the position beyond its limit",
-  open_order_limit: "the account has too many working orders",
-  order_rate_limit: "the account sends orders too fast",
-  kill_switch: "trading is switched off for the account",
 };
 
 const VERB: Readonly<Record<string, string>> = {
@@ -936,7 +896,7 @@ export class OrderRouter {
           if (order === undefined) break;
           this.#finish(order);
           this.#report(order, "cancelled", engineTime, requestIdFor(mine, order), {
-            cancelReason: event.reason === "self_trade" ? "selfTrade" : "requested",
+            cancelReason: wireCancelReason(event.reason),
             // The engine's count: right even for an order taken over after a
             // restart, whose fills before it the router never saw.
             cancelledQuantity: event.leaves,
@@ -1058,9 +1018,9 @@ export class OrderRouter {
       type: "reject",
       requestId: origin.requestId,
       sentAt: nowNs(),
-      reason: wireReason(reason),
+      reason: wireRejectReason(reason),
       message: `Cannot ${VERB[origin.request] ?? "do that"} ${order.clientOrderId}: ${
-        REASON_TEXT[reason]
+        rejectReasonText(reason)
       } (${reason})`,
       request: origin.request,
       clientOrderId: order.clientOrderId,

@@ -1,12 +1,5 @@
 import { assert, assertEquals } from "../_testing/assert.ts";
-import {
-  CommandKind,
-  OrderType,
-  RejectReason,
-  type RejectReasonName,
-  Side,
-  TimeInForce,
-} from "../matching/types.ts";
+import { CommandKind, OrderType, Side, TimeInForce } from "../matching/types.ts";
 import type {
   ExecutionReportEvent,
   NewOrderRequest,
@@ -14,7 +7,7 @@ import type {
   ServerEvent,
 } from "../wire/types.ts";
 import { ReasonCode } from "../wire/types.ts";
-import { wireReason } from "./orders.ts";
+import { rejectReasonText } from "../../schemas/vocabulary/reasons.ts";
 import { show, type TestClient, withGateway } from "./_harness.ts";
 
 let requestIds = 1000n;
@@ -67,14 +60,6 @@ function brief(r: ExecutionReportEvent) {
     ...(r.replayed ? { replayed: true } : {}),
   };
 }
-
-Deno.test("wireReason() names every engine reason by its wire name, with the same code", () => {
-  for (const [name, code] of Object.entries(RejectReason)) {
-    const wire = wireReason(name as RejectReasonName);
-    assertEquals(ReasonCode[wire], code, name);
-    assertEquals(wire, name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()));
-  }
-});
 
 Deno.test("orders: a new order is accepted with an execution report that echoes the request", async () => {
   await withGateway(async (h) => {
@@ -363,6 +348,11 @@ Deno.test("orders: engine and risk rejects come back with the engine's reason co
     alice.send(order(3n, "buy", 18_000, 1));
     const killed = await alice.nextOf("reject");
     assertEquals([killed.reason, ReasonCode[killed.reason]], ["killSwitch", 17]);
+    // The words are the vocabulary's, for the engine's reason.
+    assertEquals(
+      killed.message,
+      `Cannot place order 3: ${rejectReasonText("kill_switch")} (kill_switch)`,
+    );
     alice.send(order(4n, "buy", 18_000, 1, { symbol: "NOPE" }));
     assertEquals((await alice.nextOf("reject")).reason, "unknownSymbol");
     await alice.sync();

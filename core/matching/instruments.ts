@@ -18,7 +18,8 @@
  * @module
  */
 
-import { type Instrument, SYMBOL_PATTERN } from "./types.ts";
+import type { Instrument } from "./types.ts";
+import { SYMBOL_PATTERN } from "../../schemas/vocabulary/names.ts";
 
 /**
  * Where the instrument table lives in this repository.

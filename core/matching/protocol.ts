@@ -13,14 +13,12 @@
  */
 
 import {
-  accountNameFault,
   type Command,
   CommandKind,
   type EngineEvent,
   EventKind,
   type Instrument,
   INVALID_PRICE,
-  MAX_ACCOUNT_BYTES,
   NO_PRICE,
   OrderType,
   type PlaceOrder,
@@ -28,6 +26,7 @@ import {
   TimeInForce,
   UNKNOWN_INSTRUMENT,
 } from "./types.ts";
+import { accountNameFault, MAX_ACCOUNT_BYTES } from "../../schemas/vocabulary/names.ts";
 
 /** The outcome of {@linkcode CommandParser.parse}: a command, or why the line is not one. */
 export type ParsedLine = { ok: true; command: Command } | { ok: false; message: string };

@@ -14,13 +14,13 @@ import {
   type EngineEvent,
   EventKind,
   INVALID_PRICE,
-  MAX_ACCOUNT_BYTES,
   NO_PRICE,
   OrderType,
   Side,
   TimeInForce,
   UNKNOWN_INSTRUMENT,
 } from "./types.ts";
+import { MAX_ACCOUNT_BYTES } from "../../schemas/vocabulary/names.ts";
 
 const instruments = loadInstruments();
 

@@ -14,6 +14,13 @@
  * @module
  */
 
+import {
+  ENGINE_CANCEL_CODES,
+  ENGINE_REJECT_CODES,
+  type EngineCancelReason,
+  type EngineRejectReason,
+} from "../../schemas/vocabulary/reasons.ts";
+
 /** Command kinds (imperative), as written in a command record's `kind` word. */
 export const CommandKind = {
   /** Place a new order. */
@@ -54,45 +61,22 @@ export const TimeInForce = { Gtc: 0, Ioc: 1, Fok: 2 } as const;
 export type TimeInForce = typeof TimeInForce[keyof typeof TimeInForce];
 
 /**
- * Why a command was rejected. Codes are fixed forever; `0` means "no reason".
- * The names are the strings of the replay tool's `reason` field.
+ * Why a command was rejected: the engine's codes by name, from the one table
+ * of reasons (`schemas/vocabulary/reasons.ts`, with each code's wire name
+ * and text). Codes are fixed forever; `0` means "no reason". The names are
+ * the strings of the replay tool's `reason` field.
  */
-export const RejectReason = {
-  unknown_symbol: 1,
-  invalid_qty: 2,
-  invalid_price: 3,
-  duplicate_id: 4,
-  invalid_order: 5,
-  would_cross: 6,
-  unknown_order: 7,
-  /** Not a command the engine knows (a malformed control record). Native only. */
-  unknown_command: 8,
-  /** The engine has halted (its journal failed) and takes no more orders. Native only. */
-  halted: 9,
-  /** The journal could not confirm the command; recovery will tell whether it happened. Native only. */
-  in_doubt: 10,
-  /** Pre-trade risk (native engine layer): quantity above the per-order limit. */
-  max_order_qty: 11,
-  /** Pre-trade risk: price × quantity above the per-order notional limit. */
-  max_notional: 12,
-  /** Pre-trade risk: price too far from the reference price. */
-  price_collar: 13,
-  /** Pre-trade risk: a full fill would take the position beyond its limit. */
-  position_limit: 14,
-  /** Pre-trade risk: too many working orders. */
-  open_order_limit: 15,
-  /** Pre-trade risk: too many orders per second. */
-  order_rate_limit: 16,
-  /** Pre-trade risk: trading is switched off for the account or everyone. */
-  kill_switch: 17,
-} as const;
+export const RejectReason: typeof ENGINE_REJECT_CODES = ENGINE_REJECT_CODES;
 /** One of {@linkcode RejectReason}'s names. */
-export type RejectReasonName = keyof typeof RejectReason;
+export type RejectReasonName = EngineRejectReason;
 
-/** Why a resting order was cancelled: by its owner (0) or by self-trade prevention (1). */
-export const CancelReason = { requested: 0, self_trade: 1 } as const;
+/**
+ * Why a resting order was cancelled: by its owner (0) or by self-trade
+ * prevention (1), from `schemas/vocabulary/reasons.ts`.
+ */
+export const CancelReason: typeof ENGINE_CANCEL_CODES = ENGINE_CANCEL_CODES;
 /** One of {@linkcode CancelReason}'s names. */
-export type CancelReasonName = keyof typeof CancelReason;
+export type CancelReasonName = EngineCancelReason;
 
 /**
  * The instrument number that no instrument has. A `PlaceOrder` carrying it
@@ -219,46 +203,6 @@ export type EngineEvent =
   | OrderCancelled
   | OrderExpired
   | OrderReplaced;
-
-/** A symbol: 1–12 of `[A-Z0-9.-]` (the instrument table, the wire, the edge). */
-export const SYMBOL_PATTERN: RegExp = /^[A-Z0-9.-]{1,12}$/;
-
-/**
- * Longest account name, in bytes of UTF-8: what the journal's define-account
- * record holds (`MAX_ACCOUNT_NAME` in `native/src/record.rs`).
- */
-export const MAX_ACCOUNT_BYTES = 48;
-
-/** Why an account name cannot be journaled; see {@linkcode accountNameFault}. */
-export type AccountNameFault =
-  | { readonly kind: "lone_surrogate" }
-  | { readonly kind: "too_long"; readonly bytes: number };
-
-const utf8 = new TextEncoder();
-
-/**
- * Why a non-empty account name cannot be journaled, or undefined when it
- * can: one rule for the replay tool, the wire and the gateway's tokens.
- *
- * @param account The name.
- * @returns The fault, or undefined.
- *
- * @example
- * ```ts
- * import { accountNameFault } from "./types.ts";
- * if (accountNameFault("ALICE") !== undefined) throw new Error("ALICE refused");
- * if (accountNameFault("é".repeat(25))?.kind !== "too_long") throw new Error("50 bytes accepted");
- * ```
- */
-export function accountNameFault(account: string): AccountNameFault | undefined {
-  // A lone surrogate would be journaled as U+FFFD: two such names would
-  // become one account after a restart.
-  if (!account.isWellFormed()) return { kind: "lone_surrogate" };
-  // A UTF-16 code unit takes at most 3 bytes of UTF-8: short names need no encoding.
-  if (account.length * 3 <= MAX_ACCOUNT_BYTES) return undefined;
-  const bytes = utf8.encode(account).length;
-  return bytes > MAX_ACCOUNT_BYTES ? { kind: "too_long", bytes } : undefined;
-}
 
 /** One row of the instrument table (`core/config/instruments.json`). */
 export interface Instrument {

@@ -13,21 +13,19 @@
 
 import { type Command, type Instrument, Side } from "../matching/types.ts";
 import { lastNativeError, nativeLibrary, type NativeSymbols } from "./symbols.ts";
+import { RiskLimit, type RiskLimitName } from "../../schemas/vocabulary/risk_limits.ts";
 import {
   ALL_ACCOUNTS,
-  CMD_SET_KILL_SWITCH,
-  CMD_SET_REFERENCE_PRICE,
-  CMD_SET_RISK_LIMIT,
   EV_STATE_HASH,
   eventHash,
   eventKind,
   RECORD_WORDS,
-  RiskLimit,
-  type RiskLimitName,
   writeCommand,
-  writeControl,
   writeDefineAccount,
   writeHashQuery,
+  writeKillSwitch,
+  writeReferencePrice,
+  writeSetRiskLimit,
 } from "./records.ts";
 
 // Word offsets of the shared block's counters (byte offsets / 4).
@@ -577,23 +575,16 @@ export class NativeEngine {
     if (at < 0) return false;
     const account = (a: number | "all") => (a === "all" ? ALL_ACCOUNTS : a);
     if ("limit" in control) {
-      writeControl(this.#u32, at, CMD_SET_RISK_LIMIT, {
+      writeSetRiskLimit(this.#u32, at, {
         account: account(control.account),
-        instrument: RiskLimit[control.limit],
-        // The scope: instrument + 1, or 0 for every instrument.
-        price: control.instrument === undefined ? 0 : control.instrument + 1,
-        qty: control.value === "clear" ? -1 : control.value,
+        limit: RiskLimit[control.limit],
+        instrument: control.instrument,
+        value: control.value === "clear" ? -1 : control.value,
       });
     } else if ("killSwitch" in control) {
-      writeControl(this.#u32, at, CMD_SET_KILL_SWITCH, {
-        account: account(control.account),
-        qty: control.killSwitch ? 1 : 0,
-      });
+      writeKillSwitch(this.#u32, at, account(control.account), control.killSwitch);
     } else {
-      writeControl(this.#u32, at, CMD_SET_REFERENCE_PRICE, {
-        instrument: control.instrument,
-        price: control.referencePrice,
-      });
+      writeReferencePrice(this.#u32, at, control.instrument, control.referencePrice);
     }
     this.#commit();
     return true;

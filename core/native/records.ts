@@ -10,17 +10,9 @@
  * @module
  */
 
-import {
-  CancelReason,
-  type CancelReasonName,
-  type Command,
-  CommandKind,
-  type EngineEvent,
-  EventKind,
-  MAX_ACCOUNT_BYTES,
-  RejectReason,
-  type RejectReasonName,
-} from "../matching/types.ts";
+import { type Command, CommandKind, type EngineEvent, EventKind } from "../matching/types.ts";
+import { MAX_ACCOUNT_BYTES } from "../../schemas/vocabulary/names.ts";
+import { engineCancelReasonOf, engineRejectReasonOf } from "../../schemas/vocabulary/reasons.ts";
 
 /** Bytes per record. */
 export const RECORD_BYTES = 64;
@@ -46,53 +38,101 @@ export const EV_CONTROL_APPLIED = 66;
 /** The account number meaning "every account" in risk control commands. */
 export const ALL_ACCOUNTS = 0xffff_ffff;
 
-/** Risk limit ids (`native/src/risk.rs` `limit`). 0 as a value means "no limit". */
-export const RiskLimit = {
-  /** Largest quantity of one order, in lots. */
-  maxOrderQty: 1,
-  /** Largest price × quantity of one order, in price units × lots. */
-  maxNotional: 2,
-  /** Largest absolute position per instrument, in lots. */
-  position: 3,
-  /** Most working orders at once. */
-  openOrders: 4,
-  /** Most new orders and replaces per second. */
-  ordersPerSecond: 5,
-  /** Farthest a limit price may be from the reference price, in basis points. */
-  collarBps: 6,
-} as const;
-/** One of {@linkcode RiskLimit}'s names. */
-export type RiskLimitName = keyof typeof RiskLimit;
-
 /**
- * Writes a risk control record at word `at`: kind, account (or
- * {@linkcode ALL_ACCOUNTS}), the instrument word, price and quantity words.
+ * Writes a set-risk-limit record at word `at` (`CMD_SET_RISK_LIMIT` in
+ * `native/src/record.rs`). The record's words carry other things than their
+ * names say: the limit's id in `instrument`, the scope (an instrument's
+ * number + 1, or 0 for every instrument) in `price`, the value in `qty`.
  *
  * @param u32 The buffer, as 32-bit words.
  * @param at Word offset of the record.
- * @param kind `CMD_SET_RISK_LIMIT`, `CMD_SET_KILL_SWITCH` or `CMD_SET_REFERENCE_PRICE`.
- * @param fields What the kind reads: `account`, `instrument` (the limit id for a limit), `price`, `qty`.
+ * @param limit The limit: an account (or {@linkcode ALL_ACCOUNTS}: the
+ *   defaults), the limit's id (`RiskLimit` of `schemas/vocabulary/`), the
+ *   instrument it is for (undefined: every instrument), and its value (0: no
+ *   limit; -1: drop the instrument's override).
  *
  * @example
  * ```ts
- * import { CMD_SET_RISK_LIMIT, RECORD_WORDS, RiskLimit, writeControl } from "./records.ts";
+ * import { RECORD_WORDS, writeSetRiskLimit } from "./records.ts";
+ * import { RiskLimit } from "../../schemas/vocabulary/risk_limits.ts";
  * const u32 = new Uint32Array(RECORD_WORDS);
- * writeControl(u32, 0, CMD_SET_RISK_LIMIT, { account: 1, instrument: RiskLimit.position, qty: 100 });
+ * writeSetRiskLimit(u32, 0, { account: 1, limit: RiskLimit.position, value: 100 });
  * if (u32[0] !== 66 || u32[1] !== 3 || u32[6] !== 100 || u32[8] !== 1) throw new Error("bad record");
  * ```
  */
-export function writeControl(
+export function writeSetRiskLimit(
+  u32: Uint32Array,
+  at: number,
+  limit: { account: number; limit: number; instrument?: number | undefined; value: number },
+): void {
+  writeControl(u32, at, CMD_SET_RISK_LIMIT, limit.account, limit.limit, {
+    price: limit.instrument === undefined ? 0 : limit.instrument + 1,
+    qty: limit.value,
+  });
+}
+
+/**
+ * Writes a kill-switch record at word `at` (`CMD_SET_KILL_SWITCH`): the
+ * switch is carried in `qty` (1 on, 0 off).
+ *
+ * @param u32 The buffer, as 32-bit words.
+ * @param at Word offset of the record.
+ * @param account The account, or {@linkcode ALL_ACCOUNTS} for everyone.
+ * @param on True stops the account's new orders and replaces.
+ *
+ * @example
+ * ```ts
+ * import { ALL_ACCOUNTS, RECORD_WORDS, writeKillSwitch } from "./records.ts";
+ * const u32 = new Uint32Array(RECORD_WORDS);
+ * writeKillSwitch(u32, 0, ALL_ACCOUNTS, true);
+ * if (u32[0] !== 67 || u32[6] !== 1 || u32[8] !== 0xffff_ffff) throw new Error("bad record");
+ * ```
+ */
+export function writeKillSwitch(u32: Uint32Array, at: number, account: number, on: boolean): void {
+  writeControl(u32, at, CMD_SET_KILL_SWITCH, account, 0, { price: 0, qty: on ? 1 : 0 });
+}
+
+/**
+ * Writes a reference-price record at word `at` (`CMD_SET_REFERENCE_PRICE`):
+ * the instrument's price for the price collar.
+ *
+ * @param u32 The buffer, as 32-bit words.
+ * @param at Word offset of the record.
+ * @param instrument The instrument's number.
+ * @param price The reference price, in price units.
+ *
+ * @example
+ * ```ts
+ * import { RECORD_WORDS, writeReferencePrice } from "./records.ts";
+ * const u32 = new Uint32Array(RECORD_WORDS);
+ * writeReferencePrice(u32, 0, 2, 12_345);
+ * if (u32[0] !== 68 || u32[1] !== 2 || u32[4] !== 12_345) throw new Error("bad record");
+ * ```
+ */
+export function writeReferencePrice(
+  u32: Uint32Array,
+  at: number,
+  instrument: number,
+  price: number,
+): void {
+  writeControl(u32, at, CMD_SET_REFERENCE_PRICE, 0, instrument, { price, qty: 0 });
+}
+
+/** Writes a control record: kind, account, the instrument word, price and quantity words. */
+function writeControl(
   u32: Uint32Array,
   at: number,
   kind: number,
-  fields: { account?: number; instrument?: number; price?: number; qty?: number },
+  account: number,
+  instrumentWord: number,
+  words: { price: number; qty: number },
 ): void {
   u32.fill(0, at, at + RECORD_WORDS);
   u32[at + KIND] = kind;
-  u32[at + INSTRUMENT] = (fields.instrument ?? 0) >>> 0;
-  writeI64(u32, at + PRICE, fields.price ?? 0);
-  writeI64(u32, at + QTY, fields.qty ?? 0);
-  u32[at + CMD_ACCOUNT] = (fields.account ?? 0) >>> 0;
+  u32[at + INSTRUMENT] = instrumentWord >>> 0;
+  writeI64(u32, at + PRICE, words.price);
+  writeI64(u32, at + QTY, words.qty);
+  u32[at + CMD_ACCOUNT] = account >>> 0;
 }
 
 /** Event flag: the order is a sell. */
@@ -119,13 +159,6 @@ const EV_FLAGS = 11;
 const EV_SEQ = 14;
 
 const TWO_32 = 4294967296;
-
-const REJECT_NAMES: ReadonlyMap<number, RejectReasonName> = new Map(
-  Object.entries(RejectReason).map(([name, code]) => [code, name as RejectReasonName]),
-);
-const CANCEL_NAMES: ReadonlyMap<number, CancelReasonName> = new Map(
-  Object.entries(CancelReason).map(([name, code]) => [code, name as CancelReasonName]),
-);
 
 function writeI64(u32: Uint32Array, at: number, value: number): void {
   if (value >= 0 && value < TWO_32) {
@@ -332,9 +365,9 @@ export function writeDefineAccount(
  *
  * @example
  * ```ts
- * import { CMD_SET_KILL_SWITCH, isTradingCommand, RECORD_WORDS, writeControl } from "./records.ts";
+ * import { isTradingCommand, RECORD_WORDS, writeKillSwitch } from "./records.ts";
  * const u32 = new Uint32Array(RECORD_WORDS);
- * writeControl(u32, 0, CMD_SET_KILL_SWITCH, { account: 1, qty: 1 });
+ * writeKillSwitch(u32, 0, 1, true);
  * if (isTradingCommand(u32, 0)) throw new Error("a kill switch is no order");
  * ```
  */
@@ -452,9 +485,49 @@ export function eventSeq(u32: Uint32Array, at: number): number {
   return readI64(u32, at + EV_SEQ);
 }
 
-/** The state hash carried by an `EV_STATE_HASH` event at `at`. */
+/** The state hash carried by an `EV_STATE_HASH` event at `at` (in its `maker` word). */
 export function eventHash(u32: Uint32Array, at: number): bigint {
   return readU64(u32, at + EV_MAKER);
+}
+
+/**
+ * The account number an `EV_ACCOUNT_DEFINED` event at `at` acknowledges (in
+ * its `id` word).
+ *
+ * @param u32 The buffer, as 32-bit words.
+ * @param at Word offset of the record.
+ * @returns The account number.
+ *
+ * @example
+ * ```ts
+ * import { EV_ACCOUNT_DEFINED, eventDefinedAccount, RECORD_WORDS } from "./records.ts";
+ * const u32 = new Uint32Array(RECORD_WORDS);
+ * u32[0] = EV_ACCOUNT_DEFINED; u32[2] = 7;
+ * if (eventDefinedAccount(u32, 0) !== 7) throw new Error("bad decode");
+ * ```
+ */
+export function eventDefinedAccount(u32: Uint32Array, at: number): number {
+  return readI64(u32, at + ID);
+}
+
+/**
+ * The account number of the resting order (the maker) in an
+ * `OrderTraded` event at `at` (in its `reason` word).
+ *
+ * @param u32 The buffer, as 32-bit words.
+ * @param at Word offset of the record.
+ * @returns The maker's account number.
+ *
+ * @example
+ * ```ts
+ * import { eventMakerAccount, RECORD_WORDS } from "./records.ts";
+ * const u32 = new Uint32Array(RECORD_WORDS);
+ * u32[0] = 3; u32[10] = 4; // traded; the maker's account is 4
+ * if (eventMakerAccount(u32, 0) !== 4) throw new Error("bad decode");
+ * ```
+ */
+export function eventMakerAccount(u32: Uint32Array, at: number): number {
+  return u32[at + EV_REASON]!;
 }
 
 /**
@@ -483,7 +556,7 @@ export function readEvent(u32: Uint32Array, at: number): EngineEvent {
       return { kind, id, instrument };
     case EventKind.OrderRejected: {
       const code = u32[at + EV_REASON]!;
-      const reason = REJECT_NAMES.get(code);
+      const reason = engineRejectReasonOf(code);
       if (reason === undefined) {
         throw new RangeError(`Cannot decode event: unknown reject reason ${code} for order ${id}`);
       }
@@ -500,7 +573,7 @@ export function readEvent(u32: Uint32Array, at: number): EngineEvent {
       };
     case EventKind.OrderCancelled: {
       const code = u32[at + EV_REASON]!;
-      const reason = CANCEL_NAMES.get(code);
+      const reason = engineCancelReasonOf(code);
       if (reason === undefined) {
         throw new RangeError(`Cannot decode event: unknown cancel reason ${code} for order ${id}`);
       }

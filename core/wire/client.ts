@@ -8,7 +8,12 @@
 
 import { Message, type Struct, Text, utils } from "capnp-es";
 import * as gen from "../../schemas/gen/gateway.ts";
-import { accountNameFault, MAX_ACCOUNT_BYTES, SYMBOL_PATTERN } from "../matching/types.ts";
+import {
+  accountNameFault,
+  MAX_ACCOUNT_BYTES,
+  SYMBOL_PATTERN,
+  SYMBOL_RULE_TEXT,
+} from "../../schemas/vocabulary/names.ts";
 import { checkFrame, type FrameLimits } from "./frame.ts";
 import { FrameFault, pointerFault } from "./_unreadable.ts";
 import {
@@ -390,7 +395,7 @@ function badSymbol(
 function symbolProblem(symbol: string): string {
   if (symbol === "") return "symbol is missing";
   const shown = symbol.length > 16 ? `${symbol.slice(0, 16)}…` : symbol;
-  return `symbol must be 1 to 12 of [A-Z0-9.-], got ${JSON.stringify(shown)}`;
+  return `symbol must be ${SYMBOL_RULE_TEXT}, got ${JSON.stringify(shown)}`;
 }
 
 function failure(

@@ -17,36 +17,22 @@
  * @module
  */
 
-/** Every reject reason of the schema's `RejectReason`, by name, with its number on the wire. */
-export const ReasonCode = {
-  unspecified: 0,
-  unknownSymbol: 1,
-  invalidQty: 2,
-  invalidPrice: 3,
-  duplicateId: 4,
-  invalidOrder: 5,
-  wouldCross: 6,
-  unknownOrder: 7,
-  unknownCommand: 8,
-  halted: 9,
-  inDoubt: 10,
-  maxOrderQty: 11,
-  maxNotional: 12,
-  priceCollar: 13,
-  positionLimit: 14,
-  openOrderLimit: 15,
-  orderRateLimit: 16,
-  killSwitch: 17,
-  frameTooLarge: 18,
-  malformedFrame: 19,
-  unknownMessage: 20,
-  notAuthorised: 21,
-} as const;
+import {
+  WIRE_CANCEL_CODES,
+  WIRE_REJECT_CODES,
+  type WireCancelReason,
+  type WireRejectReason,
+} from "../../schemas/vocabulary/reasons.ts";
+
 /**
- * One of {@linkcode ReasonCode}'s names. Codes 1 to 10 are the engine's
- * (`core/matching/types.ts` `RejectReason`, same numbers, camelCase names).
+ * Every reject reason of the schema's `RejectReason`, by name, with its
+ * number on the wire: the wire's column of the one table of reasons
+ * (`schemas/vocabulary/reasons.ts`), where codes 1 to 17 are also the
+ * engine's (same numbers, snake_case names) and each has its text.
  */
-export type Reason = keyof typeof ReasonCode;
+export const ReasonCode: typeof WIRE_REJECT_CODES = WIRE_REJECT_CODES;
+/** One of {@linkcode ReasonCode}'s names. */
+export type Reason = WireRejectReason;
 
 /** Order sides on the wire (0 is "not given" and never decodes). */
 export const SideCode = { buy: 1, sell: 2 } as const;
@@ -90,10 +76,10 @@ export const ExecTypeCode = {
 /** One of {@linkcode ExecTypeCode}'s names. */
 export type ExecType = keyof typeof ExecTypeCode;
 
-/** Why an order was cancelled; the engine's `CancelReason` numbers. */
-export const CancelReasonCode = { requested: 0, selfTrade: 1 } as const;
+/** Why an order was cancelled; the engine's numbers (`schemas/vocabulary/reasons.ts`). */
+export const CancelReasonCode: typeof WIRE_CANCEL_CODES = WIRE_CANCEL_CODES;
 /** One of {@linkcode CancelReasonCode}'s names. */
-export type CancelReason = keyof typeof CancelReasonCode;
+export type CancelReason = WireCancelReason;
 
 /** Whether a trade's order was the maker or the taker (`unspecified` when not a trade). */
 export const LiquidityCode = { unspecified: 0, maker: 1, taker: 2 } as const;
