@@ -57,7 +57,8 @@ import {
   verifyJournal,
   type VerifyReport,
 } from "../native/mod.ts";
-import { fromInvocationDir, messageOf } from "./_cli.ts";
+import { parseArgs } from "node:util";
+import { argumentFault, fromInvocationDir, messageOf } from "./_cli.ts";
 
 const USAGE = `Usage: deno task journal verify [--json] [--live] DIR
        deno task journal dump [--events] [--live] DIR
@@ -343,8 +344,16 @@ interface Args {
   live: boolean;
 }
 
+/** The flags, as `node:util`'s `parseArgs` reads them (`--json` is verify's, `--events` dump's). */
+const FLAGS = {
+  json: { type: "boolean" },
+  events: { type: "boolean" },
+  live: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 /** The arguments, "help", or the message for a usage error. */
-function parseArgs(args: readonly string[]): Args | "help" | string {
+function parseCommandLine(args: readonly string[]): Args | "help" | string {
   if (args.includes("--help") || args.includes("-h")) return "help";
   const [command, ...rest] = args;
   if (command !== "verify" && command !== "dump") {
@@ -352,17 +361,36 @@ function parseArgs(args: readonly string[]): Args | "help" | string {
       ? "a command is needed: verify or dump"
       : `unknown command ${JSON.stringify(command)}: it must be verify or dump`;
   }
-  const flag = command === "verify" ? "--json" : "--events";
-  const paths = rest.filter((arg) => arg !== flag && arg !== "--live");
-  const unknown = paths.find((arg) => arg.startsWith("-"));
-  if (unknown !== undefined) return `unknown option ${JSON.stringify(unknown)} for ${command}`;
+  let values;
+  let paths;
+  try {
+    ({ values, positionals: paths } = parseArgs({
+      args: rest,
+      options: FLAGS,
+      strict: true,
+      allowPositionals: true,
+    }));
+  } catch (error) {
+    const fault = argumentFault(rest, FLAGS, true);
+    if (fault === undefined) return messageOf(error);
+    return fault.kind === "unknown"
+      ? `unknown option ${JSON.stringify(fault.arg)} for ${command}`
+      : `${fault.option} takes no value`;
+  }
+  const other = command === "verify" ? "events" : "json";
+  if (values[other]) return `unknown option "--${other}" for ${command}`;
   if (paths.length !== 1) {
     return paths.length === 0
       ? `${command} needs the journal folder`
       : `${command} takes one folder, not ${paths.length}`;
   }
-  const flagged = rest.includes(flag);
-  return { command, dir: paths[0]!, json: flagged, events: flagged, live: rest.includes("--live") };
+  return {
+    command,
+    dir: paths[0]!,
+    json: values.json ?? false,
+    events: values.events ?? false,
+    live: values.live ?? false,
+  };
 }
 
 /**
@@ -379,7 +407,7 @@ function liveRefusal(command: string, dir: string): string | undefined {
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const parsed = parseArgs(args);
+  const parsed = parseCommandLine(args);
   if (parsed === "help") {
     console.log(USAGE);
     return 0;

@@ -263,6 +263,14 @@ Deno.test("journal verify reports corruption before the tail (exit 1); dump stop
   });
 });
 
+Deno.test("journal --help and -h print the usage on stdout and exit 0, whatever else is given", async () => {
+  for (const args of [["--help"], ["verify", "-h"], ["dump", "--frobnicate", "--help"]]) {
+    const run = await runTool("journal", args);
+    assert.deepStrictEqual(run.code, 0, args.join(" "));
+    assert(run.stdout.startsWith("Usage: deno task journal verify"), run.stdout);
+  }
+});
+
 Deno.test("journal refuses a missing folder and bad usage with exit code 2", async () => {
   const missing = `${await Deno.makeTempDir()}/none`;
   const cases: [string[], string][] = [
@@ -274,6 +282,10 @@ Deno.test("journal refuses a missing folder and bad usage with exit code 2", asy
     [["verify"], "verify needs the journal folder"],
     [["verify", "/tmp", "/var"], "verify takes one folder, not 2"],
     [["dump", "--json", "/tmp"], 'unknown option "--json" for dump'],
+    [["verify", "--events", "/tmp"], 'unknown option "--events" for verify'],
+    [["verify", "--jsno", "/tmp"], 'unknown option "--jsno" for verify'],
+    [["dump", "-x", "/tmp"], 'unknown option "-x" for dump'],
+    [["verify", "--live=yes", "/tmp"], "--live takes no value"],
   ];
   for (const [args, message] of cases) {
     const run = await runTool("journal", args);
