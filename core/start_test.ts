@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "./_testing/assert.ts";
 import { encodeBase64Url } from "./gateway/_base64url.ts";
+import { parseStatusLine } from "./app/status.ts";
 
 const START = new URL("./start.ts", import.meta.url).pathname;
 
@@ -72,6 +73,16 @@ interface Started {
   readonly ports: { core: number; edge: number };
 }
 
+/** The core's port, from its ready status line as the starter passes it on (`[core] tc-status …`). */
+function corePort(text: string): number[] | undefined {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("[core] ")) continue;
+    const status = parseStatusLine(line.slice("[core] ".length));
+    if (status?.event === "ready") return [status.addresses.port];
+  }
+  return undefined;
+}
+
 /** Starts `start.ts` through the command line `wrap` makes of deno's. */
 async function launch(wrap: (command: string) => string[], dir: string): Promise<Started> {
   const command = [Deno.execPath(), "run", "--allow-read", "--allow-env", "--allow-run", START]
@@ -104,7 +115,7 @@ async function launch(wrap: (command: string) => string[], dir: string): Promise
   let edge: number[] | undefined;
   for (let waited = 0; waited < 20_000; waited += 50) {
     pids ??= find(/\[start\] core pid (\d+), edge pid (\d+); Ctrl-C or kill (\d+) /);
-    core ??= find(/\[core\] gateway: listening on ws:\/\/127\.0\.0\.1:(\d+)\//);
+    core ??= corePort(text);
     edge ??= find(/\[edge\] edge: listening on http:\/\/127\.0\.0\.1:(\d+)\//);
     if ((pids && core && edge) || exited) break;
     await new Promise((r) => setTimeout(r, 50));

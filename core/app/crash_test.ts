@@ -10,6 +10,7 @@ import { assert, assertEquals } from "../_testing/assert.ts";
 import { loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
 import { isTradingCommand, journalEntries, JournalKind, readCommand } from "../native/mod.ts";
 import { CORE_PERMISSIONS } from "../start.ts";
+import { parseStatusLine } from "./status.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** The child's gateway secret (so that it writes no data/jwt.secret here): 32 bytes, base64url. */
@@ -45,11 +46,37 @@ function mulberry32(seed: number): () => number {
 }
 
 interface Round {
-  /** The state hash the child printed after recovering. */
+  /** The state hash after recovery, from the child's ready status line. */
   recoveredHash: bigint | undefined;
-  /** Commands whose events the child had all received, by its last report. */
+  /** Commands whose events the child had all received, by its last answer to GET /status. */
   acknowledged: number;
   output: string;
+}
+
+/**
+ * Asks the child's GET /status for the commands it has had every event of,
+ * every 20 ms, until `stop()`: the last answer received before the kill is
+ * what the child acknowledged.
+ */
+function pollAcknowledged(statusUrl: string, round: Round): { stop(): Promise<void> } {
+  let stopped = false;
+  const polling = (async () => {
+    while (!stopped) {
+      try {
+        const status = await (await fetch(statusUrl)).json();
+        round.acknowledged = Math.max(round.acknowledged, status.stats.commands);
+      } catch {
+        // Killed: its last answer stands.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await polling;
+    },
+  };
 }
 
 /** Starts a core on `dir`, kills it with SIGKILL `delayMs` after it starts trading. */
@@ -62,7 +89,6 @@ async function crashRound(dir: string, seed: number, delayMs: number): Promise<R
       JOURNAL_DIR: dir,
       SYNTHETIC_RATE: "60000",
       SYNTHETIC_SEED: String(seed),
-      STATS_INTERVAL_MS: "100",
       SNAPSHOT_EVERY: "5000",
       // Each round replays the whole journal from its first record.
       JOURNAL_RETENTION: "all",
@@ -72,6 +98,7 @@ async function crashRound(dir: string, seed: number, delayMs: number): Promise<R
   }).spawn();
   const round: Round = { recoveredHash: undefined, acknowledged: 0, output: "" };
   let killTimer: ReturnType<typeof setTimeout> | undefined;
+  let poller: { stop(): Promise<void> } | undefined;
   const lines = child.stdout.pipeThrough(new TextDecoderStream());
   let pending = "";
   for await (const chunk of lines) {
@@ -80,16 +107,17 @@ async function crashRound(dir: string, seed: number, delayMs: number): Promise<R
     const complete = pending.split("\n");
     pending = complete.pop()!;
     for (const line of complete) {
-      const hash = /^journal: state hash after recovery (\d+)$/.exec(line);
-      if (hash) round.recoveredHash = BigInt(hash[1]!);
-      const stats = /^(\d+) commands \(/.exec(line);
-      if (stats) round.acknowledged = Number(stats[1]);
-      if (line.startsWith("synthetic market:") && killTimer === undefined) {
-        killTimer = setTimeout(() => child.kill("SIGKILL"), delayMs);
-      }
+      const status = parseStatusLine(line);
+      if (status?.event !== "ready" || killTimer !== undefined) continue;
+      // Ready: it recovered, serves and trades.
+      const hash = status.journal?.stateHash;
+      round.recoveredHash = hash === undefined ? undefined : BigInt(hash);
+      poller = pollAcknowledged(status.addresses.status, round);
+      killTimer = setTimeout(() => child.kill("SIGKILL"), delayMs);
     }
   }
   clearTimeout(killTimer);
+  await poller?.stop();
   const status = await child.status;
   const stderr = await new Response(child.stderr).text();
   assertEquals(
