@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { applyAll } from "./apply_all.ts";
 import { RiskAdmin } from "./risk_admin.ts";
 import { ACCOUNT_ROLES, LIMIT_NAMES, NO_LIMITS } from "./types.ts";
@@ -14,11 +14,11 @@ Deno.test("applyAll() pushes every account's whole state and returns the numbers
     await store.setGlobalKillSwitch(true);
     const port = new FakePort();
     const report = await applyAll(store, port, INSTRUMENTS);
-    assertEquals(
+    assert.deepStrictEqual(
       { ...report, accounts: [...report.accounts] },
       { accounts: [["ALICE", 1], ["BOB", 2]], version: 5, commands: 18, skipped: [] },
     );
-    assertEquals(port.log, [
+    assert.deepStrictEqual(port.log, [
       "kill all on",
       "define ALICE=1",
       "set ALICE * maxOrderQty=0",
@@ -49,7 +49,7 @@ Deno.test("applyAll() overrides whatever a recovered engine held", async () => {
     await port.setKillSwitch(4, true);
     await port.setKillSwitch("all", true);
     await applyAll(store, port, INSTRUMENTS);
-    assertEquals(port.view(), { global: false, killed: [], limits: {} });
+    assert.deepStrictEqual(port.view(), { global: false, killed: [], limits: {} });
   });
 });
 
@@ -58,7 +58,7 @@ Deno.test("applyAll() leaves out and reports overrides on symbols the table no l
     await store.createAccount({ name: "ALICE", role: "trader" });
     await store.setOverride("ALICE", "TSLA", "position", 3);
     const report = await applyAll(store, new FakePort(), INSTRUMENTS);
-    assertEquals(report.skipped, [{ account: "ALICE", symbol: "TSLA" }]);
+    assert.deepStrictEqual(report.skipped, [{ account: "ALICE", symbol: "TSLA" }]);
   });
 });
 
@@ -74,7 +74,7 @@ Deno.test("applyAll() throws, naming the command, when the engine refuses", asyn
       assert(error instanceof Error, String(error));
       message = error.message;
     }
-    assertEquals(
+    assert.deepStrictEqual(
       message,
       "Cannot apply the stored risk state (version 1): the engine refused to set openOrders to 0 " +
         'for "ALICE" on all instruments: engine halted, after 4 of 9 commands',
@@ -160,7 +160,7 @@ Deno.test("after any changes, refused ones included, the engine holds what apply
         const fresh = new FakePort();
         await applyAll(store, fresh, INSTRUMENTS);
         const names = new Set((await store.listAccounts()).map((a) => a.name));
-        assertEquals(restrict(live.view(), names), restrict(fresh.view(), names));
+        assert.deepStrictEqual(restrict(live.view(), names), restrict(fresh.view(), names));
       });
     }),
     { numRuns: 100 },

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { AuditLog, isAuditId, MAX_AUDIT_PAGE } from "./audit.ts";
 
 /** A log over an in-memory KV with a clock the test moves. */
@@ -19,7 +19,7 @@ const attempt = (path: string) => ({ actor: "ROOT", method: "PUT", path, body: '
 Deno.test("AuditLog records an attempt before its answer, then the answer's status", async () => {
   await withLog(async (log, clock) => {
     const id = await log.begin(attempt("/admin/kill-switch"));
-    assertEquals((await log.list()).entries, [{
+    assert.deepStrictEqual((await log.list()).entries, [{
       id,
       at: new Date(clock.now).toISOString(),
       actor: "ROOT",
@@ -28,7 +28,7 @@ Deno.test("AuditLog records an attempt before its answer, then the answer's stat
       body: '{"on":true}',
     }]);
     await log.finish(id, 200);
-    assertEquals((await log.list()).entries[0]?.status, 200);
+    assert.deepStrictEqual((await log.list()).entries[0]?.status, 200);
   });
 });
 
@@ -40,10 +40,10 @@ Deno.test("AuditLog ids grow with every entry, within a millisecond and when the
     clock.now += 10_000;
     ids.push(await log.begin(attempt("/d")));
     for (const id of ids) assert(isAuditId(id), id);
-    assertEquals([...ids].sort(), ids);
-    assertEquals(new Set(ids).size, 4);
+    assert.deepStrictEqual([...ids].sort(), ids);
+    assert.deepStrictEqual(new Set(ids).size, 4);
     // Newest first.
-    assertEquals((await log.list()).entries.map((e) => e.path), ["/d", "/c", "/b", "/a"]);
+    assert.deepStrictEqual((await log.list()).entries.map((e) => e.path), ["/d", "/c", "/b", "/a"]);
   });
 });
 
@@ -54,13 +54,13 @@ Deno.test("AuditLog pages newest first: limit, next and before", async () => {
       clock.now += 1;
     }
     const first = await log.list({ limit: 2 });
-    assertEquals(first.entries.map((e) => e.path), ["/4", "/3"]);
+    assert.deepStrictEqual(first.entries.map((e) => e.path), ["/4", "/3"]);
     const second = await log.list({ limit: 2, before: first.next! });
-    assertEquals(second.entries.map((e) => e.path), ["/2", "/1"]);
+    assert.deepStrictEqual(second.entries.map((e) => e.path), ["/2", "/1"]);
     const last = await log.list({ limit: 2, before: second.next! });
-    assertEquals(last.entries.map((e) => e.path), ["/0"]);
-    assertEquals(last.next, undefined);
-    assertEquals((await log.list({ limit: 5 })).next, undefined);
+    assert.deepStrictEqual(last.entries.map((e) => e.path), ["/0"]);
+    assert.deepStrictEqual(last.next, undefined);
+    assert.deepStrictEqual((await log.list({ limit: 5 })).next, undefined);
   });
 });
 
@@ -73,7 +73,7 @@ Deno.test("AuditLog refuses a limit or a before it cannot use, and finishing an 
       } catch (error) {
         message = (error as Error).message;
       }
-      assertEquals(
+      assert.deepStrictEqual(
         message,
         `Cannot list the audit log: limit must be an integer from 1 to ${MAX_AUDIT_PAGE}, not ${limit}`,
       );
@@ -91,7 +91,10 @@ Deno.test("AuditLog refuses a limit or a before it cannot use, and finishing an 
     } catch (error) {
       message = (error as Error).message;
     }
-    assertEquals(message, "Cannot finish audit entry 001764000000000-000000: it does not exist");
+    assert.deepStrictEqual(
+      message,
+      "Cannot finish audit entry 001764000000000-000000: it does not exist",
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { adminApi, type AdminApiOptions, type TokenCheck } from "./http.ts";
 import { AuditLog } from "./audit.ts";
 import { AccountStore } from "./store.ts";
@@ -119,11 +119,11 @@ async function problem(
   includes = "",
 ): Promise<Record<string, unknown>> {
   const text = await response.text();
-  assertEquals(response.status, status, text);
-  assertEquals(response.headers.get("content-type"), "application/problem+json");
+  assert.deepStrictEqual(response.status, status, text);
+  assert.deepStrictEqual(response.headers.get("content-type"), "application/problem+json");
   const body = JSON.parse(text) as Record<string, unknown>;
-  assertEquals(Object.keys(body).sort(), ["detail", "reason", "status", "title", "type"]);
-  assertEquals(
+  assert.deepStrictEqual(Object.keys(body).sort(), ["detail", "reason", "status", "title", "type"]);
+  assert.deepStrictEqual(
     [body.type, body.status, body.reason],
     [`urn:tradecaptain:problem:${reason}`, status, reason],
   );
@@ -135,9 +135,9 @@ async function problem(
 
 async function ok(response: Response, status = 200): Promise<Record<string, unknown>> {
   const text = await response.text();
-  assertEquals(response.status, status, text);
-  assertEquals(response.headers.get("content-type"), "application/json");
-  assertEquals(response.headers.get("cache-control"), "no-store");
+  assert.deepStrictEqual(response.status, status, text);
+  assert.deepStrictEqual(response.headers.get("content-type"), "application/json");
+  assert.deepStrictEqual(response.headers.get("cache-control"), "no-store");
   return JSON.parse(text);
 }
 
@@ -155,7 +155,10 @@ async function alice(h: Harness): Promise<void> {
 Deno.test("adminApi refuses a request without a token with 401 and a Bearer challenge", async () => {
   await withApi(async (h) => {
     const res = await h.fetch(request("GET", "/state", { token: null }));
-    assertEquals(res.headers.get("www-authenticate"), 'Bearer realm="tradecaptain-admin"');
+    assert.deepStrictEqual(
+      res.headers.get("www-authenticate"),
+      'Bearer realm="tradecaptain-admin"',
+    );
     await problem(res, 401, "missing_token", "send Authorization: Bearer <token>");
   });
 });
@@ -180,7 +183,7 @@ Deno.test("adminApi refuses an Authorization header that is not one bearer token
 Deno.test("adminApi passes the verifier's refusal on: its reason, message and status", async () => {
   await withApi(async (h) => {
     const expired = await h.fetch(request("GET", "/state", { token: "expired-token" }));
-    assertEquals(
+    assert.deepStrictEqual(
       expired.headers.get("www-authenticate"),
       'Bearer realm="tradecaptain-admin", error="invalid_token"',
     );
@@ -203,7 +206,7 @@ Deno.test("adminApi passes the verifier's refusal on: its reason, message and st
 Deno.test("adminApi refuses a valid token of another role with 403", async () => {
   await withApi(async (h) => {
     const res = await h.fetch(request("GET", "/accounts", { token: "trader-token" }));
-    assertEquals(
+    assert.deepStrictEqual(
       res.headers.get("www-authenticate"),
       'Bearer realm="tradecaptain-admin", error="insufficient_scope"',
     );
@@ -215,7 +218,7 @@ Deno.test("adminApi refuses a signed admin token for an unregistered name or for
   await withApi(async (h) => {
     await alice(h);
     const ghost = await h.fetch(request("GET", "/state", { token: "ghost-admin-token" }));
-    assertEquals(
+    assert.deepStrictEqual(
       ghost.headers.get("www-authenticate"),
       'Bearer realm="tradecaptain-admin", error="insufficient_scope"',
     );
@@ -243,8 +246,8 @@ Deno.test("adminApi refuses a signed admin token for an unregistered name or for
       'the token says admin, but account "ALICE" is a trader',
     );
     // Nothing was tried, nor recorded (but ALICE's creation).
-    assertEquals([h.port.log, (await h.audit.list()).entries.length], [[], 1]);
-    assertEquals((await h.store.listAccounts()).map((a) => a.name), ["ALICE", "ROOT"]);
+    assert.deepStrictEqual([h.port.log, (await h.audit.list()).entries.length], [[], 1]);
+    assert.deepStrictEqual((await h.store.listAccounts()).map((a) => a.name), ["ALICE", "ROOT"]);
   });
 });
 
@@ -252,7 +255,7 @@ Deno.test("adminApi refuses a disabled admin at once, and its old tokens stay de
   await withApi(async (h) => {
     // An admin may disable itself; its own token stops working at once.
     await ok(await h.fetch(request("PATCH", "/accounts/ROOT", { body: { enabled: false } })));
-    assertEquals(h.accessChanges, ["ROOT: account disabled by an admin"]);
+    assert.deepStrictEqual(h.accessChanges, ["ROOT: account disabled by an admin"]);
     await problem(
       await h.fetch(request("GET", "/state")),
       403,
@@ -262,7 +265,7 @@ Deno.test("adminApi refuses a disabled admin at once, and its old tokens stay de
     // Re-enabled (by another admin; here straight in the store): the token minted before stays dead.
     await h.store.updateAccount("ROOT", { enabled: true });
     const revoked = await h.fetch(request("GET", "/state"));
-    assertEquals(
+    assert.deepStrictEqual(
       revoked.headers.get("www-authenticate"),
       'Bearer realm="tradecaptain-admin", error="invalid_token"',
     );
@@ -301,7 +304,7 @@ Deno.test("adminApi: a role taken away ends the admin's rights at once; onAccess
         request("PATCH", "/accounts/ALICE", { token: "root-epoch-2", body: { enabled: false } }),
       ),
     );
-    assertEquals(h.accessChanges, [
+    assert.deepStrictEqual(h.accessChanges, [
       "ROOT: account's role changed to trader by an admin",
       "ALICE: account disabled by an admin",
     ]);
@@ -325,7 +328,7 @@ Deno.test("adminApi answers 500 without details when the verifier throws, and lo
       "internal",
       "an internal error occurred",
     );
-    assertEquals(h.errors.map(String), ["Error: key store unreachable"]);
+    assert.deepStrictEqual(h.errors.map(String), ["Error: key store unreachable"]);
   }, { verify: () => Promise.reject(new Error("key store unreachable")) });
 });
 
@@ -336,18 +339,18 @@ Deno.test("POST /accounts creates an account, defines it in the engine and answe
     const res = await h.fetch(request("POST", "/accounts", {
       body: { name: "desk 7/α", role: "viewer", enabled: false },
     }));
-    assertEquals(
+    assert.deepStrictEqual(
       [res.headers.get("location"), res.headers.get("etag")],
       ["/admin/accounts/desk%207%2F%CE%B1", '"1"'],
     );
     const body = await ok(res, 201);
-    assertEquals(
+    assert.deepStrictEqual(
       [body.name, body.role, body.enabled, body.killSwitch, body.revision, body.limits],
       ["desk 7/α", "viewer", false, false, 1, NO_LIMITS],
     );
-    assertEquals(h.port.log.slice(0, 2), ["define desk 7/α=1", "kill desk 7/α on"]);
+    assert.deepStrictEqual(h.port.log.slice(0, 2), ["define desk 7/α=1", "kill desk 7/α on"]);
     const fetched = await ok(await h.fetch(request("GET", "/accounts/desk%207%2F%CE%B1")));
-    assertEquals(fetched, body);
+    assert.deepStrictEqual(fetched, body);
   });
 });
 
@@ -357,7 +360,7 @@ Deno.test("an account's Location finds it, whatever its name holds", async () =>
       const name of ["50%", "a%2Fb", "x/y/z", "q?x=1#f", "a+b c", "...", "日本", "😀", "%E0%A4%A"]
     ) {
       const res = await h.fetch(request("POST", "/accounts", { body: { name, role: "trader" } }));
-      assertEquals(res.status, 201, await res.clone().text());
+      assert.deepStrictEqual(res.status, 201, await res.clone().text());
       const location = res.headers.get("location")!;
       const fetched = await ok(
         await h.fetch(
@@ -366,7 +369,7 @@ Deno.test("an account's Location finds it, whatever its name holds", async () =>
           }),
         ),
       );
-      assertEquals(fetched.name, name);
+      assert.deepStrictEqual(fetched.name, name);
     }
   });
 });
@@ -412,8 +415,8 @@ Deno.test("POST /accounts refuses each bad body with its reason", async () => {
       "unknown_field",
       '"__proto__"',
     );
-    assertEquals((await h.store.listAccounts()).map((a) => a.name), ["ROOT"]);
-    assertEquals(h.port.log, []);
+    assert.deepStrictEqual((await h.store.listAccounts()).map((a) => a.name), ["ROOT"]);
+    assert.deepStrictEqual(h.port.log, []);
   });
 });
 
@@ -501,7 +504,7 @@ Deno.test("GET /accounts lists accounts without limits; GET /accounts/{name} 404
   await withApi(async (h) => {
     await alice(h);
     const listed = await ok(await h.fetch(request("GET", "/accounts")));
-    assertEquals(
+    assert.deepStrictEqual(
       (listed.accounts as Record<string, unknown>[]).map((a) => [a.name, "limits" in a]),
       [["ALICE", false], ["ROOT", false]],
     );
@@ -527,10 +530,10 @@ Deno.test("PATCH /accounts/{name} changes the role and enabled, and honours If-M
       body: { enabled: false, role: "admin" },
       headers: { "if-match": '"1"' },
     }));
-    assertEquals(disabled.headers.get("etag"), '"2"');
+    assert.deepStrictEqual(disabled.headers.get("etag"), '"2"');
     const body = await ok(disabled);
-    assertEquals([body.enabled, body.role, body.revision], [false, "admin", 2]);
-    assertEquals(h.port.log, ["kill ALICE on"]);
+    assert.deepStrictEqual([body.enabled, body.role, body.revision], [false, "admin", 2]);
+    assert.deepStrictEqual(h.port.log, ["kill ALICE on"]);
     await problem(
       await h.fetch(request("PATCH", "/accounts/ALICE", {
         body: { enabled: true },
@@ -586,8 +589,8 @@ Deno.test("PUT /accounts/{name}/limits replaces the whole set and reaches the en
     const body = await ok(
       await h.fetch(request("PUT", "/accounts/ALICE/limits", { body: limits })),
     );
-    assertEquals(body.limits, limits);
-    assertEquals(h.port.log, [
+    assert.deepStrictEqual(body.limits, limits);
+    assert.deepStrictEqual(h.port.log, [
       "set ALICE * maxOrderQty=1000",
       "set ALICE * maxNotional=5000000",
       "set ALICE * ordersPerSecond=50",
@@ -620,7 +623,7 @@ Deno.test("PUT /accounts/{name}/limits refuses each bad set with its reason", as
         includes,
       );
     }
-    assertEquals(h.port.log, []);
+    assert.deepStrictEqual(h.port.log, []);
   });
 });
 
@@ -630,8 +633,8 @@ Deno.test("PUT /accounts/{name}/limits/{limit} sets one limit", async () => {
     const body = await ok(
       await h.fetch(request("PUT", "/accounts/ALICE/limits/position", { body: { value: 250 } })),
     );
-    assertEquals((body.limits as Record<string, number>).position, 250);
-    assertEquals(h.port.log, ["set ALICE * position=250"]);
+    assert.deepStrictEqual((body.limits as Record<string, number>).position, 250);
+    assert.deepStrictEqual(h.port.log, ["set ALICE * position=250"]);
     await problem(
       await h.fetch(request("PUT", "/accounts/ALICE/limits/size", { body: { value: 1 } })),
       404,
@@ -674,20 +677,23 @@ Deno.test("overrides: PUT a symbol's set, PUT and DELETE one, DELETE them all", 
         body: { position: 10, collarBps: 0 },
       })),
     );
-    assertEquals(put.overrides, { MSFT: { position: 10, collarBps: 0 } });
+    assert.deepStrictEqual(put.overrides, { MSFT: { position: 10, collarBps: 0 } });
     const one = await ok(
       await h.fetch(request("PUT", "/accounts/ALICE/overrides/SPY/maxOrderQty", {
         body: { value: 7 },
       })),
     );
-    assertEquals(one.overrides, { MSFT: { position: 10, collarBps: 0 }, SPY: { maxOrderQty: 7 } });
+    assert.deepStrictEqual(one.overrides, {
+      MSFT: { position: 10, collarBps: 0 },
+      SPY: { maxOrderQty: 7 },
+    });
     const removed = await ok(
       await h.fetch(request("DELETE", "/accounts/ALICE/overrides/MSFT/collarBps")),
     );
-    assertEquals(removed.overrides, { MSFT: { position: 10 }, SPY: { maxOrderQty: 7 } });
+    assert.deepStrictEqual(removed.overrides, { MSFT: { position: 10 }, SPY: { maxOrderQty: 7 } });
     const cleared = await ok(await h.fetch(request("DELETE", "/accounts/ALICE/overrides/SPY")));
-    assertEquals([cleared.overrides, cleared.revision], [{ MSFT: { position: 10 } }, 5]);
-    assertEquals(h.port.log, [
+    assert.deepStrictEqual([cleared.overrides, cleared.revision], [{ MSFT: { position: 10 } }, 5]);
+    assert.deepStrictEqual(h.port.log, [
       "set ALICE #1 position=10",
       "set ALICE #1 collarBps=0",
       "set ALICE #2 maxOrderQty=7",
@@ -733,7 +739,7 @@ Deno.test("overrides: a symbol that is not in the table, or not a symbol, is a 4
     );
     // Removing from a symbol the table no longer lists is allowed (nothing to tell the engine).
     await ok(await h.fetch(request("DELETE", "/accounts/ALICE/overrides/TSLA")));
-    assertEquals(h.port.log, []);
+    assert.deepStrictEqual(h.port.log, []);
   });
 });
 
@@ -745,12 +751,12 @@ Deno.test("PUT /accounts/{name}/kill-switch sets the account's switch, idempoten
     const on = await ok(
       await h.fetch(request("PUT", "/accounts/ALICE/kill-switch", { body: { on: true } })),
     );
-    assertEquals([on.killSwitch, on.revision], [true, 2]);
+    assert.deepStrictEqual([on.killSwitch, on.revision], [true, 2]);
     const again = await ok(
       await h.fetch(request("PUT", "/accounts/ALICE/kill-switch", { body: { on: true } })),
     );
-    assertEquals(again.revision, 2);
-    assertEquals(h.port.log, ["kill ALICE on"]);
+    assert.deepStrictEqual(again.revision, 2);
+    assert.deepStrictEqual(h.port.log, ["kill ALICE on"]);
     await problem(
       await h.fetch(request("PUT", "/accounts/ALICE/kill-switch", { body: { on: "yes" } })),
       422,
@@ -769,11 +775,11 @@ Deno.test("PUT /accounts/{name}/kill-switch sets the account's switch, idempoten
 Deno.test("PUT /kill-switch sets the global switch; GET /state shows everything", async () => {
   await withApi(async (h) => {
     await alice(h);
-    assertEquals(
+    assert.deepStrictEqual(
       await ok(await h.fetch(request("PUT", "/kill-switch", { body: { on: true } }))),
       { killSwitch: true },
     );
-    assertEquals(h.port.log, ["kill all on"]);
+    assert.deepStrictEqual(h.port.log, ["kill all on"]);
     await problem(
       await h.fetch(request("PUT", "/kill-switch", { body: { on: 1 } })),
       422,
@@ -781,9 +787,9 @@ Deno.test("PUT /kill-switch sets the global switch; GET /state shows everything"
       "Cannot set the global kill switch: on must be a boolean, not number",
     );
     const state = await ok(await h.fetch(request("GET", "/state")));
-    assertEquals([state.version, state.killSwitch], [3, true]);
+    assert.deepStrictEqual([state.version, state.killSwitch], [3, true]);
     const accounts = state.accounts as Record<string, unknown>[];
-    assertEquals(accounts.map((a) => [a.name, a.limits, a.overrides]), [
+    assert.deepStrictEqual(accounts.map((a) => [a.name, a.limits, a.overrides]), [
       ["ALICE", NO_LIMITS, {}],
       ["ROOT", NO_LIMITS, {}],
     ]);
@@ -815,7 +821,7 @@ Deno.test("a change the engine refuses is a 503 and leaves nothing changed", asy
     );
     const state = await ok(await h.fetch(request("GET", "/state")));
     const accounts = state.accounts as Record<string, unknown>[];
-    assertEquals(
+    assert.deepStrictEqual(
       [state.killSwitch, accounts.map((a) => [a.name, a.limits])],
       [false, [["ALICE", NO_LIMITS], ["ROOT", NO_LIMITS]]],
     );
@@ -833,7 +839,7 @@ Deno.test("a change the engine does not acknowledge in time is a 504", async () 
       "within 20 ms",
     );
     const body = await ok(await h.fetch(request("GET", "/accounts/ALICE")));
-    assertEquals(body.killSwitch, false);
+    assert.deepStrictEqual(body.killSwitch, false);
   }, { engineTimeoutMs: 20 });
 });
 
@@ -850,7 +856,7 @@ Deno.test("a known path with a method it does not take is a 405 naming the metho
     ];
     for (const [method, path, allow] of cases) {
       const res = await h.fetch(request(method, path));
-      assertEquals(res.headers.get("allow"), allow);
+      assert.deepStrictEqual(res.headers.get("allow"), allow);
       await problem(res, 405, "method_not_allowed", `it takes ${allow}`);
     }
   });
@@ -869,19 +875,15 @@ Deno.test("adminApi serves under the base path it is given", async () => {
 });
 
 Deno.test("adminApi refuses a body limit that is not a positive integer", () => {
-  assertThrows(
-    () =>
-      adminApi({
-        store: {} as AccountStore,
-        audit: {} as AuditLog,
-        port: new FakePort(),
-        instruments: [],
-        verify: () => Promise.resolve({ ok: true, sub: "R", role: "admin" }),
-        maxBodyBytes: 0,
-      }),
-    RangeError,
-    "maxBodyBytes must be a positive integer, not 0",
-  );
+  assert.throws(() =>
+    adminApi({
+      store: {} as AccountStore,
+      audit: {} as AuditLog,
+      port: new FakePort(),
+      instruments: [],
+      verify: () => Promise.resolve({ ok: true, sub: "R", role: "admin" }),
+      maxBodyBytes: 0,
+    }), { name: "RangeError", message: /maxBodyBytes must be a positive integer, not 0/ });
 });
 
 Deno.test("every request that may change something is audited: who, what, the body and the answer", async () => {
@@ -913,7 +915,7 @@ Deno.test("every request that may change something is audited: who, what, the bo
       "forbidden",
     );
     const { entries } = await h.audit.list();
-    assertEquals(
+    assert.deepStrictEqual(
       entries.map(({ actor, method, path, body, status }) => ({
         actor,
         method,
@@ -963,10 +965,12 @@ Deno.test("GET /audit pages the log newest first, and refuses a bad limit or bef
     }
     const first = await ok(await h.fetch(request("GET", "/audit?limit=2")));
     const entries = first.entries as { body: string; id: string }[];
-    assertEquals(entries.map((e) => e.body), ['{"on":true}', '{"on":false}']);
+    assert.deepStrictEqual(entries.map((e) => e.body), ['{"on":true}', '{"on":false}']);
     const rest = await ok(await h.fetch(request("GET", `/audit?limit=2&before=${first.next}`)));
-    assertEquals((rest.entries as { body: string }[]).map((e) => e.body), ['{"on":true}']);
-    assertEquals(rest.next, undefined);
+    assert.deepStrictEqual((rest.entries as { body: string }[]).map((e) => e.body), [
+      '{"on":true}',
+    ]);
+    assert.deepStrictEqual(rest.next, undefined);
     for (
       const query of ["limit=0", "limit=1001", "limit=two", "limit=", "before=1", "before=%20"]
     ) {
@@ -999,7 +1003,10 @@ Deno.test("a change that cannot be put on record is not made, and is answered 50
       500,
       "internal",
     );
-    assertEquals(h.port.log, []);
-    assertEquals((await ok(await h.fetch(request("GET", "/accounts/ALICE")))).killSwitch, false);
+    assert.deepStrictEqual(h.port.log, []);
+    assert.deepStrictEqual(
+      (await ok(await h.fetch(request("GET", "/accounts/ALICE")))).killSwitch,
+      false,
+    );
   });
 });

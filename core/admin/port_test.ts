@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../_testing/assert.ts";
+import assert from "node:assert";
 import {
   type ControlOp,
   describeOp,
@@ -26,7 +26,7 @@ const ALICE: AccountState = {
 
 /** Plans `before` → `after` and compares the ops' descriptions. */
 function check(before: AccountState | undefined, after: AccountState, expected: string[]) {
-  assertEquals(planChange(before, after, INDEX).ops.map(describeOp), expected);
+  assert.deepStrictEqual(planChange(before, after, INDEX).ops.map(describeOp), expected);
 }
 
 Deno.test("planChange() sends only the limits that changed", () => {
@@ -81,24 +81,27 @@ Deno.test("planChange() sends a new account's whole state after defining it", ()
 
 Deno.test("planChange() leaves out, and reports, overrides on symbols the table lacks", () => {
   const plan = planChange(ALICE, { ...ALICE, overrides: { GONE: { position: 1 } } }, INDEX);
-  assertEquals(plan, { ops: [], skipped: [{ account: "ALICE", symbol: "GONE" }] });
+  assert.deepStrictEqual(plan, { ops: [], skipped: [{ account: "ALICE", symbol: "GONE" }] });
 });
 
 Deno.test("planState() sends the global switch first when on and last when off", () => {
   const state = { version: 3, killSwitch: false, accounts: [ALICE] };
   const off = planState(state, INDEX).ops.map((op) => op.kind);
-  assertEquals([off[0], off.at(-1), off.length], ["defineAccount", "globalKillSwitch", 9]);
+  assert.deepStrictEqual([off[0], off.at(-1), off.length], [
+    "defineAccount",
+    "globalKillSwitch",
+    9,
+  ]);
   const on = planState({ ...state, killSwitch: true }, INDEX).ops.map((op) => op.kind);
-  assertEquals([on[0], on.at(-1)], ["globalKillSwitch", "killSwitch"]);
+  assert.deepStrictEqual([on[0], on.at(-1)], ["globalKillSwitch", "killSwitch"]);
 });
 
 Deno.test("instrumentIndex() numbers symbols by position and refuses duplicates", () => {
-  assertEquals([...INDEX], [["AAPL", 0], ["MSFT", 1], ["SPY", 2]]);
-  assertThrows(
-    () => instrumentIndex([{ symbol: "A" }, { symbol: "A" }]),
-    RangeError,
-    'Cannot index instruments: "A" appears twice',
-  );
+  assert.deepStrictEqual([...INDEX], [["AAPL", 0], ["MSFT", 1], ["SPY", 2]]);
+  assert.throws(() => instrumentIndex([{ symbol: "A" }, { symbol: "A" }]), {
+    name: "RangeError",
+    message: /Cannot index instruments: "A" appears twice/,
+  });
 });
 
 Deno.test("runControls() defines each account once and passes instrument numbers", async () => {
@@ -112,8 +115,8 @@ Deno.test("runControls() defines each account once and passes instrument numbers
     { kind: "globalKillSwitch", on: false },
   ];
   const result = await runControls(port, ops, { accounts, index: INDEX, timeoutMs: 1000 });
-  assertEquals([result.ok, result.done], [true, 5]);
-  assertEquals(port.log, [
+  assert.deepStrictEqual([result.ok, result.done], [true, 5]);
+  assert.deepStrictEqual(port.log, [
     "define ALICE=1",
     "set ALICE * position=5",
     "set ALICE #2 position=2",
@@ -122,7 +125,7 @@ Deno.test("runControls() defines each account once and passes instrument numbers
     "kill ALICE on",
     "kill all off",
   ]);
-  assertEquals([...accounts], [["ALICE", 1], ["BOB", 2]]);
+  assert.deepStrictEqual([...accounts], [["ALICE", 1], ["BOB", 2]]);
 });
 
 Deno.test("runControls() stops at the first refusal and keeps the engine's reason", async () => {
@@ -139,11 +142,11 @@ Deno.test("runControls() stops at the first refusal and keeps the engine's reaso
     timeoutMs: 1000,
   });
   assert(!result.ok, "no refusal");
-  assertEquals([result.done, result.fault], [1, {
+  assert.deepStrictEqual([result.done, result.fault], [1, {
     reason: "engine_refused",
     message: 'the engine refused to turn the kill switch of "ALICE" on: the engine halted',
   }]);
-  assertEquals(port.log, ["define ALICE=1", "set ALICE * position=5"]);
+  assert.deepStrictEqual(port.log, ["define ALICE=1", "set ALICE * position=5"]);
 });
 
 Deno.test("runControls() gives up on an acknowledgement that does not come in time", async () => {
@@ -155,7 +158,7 @@ Deno.test("runControls() gives up on an acknowledgement that does not come in ti
     { accounts: new Map(), index: INDEX, timeoutMs: 20 },
   );
   assert(!result.ok, "no timeout");
-  assertEquals(result.fault, {
+  assert.deepStrictEqual(result.fault, {
     reason: "engine_timeout",
     message: 'the engine did not acknowledge "set position to 5 for "ALICE" on all instruments" ' +
       "within 20 ms (it may still apply it)",
@@ -185,7 +188,7 @@ Deno.test("runControls() turns a port that throws instead of rejecting into a re
     timeoutMs: 1000,
   });
   assert(!result.ok, "no refusal");
-  assertEquals(
+  assert.deepStrictEqual(
     result.fault.message,
     "the engine refused to turn the global kill switch on: ring full",
   );
@@ -203,7 +206,7 @@ Deno.test("runControls() throws on a symbol outside the table (plans never send 
     error = e;
   }
   assert(error instanceof RangeError, String(error));
-  assertEquals(
+  assert.deepStrictEqual(
     error.message,
     'Cannot remove the position override of "A" on GONE: the instrument table has no GONE',
   );

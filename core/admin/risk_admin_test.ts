@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../_testing/assert.ts";
+import assert from "node:assert";
 import type { Fault, FaultReason, Result } from "./fault.ts";
 import { RiskAdmin } from "./risk_admin.ts";
 import type { AccountStore } from "./store.ts";
@@ -12,7 +12,7 @@ function value<T>(result: Result<T>): T {
 
 function refused<T>(result: Result<T>, reason: FaultReason): Fault {
   assert(!result.ok, `accepted, expected ${reason}`);
-  assertEquals(result.fault.reason, reason, result.fault.message);
+  assert.deepStrictEqual(result.fault.reason, reason, result.fault.message);
   return result.fault;
 }
 
@@ -37,8 +37,8 @@ Deno.test("RiskAdmin defines a new account and sends its whole state", async () 
     const created = value(
       await admin.createAccount({ name: "BOB", role: "viewer", enabled: false }),
     );
-    assertEquals([created.name, created.enabled], ["BOB", false]);
-    assertEquals(port.log, [
+    assert.deepStrictEqual([created.name, created.enabled], ["BOB", false]);
+    assert.deepStrictEqual(port.log, [
       "define BOB=1",
       "kill BOB on",
       "set BOB * maxOrderQty=0",
@@ -61,8 +61,8 @@ Deno.test("RiskAdmin applies each change to the engine before reporting it", asy
     value(await admin.updateAccount("ALICE", { enabled: false }));
     value(await admin.setKillSwitch("ALICE", false));
     value(await admin.updateAccount("ALICE", { enabled: true, role: "admin" }));
-    assertEquals(value(await admin.setGlobalKillSwitch(true)), true);
-    assertEquals(port.log, [
+    assert.deepStrictEqual(value(await admin.setGlobalKillSwitch(true)), true);
+    assert.deepStrictEqual(port.log, [
       "set ALICE * maxOrderQty=500",
       "set ALICE * position=20",
       "set ALICE #1 position=5",
@@ -73,8 +73,8 @@ Deno.test("RiskAdmin applies each change to the engine before reporting it", asy
       "kill ALICE off",
       "kill all on",
     ]);
-    assertEquals(port.effective("ALICE", 1, "position"), 5);
-    assertEquals(port.effective("ALICE", 0, "position"), 20);
+    assert.deepStrictEqual(port.effective("ALICE", 1, "position"), 5);
+    assert.deepStrictEqual(port.effective("ALICE", 0, "position"), 20);
   });
 });
 
@@ -83,7 +83,7 @@ Deno.test("RiskAdmin sends nothing for a change that changes nothing", async () 
     value(await admin.setKillSwitch("ALICE", false));
     value(await admin.setGlobalKillSwitch(false));
     value(await admin.updateAccount("ALICE", { role: "viewer" }));
-    assertEquals(port.log, []);
+    assert.deepStrictEqual(port.log, []);
   });
 });
 
@@ -97,19 +97,19 @@ Deno.test("RiskAdmin undoes a change the engine refused, in the store and the en
       await admin.setLimits("ALICE", { ...NO_LIMITS, maxOrderQty: 20, position: 20 }),
       "engine_refused",
     );
-    assertEquals(
+    assert.deepStrictEqual(
       fault.message,
       'Cannot set limits: the engine refused to set position to 20 for "ALICE" on all ' +
         "instruments: reject 8: malformed control command; the stored state was restored; " +
         "the engine holds the old values",
     );
-    assertEquals(port.log, [
+    assert.deepStrictEqual(port.log, [
       "set ALICE * maxOrderQty=20",
       "set ALICE * maxOrderQty=10",
       "set ALICE * position=10",
     ]);
     const stored = value(await admin.getAccount("ALICE"));
-    assertEquals([stored.limits.maxOrderQty, stored.limits.position], [10, 10]);
+    assert.deepStrictEqual([stored.limits.maxOrderQty, stored.limits.position], [10, 10]);
   });
 });
 
@@ -128,7 +128,7 @@ Deno.test("RiskAdmin says the engine may hold part of a change when it refuses t
       ),
       fault.message,
     );
-    assertEquals(value(await admin.getAccount("ALICE")).limits, NO_LIMITS);
+    assert.deepStrictEqual(value(await admin.getAccount("ALICE")).limits, NO_LIMITS);
   });
 });
 
@@ -140,8 +140,8 @@ Deno.test("RiskAdmin undoes a change the engine did not acknowledge in time", as
       fault.message.startsWith("Cannot set kill switch: the engine did not acknowledge"),
       fault.message,
     );
-    assertEquals(port.log, ["kill ALICE off"]);
-    assertEquals(value(await admin.getAccount("ALICE")).killSwitch, false);
+    assert.deepStrictEqual(port.log, ["kill ALICE off"]);
+    assert.deepStrictEqual(value(await admin.getAccount("ALICE")).killSwitch, false);
   }, { engineTimeoutMs: 20 });
 });
 
@@ -152,7 +152,7 @@ Deno.test("RiskAdmin does not keep an account whose creation the engine refused"
       await admin.createAccount({ name: "BOB", role: "trader" }),
       "engine_refused",
     );
-    assertEquals(
+    assert.deepStrictEqual(
       fault.message,
       'Cannot create account: the engine refused to define account "BOB": engine halted; ' +
         "the stored state was restored; the engine may keep the account's name and part of its " +
@@ -166,7 +166,7 @@ Deno.test("RiskAdmin undoes a global kill switch the engine refused", async () =
   await withAdmin(async (admin, port) => {
     port.refuse = () => "engine halted";
     refused(await admin.setGlobalKillSwitch(true), "engine_refused");
-    assertEquals((await admin.state()).killSwitch, false);
+    assert.deepStrictEqual((await admin.state()).killSwitch, false);
   });
 });
 
@@ -176,7 +176,7 @@ Deno.test("RiskAdmin refuses an override on a symbol the instrument table lacks"
       await admin.setOverride("ALICE", "TSLA", "position", 1),
       "unknown_symbol",
     );
-    assertEquals(
+    assert.deepStrictEqual(
       fault.message,
       'Cannot set override: the instrument table has no symbol "TSLA"',
     );
@@ -184,7 +184,7 @@ Deno.test("RiskAdmin refuses an override on a symbol the instrument table lacks"
     // One stored before the symbol left the table can still be removed, with nothing to send.
     value(await store.setOverride("ALICE", "TSLA", "position", 1));
     const after = value(await admin.setOverrides("ALICE", "TSLA", {}));
-    assertEquals([after.overrides, port.log], [{}, []]);
+    assert.deepStrictEqual([after.overrides, port.log], [{}, []]);
   });
 });
 
@@ -194,7 +194,7 @@ Deno.test("RiskAdmin passes the store's refusals through, sending nothing", asyn
     refused(await admin.setLimit("NOBODY", "position", 5), "account_not_found");
     refused(await admin.setKillSwitch("ALICE", true, { ifRevision: 9 }), "revision_mismatch");
     refused(await admin.createAccount({ name: "ALICE", role: "trader" }), "account_exists");
-    assertEquals(port.log, []);
+    assert.deepStrictEqual(port.log, []);
   });
 });
 
@@ -212,9 +212,9 @@ Deno.test("RiskAdmin runs changes one at a time, in the order the store records 
       admin.setLimit("ALICE", "position", 1),
       admin.setLimit("ALICE", "position", 2),
     ]);
-    assertEquals([value(a).revision, value(b).revision], [2, 3]);
-    assertEquals(port.log, ["set ALICE * position=1", "set ALICE * position=2"]);
-    assertEquals(port.effective("ALICE", 0, "position"), 2);
+    assert.deepStrictEqual([value(a).revision, value(b).revision], [2, 3]);
+    assert.deepStrictEqual(port.log, ["set ALICE * position=1", "set ALICE * position=2"]);
+    assert.deepStrictEqual(port.effective("ALICE", 0, "position"), 2);
   });
 });
 
@@ -230,22 +230,20 @@ Deno.test("RiskAdmin uses the account numbers it is given instead of defining ag
       accountNumbers: new Map([["ALICE", 7]]),
     });
     value(await admin.setKillSwitch("ALICE", true));
-    assertEquals(port.log, ["kill ALICE on"]);
+    assert.deepStrictEqual(port.log, ["kill ALICE on"]);
   });
 });
 
 Deno.test("RiskAdmin refuses a bad timeout or instrument table when made", async () => {
   await withStore((store) => {
     const port = new FakePort();
-    assertThrows(
-      () => new RiskAdmin({ store, port, instruments: [], engineTimeoutMs: 0 }),
-      RangeError,
-      "engineTimeoutMs must be a positive number, not 0",
-    );
-    assertThrows(
+    assert.throws(() => new RiskAdmin({ store, port, instruments: [], engineTimeoutMs: 0 }), {
+      name: "RangeError",
+      message: /engineTimeoutMs must be a positive number, not 0/,
+    });
+    assert.throws(
       () => new RiskAdmin({ store, port, instruments: [{ symbol: "A" }, { symbol: "A" }] }),
-      RangeError,
-      "appears twice",
+      { name: "RangeError", message: /appears twice/ },
     );
     return Promise.resolve();
   });

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import type { Fault, FaultReason, Result } from "./fault.ts";
 import { AccountStore, KEYS } from "./store.ts";
 import { NO_LIMITS, type RiskLimits } from "./types.ts";
@@ -8,7 +8,7 @@ const NOW = new Date("2026-11-25T10:00:00Z");
 
 function refused<T>(result: Result<T>, reason: FaultReason, includes: string): Fault {
   assert(!result.ok, `accepted, expected ${reason}`);
-  assertEquals(result.fault.reason, reason, result.fault.message);
+  assert.deepStrictEqual(result.fault.reason, reason, result.fault.message);
   assert(
     result.fault.message.includes(includes),
     `${JSON.stringify(result.fault.message)} lacks ${JSON.stringify(includes)}`,
@@ -38,9 +38,9 @@ Deno.test("createAccount() stores an enabled account with no limits at revision 
       limits: NO_LIMITS,
       overrides: {},
     };
-    assertEquals(change.after, expected);
-    assertEquals([change.before ?? null, change.changed], [null, true]);
-    assertEquals(value(await store.getAccount("ALICE")), expected);
+    assert.deepStrictEqual(change.after, expected);
+    assert.deepStrictEqual([change.before ?? null, change.changed], [null, true]);
+    assert.deepStrictEqual(value(await store.getAccount("ALICE")), expected);
   });
 });
 
@@ -69,7 +69,7 @@ Deno.test("createAccount() refuses each bad input with its reason", async () => 
     for (const [input, reason, includes] of cases) {
       refused(await store.createAccount(input), reason, includes);
     }
-    assertEquals(await store.listAccounts(), []);
+    assert.deepStrictEqual(await store.listAccounts(), []);
   });
 });
 
@@ -99,16 +99,16 @@ Deno.test("the keys are laid out as the module documentation says", async () => 
     value(await store.setGlobalKillSwitch(true));
     const keys: unknown[] = [];
     for await (const e of kv.list({ prefix: [] })) keys.push(e.key);
-    assertEquals(keys, [
+    assert.deepStrictEqual(keys, [
       ["admin", "accounts", "ALICE"],
       ["admin", "global"],
       ["admin", "limits", "ALICE"],
       ["admin", "overrides", "ALICE", "AAPL"],
       ["admin", "version"],
     ]);
-    assertEquals((await kv.get(KEYS.override("ALICE", "AAPL"))).value, { position: 5 });
-    assertEquals((await kv.get(KEYS.global)).value, { killSwitch: true, revision: 1 });
-    assertEquals((await kv.get<Deno.KvU64>(KEYS.version)).value?.value, 4n);
+    assert.deepStrictEqual((await kv.get(KEYS.override("ALICE", "AAPL"))).value, { position: 5 });
+    assert.deepStrictEqual((await kv.get(KEYS.global)).value, { killSwitch: true, revision: 1 });
+    assert.deepStrictEqual((await kv.get<Deno.KvU64>(KEYS.version)).value?.value, 4n);
   });
 });
 
@@ -126,10 +126,10 @@ Deno.test("each change raises the account's revision by one and the version by o
         () => store.setKillSwitch("ALICE", true),
       ]
     ) revisions.push(value(await step()).after.revision);
-    assertEquals(revisions, [2, 3, 4, 5, 6, 7]);
+    assert.deepStrictEqual(revisions, [2, 3, 4, 5, 6, 7]);
     const state = await store.snapshot();
-    assertEquals(state.version, 7);
-    assertEquals(state.accounts[0], {
+    assert.deepStrictEqual(state.version, 7);
+    assert.deepStrictEqual(state.accounts[0], {
       name: "ALICE",
       role: "admin",
       enabled: true,
@@ -147,12 +147,12 @@ Deno.test("a change that changes nothing writes nothing and keeps the revision",
   await withStore(async (store) => {
     value(await store.createAccount({ name: "ALICE", role: "trader" }));
     const change = value(await store.setKillSwitch("ALICE", false));
-    assertEquals([change.changed, change.after.revision], [false, 1]);
+    assert.deepStrictEqual([change.changed, change.after.revision], [false, 1]);
     const limit = value(await store.setLimit("ALICE", "position", 0));
-    assertEquals([limit.changed, limit.after.revision], [false, 1]);
+    assert.deepStrictEqual([limit.changed, limit.after.revision], [false, 1]);
     const removal = value(await store.setOverride("ALICE", "AAPL", "position", undefined));
-    assertEquals(removal.changed, false);
-    assertEquals((await store.snapshot()).version, 1);
+    assert.deepStrictEqual(removal.changed, false);
+    assert.deepStrictEqual((await store.snapshot()).version, 1);
   });
 });
 
@@ -205,7 +205,7 @@ Deno.test("changes refuse each bad input with its reason, before touching the ac
       [store.setLimit("", "position", 1), "bad_account_name", "must not be empty"],
     ];
     for (const [result, reason, includes] of cases) refused(await result, reason, includes);
-    assertEquals((await store.snapshot()).version, 1);
+    assert.deepStrictEqual((await store.snapshot()).version, 1);
   });
 });
 
@@ -228,7 +228,7 @@ Deno.test("ifRevision refuses a change to an account at another revision", async
       "revision_mismatch",
       'account "ALICE" is at revision 2, not 1',
     );
-    assertEquals(value(await store.getAccount("ALICE")).limits.position, 5);
+    assert.deepStrictEqual(value(await store.getAccount("ALICE")).limits.position, 5);
   });
 });
 
@@ -241,9 +241,9 @@ Deno.test("concurrent changes to one account are all kept, one revision each", a
       store.setOverride("ALICE", "AAPL", "maxNotional", 3),
     ]);
     const revisions = results.map((r) => value(r).after.revision).sort();
-    assertEquals(revisions, [2, 3, 4]);
+    assert.deepStrictEqual(revisions, [2, 3, 4]);
     const after = value(await store.getAccount("ALICE"));
-    assertEquals(
+    assert.deepStrictEqual(
       [after.limits.maxOrderQty, after.limits.position, after.overrides.AAPL],
       [1, 2, { maxNotional: 3 }],
     );
@@ -255,10 +255,15 @@ Deno.test("overrides are listed by symbol, and removing the last of a symbol's r
     value(await store.createAccount({ name: "ALICE", role: "trader" }));
     value(await store.setOverride("ALICE", "MSFT", "position", 1));
     value(await store.setOverride("ALICE", "AAPL", "position", 0));
-    assertEquals(Object.keys(value(await store.getAccount("ALICE")).overrides), ["AAPL", "MSFT"]);
+    assert.deepStrictEqual(Object.keys(value(await store.getAccount("ALICE")).overrides), [
+      "AAPL",
+      "MSFT",
+    ]);
     value(await store.setOverrides("ALICE", "MSFT", {}));
-    assertEquals((await kv.get(KEYS.override("ALICE", "MSFT"))).versionstamp, null);
-    assertEquals(value(await store.getAccount("ALICE")).overrides, { AAPL: { position: 0 } });
+    assert.deepStrictEqual((await kv.get(KEYS.override("ALICE", "MSFT"))).versionstamp, null);
+    assert.deepStrictEqual(value(await store.getAccount("ALICE")).overrides, {
+      AAPL: { position: 0 },
+    });
   });
 });
 
@@ -271,13 +276,13 @@ Deno.test("revert() puts the account back at a new revision, or removes a create
     );
     value(await store.revert(change));
     const after = value(await store.getAccount("ALICE"));
-    assertEquals([after.revision, after.overrides], [4, { AAPL: { position: 4 } }]);
+    assert.deepStrictEqual([after.revision, after.overrides], [4, { AAPL: { position: 4 } }]);
     // The creation can no longer be reverted: the account changed since.
     refused(await store.revert(created), "conflict", "it changed again since");
     const bob = value(await store.createAccount({ name: "BOB", role: "viewer" }));
     value(await store.revert(bob));
     refused(await store.getAccount("BOB"), "account_not_found", "BOB");
-    assertEquals((await store.listAccounts()).map((a) => a.name), ["ALICE"]);
+    assert.deepStrictEqual((await store.listAccounts()).map((a) => a.name), ["ALICE"]);
   });
 });
 
@@ -285,7 +290,7 @@ Deno.test("revertGlobal() restores the switch unless it changed since", async ()
   await withStore(async (store) => {
     const on = value(await store.setGlobalKillSwitch(true));
     value(await store.revertGlobal(on));
-    assertEquals(await store.globalKillSwitch(), false);
+    assert.deepStrictEqual(await store.globalKillSwitch(), false);
     const again = value(await store.setGlobalKillSwitch(true));
     value(await store.setGlobalKillSwitch(false));
     refused(await store.revertGlobal(again), "conflict", "it changed again since");
@@ -298,7 +303,7 @@ Deno.test("listAccounts() lists in key order without limits", async () => {
       value(await store.createAccount({ name, role: "viewer" }, { now: NOW }));
     }
     const listed = await store.listAccounts();
-    assertEquals(listed.map((a) => a.name), ["ALICE", "Bob", "carol"]);
+    assert.deepStrictEqual(listed.map((a) => a.name), ["ALICE", "Bob", "carol"]);
     assert(!("limits" in listed[0]!), "limits listed");
   });
 });
@@ -313,7 +318,7 @@ Deno.test("a malformed stored record is an error naming its key", async () => {
       assert(error instanceof TypeError, String(error));
       message = error.message;
     }
-    assertEquals(
+    assert.deepStrictEqual(
       message,
       'Cannot read ["admin","accounts","ALICE"]: the stored value is not an account; ' +
         "was it written by another program?",
@@ -333,7 +338,7 @@ Deno.test("AccountStore refuses a per-symbol override of a limit that is the who
       "Cannot set overrides",
     ]];
     for (const [result, what] of cases) {
-      assertEquals(result.ok ? undefined : result.fault.reason, "bad_limit");
+      assert.deepStrictEqual(result.ok ? undefined : result.fault.reason, "bad_limit");
       assert(
         !result.ok && result.fault.message.startsWith(`${what}: `) &&
           result.fault.message.includes("applies to the whole account, not per symbol"),
@@ -361,13 +366,13 @@ Deno.test("the token epoch moves on with every change of role or enabled, and on
         () => store.updateAccount("ALICE", { role: "viewer", enabled: true }), // nothing
       ]
     ) epochs.push(value(await step()).after.tokenEpoch);
-    assertEquals(epochs, [0, 0, 0, 1, 2, 3, 3]);
+    assert.deepStrictEqual(epochs, [0, 0, 0, 1, 2, 3, 3]);
     // Stored with the account, and read back.
-    assertEquals(
+    assert.deepStrictEqual(
       (await kv.get<{ tokenEpoch: number }>(KEYS.account("ALICE"))).value?.tokenEpoch,
       3,
     );
-    assertEquals(value(await store.getAccount("ALICE")).tokenEpoch, 3);
+    assert.deepStrictEqual(value(await store.getAccount("ALICE")).tokenEpoch, 3);
   });
 });
 
@@ -382,8 +387,8 @@ Deno.test("an account record written before token epochs existed reads as epoch 
       revision: 1,
     };
     await kv.set(KEYS.account("OLD"), old);
-    assertEquals(value(await store.getAccount("OLD")).tokenEpoch, 0);
-    assertEquals((await store.listAccounts())[0]?.tokenEpoch, 0);
+    assert.deepStrictEqual(value(await store.getAccount("OLD")).tokenEpoch, 0);
+    assert.deepStrictEqual((await store.listAccounts())[0]?.tokenEpoch, 0);
     await kv.set(KEYS.account("BAD"), { ...old, name: "BAD", tokenEpoch: -1 });
     let thrown: unknown;
     try {

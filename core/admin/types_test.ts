@@ -1,4 +1,4 @@
-import { assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { RiskLimit } from "../../schemas/vocabulary/risk_limits.ts";
 import {
   accountNameProblem,
@@ -12,13 +12,13 @@ import {
 
 function check(fn: (x: unknown) => string | undefined, cases: [unknown, string | undefined][]) {
   for (const [input, expected] of cases) {
-    assertEquals(fn(input) ?? null, expected ?? null, `input ${String(input)}`);
+    assert.deepStrictEqual(fn(input) ?? null, expected ?? null, `input ${String(input)}`);
   }
 }
 
 Deno.test("LIMIT_NAMES lists the engine's limits in the engine's order", () => {
   const engine = Object.entries(RiskLimit).sort(([, a], [, b]) => a - b).map(([name]) => name);
-  assertEquals([...LIMIT_NAMES], engine);
+  assert.deepStrictEqual([...LIMIT_NAMES], engine);
 });
 
 Deno.test("limitValueProblem() accepts non-negative safe integers only", () => {
@@ -64,11 +64,11 @@ Deno.test("symbolProblem() follows the instrument table's symbol pattern", () =>
 });
 
 Deno.test("isLimitName() and isAccountRole() accept their lists only, not inherited names", () => {
-  assertEquals(
+  assert.deepStrictEqual(
     ["position", "toString", "__proto__", 3].map(isLimitName),
     [true, false, false, false],
   );
-  assertEquals(
+  assert.deepStrictEqual(
     ["trader", "viewer", "admin", "root", "constructor"].map(isAccountRole),
     [true, true, true, false, false],
   );
@@ -77,7 +77,7 @@ Deno.test("isLimitName() and isAccountRole() accept their lists only, not inheri
 Deno.test("engineKillSwitch() is on when the account's switch is on or it is disabled", () => {
   const base = { name: "A", role: "trader", createdAt: "", revision: 1 } as const;
   const cases = [[true, false], [true, true], [false, false], [false, true]] as const;
-  assertEquals(
+  assert.deepStrictEqual(
     cases.map(([enabled, killSwitch]) => engineKillSwitch({ ...base, enabled, killSwitch })),
     [false, true, true, true],
   );

@@ -1,6 +1,6 @@
 import { AccountStore, KEYS } from "../admin/mod.ts";
 import { AccountDirectory } from "./account_directory.ts";
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 
 async function withDirectory(
   pollMs: number,
@@ -26,19 +26,19 @@ async function withDirectory(
 
 Deno.test("AccountDirectory lets an admin trade only for registered, enabled accounts, as refreshed", async () => {
   await withDirectory(0, async (store, directory) => {
-    assertEquals(directory.tradeForProblem("ALICE"), undefined);
-    assertEquals(
+    assert.deepStrictEqual(directory.tradeForProblem("ALICE"), undefined);
+    assert.deepStrictEqual(
       directory.tradeForProblem("BOB"),
       'account "BOB" is not registered (an admin creates it first)',
     );
     await store.createAccount({ name: "BOB", role: "viewer" });
     await store.updateAccount("ALICE", { enabled: false });
     // Not polling: nothing changes until refreshed.
-    assertEquals(directory.get("BOB"), undefined);
+    assert.deepStrictEqual(directory.get("BOB"), undefined);
     await directory.refresh();
-    assertEquals(directory.tradeForProblem("BOB"), undefined);
-    assertEquals(directory.tradeForProblem("ALICE"), 'account "ALICE" is disabled');
-    assertEquals(directory.get("ALICE")?.tokenEpoch, 1);
+    assert.deepStrictEqual(directory.tradeForProblem("BOB"), undefined);
+    assert.deepStrictEqual(directory.tradeForProblem("ALICE"), 'account "ALICE" is disabled');
+    assert.deepStrictEqual(directory.get("ALICE")?.tokenEpoch, 1);
   });
 });
 
@@ -49,7 +49,7 @@ Deno.test("AccountDirectory sees another writer's changes by polling the store's
     while (directory.get("CAROL") === undefined && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    assertEquals(directory.get("CAROL")?.role, "trader");
+    assert.deepStrictEqual(directory.get("CAROL")?.role, "trader");
   });
 });
 
@@ -57,12 +57,12 @@ Deno.test("AccountDirectory keeps its copy when a refresh fails, and says why", 
   await withDirectory(0, async (store, directory, errors, kv) => {
     await kv.atomic().set(KEYS.account("BAD"), { name: 7 }).sum(KEYS.version, 1n).commit();
     await directory.refresh();
-    assertEquals(errors.length, 1);
+    assert.deepStrictEqual(errors.length, 1);
     assert(errors[0] instanceof TypeError, String(errors[0]));
-    assertEquals(directory.tradeForProblem("ALICE"), undefined);
+    assert.deepStrictEqual(directory.tradeForProblem("ALICE"), undefined);
     await store.createAccount({ name: "DAVE", role: "trader" });
     await kv.delete(KEYS.account("BAD"));
     await directory.refresh();
-    assertEquals(directory.get("DAVE")?.name, "DAVE");
+    assert.deepStrictEqual(directory.get("DAVE")?.name, "DAVE");
   });
 });

@@ -15,7 +15,7 @@ import {
   TimeInForce,
 } from "../matching/mod.ts";
 import { SyntheticMarket } from "../synthetic/mod.ts";
-import { assert, assertEquals, assertThrows } from "../_testing/assert.ts";
+import assert from "node:assert";
 
 const instruments = loadInstruments();
 
@@ -42,7 +42,7 @@ async function withDispatcher(
   );
   try {
     await fn(dispatcher, deliveries, engine);
-    assertEquals(errors, []);
+    assert.deepStrictEqual(errors, []);
   } finally {
     await dispatcher.stop();
     engine.close();
@@ -75,7 +75,7 @@ Deno.test("Dispatcher delivers each command's events, whole, in engine order, wi
     d.submit({ kind: CommandKind.CancelOrder, id: a }, market);
     d.submit({ kind: CommandKind.CancelOrder, id: a }, trader);
     d.settle();
-    assertEquals(deliveries.map((x) => [x.origin, x.command.kind, x.events]), [
+    assert.deepStrictEqual(deliveries.map((x) => [x.origin, x.command.kind, x.events]), [
       [market, 1, [{ kind: 1, id: a, instrument: 0 }]],
       [trader, 1, [
         { kind: 1, id: b, instrument: 0 },
@@ -87,7 +87,7 @@ Deno.test("Dispatcher delivers each command's events, whole, in engine order, wi
     // Sequence numbers run on without gaps: command i+1 starts after command i's events.
     for (let i = 1; i < deliveries.length; i++) {
       const before = deliveries[i - 1]!;
-      assertEquals(deliveries[i]!.firstSeq, before.firstSeq + before.events.length);
+      assert.deepStrictEqual(deliveries[i]!.firstSeq, before.firstSeq + before.events.length);
     }
     const now = BigInt(Date.now()) * 1_000_000n;
     for (const x of deliveries) {
@@ -106,14 +106,14 @@ Deno.test("Dispatcher never drops a command when the ring is full: the backlog k
     for (const c of commands) d.submit(c, origin);
     assert(d.stats.backlog > 4_000, `expected a backlog, got ${JSON.stringify(d.stats)}`);
     d.settle();
-    assertEquals(deliveries.map((x) => x.command), commands);
-    assertEquals(d.stats.backlog, 0);
-    assertEquals(d.stats.inflight, 0);
+    assert.deepStrictEqual(deliveries.map((x) => x.command), commands);
+    assert.deepStrictEqual(d.stats.backlog, 0);
+    assert.deepStrictEqual(d.stats.inflight, 0);
     const reference = new ReferenceMatcher(instruments);
     const expected = commands.map((c) => reference.apply(c));
-    assertEquals(deliveries.map((x) => x.events), expected);
+    assert.deepStrictEqual(deliveries.map((x) => x.events), expected);
     engine.stop();
-    assertEquals(engine.stateHash(), reference.stateHash());
+    assert.deepStrictEqual(engine.stateHash(), reference.stateHash());
   }, 64);
 });
 
@@ -130,22 +130,21 @@ Deno.test("Dispatcher answers controls in order with commands: acks and rejects 
     const kill = d.submitControl({ killSwitch: true, account: 7 });
     d.submit(limit(d.allocateOrderId(), 7, Side.Buy, 19_000, 1), origin);
     d.settle();
-    assertEquals(await results, [
+    assert.deepStrictEqual(await results, [
       { ok: true },
       { ok: true },
       { ok: false, reason: "unknown_command" },
       { ok: false, reason: "invalid_price" },
     ]);
-    assertEquals(await kill, { ok: true });
-    assertEquals(deliveries.map((x) => x.events[0]), [
+    assert.deepStrictEqual(await kill, { ok: true });
+    assert.deepStrictEqual(deliveries.map((x) => x.events[0]), [
       { kind: 2, id: 1, instrument: 0, reason: "max_order_qty" },
       { kind: 2, id: 2, instrument: 0, reason: "kill_switch" },
     ]);
-    assertThrows(
-      () => d.submitControl({ defineAccount: 8, name: "" }),
-      RangeError,
-      "1 to 48 bytes",
-    );
+    assert.throws(() => d.submitControl({ defineAccount: 8, name: "" }), {
+      name: "RangeError",
+      message: /1 to 48 bytes/,
+    });
   });
 });
 
@@ -160,7 +159,7 @@ Deno.test("Dispatcher.queryStateHash answers after every earlier command", async
     }
     const hash = d.queryStateHash();
     d.settle();
-    assertEquals(await hash, reference.stateHash());
+    assert.deepStrictEqual(await hash, reference.stateHash());
   });
 });
 
@@ -180,11 +179,11 @@ Deno.test("Dispatcher's pump delivers without settle, and stop() waits for it", 
       d.submit(limit(d.allocateOrderId(), 1, Side.Buy, 18_000 + i, 1), origin);
     }
     await delivered;
-    assertEquals(deliveries.map((x) => x.events[0]!.kind), [1, 1, 1]);
+    assert.deepStrictEqual(deliveries.map((x) => x.events[0]!.kind), [1, 1, 1]);
     // Idle, then busy again: the pump wakes on the next submission.
     await new Promise((r) => setTimeout(r, 30));
     const late = d.submitControl({ limit: "openOrders", account: "all", value: 0 });
-    assertEquals(await late, { ok: true });
+    assert.deepStrictEqual(await late, { ok: true });
   });
 });
 
@@ -193,9 +192,16 @@ Deno.test("Dispatcher hands out increasing ids from firstOrderId and refuses a b
   const engine = NativeEngine.open(instruments);
   try {
     const d = new Dispatcher({ engine, firstOrderId: 1_000 });
-    assertEquals([d.allocateOrderId(), d.allocateOrderId(), d.nextOrderId], [1_000, 1_001, 1_002]);
+    assert.deepStrictEqual([d.allocateOrderId(), d.allocateOrderId(), d.nextOrderId], [
+      1_000,
+      1_001,
+      1_002,
+    ]);
     for (const bad of [0, -1, 1.5, 2 ** 53]) {
-      assertThrows(() => new Dispatcher({ engine, firstOrderId: bad }), RangeError, "firstOrderId");
+      assert.throws(() => new Dispatcher({ engine, firstOrderId: bad }), {
+        name: "RangeError",
+        message: /firstOrderId/,
+      });
     }
   } finally {
     engine.close();
@@ -212,12 +218,12 @@ Deno.test("Dispatcher reports a throwing listener and still calls the others", a
     throw new Error("listener bug");
   });
   d.listen((command) => void seen.push(command.id));
-  d.listen(() => assertThrows(() => d.poll(), Error, "may not poll"));
+  d.listen(() => assert.throws(() => d.poll(), { message: /may not poll/ }));
   try {
     d.submit({ kind: CommandKind.CancelOrder, id: 5 }, { source: "test" });
     d.settle();
-    assertEquals(seen, [5]);
-    assertEquals(errors.map((e) => (e as Error).message), ["listener bug"]);
+    assert.deepStrictEqual(seen, [5]);
+    assert.deepStrictEqual(errors.map((e) => (e as Error).message), ["listener bug"]);
   } finally {
     await d.stop();
     engine.close();
@@ -229,13 +235,11 @@ Deno.test("Dispatcher refuses submissions after stop() and settle() without a ru
   try {
     const d = new Dispatcher({ engine });
     d.submit({ kind: CommandKind.CancelOrder, id: 1 }, { source: "test" });
-    assertThrows(() => d.settle(), Error, "engine thread is not running");
+    assert.throws(() => d.settle(), { message: /engine thread is not running/ });
     await d.stop(0);
-    assertThrows(
-      () => d.submit({ kind: CommandKind.CancelOrder, id: 2 }, { source: "test" }),
-      Error,
-      "dispatcher is stopped",
-    );
+    assert.throws(() => d.submit({ kind: CommandKind.CancelOrder, id: 2 }, { source: "test" }), {
+      message: /dispatcher is stopped/,
+    });
   } finally {
     engine.close();
   }
@@ -245,10 +249,10 @@ Deno.test("MarketLoop sees a trader's fill of its quote: both share one dispatch
   await withDispatcher(async (d, deliveries) => {
     const accounts = new AccountRegistry({ dispatcher: d });
     const loop = new MarketLoop({ instruments, dispatcher: d, rate: 0, seed: 5 });
-    assertEquals(await loop.defineAccounts(accounts), 10);
-    assertEquals(await loop.defineAccounts(accounts), 0);
+    assert.deepStrictEqual(await loop.defineAccounts(accounts), 10);
+    assert.deepStrictEqual(await loop.defineAccounts(accounts), 0);
     const alice = accounts.ensure("ALICE");
-    assertEquals(alice, 10);
+    assert.deepStrictEqual(alice, 10);
     loop.step(2_000);
     // A trader sweeps one side of the first instrument; the market's quotes
     // are the makers. Its next commands must not refer to filled quotes.
@@ -272,12 +276,12 @@ Deno.test("MarketLoop sees a trader's fill of its quote: both share one dispatch
     loop.step(2_000);
     const ids = deliveries.filter((x) => x.command.kind === CommandKind.PlaceOrder)
       .map((x) => x.command.id);
-    assertEquals(new Set(ids).size, ids.length, "ids are unique across sources");
+    assert.deepStrictEqual(new Set(ids).size, ids.length, "ids are unique across sources");
     // Unknown-order rejects would mean the market missed the fills.
     const unknown = deliveries.slice(-2_000).flatMap((x) => x.events).filter((e) =>
       e.kind === EventKind.OrderRejected && e.reason === "unknown_order"
     );
-    assertEquals(unknown, []);
+    assert.deepStrictEqual(unknown, []);
     assert(loop.stats.rejects - before < 50, `rejects grew by ${loop.stats.rejects - before}`);
   });
 });

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { CommandKind, loadInstruments, OrderType, Side, TimeInForce } from "../matching/mod.ts";
 import { NativeEngine } from "../native/mod.ts";
 import { Dispatcher } from "./dispatcher.ts";
@@ -15,9 +15,9 @@ Deno.test("EngineStats counts a trader's orders beside the synthetic market's, w
   try {
     loop.step(2_000);
     const before = { ...stats.totals, volume: stats.totals.perInstrument[0]!.volume };
-    assertEquals(before.commands, loop.stats.commands);
-    assertEquals(before.events, loop.stats.events);
-    assertEquals(before.trades, loop.stats.trades);
+    assert.deepStrictEqual(before.commands, loop.stats.commands);
+    assert.deepStrictEqual(before.events, loop.stats.events);
+    assert.deepStrictEqual(before.trades, loop.stats.trades);
     // A trader's market buy of 5 on instrument 0 takes the makers' offers.
     const trader = { source: "gateway" };
     dispatcher.submit({
@@ -34,13 +34,13 @@ Deno.test("EngineStats counts a trader's orders beside the synthetic market's, w
     }, trader);
     dispatcher.settle();
     const after = stats.totals;
-    assertEquals(after.commands, before.commands + 1);
-    assertEquals([...after.bySource], [["synthetic", 2_000], ["gateway", 1]]);
+    assert.deepStrictEqual(after.commands, before.commands + 1);
+    assert.deepStrictEqual([...after.bySource], [["synthetic", 2_000], ["gateway", 1]]);
     assert(after.trades > before.trades, "the trader's order traded");
-    assertEquals(after.perInstrument[0]!.volume, before.volume + 5);
+    assert.deepStrictEqual(after.perInstrument[0]!.volume, before.volume + 5);
     // The market loop's own counters never saw it.
-    assertEquals(loop.stats.commands, 2_000);
-    assertEquals(loop.stats.trades, before.trades);
+    assert.deepStrictEqual(loop.stats.commands, 2_000);
+    assert.deepStrictEqual(loop.stats.trades, before.trades);
   } finally {
     stats.close();
     await dispatcher.stop();

@@ -4,7 +4,7 @@ import { Dispatcher } from "./dispatcher.ts";
 import { MarketLoop } from "./market_loop.ts";
 import { EngineStatus, journalMeta, NativeEngine } from "../native/mod.ts";
 import { loadInstruments } from "../matching/mod.ts";
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { withTempDir } from "../_testing/temp.ts";
 
 const T0 = Date.UTC(2025, 10, 24, 16);
@@ -33,8 +33,8 @@ Deno.test("a full disk halts the engine: the cause is logged once, the synthetic
     const health = coreHealth({ engine: watch });
     try {
       const ready = get(health, "/readyz");
-      assertEquals(ready.status, 200);
-      assertEquals(await ready.json(), {
+      assert.deepStrictEqual(ready.status, 200);
+      assert.deepStrictEqual(await ready.json(), {
         status: "ready",
         engine: { state: "running", cause: null, since: null },
       });
@@ -43,26 +43,26 @@ Deno.test("a full disk halts the engine: the cause is logged once, the synthetic
       const sent = loop.step(100_000);
       assert(sent > 1000 && sent < 100_000, `the market sent ${sent} commands`);
       assert(loop.halted, "the market saw the halt");
-      assertEquals(loop.step(100), 0, "and sends nothing more");
+      assert.deepStrictEqual(loop.step(100), 0, "and sends nothing more");
       loop.start(); // a paced start after a halt does nothing either
-      assertEquals(loop.stats.commands, sent);
+      assert.deepStrictEqual(loop.stats.commands, sent);
       loop.stop();
 
-      assertEquals(engine.status, EngineStatus.Halted);
+      assert.deepStrictEqual(engine.status, EngineStatus.Halted);
       const segment = `${dir}/segment-0000000000000002.tcj`;
       const reason = `Engine halted: Cannot prepare journal segment ${segment}: ` +
         "no space left on device (ENOSPC)";
-      assertEquals(watch.halted, { reason, errno: 28, cause: "ENOSPC", since: T0 });
-      assertEquals(watch.state, { state: "halted", cause: "ENOSPC", since: T0 });
-      assertEquals(lines.length, 1, lines.join("\n"));
+      assert.deepStrictEqual(watch.halted, { reason, errno: 28, cause: "ENOSPC", since: T0 });
+      assert.deepStrictEqual(watch.state, { state: "halted", cause: "ENOSPC", since: T0 });
+      assert.deepStrictEqual(lines.length, 1, lines.join("\n"));
       assert(lines[0]!.startsWith(`engine: HALTED (ENOSPC): ${reason}.`), lines[0]);
       assert(watch.check(), "still halted");
-      assertEquals(lines.length, 1, "logged once");
+      assert.deepStrictEqual(lines.length, 1, "logged once");
 
       const notReady = get(health, "/readyz");
-      assertEquals(notReady.status, 503);
-      assertEquals(notReady.headers.get("content-type"), "application/problem+json");
-      assertEquals(await notReady.json(), {
+      assert.deepStrictEqual(notReady.status, 503);
+      assert.deepStrictEqual(notReady.headers.get("content-type"), "application/problem+json");
+      assert.deepStrictEqual(await notReady.json(), {
         type: "urn:tradecaptain:problem:engine_halted",
         title: "Engine halted",
         status: 503,
@@ -73,7 +73,7 @@ Deno.test("a full disk halts the engine: the cause is logged once, the synthetic
       const metrics = await get(health, "/metrics").text();
       assert(metrics.includes("\ncore_engine_halted 1\n"), metrics);
       assert(metrics.includes('\ncore_engine_halt_info{cause="ENOSPC"} 1\n'), metrics);
-      assertEquals((await get(health, "/livez").json()).status, "ok");
+      assert.deepStrictEqual((await get(health, "/livez").json()).status, "ok");
     } finally {
       loop.stop();
       await dispatcher.stop();
@@ -98,7 +98,7 @@ Deno.test("a restart on a full disk is refused with ENOSPC and the segment's pat
       } catch (error) {
         message = (error as Error).message;
       }
-      assertEquals(
+      assert.deepStrictEqual(
         message,
         `Cannot recover: the journal in ${dir} has no room to grow: Cannot prepare journal ` +
           `segment ${dir}/segment-0000000000000001.tcj: no space left on device (ENOSPC); ` +
@@ -125,7 +125,7 @@ Deno.test("the watch polls on its own: a halt with no command in flight is seen 
   watch.start();
   status = EngineStatus.Halted;
   await halted;
-  assertEquals(watch.halted?.cause, "EIO");
-  assertEquals(lines.length, 1);
+  assert.deepStrictEqual(watch.halted?.cause, "EIO");
+  assert.deepStrictEqual(lines.length, 1);
   watch.stop();
 });

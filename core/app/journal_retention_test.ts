@@ -1,4 +1,4 @@
-import { assert } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { CommandKind, loadInstruments, OrderType, Side, TimeInForce } from "../matching/mod.ts";
 import { eventFlags, EVF_LAST, NativeEngine } from "../native/mod.ts";
 import { readConfig } from "./config.ts";

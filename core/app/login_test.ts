@@ -1,6 +1,6 @@
 import { AccountStore } from "../admin/mod.ts";
 import { accountAuthorizer } from "./login.ts";
-import { assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 
 Deno.test("accountAuthorizer lets registered, enabled accounts in with their own role only", async () => {
   const kv = await Deno.openKv(":memory:");
@@ -24,7 +24,7 @@ Deno.test("accountAuthorizer lets registered, enabled accounts in with their own
       const refusal = await authorize(account, role);
       reasons.push(refusal === undefined ? "ok" : `${refusal.status} ${refusal.reason}`);
     }
-    assertEquals(reasons, [
+    assert.deepStrictEqual(reasons, [
       "ok",
       "ok",
       "403 account_disabled",
@@ -32,7 +32,7 @@ Deno.test("accountAuthorizer lets registered, enabled accounts in with their own
       "403 role_mismatch",
       "403 unknown_account",
     ]);
-    assertEquals(
+    assert.deepStrictEqual(
       (await authorize("ALICE", "admin"))?.message,
       'Cannot accept connection: the token says admin, but account "ALICE" is a trader; ' +
         "mint a new token",
@@ -48,21 +48,31 @@ Deno.test("accountAuthorizer refuses a token minted before the account was disab
     const store = new AccountStore(kv);
     await store.createAccount({ name: "ALICE", role: "trader" });
     const authorize = accountAuthorizer(store);
-    assertEquals(await authorize("ALICE", "trader", { epoch: 0 }), undefined);
-    assertEquals(await authorize("ALICE", "trader", {}), undefined, "no epoch claim: epoch 0");
+    assert.deepStrictEqual(await authorize("ALICE", "trader", { epoch: 0 }), undefined);
+    assert.deepStrictEqual(
+      await authorize("ALICE", "trader", {}),
+      undefined,
+      "no epoch claim: epoch 0",
+    );
     await store.updateAccount("ALICE", { enabled: false });
-    assertEquals((await authorize("ALICE", "trader", { epoch: 0 }))?.reason, "account_disabled");
+    assert.deepStrictEqual(
+      (await authorize("ALICE", "trader", { epoch: 0 }))?.reason,
+      "account_disabled",
+    );
     await store.updateAccount("ALICE", { enabled: true });
     const refusal = await authorize("ALICE", "trader", { epoch: 0 });
-    assertEquals([refusal?.status, refusal?.reason], [401, "token_revoked"]);
-    assertEquals(
+    assert.deepStrictEqual([refusal?.status, refusal?.reason], [401, "token_revoked"]);
+    assert.deepStrictEqual(
       refusal?.message,
       'Cannot accept connection: the token was minted before account "ALICE"\'s role or enabled ' +
         "last changed (token epoch 0, the account's 2); mint a new token",
     );
     // A token minted now carries the account's epoch, and works.
-    assertEquals(await authorize("ALICE", "trader", { epoch: 2 }), undefined);
-    assertEquals((await authorize("ALICE", "trader", { epoch: 3 }))?.reason, "token_revoked");
+    assert.deepStrictEqual(await authorize("ALICE", "trader", { epoch: 2 }), undefined);
+    assert.deepStrictEqual(
+      (await authorize("ALICE", "trader", { epoch: 3 }))?.reason,
+      "token_revoked",
+    );
   } finally {
     kv.close();
   }

@@ -10,7 +10,7 @@ import {
   Side,
   TimeInForce,
 } from "../matching/mod.ts";
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import type { Command } from "../matching/types.ts";
 
 Deno.test("MarketLoop leaves the engine in the state a reference replay of its commands reaches", async () => {
@@ -32,9 +32,9 @@ Deno.test("MarketLoop leaves the engine in the state a reference replay of its c
   const reference = new ReferenceMatcher(instruments);
   let events = 0;
   for (const c of sent) events += reference.apply(c).length;
-  assertEquals(sent.length, 20_000);
-  assertEquals(loop.stats.events, events);
-  assertEquals(engine.stateHash(), reference.stateHash());
+  assert.deepStrictEqual(sent.length, 20_000);
+  assert.deepStrictEqual(loop.stats.events, events);
+  assert.deepStrictEqual(engine.stateHash(), reference.stateHash());
   assert(loop.stats.perInstrument.every((s) => s.trades > 0), "every instrument should trade");
   engine.close();
 });
@@ -89,18 +89,24 @@ Deno.test("MarketLoop.cancelLeftovers() cancels the market's orders recovered af
 
     // Restart: the journal brings them back; the market cancels its own, and only those.
     const second = await start();
-    assertEquals(second.resting.length, left.length + 1);
-    assertEquals(second.loop.cancelLeftovers(second.resting, second.accounts), left.length);
+    assert.deepStrictEqual(second.resting.length, left.length + 1);
+    assert.deepStrictEqual(
+      second.loop.cancelLeftovers(second.resting, second.accounts),
+      left.length,
+    );
     second.loop.step(3_000);
     const now = await second.stop();
     const old = new Set(left.map(([id]) => id));
-    assertEquals(now.filter(([id]) => old.has(id)), []);
+    assert.deepStrictEqual(now.filter(([id]) => old.has(id)), []);
     assert(now.some(([id]) => id === traderOrder), "the trader's order still rests");
 
     // A third start finds only the second run's quotes (and the trader's): nothing piles up.
     const third = await start();
-    assertEquals(third.resting.length, now.length);
-    assertEquals(third.loop.cancelLeftovers(third.resting, third.accounts), now.length - 1);
+    assert.deepStrictEqual(third.resting.length, now.length);
+    assert.deepStrictEqual(
+      third.loop.cancelLeftovers(third.resting, third.accounts),
+      now.length - 1,
+    );
     await third.stop();
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -1,4 +1,4 @@
-import { assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { makeKvPrivate, makePrivateDir } from "./private_files.ts";
 
 const mode = (path: string) => Deno.statSync(path).mode! & 0o777;
@@ -8,8 +8,8 @@ Deno.test("makePrivateDir() makes the folder and its missing parents 0700, and l
   try {
     Deno.chmodSync(root, 0o755);
     makePrivateDir(`${root}/data/journal`);
-    assertEquals([mode(`${root}/data`), mode(`${root}/data/journal`)], [0o700, 0o700]);
-    assertEquals(mode(root), 0o755);
+    assert.deepStrictEqual([mode(`${root}/data`), mode(`${root}/data/journal`)], [0o700, 0o700]);
+    assert.deepStrictEqual(mode(root), 0o755);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -24,13 +24,15 @@ Deno.test("makeKvPrivate() makes a KV file and SQLite's files beside it 0600, fo
     // As Deno makes it under the usual umask (022), or as an older core left it.
     for (const file of [path, `${path}-wal`, `${path}-shm`]) Deno.chmodSync(file, 0o644);
     const done = makeKvPrivate(path);
-    assertEquals(done, [path, `${path}-wal`, `${path}-shm`]);
-    for (const file of done) assertEquals(mode(file), 0o600, file);
+    assert.deepStrictEqual(done, [path, `${path}-wal`, `${path}-shm`]);
+    for (const file of done) assert.deepStrictEqual(mode(file), 0o600, file);
     kv.close();
     // Another process's connection (the edge's) gets the database's mode for SQLite's files.
     const again = await Deno.openKv(path);
     await again.set(["k"], 2);
-    for (const entry of Deno.readDirSync(root)) assertEquals(mode(`${root}/${entry.name}`), 0o600);
+    for (const entry of Deno.readDirSync(root)) {
+      assert.deepStrictEqual(mode(`${root}/${entry.name}`), 0o600);
+    }
     again.close();
   } finally {
     await Deno.remove(root, { recursive: true });

@@ -10,7 +10,7 @@ import {
   Side,
   TimeInForce,
 } from "../matching/mod.ts";
-import { assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 
 const instruments = loadInstruments();
 
@@ -43,25 +43,25 @@ Deno.test("riskControlPort: accounts, limits, overrides and kill switches reach 
   };
   try {
     const alice = await port.defineAccount("ALICE");
-    assertEquals(await port.defineAccount("ALICE"), alice, "one number per name");
+    assert.deepStrictEqual(await port.defineAccount("ALICE"), alice, "one number per name");
     await port.setLimit(alice, undefined, "maxOrderQty", 100);
     await port.setLimit(alice, 1, "maxOrderQty", 10);
-    assertEquals([buy(alice, 0, 11), buy(alice, 1, 11), buy(alice, 1, 10)], [
+    assert.deepStrictEqual([buy(alice, 0, 11), buy(alice, 1, 11), buy(alice, 1, 10)], [
       "accepted",
       "max_order_qty",
       "accepted",
     ]);
     await port.clearLimit(alice, 1, "maxOrderQty");
-    assertEquals(buy(alice, 1, 11), "accepted");
+    assert.deepStrictEqual(buy(alice, 1, 11), "accepted");
     await port.setKillSwitch(alice, true);
-    assertEquals(buy(alice, 0, 1), "kill_switch");
+    assert.deepStrictEqual(buy(alice, 0, 1), "kill_switch");
     await port.setKillSwitch(alice, false);
     await port.setKillSwitch("all", true);
-    assertEquals(buy(alice, 0, 1), "kill_switch");
+    assert.deepStrictEqual(buy(alice, 0, 1), "kill_switch");
     // The engine refuses what it cannot hold, and the port says so.
     let refused = "";
     await port.setLimit(alice, 1, "ordersPerSecond", 5).catch((e: Error) => refused = e.message);
-    assertEquals(
+    assert.deepStrictEqual(
       refused,
       `Cannot set ordersPerSecond of account ${alice}: the engine refused (unknown_command)`,
     );
