@@ -510,7 +510,7 @@ impl Core {
                     if let Some(j) = self.journal.as_mut() {
                         j.accounts.insert(account, name);
                     }
-                    self.staged.push(EventRecord::new(EV_ACCOUNT_DEFINED, NO_INSTRUMENT, u64::from(account)));
+                    self.staged.push(EventRecord::account_defined(account));
                 }
             },
             _ => {
@@ -533,7 +533,7 @@ impl Core {
         match kind {
             kind::ACCOUNT => {
                 let account = cmd.account_definition().map_or(0, |(a, _)| a);
-                self.staged.push(EventRecord::new(EV_ACCOUNT_DEFINED, NO_INSTRUMENT, u64::from(account)));
+                self.staged.push(EventRecord::account_defined(account));
             }
             _ => self.execute(cmd, cmd.ingress_ns),
         }
@@ -569,7 +569,14 @@ impl Core {
                     self.matcher.apply(cmd, &mut self.staged);
                 }
                 for ev in self.staged.iter().filter(|e| e.kind == EV_TRADE) {
-                    self.risk.on_trade(ev.instrument, taker, ev.reason, ev.flags & EVF_SELL == 0, ev.price, ev.qty);
+                    self.risk.on_trade(
+                        ev.instrument,
+                        taker,
+                        ev.maker_account(),
+                        ev.flags & EVF_SELL == 0,
+                        ev.price,
+                        ev.qty,
+                    );
                 }
             }
         }

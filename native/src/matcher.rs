@@ -189,9 +189,7 @@ impl Matcher {
             CMD_CANCEL_ORDER => self.cancel(cmd.id, out),
             CMD_REPLACE_ORDER => self.replace(cmd, out, check),
             CMD_QUERY_STATE_HASH => {
-                let mut ev = EventRecord::new(EV_STATE_HASH, NO_INSTRUMENT, cmd.id);
-                ev.maker = self.state_hash();
-                out.push(ev);
+                out.push(EventRecord::state_hash_answer(cmd.id, self.state_hash()));
             }
             _ => out.push(reject(cmd.id, NO_INSTRUMENT, reject::UNKNOWN_COMMAND)),
         }
@@ -418,7 +416,7 @@ impl Matcher {
             trade.price = level.price;
             trade.qty = fill;
             trade.flags = side_flag(side);
-            trade.reason = maker.account;
+            trade.set_maker_account(maker.account);
             out.push(trade);
             if fill == maker.leaves {
                 self.remove(m);

@@ -236,6 +236,52 @@ impl EventRecord {
     pub(crate) fn new(kind: u32, instrument: u32, id: u64) -> Self {
         EventRecord { kind, instrument, id, ..EventRecord::default() }
     }
+
+    // Fields that carry something other than their name says, by what they carry.
+
+    /// An [`EV_STATE_HASH`] answer to command `id`: the hash rides in `maker`.
+    pub fn state_hash_answer(id: u64, hash: u64) -> Self {
+        EventRecord { maker: hash, ..EventRecord::new(EV_STATE_HASH, NO_INSTRUMENT, id) }
+    }
+
+    /// The state hash of an [`EV_STATE_HASH`] event (its `maker` field).
+    pub fn state_hash(&self) -> u64 {
+        self.maker
+    }
+
+    /// An [`EV_ACCOUNT_DEFINED`] acknowledgement: the account number rides in `id`.
+    pub fn account_defined(account: u32) -> Self {
+        EventRecord::new(EV_ACCOUNT_DEFINED, NO_INSTRUMENT, u64::from(account))
+    }
+
+    /// The account number an [`EV_ACCOUNT_DEFINED`] event acknowledges (its
+    /// `id` field), or `None` for another kind of event.
+    pub fn defined_account(&self) -> Option<u32> {
+        (self.kind == EV_ACCOUNT_DEFINED).then_some(self.id as u32)
+    }
+
+    /// The resting order's account in an [`EV_TRADE`] event (its `reason` field).
+    pub fn maker_account(&self) -> u32 {
+        self.reason
+    }
+
+    /// Sets the resting order's account of an [`EV_TRADE`] event (its `reason` field).
+    pub fn set_maker_account(&mut self, account: u32) {
+        self.reason = account;
+    }
+}
+
+/// Which instruments a [`CMD_SET_RISK_LIMIT`] record's limit is for, as its
+/// `price` field carries it: 0 for every instrument, an instrument's number
+/// + 1 for that instrument alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitScope {
+    /// Every instrument (`price` 0): the account's own limit, or the default.
+    Every,
+    /// One instrument: an override for one account.
+    Instrument(u32),
+    /// A `price` no instrument number gives (negative, or past `u32`).
+    Invalid,
 }
 
 impl CommandRecord {
@@ -279,6 +325,61 @@ impl CommandRecord {
         }
         let name = std::str::from_utf8(&bytes[9..9 + len]).ok()?;
         Some((self.instrument, name.to_string()))
+    }
+
+    // Control records carry their values in fields named for orders: these
+    // say what each carries.
+
+    /// A [`CMD_SET_RISK_LIMIT`] record: limit `limit` (`crate::risk::limit`)
+    /// of `account` (or `ALL_ACCOUNTS`: the defaults) is `value` (0: no
+    /// limit; -1 with an instrument: drop the override) for `instrument`,
+    /// or for every instrument when `None`.
+    pub fn set_risk_limit(account: u32, limit: u32, instrument: Option<u32>, value: i64) -> Self {
+        CommandRecord {
+            kind: CMD_SET_RISK_LIMIT,
+            account,
+            instrument: limit,
+            price: instrument.map_or(0, |i| i64::from(i) + 1),
+            qty: value,
+            ..CommandRecord::default()
+        }
+    }
+
+    /// The limit's id of a [`CMD_SET_RISK_LIMIT`] record (its `instrument` field).
+    pub fn risk_limit_id(&self) -> u32 {
+        self.instrument
+    }
+
+    /// The limit's value of a [`CMD_SET_RISK_LIMIT`] record (its `qty` field).
+    pub fn risk_limit_value(&self) -> i64 {
+        self.qty
+    }
+
+    /// Which instruments a [`CMD_SET_RISK_LIMIT`] record is for (its `price` field).
+    pub fn risk_limit_scope(&self) -> LimitScope {
+        match self.price {
+            0 => LimitScope::Every,
+            // checked: i64::MIN - 1 would overflow.
+            p => {
+                p.checked_sub(1).and_then(|i| u32::try_from(i).ok()).map_or(LimitScope::Invalid, LimitScope::Instrument)
+            }
+        }
+    }
+
+    /// A [`CMD_SET_KILL_SWITCH`] record: `on` stops `account`'s (or, with
+    /// `ALL_ACCOUNTS`, everyone's) new orders and replaces.
+    pub fn kill_switch(account: u32, on: bool) -> Self {
+        CommandRecord { kind: CMD_SET_KILL_SWITCH, account, qty: i64::from(on), ..CommandRecord::default() }
+    }
+
+    /// Whether a [`CMD_SET_KILL_SWITCH`] record turns the switch on (its `qty` field, nonzero).
+    pub fn kill_switch_on(&self) -> bool {
+        self.qty != 0
+    }
+
+    /// A [`CMD_SET_REFERENCE_PRICE`] record: `instrument`'s reference price is `price`.
+    pub fn reference_price(instrument: u32, price: i64) -> Self {
+        CommandRecord { kind: CMD_SET_REFERENCE_PRICE, instrument, price, ..CommandRecord::default() }
     }
 
     /// A limit or market order (tests and tools).
@@ -347,5 +448,49 @@ mod tests {
         ev.write_le(&mut out);
         assert_eq!(&out, ev.as_bytes());
         assert_eq!(EventRecord::from_bytes(&out), Some(ev));
+    }
+
+    #[test]
+    fn control_records_carry_their_values_where_the_fields_say_otherwise() {
+        let limit = CommandRecord::set_risk_limit(7, 6, Some(2), -1);
+        assert_eq!(
+            (limit.kind, limit.account, limit.instrument, limit.price, limit.qty),
+            (CMD_SET_RISK_LIMIT, 7, 6, 3, -1)
+        );
+        assert_eq!(
+            (limit.risk_limit_id(), limit.risk_limit_value(), limit.risk_limit_scope()),
+            (6, -1, LimitScope::Instrument(2))
+        );
+        let every = CommandRecord::set_risk_limit(u32::MAX, 3, None, 50);
+        assert_eq!((every.price, every.risk_limit_scope()), (0, LimitScope::Every));
+        for price in [-1, i64::from(u32::MAX) + 2, i64::MIN] {
+            let bad = CommandRecord { price, ..every };
+            assert_eq!(bad.risk_limit_scope(), LimitScope::Invalid, "{price}");
+        }
+        let last = CommandRecord { price: i64::from(u32::MAX) + 1, ..every };
+        assert_eq!(last.risk_limit_scope(), LimitScope::Instrument(u32::MAX));
+        let kill = CommandRecord::kill_switch(4, true);
+        assert_eq!((kill.kind, kill.account, kill.qty, kill.kill_switch_on()), (CMD_SET_KILL_SWITCH, 4, 1, true));
+        assert!(!CommandRecord::kill_switch(4, false).kill_switch_on());
+        let reference = CommandRecord::reference_price(2, 12_345);
+        assert_eq!((reference.kind, reference.instrument, reference.price), (CMD_SET_REFERENCE_PRICE, 2, 12_345));
+    }
+
+    #[test]
+    fn events_carry_their_values_where_the_fields_say_otherwise() {
+        let hash = EventRecord::state_hash_answer(9, 0xfeed_beef_dead_cafe);
+        assert_eq!(
+            (hash.kind, hash.id, hash.maker, hash.state_hash()),
+            (EV_STATE_HASH, 9, 0xfeed_beef_dead_cafe, 0xfeed_beef_dead_cafe)
+        );
+        let defined = EventRecord::account_defined(u32::MAX - 1);
+        assert_eq!(
+            (defined.kind, defined.id, defined.defined_account()),
+            (EV_ACCOUNT_DEFINED, u64::from(u32::MAX - 1), Some(u32::MAX - 1))
+        );
+        assert_eq!(hash.defined_account(), None);
+        let mut trade = EventRecord::new(EV_TRADE, 0, 1);
+        trade.set_maker_account(5);
+        assert_eq!((trade.reason, trade.maker_account()), (5, 5));
     }
 }

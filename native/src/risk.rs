@@ -236,21 +236,24 @@ impl Risk {
     /// Applies a control command; returns the reject reason, or 0 when applied.
     pub fn control(&mut self, cmd: &CommandRecord) -> u32 {
         match cmd.kind {
-            CMD_SET_RISK_LIMIT if cmd.price != 0 => self.set_override(cmd),
-            CMD_SET_RISK_LIMIT => {
-                if cmd.qty < 0 {
-                    return reject::UNKNOWN_COMMAND;
+            CMD_SET_RISK_LIMIT => match cmd.risk_limit_scope() {
+                LimitScope::Every => {
+                    if cmd.risk_limit_value() < 0 {
+                        return reject::UNKNOWN_COMMAND;
+                    }
+                    let limits = if cmd.account == ALL_ACCOUNTS {
+                        &mut self.defaults
+                    } else {
+                        let defaults = self.defaults;
+                        self.accounts.entry(cmd.account).or_insert(defaults)
+                    };
+                    if limits.set(cmd.risk_limit_id(), cmd.risk_limit_value()) { 0 } else { reject::UNKNOWN_COMMAND }
                 }
-                let limits = if cmd.account == ALL_ACCOUNTS {
-                    &mut self.defaults
-                } else {
-                    let defaults = self.defaults;
-                    self.accounts.entry(cmd.account).or_insert(defaults)
-                };
-                if limits.set(cmd.instrument, cmd.qty) { 0 } else { reject::UNKNOWN_COMMAND }
-            }
+                LimitScope::Instrument(instrument) => self.set_override(cmd, instrument),
+                LimitScope::Invalid => reject::UNKNOWN_COMMAND,
+            },
             CMD_SET_KILL_SWITCH => {
-                let on = cmd.qty != 0;
+                let on = cmd.kill_switch_on();
                 if cmd.account == ALL_ACCOUNTS {
                     self.global_kill = on;
                 } else if on {
@@ -271,18 +274,17 @@ impl Risk {
         }
     }
 
-    /// A limit for one account and one instrument: the record's `price` word
-    /// is the instrument's number + 1; `qty` the value, or -1 to go back to
-    /// the account's own limit.
-    fn set_override(&mut self, cmd: &CommandRecord) -> u32 {
-        let Ok(instrument) = u32::try_from(cmd.price - 1) else { return reject::UNKNOWN_COMMAND };
-        if cmd.account == ALL_ACCOUNTS || cmd.qty < -1 {
+    /// A limit for one account and one instrument: the record's value, or
+    /// -1 to go back to the account's own limit.
+    fn set_override(&mut self, cmd: &CommandRecord, instrument: u32) -> u32 {
+        let value = cmd.risk_limit_value();
+        if cmd.account == ALL_ACCOUNTS || value < -1 {
             return reject::UNKNOWN_COMMAND;
         }
         let key = u64::from(cmd.account) << 32 | u64::from(instrument);
         let mut o = self.overrides.get(&key).copied().unwrap_or_default();
-        let Some(slot) = o.slot(cmd.instrument) else { return reject::UNKNOWN_COMMAND };
-        *slot = (cmd.qty >= 0).then_some(cmd.qty);
+        let Some(slot) = o.slot(cmd.risk_limit_id()) else { return reject::UNKNOWN_COMMAND };
+        *slot = (value >= 0).then_some(value);
         if o == Override::default() {
             self.overrides.remove(&key);
         } else {
