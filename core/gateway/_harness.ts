@@ -1,8 +1,8 @@
 /**
- * The gateway's integration test harness: a real engine, its dispatcher,
- * the order router and the gateway served on 127.0.0.1 (a free port), with
- * either a small fake market data port ({@linkcode withGateway}) or the real
- * publisher wired as `core/main.ts` wires it ({@linkcode withLiveGateway},
+ * The gateway's integration test harness: a core built by `createCore`
+ * (`core/app/create_core.ts`, the wiring `core/main.ts` runs) and served on
+ * 127.0.0.1 (a free port), with either a small fake market data port
+ * ({@linkcode withGateway}) or the real publisher ({@linkcode withLiveGateway},
  * which can also recover the engine from a journal and seed market data
  * from the recovered books); a WebSocket client that decodes what the core
  * sends ({@linkcode TestClient}); a raw TCP WebSocket client that reads
@@ -16,9 +16,11 @@
  * @module
  */
 
-import { AccountRegistry } from "../app/accounts.ts";
-import { Dispatcher, type Origin } from "../app/dispatcher.ts";
-import { MarketData, type MarketDataOptions } from "../marketdata/mod.ts";
+import type { AccountRegistry } from "../app/accounts.ts";
+import { readConfig } from "../app/config.ts";
+import { type Core, createCore } from "../app/create_core.ts";
+import type { Dispatcher, Origin } from "../app/dispatcher.ts";
+import type { MarketData, MarketDataOptions } from "../marketdata/mod.ts";
 import {
   type Command,
   CommandKind,
@@ -28,20 +30,14 @@ import {
   Side,
   TimeInForce,
 } from "../matching/mod.ts";
-import {
-  type EnginePosition,
-  journalMeta,
-  NativeEngine,
-  type RecoveryReport,
-  type RestingOrder,
-} from "../native/mod.ts";
+import type { NativeEngine, RecoveryReport, RestingOrder } from "../native/mod.ts";
 import { decodeServerMessage, encodeClientMessage, encodeServerMessage } from "../wire/mod.ts";
 import type { BookLevel, ClientRequest, Reason, ServerEvent } from "../wire/types.ts";
 import { AUDIENCE, BEARER_PREFIX, ISSUER, type Role, SUBPROTOCOL } from "./config.ts";
 import { signJwt } from "./jwt.ts";
-import { connectMarketData, type FrameSink, type MarketDataPort } from "./market_data.ts";
-import { OrderRouter, type OrderRouterOptions } from "./orders.ts";
-import { createGateway, type Gateway, type GatewayOptions } from "./server.ts";
+import type { FrameSink, MarketDataPort } from "./market_data.ts";
+import type { OrderRouter, OrderRouterOptions } from "./orders.ts";
+import type { Gateway, GatewayOptions } from "./server.ts";
 import { newKey } from "./_testing.ts";
 
 /** How long a test waits for anything, unless told. */
@@ -422,72 +418,66 @@ export interface LiveOptions extends HarnessOptions {
   readonly flushEveryMs?: number;
 }
 
-/** How the `with…` functions differ: the engine they open and the port they wire. */
-interface CoreSetup<M extends MarketDataPort> {
-  readonly instruments: readonly Instrument[];
-  readonly engine: NativeEngine;
-  /** The port fed by the dispatcher. */
-  readonly marketData: M;
-  /** The port the gateway calls (the same, or a probe around it). */
-  readonly gatewayPort: MarketDataPort;
-  readonly recovery: RecoveryReport | undefined;
-  /** Orders resting after recovery (read before the engine thread ran). */
-  readonly recovered?: readonly RestingOrder[];
-  /** Net positions after recovery (read before the engine thread ran). */
-  readonly positions?: readonly EnginePosition[];
+/** How the `with…` functions differ, beyond the test's own options. */
+interface CoreSetup {
+  /** A port in place of the publisher (fed by the dispatcher, served to the gateway). */
+  readonly marketData?: MarketDataPort;
+  /** Wraps the port the gateway sees. */
+  readonly gatewayMarketData?: (port: MarketDataPort) => MarketDataPort;
+  readonly market?: Omit<MarketDataOptions, "instruments">;
+  readonly journalDir?: string;
+  readonly flushEveryMs?: number;
 }
 
 /**
- * Serves a core built from `setup` and runs `fn` against it, then tears
- * everything down: sockets, gateway, server, dispatcher, engine.
+ * Builds a core with `createCore` (`core/app/create_core.ts`, the wiring
+ * `core/main.ts` runs), as the test asks: a free loopback port, an
+ * in-memory KV with no accounts, a fresh signing key, no synthetic market,
+ * every valid token let in and every admin order allowed unless the test
+ * says otherwise. Runs `fn` against it, then closes the test's sockets, the
+ * core and the KV, whatever happens.
  */
 async function runCore<M extends MarketDataPort>(
-  setup: CoreSetup<M>,
+  setup: CoreSetup,
   options: HarnessOptions,
-  fn: (h: Harness<M>) => Promise<void>,
+  fn: (h: Harness<M>, core: Core) => Promise<void>,
 ): Promise<void> {
-  const { instruments, engine, marketData, recovery } = setup;
   const errors: unknown[] = [];
-  let dispatcher: Dispatcher | undefined;
-  let router: OrderRouter | undefined;
-  let disconnect: (() => void) | undefined;
-  let gateway: Gateway | undefined;
-  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   const clients: { close(): Promise<void> }[] = [];
+  const kv = await Deno.openKv(":memory:");
+  let core: Core | undefined;
   try {
-    dispatcher = new Dispatcher({
-      engine,
-      firstOrderId: (recovery?.maxOrderId ?? 0) + 1,
-      onError: (e) => errors.push(e),
-    });
-    const accounts = new AccountRegistry({
-      dispatcher,
-      known: recovery?.accounts ?? [],
-      onError: (e) => errors.push(e),
-    });
-    // Listeners before the first command, as in core/main.ts.
-    const { canTradeFor, ...gatewayOptions } = options;
-    router = new OrderRouter({
-      dispatcher,
-      accounts,
-      instruments,
-      ...(canTradeFor === undefined ? {} : { canTradeFor }),
-    });
-    router.adopt(setup.recovered ?? [], (n) => accounts.name(n));
-    router.carryPositions(setup.positions ?? [], (n) => accounts.name(n));
-    disconnect = connectMarketData(dispatcher, marketData);
-    dispatcher.start();
     const key = await newKey();
-    gateway = createGateway({
-      key,
+    const { canTradeFor, ...gatewayOptions } = options;
+    core = await createCore({
+      ...readConfig(() => undefined),
+      coreHostname: "127.0.0.1",
+      corePort: 0,
+      journalDir: setup.journalDir,
+      syntheticRate: 0,
       allowedOrigins: ["https://trade.example"],
-      orders: router,
-      marketData: setup.gatewayPort,
+    }, {
+      kv,
+      key,
+      log: () => {},
+      logError: (line) => errors.push(line),
       onError: (e) => errors.push(e),
-      ...gatewayOptions,
+      syntheticMarket: false,
+      pinMainThread: false,
+      // The gateway's own tests mount their admin handler, or none.
+      adminApi: false,
+      ...(setup.journalDir === undefined ? {} : { journalSegmentBytes: 1024 * 1024 }),
+      ...(setup.marketData === undefined ? {} : { marketData: setup.marketData }),
+      ...(setup.gatewayMarketData === undefined
+        ? {}
+        : { gatewayMarketData: setup.gatewayMarketData }),
+      ...(setup.market === undefined ? {} : { marketDataOptions: setup.market }),
+      ...(setup.flushEveryMs === undefined ? {} : { marketDataFlushMs: setup.flushEveryMs }),
+      canTradeFor: canTradeFor ?? (() => undefined),
+      gateway: { authorize: () => Promise.resolve(undefined), ...gatewayOptions },
     });
-    server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, gateway.handler);
-    const port = server.addr.port;
+    const { parts, addresses } = core;
+    const { port, ws: url } = addresses;
     const token = (sub: string, role: Role, extra: Record<string, unknown> = {}) =>
       signJwt({
         sub,
@@ -497,19 +487,18 @@ async function runCore<M extends MarketDataPort>(
         exp: Math.floor(Date.now() / 1000) + 3600,
         ...extra,
       }, key);
-    const url = `ws://127.0.0.1:${port}/ws`;
     await fn({
       url,
-      base: `http://127.0.0.1:${port}`,
+      base: addresses.http,
       port,
       key,
-      instruments,
-      engine,
-      dispatcher,
-      accounts,
-      router,
-      gateway,
-      marketData,
+      instruments: parts.instruments,
+      engine: parts.engine,
+      dispatcher: parts.dispatcher,
+      accounts: parts.accounts,
+      router: parts.orders,
+      gateway: parts.gateway,
+      marketData: parts.marketDataPort as M,
       errors,
       token,
       async connect(sub: string, role: Role = "trader") {
@@ -528,15 +517,11 @@ async function runCore<M extends MarketDataPort>(
         clients.push(client);
         return client;
       },
-    });
+    }, core);
   } finally {
     await Promise.all(clients.map((c) => c.close()));
-    await gateway?.close();
-    await server?.shutdown();
-    disconnect?.();
-    router?.close();
-    await dispatcher?.stop();
-    engine.close();
+    await core?.close();
+    kv.close();
   }
 }
 
@@ -552,20 +537,8 @@ export async function withGateway(
   fn: (h: Harness) => Promise<void>,
   options: HarnessOptions = {},
 ): Promise<void> {
-  const instruments = loadInstruments();
-  const engine = NativeEngine.open(instruments);
-  const marketData = new FakeMarketData(instruments.map((i) => i.symbol));
-  try {
-    engine.start();
-  } catch (error) {
-    engine.close();
-    throw error;
-  }
-  await runCore(
-    { instruments, engine, marketData, gatewayPort: marketData, recovery: undefined },
-    options,
-    fn,
-  );
+  const marketData = new FakeMarketData(loadInstruments().map((i) => i.symbol));
+  await runCore<FakeMarketData>({ marketData }, options, fn);
 }
 
 /**
@@ -605,10 +578,10 @@ class ProbedPort implements MarketDataPort {
 const TEST_ORIGIN: Origin = Object.freeze({ source: "test" });
 
 /**
- * Runs `fn` against a fresh core wired as `core/main.ts` wires it: the real
- * {@linkcode MarketData} fed by the dispatcher, flushed per drain and on a
- * timer, seeded from the engine's books after a journal recovery
- * (`journalDir`). Tears everything down afterwards.
+ * Runs `fn` against a fresh core wired as `core/main.ts` wires it (by
+ * `createCore`): the real {@linkcode MarketData} fed by the dispatcher,
+ * flushed per drain and on a timer, seeded from the engine's books after a
+ * journal recovery (`journalDir`). Tears everything down afterwards.
  *
  * @param fn The test body.
  * @param options Gateway options, the publisher's limits, a journal folder.
@@ -619,80 +592,56 @@ export async function withLiveGateway(
   options: LiveOptions = {},
 ): Promise<void> {
   const { market, journalDir, flushEveryMs = 20, ...gatewayOptions } = options;
-  const instruments = loadInstruments();
-  const engine = NativeEngine.open(instruments);
-  let recovery: RecoveryReport | undefined;
-  let recovered: RestingOrder[] = [];
-  let positions: EnginePosition[] = [];
-  let marketData: MarketData;
-  try {
-    if (journalDir !== undefined) {
-      recovery = engine.openJournal({
-        dir: journalDir,
-        meta: journalMeta(instruments),
-        segmentBytes: 1024 * 1024,
-      });
-    }
-    marketData = new MarketData({ ...market, instruments });
-    // Read before the engine thread runs, as core/main.ts does.
-    recovered = instruments.flatMap((_, i) => engine.restingOrders(i));
-    positions = engine.positions();
-    marketData.seed(recovered);
-    engine.start();
-  } catch (error) {
-    engine.close();
-    throw error;
-  }
-  const probe = new ProbedPort(marketData);
-  const timer = setInterval(() => marketData.flush(), flushEveryMs);
-  try {
-    await runCore(
-      { instruments, engine, marketData, gatewayPort: probe, recovery, recovered, positions },
-      gatewayOptions,
-      async (h) => {
-        const { dispatcher } = h;
-        await fn({
-          ...h,
-          sinks: probe.sinks,
-          recovery,
-          submit: (command) => dispatcher.submit(command, TEST_ORIGIN),
-          place({ instrument = 0, side, price, qty, account = 0 }) {
-            const id = dispatcher.allocateOrderId();
-            dispatcher.submit({
-              kind: CommandKind.PlaceOrder,
-              id,
-              account,
-              instrument,
-              side,
-              type: OrderType.Limit,
-              tif: TimeInForce.Gtc,
-              postOnly: false,
-              price,
-              qty,
-            }, TEST_ORIGIN);
-            return id;
-          },
-          async settled(timeoutMs = WAIT_MS) {
-            const deadline = performance.now() + timeoutMs;
-            while (dispatcher.busy) {
-              if (performance.now() > deadline) {
-                throw new Error(
-                  `Timed out waiting for the engine: ${show(dispatcher.stats)}`,
-                );
-              }
-              await new Promise((resolve) => setTimeout(resolve, 1));
+  let probe: ProbedPort | undefined;
+  await runCore<MarketData>(
+    {
+      gatewayMarketData: (port) => (probe = new ProbedPort(port)),
+      flushEveryMs,
+      ...(market === undefined ? {} : { market }),
+      ...(journalDir === undefined ? {} : { journalDir }),
+    },
+    gatewayOptions,
+    async (h, core) => {
+      const { dispatcher } = h;
+      await fn({
+        ...h,
+        sinks: probe!.sinks,
+        recovery: core.recovery,
+        submit: (command) => dispatcher.submit(command, TEST_ORIGIN),
+        place({ instrument = 0, side, price, qty, account = 0 }) {
+          const id = dispatcher.allocateOrderId();
+          dispatcher.submit({
+            kind: CommandKind.PlaceOrder,
+            id,
+            account,
+            instrument,
+            side,
+            type: OrderType.Limit,
+            tif: TimeInForce.Gtc,
+            postOnly: false,
+            price,
+            qty,
+          }, TEST_ORIGIN);
+          return id;
+        },
+        async settled(timeoutMs = WAIT_MS) {
+          const deadline = performance.now() + timeoutMs;
+          while (dispatcher.busy) {
+            if (performance.now() > deadline) {
+              throw new Error(
+                `Timed out waiting for the engine: ${show(dispatcher.stats)}`,
+              );
             }
-          },
-          async stopEngine() {
-            await dispatcher.stop();
-            h.engine.stop();
-          },
-        });
-      },
-    );
-  } finally {
-    clearInterval(timer);
-  }
+            await new Promise((resolve) => setTimeout(resolve, 1));
+          }
+        },
+        async stopEngine() {
+          await dispatcher.stop();
+          h.engine.stop();
+        },
+      });
+    },
+  );
 }
 
 /**

@@ -14,13 +14,13 @@
  * @example
  * ```ts
  * import { RecentIds } from "./_recent_ids.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const ids = new RecentIds(2);
  * ids.add(1n);
  * ids.add(2n);
  * ids.add(3n); // forgets 1
- * assertEquals([ids.has(1n), ids.has(2n), ids.has(3n), ids.size], [false, true, true, 2]);
+ * assert.deepStrictEqual([ids.has(1n), ids.has(2n), ids.has(3n), ids.size], [false, true, true, 2]);
  * ```
  */
 export class RecentIds {

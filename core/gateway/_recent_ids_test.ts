@@ -1,13 +1,13 @@
 import fc from "fast-check";
-import { assertEquals, assertThrows } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { RecentIds } from "./_recent_ids.ts";
 
 Deno.test("RecentIds forgets the oldest id once full, and never holds more than its count", () => {
   const ids = new RecentIds(100);
   for (let i = 1n; i <= 10_000n; i++) ids.add(i);
-  assertEquals(ids.size, 100);
-  assertEquals([ids.has(9_900n), ids.has(9_901n), ids.has(10_000n)], [false, true, true]);
-  assertThrows(() => new RecentIds(0), RangeError, "positive integer");
+  assert.deepStrictEqual(ids.size, 100);
+  assert.deepStrictEqual([ids.has(9_900n), ids.has(9_901n), ids.has(10_000n)], [false, true, true]);
+  assert.throws(() => new RecentIds(0), { name: "RangeError", message: /positive integer/ });
 });
 
 Deno.test("RecentIds holds the last distinct ids added, as a plain list does", () => {
@@ -24,9 +24,9 @@ Deno.test("RecentIds holds the last distinct ids added, as a plain list does", (
           reference.push(id);
           if (reference.length > capacity) reference.shift();
         }
-        assertEquals(ids.size, reference.length);
+        assert.deepStrictEqual(ids.size, reference.length);
         for (let id = 0n; id <= 300n; id++) {
-          assertEquals(ids.has(id), reference.includes(id), `${id}`);
+          assert.deepStrictEqual(ids.has(id), reference.includes(id), `${id}`);
         }
       },
     ),

@@ -16,13 +16,13 @@
  * @example
  * ```ts
  * import { ReportLog } from "./_report_log.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const log = new ReportLog<{ sequence: bigint }>(2);
  * for (let i = 1n; i <= 3n; i++) log.append({ sequence: i });
- * assertEquals([log.oldest, log.latest, log.size], [2, 3, 2]);
- * assertEquals(log.at(1), undefined); // pushed out
- * assertEquals(log.at(3), { sequence: 3n });
+ * assert.deepStrictEqual([log.oldest, log.latest, log.size], [2, 3, 2]);
+ * assert.deepStrictEqual(log.at(1), undefined); // pushed out
+ * assert.deepStrictEqual(log.at(3), { sequence: 3n });
  * ```
  */
 export class ReportLog<T extends { readonly sequence: bigint }> {

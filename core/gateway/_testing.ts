@@ -5,7 +5,6 @@
  * @module
  */
 
-import { assert } from "../_testing/assert.ts";
 import { encodeBase64Url } from "./_base64url.ts";
 
 /** The issuer and audience the tests use. */
@@ -71,26 +70,3 @@ export async function craft(
 
 /** The HS256 header. */
 export const HS256 = { alg: "HS256", typ: "JWT" } as const;
-
-/**
- * Awaits `fn` and expects it to reject with an instance of `ErrorClass` whose message holds `includes`.
- *
- * @param fn The function to call.
- * @param ErrorClass The class expected.
- * @param includes A substring of the message.
- * @returns The error.
- */
-export async function assertRejects(
-  fn: () => Promise<unknown>,
-  ErrorClass: new (...args: never[]) => Error,
-  includes: string,
-): Promise<Error> {
-  try {
-    await fn();
-  } catch (error) {
-    assert(error instanceof ErrorClass, `expected ${ErrorClass.name}, got ${String(error)}`);
-    assert(error.message.includes(includes), `${JSON.stringify(error.message)} lacks ${includes}`);
-    return error;
-  }
-  throw new Error(`expected ${ErrorClass.name} to be thrown`);
-}

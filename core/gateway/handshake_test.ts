@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { claims, craft, HS256, newKey, NOW, OPTIONS } from "./_testing.ts";
 import { authenticateUpgrade, type UpgradeFailureReason } from "./handshake.ts";
 
@@ -27,7 +27,7 @@ async function refuse(
 ): Promise<void> {
   const result = await authenticateUpgrade(request, UPGRADE);
   assert(!result.ok, `accepted, expected ${reason}`);
-  assertEquals(
+  assert.deepStrictEqual(
     { status: result.status, reason: result.reason },
     { status, reason },
     result.message,
@@ -42,11 +42,11 @@ Deno.test("authenticateUpgrade() takes the token from the subprotocol and echoes
     UPGRADE,
   );
   assert(result.ok, JSON.stringify(result));
-  assertEquals(
+  assert.deepStrictEqual(
     { account: result.account, role: result.role, protocol: result.protocol },
     { account: "ALICE", role: "viewer", protocol: "tradecaptain.v1" },
   );
-  assertEquals(result.claims.exp, NOW + 3600);
+  assert.deepStrictEqual(result.claims.exp, NOW + 3600);
 });
 
 Deno.test("authenticateUpgrade() reads the token whatever the order and spacing of subprotocols", async () => {
@@ -164,7 +164,7 @@ Deno.test("authenticateUpgrade() refuses bad tokens with 401 and the JWT's reaso
 Deno.test("authenticateUpgrade() says when a token expired, in the issue's words", async () => {
   const expired = await craft(HS256, claims({ exp: NOW - 30 }), KEY);
   const result = await authenticateUpgrade(upgrade({}, `?token=${expired}`), UPGRADE);
-  assertEquals(result, {
+  assert.deepStrictEqual(result, {
     ok: false,
     status: 401,
     reason: "expired",

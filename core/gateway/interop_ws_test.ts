@@ -7,7 +7,7 @@
  * without the tool, except in CI (`CI=true`), where it fails.
  */
 
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { capnp, capnpTest, SCHEMA } from "../wire/_testing.ts";
 import { withLiveGateway } from "./_harness.ts";
 
@@ -29,7 +29,7 @@ async function decode(frames: readonly Uint8Array[]): Promise<string[]> {
     await capnp(["decode", "--short", SCHEMA, "ServerMessage"], stream),
   );
   const lines = text.trim().split("\n");
-  assertEquals(lines.length, frames.length, `capnp decode printed:\n${text}`);
+  assert.deepStrictEqual(lines.length, frames.length, `capnp decode printed:\n${text}`);
   return lines;
 }
 
@@ -101,7 +101,11 @@ capnpTest(
       const tradeIds = new Set(
         lines.flatMap((l) => [...l.matchAll(/tradeId = ([1-9]\d*)/g)]).map((m) => m[1]),
       );
-      assertEquals(tradeIds.size, 1, "the execution report and the trade name one trade id");
+      assert.deepStrictEqual(
+        tradeIds.size,
+        1,
+        "the execution report and the trade name one trade id",
+      );
       const expected = [
         "(requestId = 1, sentAt = T, heartbeat = (intervalMs = 1000, echoSentAt = 1700000000000000123, executionSequence = 0))",
         "(requestId = 2, sentAt = T, heartbeat = (intervalMs = 1000, echoSentAt = 42, executionSequence = 0))",
@@ -116,7 +120,7 @@ capnpTest(
         '(requestId = 0, sentAt = T, quote = (symbol = "AAPL", sequence = 7, bidPrice = 0, bidQuantity = 0, askPrice = 0, askQuantity = 0, engineTime = T))',
         '(requestId = 6, sentAt = T, reject = (reason = unknownSymbol, message = "Cannot subscribe to NOPE: unknownSymbol", request = subscribe, clientOrderId = 0, symbol = "NOPE"))',
       ];
-      assertEquals(lines.slice(0, -1).map(normalise), expected);
+      assert.deepStrictEqual(lines.slice(0, -1).map(normalise), expected);
       // The bad price is refused with its reason, and nothing reached the engine.
       const last = normalise(lines.at(-1)!);
       assert(
@@ -125,7 +129,7 @@ capnpTest(
         ) && last.endsWith("request = newOrder, clientOrderId = 8))"),
         last,
       );
-      assertEquals(h.errors, []);
+      assert.deepStrictEqual(h.errors, []);
     });
   },
 );

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { CommandKind, Side } from "../matching/mod.ts";
 import { BEARER_PREFIX, SUBPROTOCOL } from "./config.ts";
 import {
@@ -43,15 +43,15 @@ Deno.test("gateway: connections past the cap per account, then per address, are 
     const alice1 = await h.connect("ALICE");
     await h.connect("ALICE");
     const third = await refused(h, "ALICE");
-    assertEquals(third.status, 429);
-    assertEquals(third.problem.type, "urn:tradecaptain:problem:too_many_connections");
-    assertEquals(third.problem.reason, "too_many_connections");
+    assert.deepStrictEqual(third.status, 429);
+    assert.deepStrictEqual(third.problem.type, "urn:tradecaptain:problem:too_many_connections");
+    assert.deepStrictEqual(third.problem.reason, "too_many_connections");
     assert(/account ALICE has 2 connections open/.test(third.problem.detail), third.problem.detail);
     // Another account from the same address takes the address's last slot.
     await h.connect("BOB");
     const fourth = await refused(h, "CAROL");
-    assertEquals(fourth.status, 429);
-    assertEquals(fourth.problem.reason, "too_many_connections");
+    assert.deepStrictEqual(fourth.status, 429);
+    assert.deepStrictEqual(fourth.problem.reason, "too_many_connections");
     assert(/127\.0\.0\.1 has 3 connections/.test(fourth.problem.detail), fourth.problem.detail);
     // A connection that ends gives both its slots back.
     await alice1.close();
@@ -72,7 +72,10 @@ Deno.test("gateway: the message rate holds per account over all its connections"
       b.send({ type: "ping", requestId: BigInt(i), sentAt: 0n });
     }
     const closed = await within(Promise.race([a.closed, b.closed]), "one of them to close");
-    assertEquals([closed.code, closed.reason], [1008, "account message rate over the limit"]);
+    assert.deepStrictEqual([closed.code, closed.reason], [
+      1008,
+      "account message rate over the limit",
+    ]);
     const errors = [...a.inbox, ...b.inbox].filter((m) => m.type === "error");
     assert(
       errors.some((e) =>
@@ -104,7 +107,7 @@ Deno.test("gateway: a connection flooding past the message rate sees the 1008 cl
         done = true;
         await flood;
       }
-      assertEquals(
+      assert.deepStrictEqual(
         [client.closeFrame?.code, client.closeFrame?.reason],
         [1008, "message rate over the limit"],
         show(client.events.slice(-2)),
@@ -152,8 +155,11 @@ Deno.test("gateway: past the queue budget the connection with the most queued is
     assert(slowSink.bufferedAmount <= held + 200, `${slowSink.bufferedAmount} > ${held}`);
     await eventually(() => h.gateway.queuedBytes < held / 2, "the slow connection to close", 6_000);
     await slow.readUntil(() => slow.closeFrame !== undefined, "the close frame", 20_000);
-    assertEquals(slow.closeFrame?.code, 1008);
-    assertEquals(slow.closeFrame?.reason, "send budget exceeded: the client reads too slowly");
+    assert.deepStrictEqual(slow.closeFrame?.code, 1008);
+    assert.deepStrictEqual(
+      slow.closeFrame?.reason,
+      "send budget exceeded: the client reads too slowly",
+    );
     const resync = slow.events.find((e) => e.type === "resync");
     assert(
       resync?.type === "resync" && resync.reason === "slowConsumer" &&
@@ -186,7 +192,7 @@ Deno.test("gateway: a connection whose queue passes maxBufferedBytes is closed w
       await churn(h, round++);
     }
     await slow.readUntil(() => slow.closeFrame !== undefined, "the close frame", 20_000);
-    assertEquals(
+    assert.deepStrictEqual(
       [slow.closeFrame?.code, slow.closeFrame?.reason],
       [1008, "send queue over its limit: the client reads too slowly"],
     );

@@ -6,7 +6,7 @@
  * recovered from the journal.
  */
 
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { withTempDir } from "../_testing/temp.ts";
 import { randomCommandStream } from "../matching/matcher_suite.ts";
 import { type Command, CommandKind, Side } from "../matching/mod.ts";
@@ -59,7 +59,7 @@ function order(
 async function accepted(client: TestClient, request: NewOrderRequest): Promise<void> {
   client.send(request);
   const report = await client.nextOf("executionReport");
-  assertEquals(
+  assert.deepStrictEqual(
     [report.execType, report.clientOrderId],
     ["accepted", request.clientOrderId],
     show(report),
@@ -83,7 +83,11 @@ async function subscribe(
   client.send({ type: "subscribe", requestId, sentAt: 0n, symbol });
   await client.until(() => replica.snapshots.length > 0, `a ${symbol} snapshot`);
   const snapshot = replica.snapshots[0]!;
-  assertEquals(snapshot.requestId, requestId, "the snapshot echoes the subscribe's request id");
+  assert.deepStrictEqual(
+    snapshot.requestId,
+    requestId,
+    "the snapshot echoes the subscribe's request id",
+  );
   return { replica, snapshot };
 }
 
@@ -122,9 +126,9 @@ async function caughtUp(
 
 /** Checks that a replica saw no gap, no resync, no breach, and one unbroken run of numbers. */
 function assertClean(replica: BookReplica, what: string): void {
-  assertEquals(replica.gaps, [], `${what}: gaps`);
-  assertEquals(replica.resyncs.length, 0, `${what}: resyncs`);
-  assertEquals(replica.problems, [], `${what}: contract breaches`);
+  assert.deepStrictEqual(replica.gaps, [], `${what}: gaps`);
+  assert.deepStrictEqual(replica.resyncs.length, 0, `${what}: resyncs`);
+  assert.deepStrictEqual(replica.problems, [], `${what}: contract breaches`);
   const first = replica.snapshots[0]!.sequence;
   replica.sequences.forEach((s, i) => {
     if (s !== first + BigInt(i) + 1n) throw new Error(`${what}: message ${i} is ${s}`);
@@ -144,7 +148,7 @@ Deno.test("market data: subscribe answers with a snapshot at the channel's seque
     const { replica, snapshot } = await subscribe(viewer, "AAPL", { keep: true });
     viewer.inbox.splice(0); // the snapshot, already checked
     // The book the orders above make: two bids at 18990 (5 + 3), one at 18980, one ask.
-    assertEquals(levelsOf(snapshot), {
+    assert.deepStrictEqual(levelsOf(snapshot), {
       bids: [
         { price: 18_990, quantity: 8, orderCount: 2 },
         { price: 18_980, quantity: 10, orderCount: 1 },
@@ -153,27 +157,27 @@ Deno.test("market data: subscribe answers with a snapshot at the channel's seque
     });
     // Seven messages so far: a delta per order, and a quote for each top
     // change (new bid, bid size 5 → 8, new ask; 18980 is not the top).
-    assertEquals(snapshot.sequence, 7n);
-    assertEquals(snapshot.sequence, h.marketData.book("AAPL")!.sequence);
+    assert.deepStrictEqual(snapshot.sequence, 7n);
+    assert.deepStrictEqual(snapshot.sequence, h.marketData.book("AAPL")!.sequence);
     const s = snapshot.sequence;
 
     // BOB sells 10 at 18985: fills ALICE's 5 and 3 at 18990, rests 2 at 18985.
     bob.send(order(1n, "sell", 18_985, 10));
     const fills = [];
     for (let i = 0; i < 3; i++) fills.push(await bob.nextOf("executionReport"));
-    assertEquals(fills.map((r) => r.execType), ["accepted", "trade", "trade"]);
+    assert.deepStrictEqual(fills.map((r) => r.execType), ["accepted", "trade", "trade"]);
     const delta = await viewer.nextOf("bookDelta");
-    assertEquals(delta.sequence, s + 1n);
-    assertEquals(updates(delta), ["buy 18990 0/0", "sell 18985 2/1"]);
+    assert.deepStrictEqual(delta.sequence, s + 1n);
+    assert.deepStrictEqual(updates(delta), ["buy 18990 0/0", "sell 18985 2/1"]);
     const trades = [await viewer.nextOf("trade"), await viewer.nextOf("trade")];
-    assertEquals(
+    assert.deepStrictEqual(
       trades.map((t: TradeEvent) => [t.sequence, t.price, t.quantity, t.aggressorSide]),
       [[s + 2n, 18_990, 5, "sell"], [s + 3n, 18_990, 3, "sell"]],
     );
     // Trade ids are the execution reports' (the trades' engine sequence numbers).
-    assertEquals(trades.map((t) => t.tradeId), fills.slice(1).map((r) => r.tradeId));
+    assert.deepStrictEqual(trades.map((t) => t.tradeId), fills.slice(1).map((r) => r.tradeId));
     const quote = await viewer.nextOf("quote");
-    assertEquals(
+    assert.deepStrictEqual(
       [quote.sequence, quote.bidPrice, quote.bidQuantity, quote.askPrice, quote.askQuantity],
       [s + 4n, 18_980, 10, 18_985, 2],
     );
@@ -182,20 +186,20 @@ Deno.test("market data: subscribe answers with a snapshot at the channel's seque
     alice.send({ type: "cancel", requestId: 9n, sentAt: 0n, clientOrderId: 3n });
     await alice.next((m) => m.type === "executionReport" && m.execType === "cancelled");
     const removal = await viewer.nextOf("bookDelta");
-    assertEquals([removal.sequence, updates(removal)], [s + 5n, ["buy 18980 0/0"]]);
+    assert.deepStrictEqual([removal.sequence, updates(removal)], [s + 5n, ["buy 18980 0/0"]]);
     const empty: QuoteEvent = await viewer.nextOf("quote");
-    assertEquals(
+    assert.deepStrictEqual(
       [empty.sequence, empty.bidPrice, empty.bidQuantity, empty.askPrice, empty.askQuantity],
       [s + 6n, 0, 0, 18_985, 2],
     );
-    assertEquals(viewer.takeAll(), [], "nothing else");
+    assert.deepStrictEqual(viewer.takeAll(), [], "nothing else");
 
     // Snapshot + deltas = a fresh snapshot = the engine's book.
     assertClean(replica, "viewer");
-    assertEquals(replica.sequence, s + 6n);
+    assert.deepStrictEqual(replica.sequence, s + 6n);
     const fresh = await freshSnapshot(h, "AAPL");
-    assertEquals([fresh.sequence, levelsOf(fresh)], [s + 6n, replica.levels()]);
-    assertEquals(replica.levels(), {
+    assert.deepStrictEqual([fresh.sequence, levelsOf(fresh)], [s + 6n, replica.levels()]);
+    assert.deepStrictEqual(replica.levels(), {
       bids: [],
       asks: [
         { price: 18_985, quantity: 2, orderCount: 1 },
@@ -203,8 +207,12 @@ Deno.test("market data: subscribe answers with a snapshot at the channel's seque
       ],
     });
     await h.stopEngine();
-    assertEquals(restingLevels(h.engine.restingOrders(0)), replica.levels(), "the engine's book");
-    assertEquals(h.errors, []);
+    assert.deepStrictEqual(
+      restingLevels(h.engine.restingOrders(0)),
+      replica.levels(),
+      "the engine's book",
+    );
+    assert.deepStrictEqual(h.errors, []);
   });
 });
 
@@ -215,7 +223,7 @@ Deno.test("market data: viewers receive market data but cannot trade", async () 
     const { replica } = await subscribe(viewer, "MSFT");
     await accepted(trader, order(1n, "buy", 41_990, 7, "MSFT"));
     await caughtUp(h, viewer, replica);
-    assertEquals(replica.levels().bids, [{ price: 41_990, quantity: 7, orderCount: 1 }]);
+    assert.deepStrictEqual(replica.levels().bids, [{ price: 41_990, quantity: 7, orderCount: 1 }]);
 
     const submitted = h.dispatcher.stats.submitted;
     const sequence = h.marketData.book("MSFT")!.sequence;
@@ -229,13 +237,20 @@ Deno.test("market data: viewers receive market data but cannot trade", async () 
     ) {
       viewer.send(request);
       const reject = await viewer.nextOf("reject");
-      assertEquals([reject.reason, reject.requestId], ["notAuthorised", request.requestId]);
+      assert.deepStrictEqual([reject.reason, reject.requestId], [
+        "notAuthorised",
+        request.requestId,
+      ]);
     }
     await viewer.sync();
-    assertEquals(h.dispatcher.stats.submitted, submitted, "a viewer's request reached the engine");
-    assertEquals(h.marketData.book("MSFT")!.sequence, sequence);
-    assertEquals(replica.levels().bids, [{ price: 41_990, quantity: 7, orderCount: 1 }]);
-    assertEquals(h.errors, []);
+    assert.deepStrictEqual(
+      h.dispatcher.stats.submitted,
+      submitted,
+      "a viewer's request reached the engine",
+    );
+    assert.deepStrictEqual(h.marketData.book("MSFT")!.sequence, sequence);
+    assert.deepStrictEqual(replica.levels().bids, [{ price: 41_990, quantity: 7, orderCount: 1 }]);
+    assert.deepStrictEqual(h.errors, []);
   });
 });
 
@@ -276,15 +291,22 @@ Deno.test("market data: over a random stream, snapshot + deltas rebuild exactly 
       assert(replica.sequences.length > 100, `${replica.symbol}: ${replica.sequences.length}`);
       trades += replica.trades;
       const fresh = await freshSnapshot(h, replica.symbol);
-      assertEquals([fresh.sequence, levelsOf(fresh)], [replica.sequence, replica.levels()]);
+      assert.deepStrictEqual([fresh.sequence, levelsOf(fresh)], [
+        replica.sequence,
+        replica.levels(),
+      ]);
     }
     assert(trades > 50, `only ${trades} trades`);
     await h.stopEngine();
     for (const replica of replicas) {
       const i = h.instruments.findIndex((x) => x.symbol === replica.symbol);
-      assertEquals(restingLevels(h.engine.restingOrders(i)), replica.levels(), replica.symbol);
+      assert.deepStrictEqual(
+        restingLevels(h.engine.restingOrders(i)),
+        replica.levels(),
+        replica.symbol,
+      );
     }
-    assertEquals(h.errors, []);
+    assert.deepStrictEqual(h.errors, []);
   });
 });
 
@@ -318,21 +340,21 @@ Deno.test("market data: a client that detects a gap asks for a snapshot and cont
     await h.settled();
     await caughtUp(h, viewer, replica);
 
-    assertEquals(replica.gaps.length, 1, show(replica.gaps));
-    assertEquals(asked.length, 1);
-    assertEquals(replica.snapshots.length, 2);
+    assert.deepStrictEqual(replica.gaps.length, 1, show(replica.gaps));
+    assert.deepStrictEqual(asked.length, 1);
+    assert.deepStrictEqual(replica.snapshots.length, 2);
     const resync = replica.snapshots[1]!;
-    assertEquals(resync.requestId, asked[0]);
+    assert.deepStrictEqual(resync.requestId, asked[0]);
     assert(resync.sequence >= replica.gaps[0]!.got, show([resync.sequence, replica.gaps]));
     // From the second snapshot on, every message is the previous + 1.
     const after = replica.sequences.filter((s) => s > resync.sequence);
-    after.forEach((s, i) => assertEquals(s, resync.sequence + BigInt(i) + 1n));
-    assertEquals(after.at(-1), h.marketData.book("AAPL")!.sequence);
-    assertEquals(replica.problems, []);
+    after.forEach((s, i) => assert.deepStrictEqual(s, resync.sequence + BigInt(i) + 1n));
+    assert.deepStrictEqual(after.at(-1), h.marketData.book("AAPL")!.sequence);
+    assert.deepStrictEqual(replica.problems, []);
     const fresh = await freshSnapshot(h, "AAPL");
-    assertEquals([fresh.sequence, levelsOf(fresh)], [replica.sequence, replica.levels()]);
+    assert.deepStrictEqual([fresh.sequence, levelsOf(fresh)], [replica.sequence, replica.levels()]);
     await h.stopEngine();
-    assertEquals(restingLevels(h.engine.restingOrders(0)), replica.levels());
+    assert.deepStrictEqual(restingLevels(h.engine.restingOrders(0)), replica.levels());
   });
 });
 
@@ -351,14 +373,17 @@ Deno.test("market data: unsubscribe stops a symbol's messages; subscribing again
     h.place({ side: Side.Buy, price: 18_960, qty: 4 });
     await h.settled();
     await viewer.sync(); // anything sent for those commands would have arrived by now
-    assertEquals(replica.sequences.length, seen, "messages after unsubscribing");
+    assert.deepStrictEqual(replica.sequences.length, seen, "messages after unsubscribing");
     assert(h.marketData.book("AAPL")!.sequence > left);
 
     viewer.send({ type: "subscribe", requestId: 6n, sentAt: 0n, symbol: "AAPL" });
     await viewer.until(() => replica.snapshots.length === 2, "the second snapshot");
     const again = replica.snapshots[1]!;
-    assertEquals([again.requestId, again.sequence], [6n, h.marketData.book("AAPL")!.sequence]);
-    assertEquals(levelsOf(again), {
+    assert.deepStrictEqual([again.requestId, again.sequence], [
+      6n,
+      h.marketData.book("AAPL")!.sequence,
+    ]);
+    assert.deepStrictEqual(levelsOf(again), {
       bids: [{ price: 18_960, quantity: 4, orderCount: 1 }],
       asks: [
         { price: 19_040, quantity: 2, orderCount: 1 },
@@ -368,10 +393,10 @@ Deno.test("market data: unsubscribe stops a symbol's messages; subscribing again
     h.place({ side: Side.Buy, price: 19_040, qty: 2 }); // takes the best ask
     await h.settled();
     await caughtUp(h, viewer, replica);
-    assertEquals(replica.gaps, []);
-    assertEquals(replica.sequences.filter((s) => s > again.sequence).length > 0, true);
-    assertEquals(replica.problems, []);
-    assertEquals(replica.levels().asks, [{ price: 19_050, quantity: 3, orderCount: 1 }]);
+    assert.deepStrictEqual(replica.gaps, []);
+    assert.deepStrictEqual(replica.sequences.filter((s) => s > again.sequence).length > 0, true);
+    assert.deepStrictEqual(replica.problems, []);
+    assert.deepStrictEqual(replica.levels().asks, [{ price: 19_050, quantity: 3, orderCount: 1 }]);
   });
 });
 
@@ -442,7 +467,7 @@ Deno.test("market data: a client that stops reading gets Resync(slowConsumer), t
     };
     await slow.send({ type: "subscribe", requestId: 1n, sentAt: 0n, symbol: "AAPL" });
     await slow.readUntil(() => (feed(), slowReplica.snapshots.length === 1), "a snapshot");
-    assertEquals(h.sinks.length, 2);
+    assert.deepStrictEqual(h.sinks.length, 2);
     const slowSink = h.sinks[1]!;
 
     // 1. The slow client stops reading until its queue passes the budget.
@@ -469,28 +494,28 @@ Deno.test("market data: a client that stops reading gets Resync(slowConsumer), t
       "a resync and a snapshot",
       10_000,
     );
-    assertEquals(slowReplica.gaps, [], "gaps before the resync");
-    assertEquals(slowReplica.problems, []);
-    assertEquals(
+    assert.deepStrictEqual(slowReplica.gaps, [], "gaps before the resync");
+    assert.deepStrictEqual(slowReplica.problems, []);
+    assert.deepStrictEqual(
       slowReplica.resyncs.map((r) => [r.symbol, r.reason]),
       [["AAPL", "slowConsumer"]],
     );
     const resumed = slowReplica.snapshots[1]!;
-    assertEquals(resumed.requestId, 0n);
+    assert.deepStrictEqual(resumed.requestId, 0n);
     // Between the resync and that snapshot, nothing of AAPL (heartbeats at most).
     const between = slow.events.slice(
       slow.events.findIndex((e) => e.type === "resync") + 1,
       slow.events.indexOf(resumed),
     );
-    assertEquals(between.filter((e) => e.type !== "heartbeat"), []);
+    assert.deepStrictEqual(between.filter((e) => e.type !== "heartbeat"), []);
     for (let i = 0; i < 3; i++) await churn(h, rounds++);
     await slow.readUntil(
       () => (feed(), slowReplica.sequence === h.marketData.book("AAPL")!.sequence),
       "the slow client catches up",
     );
-    assertEquals(slowReplica.gaps, [], "gaps after the resync");
+    assert.deepStrictEqual(slowReplica.gaps, [], "gaps after the resync");
     const afterResume = slowReplica.sequences.filter((s) => s > resumed.sequence);
-    afterResume.forEach((s, i) => assertEquals(s, resumed.sequence + BigInt(i) + 1n));
+    afterResume.forEach((s, i) => assert.deepStrictEqual(s, resumed.sequence + BigInt(i) + 1n));
     assert(afterResume.length > 100, `${afterResume.length} messages after resuming`);
 
     // 3. It stops reading again: a second overflow within the window
@@ -500,20 +525,20 @@ Deno.test("market data: a client that stops reading gets Resync(slowConsumer), t
     await caughtUp(h, fast, replica);
     measuring = false;
     await slow.readUntil(() => (feed(), slow.closeFrame !== undefined), "the close", 10_000);
-    assertEquals(slow.closeFrame?.code, 1008);
+    assert.deepStrictEqual(slow.closeFrame?.code, 1008);
     assert(
       /^Too slow for market data: 2 resyncs within 60000 ms$/.test(slow.closeFrame!.reason),
       slow.closeFrame!.reason,
     );
-    assertEquals(slowReplica.resyncs.length, 1);
-    assertEquals(slowReplica.gaps, []);
+    assert.deepStrictEqual(slowReplica.resyncs.length, 1);
+    assert.deepStrictEqual(slowReplica.gaps, []);
     await eventually(() => h.gateway.connections === 1, "the slow connection is gone");
 
     // The reading client: every message, numbered previous + 1, none late.
     await churn(h, rounds++);
     await caughtUp(h, fast, replica);
     assertClean(replica, "the reading client");
-    assertEquals(replica.snapshots.length, 1);
+    assert.deepStrictEqual(replica.snapshots.length, 1);
     lags.sort((a, b) => a - b);
     const p99 = lags[Math.floor(lags.length * 0.99)]!;
     const maxLagMs = lags.at(-1)!;
@@ -525,8 +550,8 @@ Deno.test("market data: a client that stops reading gets Resync(slowConsumer), t
         `overflow took ${filledMs.toFixed(0)} ms)`,
     );
     const fresh = await freshSnapshot(h, "AAPL");
-    assertEquals([fresh.sequence, levelsOf(fresh)], [replica.sequence, replica.levels()]);
-    assertEquals(h.errors, []);
+    assert.deepStrictEqual([fresh.sequence, levelsOf(fresh)], [replica.sequence, replica.levels()]);
+    assert.deepStrictEqual(h.errors, []);
   }, { market: { maxQueueBytes: MAX_QUEUE, maxResyncs: 1 } });
 });
 
@@ -534,7 +559,7 @@ Deno.test("market data: after a restart from the journal, the first snapshot sho
   await withTempDir(async (dir) => {
     let before: { aapl: Levels; msft: Levels } | undefined;
     await withLiveGateway(async (h) => {
-      assertEquals(h.recovery?.created, true);
+      assert.deepStrictEqual(h.recovery?.created, true);
       const alice = await h.connect("ALICE");
       const bob = await h.connect("BOB");
       await accepted(alice, order(1n, "buy", 18_990, 5));
@@ -550,45 +575,45 @@ Deno.test("market data: after a restart from the journal, the first snapshot sho
       const aapl = await freshSnapshot(h, "AAPL");
       const msft = await freshSnapshot(h, "MSFT");
       before = { aapl: levelsOf(aapl), msft: levelsOf(msft) };
-      assertEquals(before.aapl, {
+      assert.deepStrictEqual(before.aapl, {
         bids: [{ price: 18_990, quantity: 8, orderCount: 2 }],
         asks: [
           { price: 19_010, quantity: 3, orderCount: 1 },
           { price: 19_020, quantity: 2, orderCount: 1 },
         ],
       });
-      assertEquals(h.errors, []);
+      assert.deepStrictEqual(h.errors, []);
     }, { journalDir: dir });
 
     await withLiveGateway(async (h) => {
-      assertEquals(h.recovery?.created, false);
+      assert.deepStrictEqual(h.recovery?.created, false);
       assert((h.recovery?.replayed ?? 0) > 0, show(h.recovery));
       const viewer = await h.connect("VIV", "viewer");
       const { replica, snapshot } = await subscribe(viewer, "AAPL");
       // No message yet since the restart: the recovered book is sequence 0.
-      assertEquals([snapshot.sequence, levelsOf(snapshot)], [0n, before!.aapl]);
-      assertEquals(levelsOf((await subscribe(viewer, "MSFT")).snapshot), before!.msft);
+      assert.deepStrictEqual([snapshot.sequence, levelsOf(snapshot)], [0n, before!.aapl]);
+      assert.deepStrictEqual(levelsOf((await subscribe(viewer, "MSFT")).snapshot), before!.msft);
       // A new order takes the recovered 19010 ask: the delta's quantities are
       // absolute, counted from the recovered level.
       const bob = await h.connect("BOB");
       await accepted(bob, order(1n, "buy", 19_020, 4));
       const fills = [await bob.nextOf("executionReport"), await bob.nextOf("executionReport")];
-      assertEquals(fills.map((f) => [f.execType, f.lastPrice, f.lastQuantity]), [
+      assert.deepStrictEqual(fills.map((f) => [f.execType, f.lastPrice, f.lastQuantity]), [
         ["trade", 19_010, 3],
         ["trade", 19_020, 1],
       ]);
       await caughtUp(h, viewer, replica);
       assertClean(replica, "after the restart");
-      assertEquals(replica.sequence, 4n); // one delta, two trades, one quote
-      assertEquals(replica.levels(), {
+      assert.deepStrictEqual(replica.sequence, 4n); // one delta, two trades, one quote
+      assert.deepStrictEqual(replica.levels(), {
         bids: [{ price: 18_990, quantity: 8, orderCount: 2 }],
         asks: [{ price: 19_020, quantity: 1, orderCount: 1 }],
       });
       const fresh = await freshSnapshot(h, "AAPL");
-      assertEquals([fresh.sequence, levelsOf(fresh)], [4n, replica.levels()]);
+      assert.deepStrictEqual([fresh.sequence, levelsOf(fresh)], [4n, replica.levels()]);
       await h.stopEngine();
-      assertEquals(restingLevels(h.engine.restingOrders(0)), replica.levels());
-      assertEquals(h.errors, []);
+      assert.deepStrictEqual(restingLevels(h.engine.restingOrders(0)), replica.levels());
+      assert.deepStrictEqual(h.errors, []);
     }, { journalDir: dir });
   });
 });

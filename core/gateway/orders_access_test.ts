@@ -1,4 +1,4 @@
-import { assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { AccountStore } from "../admin/mod.ts";
 import { AccountDirectory } from "../app/account_directory.ts";
 import type { NewOrderRequest } from "../wire/types.ts";
@@ -39,7 +39,7 @@ Deno.test("orders: an admin places orders only for registered, enabled accounts 
       const submitted = h.dispatcher.stats.submitted;
       boss.send(buy(1n, 18_000, "GHOST"));
       const ghost = await boss.nextOf("reject");
-      assertEquals([ghost.reason, ghost.request, ghost.clientOrderId, ghost.message], [
+      assert.deepStrictEqual([ghost.reason, ghost.request, ghost.clientOrderId, ghost.message], [
         "notAuthorised",
         "newOrder",
         1n,
@@ -47,23 +47,23 @@ Deno.test("orders: an admin places orders only for registered, enabled accounts 
       ]);
       boss.send(buy(2n, 18_000, "OFF"));
       const off = await boss.nextOf("reject");
-      assertEquals([off.reason, off.message], [
+      assert.deepStrictEqual([off.reason, off.message], [
         "notAuthorised",
         'Cannot place order: account "OFF" is disabled',
       ]);
       await boss.sync();
-      assertEquals(h.dispatcher.stats.submitted, submitted, "nothing reached the engine");
-      assertEquals(h.accounts.number("GHOST"), undefined, "no engine account made up");
+      assert.deepStrictEqual(h.dispatcher.stats.submitted, submitted, "nothing reached the engine");
+      assert.deepStrictEqual(h.accounts.number("GHOST"), undefined, "no engine account made up");
       // A registered, enabled account, and the admin's own: accepted.
       boss.send(buy(3n, 18_000, "ALICE"));
-      assertEquals((await report(boss)).account, "ALICE");
+      assert.deepStrictEqual((await report(boss)).account, "ALICE");
       boss.send(buy(4n, 18_000));
-      assertEquals((await report(boss)).account, "BOSS");
+      assert.deepStrictEqual((await report(boss)).account, "BOSS");
       // Disabled since: refused from the next refresh on.
       await store.updateAccount("ALICE", { enabled: false });
       await directory.refresh();
       boss.send(buy(5n, 18_000, "ALICE"));
-      assertEquals(
+      assert.deepStrictEqual(
         (await boss.nextOf("reject")).message,
         'Cannot place order: account "ALICE" is disabled',
       );
@@ -86,7 +86,7 @@ Deno.test("orders: orders an admin placed on a trader's account are cancelled on
     await report(boss);
     // The trader names the admin's order: not hers to cancel or replace.
     alice.send({ type: "cancel", requestId: 1n, sentAt: 0n, clientOrderId: 7n });
-    assertEquals((await alice.nextOf("reject")).reason, "unknownOrder");
+    assert.deepStrictEqual((await alice.nextOf("reject")).reason, "unknownOrder");
     alice.send({
       type: "replace",
       requestId: 2n,
@@ -95,17 +95,17 @@ Deno.test("orders: orders an admin placed on a trader's account are cancelled on
       price: 1,
       quantity: 1,
     });
-    assertEquals((await alice.nextOf("reject")).reason, "unknownOrder");
+    assert.deepStrictEqual((await alice.nextOf("reject")).reason, "unknownOrder");
     // Her cancelAll cancels hers only.
     alice.send({ type: "cancelAll", requestId: 3n, sentAt: 0n, symbol: "" });
     const cancelled = await report(alice);
-    assertEquals([cancelled.execType, cancelled.clientOrderId], ["cancelled", 1n]);
+    assert.deepStrictEqual([cancelled.execType, cancelled.clientOrderId], ["cancelled", 1n]);
     await alice.sync();
-    assertEquals(alice.takeAll(), [], "the admin's orders still work");
+    assert.deepStrictEqual(alice.takeAll(), [], "the admin's orders still work");
     // The admin's cancelAll cancels the admin's, and the trader hears.
     boss.send({ type: "cancelAll", requestId: 4n, sentAt: 0n, symbol: "" });
     const toAlice = [await report(alice), await report(alice)];
-    assertEquals(toAlice.map((r) => [r.execType, r.clientOrderId]), [
+    assert.deepStrictEqual(toAlice.map((r) => [r.execType, r.clientOrderId]), [
       ["cancelled", 7n],
       ["cancelled", 8n],
     ]);

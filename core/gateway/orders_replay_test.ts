@@ -5,7 +5,7 @@
  * orders cost no time), and once over a real gateway.
  */
 
-import { assert, assertEquals, assertThrows } from "../_testing/assert.ts";
+import assert from "node:assert";
 import {
   type Command,
   CommandKind,
@@ -121,7 +121,7 @@ function setup(limits: Pick<OrderRouterOptions, "reportsKept" | "idsKept" | "rep
     send({ type: "requestOrders", sinceSequence, maxReports });
     const reports = inbox.slice(0, -1) as ExecutionReportEvent[];
     const positions = inbox.at(-1) as PositionsEvent;
-    assertEquals(positions.type, "positions");
+    assert.deepStrictEqual(positions.type, "positions");
     assert(reports.every((r) => r.type === "executionReport" && r.replayed), "replayed reports");
     return { sequences: reports.map((r) => r.sequence), reports, positions };
   };
@@ -146,9 +146,9 @@ Deno.test("orders: a session's memory stays bounded by the counts kept, however 
     place(id);
     cancel(id);
   }
-  assertEquals(router.executionSequence("ALICE"), 10_010n);
+  assert.deepStrictEqual(router.executionSequence("ALICE"), 10_010n);
   // Before the bounds, 10,010 reports and 5,010 ids.
-  assertEquals(router.retained("ALICE"), {
+  assert.deepStrictEqual(router.retained("ALICE"), {
     reports: 100,
     clientOrderIds: 50,
     working: 10,
@@ -164,15 +164,17 @@ Deno.test("orders: a working order's id is refused however old; a done one's onc
     place(id);
     cancel(id);
   }
-  assertEquals(router.retained("ALICE").clientOrderIds, 3);
+  assert.deepStrictEqual(router.retained("ALICE").clientOrderIds, 3);
   inbox.length = 0;
   place(1n); // forgotten by the recent ids, but working
   place(10n); // done, among the last three
-  assertEquals(rejects(), [1n, 10n]);
+  assert.deepStrictEqual(rejects(), [1n, 10n]);
   inbox.length = 0;
   place(2n); // done and forgotten: accepted again
-  assertEquals(rejects(), []);
-  assertEquals(inbox.map((m) => m.type === "executionReport" && m.execType), ["accepted"]);
+  assert.deepStrictEqual(rejects(), []);
+  assert.deepStrictEqual(inbox.map((m) => m.type === "executionReport" && m.execType), [
+    "accepted",
+  ]);
 });
 
 Deno.test("orders: requestOrders answers one page, capped by the core, and says where to continue", () => {
@@ -180,8 +182,8 @@ Deno.test("orders: requestOrders answers one page, capped by the core, and says 
   for (let id = 1n; id <= 12n; id++) place(id);
   // No limit asked: the core's page.
   const first = replay(0n);
-  assertEquals(first.sequences, range(1, 5));
-  assertEquals(state(first.positions), {
+  assert.deepStrictEqual(first.sequences, range(1, 5));
+  assert.deepStrictEqual(state(first.positions), {
     oldest: 1n,
     through: 5n,
     more: true,
@@ -189,16 +191,16 @@ Deno.test("orders: requestOrders answers one page, capped by the core, and says 
     latest: 12n,
   });
   // More asked than the core allows: capped.
-  assertEquals(replay(5n, 100).sequences, range(6, 10));
+  assert.deepStrictEqual(replay(5n, 100).sequences, range(6, 10));
   // Fewer: as asked.
   const last = replay(10n, 1);
-  assertEquals([last.sequences, last.positions.more, last.positions.throughSequence], [
+  assert.deepStrictEqual([last.sequences, last.positions.more, last.positions.throughSequence], [
     [11n],
     true,
     11n,
   ]);
   const end = replay(11n, 4);
-  assertEquals([end.sequences, state(end.positions)], [[12n], {
+  assert.deepStrictEqual([end.sequences, state(end.positions)], [[12n], {
     oldest: 1n,
     through: 12n,
     more: false,
@@ -206,9 +208,9 @@ Deno.test("orders: requestOrders answers one page, capped by the core, and says 
     latest: 12n,
   }]);
   // Exactly a page left: nothing more.
-  assertEquals(replay(7n, 5).positions.more, false);
+  assert.deepStrictEqual(replay(7n, 5).positions.more, false);
   // Nothing after the end: through is where the client was.
-  assertEquals(state(replay(40n).positions), {
+  assert.deepStrictEqual(state(replay(40n).positions), {
     oldest: 1n,
     through: 40n,
     more: false,
@@ -231,7 +233,7 @@ Deno.test("orders: paging from 0 re-sends every kept report once, in order", () 
     since = positions.throughSequence!;
     if (!positions.more) break;
   }
-  assertEquals(seen, range(1, 26));
+  assert.deepStrictEqual(seen, range(1, 26));
 });
 
 Deno.test("orders: the oldest replayable sequence moves with the log; too old a since is told so, with each working order's latest report", () => {
@@ -245,12 +247,12 @@ Deno.test("orders: the oldest replayable sequence moves with the log; too old a 
   send({ type: "replace", clientOrderId: 2n, price: 18_100, quantity: 3 }); // 7
   // Kept: 4..7. Order 1's only report (1) is gone from the log, not from it.
   const all = replay(0n);
-  assertEquals(all.sequences, [1n, 4n, 5n, 6n, 7n]);
-  assertEquals(
+  assert.deepStrictEqual(all.sequences, [1n, 4n, 5n, 6n, 7n]);
+  assert.deepStrictEqual(
     [all.reports[0]!.execType, all.reports[0]!.clientOrderId, all.reports[0]!.leavesQuantity],
     ["accepted", 1n, 5],
   );
-  assertEquals(state(all.positions), {
+  assert.deepStrictEqual(state(all.positions), {
     oldest: 4n,
     through: 7n,
     more: false,
@@ -259,13 +261,16 @@ Deno.test("orders: the oldest replayable sequence moves with the log; too old a 
   });
   // Just old enough: nothing lost.
   const complete = replay(3n);
-  assertEquals([complete.sequences, complete.positions.sinceTooOld], [range(4, 7), false]);
+  assert.deepStrictEqual([complete.sequences, complete.positions.sinceTooOld], [
+    range(4, 7),
+    false,
+  ]);
   // Report 3 is lost; order 1's latest (1) is not after since.
   const lost = replay(2n);
-  assertEquals([lost.sequences, lost.positions.sinceTooOld], [range(4, 7), true]);
+  assert.deepStrictEqual([lost.sequences, lost.positions.sinceTooOld], [range(4, 7), true]);
   // A page holds the working orders' reports first.
   const paged = replay(0n, 2);
-  assertEquals([paged.sequences, state(paged.positions)], [[1n, 4n], {
+  assert.deepStrictEqual([paged.sequences, state(paged.positions)], [[1n, 4n], {
     oldest: 4n,
     through: 4n,
     more: true,
@@ -274,15 +279,16 @@ Deno.test("orders: the oldest replayable sequence moves with the log; too old a 
   }]);
   // Order 1 cancelled: its report is in the log again, and nothing older is held.
   cancel(1n); // 8
-  assertEquals(replay(0n).sequences, [5n, 6n, 7n, 8n]);
+  assert.deepStrictEqual(replay(0n).sequences, [5n, 6n, 7n, 8n]);
 });
 
 Deno.test("OrderRouter refuses counts kept and pages that are not positive integers", () => {
   for (const bad of [{ reportsKept: 0 }, { idsKept: -1 }, { replayPage: 1.5 }]) {
-    assertThrows(
+    assert.throws(
       () => setup(bad),
-      RangeError,
-      `${Object.keys(bad)[0]} must be a positive integer`,
+      (error: unknown) =>
+        error instanceof RangeError &&
+        error.message.includes(`${Object.keys(bad)[0]} must be a positive integer`),
     );
   }
 });
@@ -315,13 +321,13 @@ Deno.test("orders: over the wire, requestOrders(maxReports) pages and positions 
       maxReports: 2,
     });
     const page = [await alice.next(), await alice.next(), await alice.next()];
-    assertEquals(page.map((m) => m.type === "executionReport" ? m.sequence : m.type), [
+    assert.deepStrictEqual(page.map((m) => m.type === "executionReport" ? m.sequence : m.type), [
       1n,
       2n,
       "positions",
     ]);
     const positions = page[2] as PositionsEvent;
-    assertEquals(
+    assert.deepStrictEqual(
       [positions.requestId, positions.oldestSequence, positions.throughSequence, positions.more],
       [9n, 1n, 2n, true],
     );
@@ -333,10 +339,10 @@ Deno.test("orders: over the wire, requestOrders(maxReports) pages and positions 
       maxReports: 2,
     });
     const rest = [await alice.next(), await alice.next()];
-    assertEquals(rest.map((m) => m.type === "executionReport" ? m.sequence : m.type), [
+    assert.deepStrictEqual(rest.map((m) => m.type === "executionReport" ? m.sequence : m.type), [
       3n,
       "positions",
     ]);
-    assertEquals((rest[1] as PositionsEvent).more, false);
+    assert.deepStrictEqual((rest[1] as PositionsEvent).more, false);
   });
 });

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { CommandKind, OrderType, Side, TimeInForce } from "../matching/types.ts";
 import type {
   ExecutionReportEvent,
@@ -67,7 +67,7 @@ Deno.test("orders: a new order is accepted with an execution report that echoes 
     const request = order(7n, "buy", 18_900, 5);
     alice.send(request);
     const accepted = await report(alice);
-    assertEquals(brief(accepted), {
+    assert.deepStrictEqual(brief(accepted), {
       sequence: 1n,
       execType: "accepted",
       clientOrderId: 7n,
@@ -76,15 +76,20 @@ Deno.test("orders: a new order is accepted with an execution report that echoes 
       leaves: 5,
       cum: 0,
     });
-    assertEquals(accepted.requestId, request.requestId);
-    assertEquals([accepted.symbol, accepted.side, accepted.orderType, accepted.timeInForce], [
+    assert.deepStrictEqual(accepted.requestId, request.requestId);
+    assert.deepStrictEqual([
+      accepted.symbol,
+      accepted.side,
+      accepted.orderType,
+      accepted.timeInForce,
+    ], [
       "AAPL",
       "buy",
       "limit",
       "gtc",
     ]);
     assert(accepted.orderId > 0n && accepted.engineTime > 0n && accepted.sentAt! > 0n);
-    assertEquals((await alice.sync()).executionSequence, 1n);
+    assert.deepStrictEqual((await alice.sync()).executionSequence, 1n);
   });
 });
 
@@ -95,10 +100,10 @@ Deno.test("orders: a cross between two sessions reports a trade to each, maker a
     alice.send(order(1n, "sell", 19_000, 10));
     await report(alice);
     bob.send(order(1n, "buy", 19_100, 4)); // same client id, other session: fine
-    assertEquals(brief(await report(bob)).execType, "accepted");
+    assert.deepStrictEqual(brief(await report(bob)).execType, "accepted");
     const taker = await report(bob);
     const maker = await report(alice);
-    assertEquals(brief(taker), {
+    assert.deepStrictEqual(brief(taker), {
       sequence: 2n,
       execType: "trade",
       clientOrderId: 1n,
@@ -109,7 +114,7 @@ Deno.test("orders: a cross between two sessions reports a trade to each, maker a
       last: [19_000, 4],
       liquidity: "taker",
     });
-    assertEquals(brief(maker), {
+    assert.deepStrictEqual(brief(maker), {
       sequence: 2n,
       execType: "trade",
       clientOrderId: 1n,
@@ -120,12 +125,12 @@ Deno.test("orders: a cross between two sessions reports a trade to each, maker a
       last: [19_000, 4],
       liquidity: "maker",
     });
-    assertEquals(taker.tradeId, maker.tradeId);
-    assertEquals(maker.requestId, 0n, "the maker did not ask for this");
+    assert.deepStrictEqual(taker.tradeId, maker.tradeId);
+    assert.deepStrictEqual(maker.requestId, 0n, "the maker did not ask for this");
     // Nobody else's reports leak across sessions.
     await alice.sync();
     await bob.sync();
-    assertEquals([alice.takeAll(), bob.takeAll()], [[], []]);
+    assert.deepStrictEqual([alice.takeAll(), bob.takeAll()], [[], []]);
   });
 });
 
@@ -143,7 +148,7 @@ Deno.test("orders: cancel, replace, and their rejects for orders that are not wo
       quantity: 7,
     });
     const replaced = await report(alice);
-    assertEquals(brief(replaced), {
+    assert.deepStrictEqual(brief(replaced), {
       sequence: 2n,
       execType: "replaced",
       clientOrderId: 1n,
@@ -152,10 +157,10 @@ Deno.test("orders: cancel, replace, and their rejects for orders that are not wo
       leaves: 7,
       cum: 0,
     });
-    assertEquals(replaced.requestId, 50n);
+    assert.deepStrictEqual(replaced.requestId, 50n);
     alice.send({ type: "cancel", requestId: 51n, sentAt: 0n, clientOrderId: 1n });
     const cancelled = await report(alice);
-    assertEquals(brief(cancelled), {
+    assert.deepStrictEqual(brief(cancelled), {
       sequence: 3n,
       execType: "cancelled",
       clientOrderId: 1n,
@@ -168,7 +173,7 @@ Deno.test("orders: cancel, replace, and their rejects for orders that are not wo
     });
     alice.send({ type: "cancel", requestId: 52n, sentAt: 0n, clientOrderId: 1n });
     const again = await alice.nextOf("reject");
-    assertEquals([again.reason, again.request, again.clientOrderId, again.requestId], [
+    assert.deepStrictEqual([again.reason, again.request, again.clientOrderId, again.requestId], [
       "unknownOrder",
       "cancel",
       1n,
@@ -184,7 +189,7 @@ Deno.test("orders: cancel, replace, and their rejects for orders that are not wo
       quantity: 1,
     });
     const unknown = await alice.nextOf("reject");
-    assertEquals([unknown.reason, unknown.request], ["unknownOrder", "replace"]);
+    assert.deepStrictEqual([unknown.reason, unknown.request], ["unknownOrder", "replace"]);
     // The engine's own refusal of a replace: a post-only order may not cross.
     const bob = await h.connect("BOB");
     bob.send(order(1n, "sell", 18_500, 1));
@@ -200,7 +205,7 @@ Deno.test("orders: cancel, replace, and their rejects for orders that are not wo
       quantity: 1,
     });
     const crossing = await alice.nextOf("reject");
-    assertEquals([crossing.reason, crossing.request, crossing.clientOrderId], [
+    assert.deepStrictEqual([crossing.reason, crossing.request, crossing.clientOrderId], [
       "wouldCross",
       "replace",
       2n,
@@ -218,7 +223,7 @@ Deno.test("orders: cancelAll cancels the session's working orders, of one symbol
     for (let i = 0; i < 5; i++) await report(alice);
     alice.send({ type: "cancelAll", requestId: 60n, sentAt: 0n, symbol: "AAPL" });
     const first = [await report(alice), await report(alice)];
-    assertEquals(
+    assert.deepStrictEqual(
       first.map((r) => [r.execType, r.clientOrderId, r.requestId, r.cancelledQuantity]),
       [
         ["cancelled", 1n, 60n, 3],
@@ -226,20 +231,23 @@ Deno.test("orders: cancelAll cancels the session's working orders, of one symbol
       ],
     );
     await alice.sync();
-    assertEquals(alice.takeAll(), []);
+    assert.deepStrictEqual(alice.takeAll(), []);
     alice.send({ type: "cancelAll", requestId: 61n, sentAt: 0n, symbol: "" });
     const rest = await report(alice);
-    assertEquals([rest.execType, rest.clientOrderId, rest.symbol, rest.cancelledQuantity], [
-      "cancelled",
-      3n,
-      "MSFT",
-      4,
-    ]);
+    assert.deepStrictEqual(
+      [rest.execType, rest.clientOrderId, rest.symbol, rest.cancelledQuantity],
+      [
+        "cancelled",
+        3n,
+        "MSFT",
+        4,
+      ],
+    );
     alice.send({ type: "cancelAll", requestId: 62n, sentAt: 0n, symbol: "" });
     await alice.sync();
-    assertEquals(alice.takeAll(), [], "nothing left to cancel");
+    assert.deepStrictEqual(alice.takeAll(), [], "nothing left to cancel");
     alice.send({ type: "cancelAll", requestId: 63n, sentAt: 0n, symbol: "ZZZZ" });
-    assertEquals((await alice.nextOf("reject")).reason, "unknownSymbol");
+    assert.deepStrictEqual((await alice.nextOf("reject")).reason, "unknownSymbol");
   });
 });
 
@@ -253,7 +261,7 @@ Deno.test("orders: a reused client order id is a duplicateId, even once the orde
     const submitted = h.dispatcher.stats.submitted;
     alice.send(order(5n, "sell", 20_000, 1));
     const duplicate = await alice.nextOf("reject");
-    assertEquals([duplicate.reason, duplicate.request, duplicate.clientOrderId], [
+    assert.deepStrictEqual([duplicate.reason, duplicate.request, duplicate.clientOrderId], [
       "duplicateId",
       "newOrder",
       5n,
@@ -261,8 +269,8 @@ Deno.test("orders: a reused client order id is a duplicateId, even once the orde
     // A second connection of the same account shares the session.
     const again = await h.connect("ALICE");
     again.send(order(5n, "sell", 20_000, 1));
-    assertEquals((await again.nextOf("reject")).reason, "duplicateId");
-    assertEquals(h.dispatcher.stats.submitted, submitted, "nothing reached the engine");
+    assert.deepStrictEqual((await again.nextOf("reject")).reason, "duplicateId");
+    assert.deepStrictEqual(h.dispatcher.stats.submitted, submitted, "nothing reached the engine");
   });
 });
 
@@ -272,22 +280,22 @@ Deno.test("orders: a trader trades its own account only; an admin trades any, an
     const boss = await h.connect("BOSS", "admin");
     alice.send(order(1n, "buy", 18_000, 1, { account: "BOB" }));
     const refused = await alice.nextOf("reject");
-    assertEquals([refused.reason, refused.request], ["notAuthorised", "newOrder"]);
+    assert.deepStrictEqual([refused.reason, refused.request], ["notAuthorised", "newOrder"]);
     alice.send(order(2n, "buy", 18_000, 1, { account: "ALICE" })); // its own, named
-    assertEquals((await report(alice)).sequence, 1n);
+    assert.deepStrictEqual((await report(alice)).sequence, 1n);
     boss.send(order(1n, "buy", 18_001, 2, { account: "ALICE" }));
     const toBoss = await report(boss);
     const toAlice = await report(alice);
-    assertEquals([toBoss, toAlice].map((r) => [r.account, r.sequence, r.clientOrderId]), [
+    assert.deepStrictEqual([toBoss, toAlice].map((r) => [r.account, r.sequence, r.clientOrderId]), [
       ["ALICE", 2n, 1n],
       ["ALICE", 2n, 1n],
     ]);
     // The order is the admin's to cancel (its session's client id), not ALICE's.
     alice.send({ type: "cancel", requestId: 3n, sentAt: 0n, clientOrderId: 1n });
-    assertEquals((await alice.nextOf("reject")).reason, "unknownOrder");
+    assert.deepStrictEqual((await alice.nextOf("reject")).reason, "unknownOrder");
     boss.send({ type: "cancel", requestId: 4n, sentAt: 0n, clientOrderId: 1n });
-    assertEquals((await report(alice)).execType, "cancelled");
-    assertEquals((await report(boss)).execType, "cancelled");
+    assert.deepStrictEqual((await report(alice)).execType, "cancelled");
+    assert.deepStrictEqual((await report(boss)).execType, "cancelled");
   });
 });
 
@@ -310,7 +318,7 @@ Deno.test("orders: a resting order's fill caused by another source's command is 
       qty: 5,
     }, { source: "synthetic" });
     const fill = await report(alice);
-    assertEquals(brief(fill), {
+    assert.deepStrictEqual(brief(fill), {
       sequence: 2n,
       execType: "trade",
       clientOrderId: 1n,
@@ -321,7 +329,7 @@ Deno.test("orders: a resting order's fill caused by another source's command is 
       last: [19_000, 3],
       liquidity: "maker",
     });
-    assertEquals(fill.orderId, accepted.orderId);
+    assert.deepStrictEqual(fill.orderId, accepted.orderId);
   });
 });
 
@@ -330,34 +338,38 @@ Deno.test("orders: engine and risk rejects come back with the engine's reason co
     const alice = await h.connect("ALICE");
     alice.send(order(1n, "buy", 560_010, 1, { symbol: "ES-FUT" })); // off the 25 tick
     const offTick = await alice.nextOf("reject");
-    assertEquals([offTick.reason, offTick.clientOrderId, offTick.symbol], [
+    assert.deepStrictEqual([offTick.reason, offTick.clientOrderId, offTick.symbol], [
       "invalidPrice",
       1n,
       "ES-FUT",
     ]);
     const account = h.accounts.ensure("ALICE");
-    assertEquals(
+    assert.deepStrictEqual(
       await h.dispatcher.submitControl({ limit: "maxOrderQty", account, value: 10 }),
       { ok: true },
     );
     alice.send(order(2n, "buy", 18_000, 11));
     const tooBig = await alice.nextOf("reject");
-    assertEquals([tooBig.reason, ReasonCode[tooBig.reason]], ["maxOrderQty", 11]);
+    assert.deepStrictEqual([tooBig.reason, ReasonCode[tooBig.reason]], ["maxOrderQty", 11]);
     assert(tooBig.message.includes("max_order_qty"), tooBig.message);
     await h.dispatcher.submitControl({ killSwitch: true, account });
     alice.send(order(3n, "buy", 18_000, 1));
     const killed = await alice.nextOf("reject");
-    assertEquals([killed.reason, ReasonCode[killed.reason]], ["killSwitch", 17]);
+    assert.deepStrictEqual([killed.reason, ReasonCode[killed.reason]], ["killSwitch", 17]);
     // The words are the vocabulary's, for the engine's reason.
-    assertEquals(
+    assert.deepStrictEqual(
       killed.message,
       `Cannot place order 3: ${rejectReasonText("kill_switch")} (kill_switch)`,
     );
     alice.send(order(4n, "buy", 18_000, 1, { symbol: "NOPE" }));
-    assertEquals((await alice.nextOf("reject")).reason, "unknownSymbol");
+    assert.deepStrictEqual((await alice.nextOf("reject")).reason, "unknownSymbol");
     await alice.sync();
-    assertEquals(alice.takeAll().filter((m) => m.type === "executionReport"), []);
-    assertEquals((await alice.sync()).executionSequence, 0n, "rejects are not executions");
+    assert.deepStrictEqual(alice.takeAll().filter((m) => m.type === "executionReport"), []);
+    assert.deepStrictEqual(
+      (await alice.sync()).executionSequence,
+      0n,
+      "rejects are not executions",
+    );
   });
 });
 
@@ -373,23 +385,28 @@ Deno.test("orders: an IOC's rest expires, and self-trade prevention cancels the 
       await report(alice),
       await report(alice),
     ];
-    assertEquals([accepted.execType, fill.execType, fill.cumQuantity, fill.leavesQuantity], [
+    assert.deepStrictEqual([
+      accepted.execType,
+      fill.execType,
+      fill.cumQuantity,
+      fill.leavesQuantity,
+    ], [
       "accepted",
       "trade",
       2,
       3,
     ]);
-    assertEquals(
+    assert.deepStrictEqual(
       [expired.execType, expired.leavesQuantity, expired.cumQuantity, expired.cancelledQuantity],
       ["expired", 0, 2, 3],
       "the unfilled rest expired",
     );
-    assertEquals(fill.cancelledQuantity, 0, "a trade takes nothing off by cancelling");
+    assert.deepStrictEqual(fill.cancelledQuantity, 0, "a trade takes nothing off by cancelling");
     alice.send(order(2n, "sell", 19_500, 4));
     await report(alice);
     alice.send(order(3n, "buy", 19_500, 1));
     const events = [await report(alice), await report(alice)];
-    assertEquals(
+    assert.deepStrictEqual(
       events.map((r) => [
         r.execType,
         r.clientOrderId,
@@ -413,7 +430,7 @@ Deno.test("orders: after a reconnect, requestOrders re-sends the reports after a
     await report(alice);
     await report(alice);
     bob.send(order(1n, "buy", 19_000, 3)); // alice 3: maker fill
-    assertEquals((await report(alice)).sequence, 3n);
+    assert.deepStrictEqual((await report(alice)).sequence, 3n);
     await alice.close();
     // While ALICE is away, BOB takes more of her offer.
     bob.send(order(2n, "buy", 19_000, 2, { timeInForce: "ioc" })); // alice 4: maker fill
@@ -422,10 +439,10 @@ Deno.test("orders: after a reconnect, requestOrders re-sends the reports after a
     await report(bob);
     await report(bob);
     alice = await h.connect("ALICE");
-    assertEquals((await alice.sync()).executionSequence, 4n);
+    assert.deepStrictEqual((await alice.sync()).executionSequence, 4n);
     alice.send({ type: "requestOrders", requestId: 70n, sentAt: 0n, sinceSequence: 2n });
     const replay = [await report(alice), await report(alice)];
-    assertEquals(replay.map(brief), [
+    assert.deepStrictEqual(replay.map(brief), [
       {
         sequence: 3n,
         execType: "trade",
@@ -453,7 +470,7 @@ Deno.test("orders: after a reconnect, requestOrders re-sends the reports after a
     ]);
     assert(replay.every((r) => r.requestId === 70n), show(replay));
     const positions = await alice.nextOf("positions") as PositionsEvent;
-    assertEquals(positions, {
+    assert.deepStrictEqual(positions, {
       type: "positions",
       requestId: 70n,
       sentAt: positions.sentAt,
@@ -478,7 +495,7 @@ Deno.test("orders: after a reconnect, requestOrders re-sends the reports after a
     alice.send({ type: "requestOrders", requestId: 71n, sentAt: 0n, sinceSequence: 0n });
     const all: ServerEvent[] = [];
     for (let i = 0; i < 5; i++) all.push(await alice.next());
-    assertEquals(all.map((m) => m.type === "executionReport" ? m.sequence : m.type), [
+    assert.deepStrictEqual(all.map((m) => m.type === "executionReport" ? m.sequence : m.type), [
       1n,
       2n,
       3n,
@@ -486,11 +503,11 @@ Deno.test("orders: after a reconnect, requestOrders re-sends the reports after a
       "positions",
     ]);
     alice.send({ type: "requestOrders", requestId: 72n, sentAt: 0n, sinceSequence: 99n });
-    assertEquals((await alice.next()).type, "positions");
+    assert.deepStrictEqual((await alice.next()).type, "positions");
     // The session continues: the next report is 5, and old orders can be cancelled.
     alice.send({ type: "cancel", requestId: 73n, sentAt: 0n, clientOrderId: 2n });
     const cancelled = await report(alice);
-    assertEquals([cancelled.sequence, cancelled.execType, cancelled.replayed ?? false], [
+    assert.deepStrictEqual([cancelled.sequence, cancelled.execType, cancelled.replayed ?? false], [
       5n,
       "cancelled",
       false,

@@ -12,7 +12,7 @@ import { parseQuoteSnapshot } from "../../schemas/quotes.ts";
 import { DEFAULT_MAX_ORDER_QTY, EventKind, loadInstruments } from "../matching/mod.ts";
 import { marketDataTop, QuoteBook, Snapshotter } from "../snapshotter/mod.ts";
 import type { ServerEvent } from "../wire/types.ts";
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { OrderRouter } from "./orders.ts";
 import { type TestClient, withLiveGateway } from "./_harness.ts";
 import { decodeServerMessage } from "../wire/mod.ts";
@@ -65,7 +65,7 @@ async function edgeQuote(
 
 Deno.test("orders above an instrument's maximum are refused by the engine, and the largest allowed flow exactly to positions, snapshots and the edge", async () => {
   const qqq = loadInstruments().find((i) => i.symbol === "QQQ")!;
-  assertEquals(qqq.maxOrderQty, DEFAULT_MAX_ORDER_QTY);
+  assert.deepStrictEqual(qqq.maxOrderQty, DEFAULT_MAX_ORDER_QTY);
   await withLiveGateway(async (h) => {
     const quotes = new QuoteBook({
       instruments: h.instruments,
@@ -88,7 +88,7 @@ Deno.test("orders above an instrument's maximum are refused by the engine, and t
       order(alice, 3n, "sell", 48_000, qqq.maxOrderQty + 1);
       for (const id of [1n, 2n, 3n]) {
         const reject = await alice.nextOf("reject");
-        assertEquals([reject.clientOrderId, reject.reason], [id, "maxOrderQty"]);
+        assert.deepStrictEqual([reject.clientOrderId, reject.reason], [id, "maxOrderQty"]);
         assert(reject.message.includes("(max_order_qty)"), reject.message);
       }
 
@@ -96,10 +96,10 @@ Deno.test("orders above an instrument's maximum are refused by the engine, and t
       // a replace above the maximum is refused, and BOB takes them all.
       for (const id of [4n, 5n, 6n]) order(alice, id, "sell", 48_000, qqq.maxOrderQty);
       for (let i = 0; i < 3; i++) {
-        assertEquals((await alice.nextOf("executionReport")).execType, "accepted");
+        assert.deepStrictEqual((await alice.nextOf("executionReport")).execType, "accepted");
       }
       await h.settled();
-      assertEquals(h.marketData.book("QQQ")?.asks, [
+      assert.deepStrictEqual(h.marketData.book("QQQ")?.asks, [
         { price: 48_000, quantity: 3 * qqq.maxOrderQty, orderCount: 3 },
       ]);
       alice.send({
@@ -110,7 +110,7 @@ Deno.test("orders above an instrument's maximum are refused by the engine, and t
         price: 48_000,
         quantity: qqq.maxOrderQty + 1,
       });
-      assertEquals((await alice.nextOf("reject")).reason, "maxOrderQty");
+      assert.deepStrictEqual((await alice.nextOf("reject")).reason, "maxOrderQty");
       for (const id of [1n, 2n, 3n]) order(bob, id, "buy", 48_100, qqq.maxOrderQty);
       await h.settled();
       await bob.until(
@@ -126,7 +126,7 @@ Deno.test("orders above an instrument's maximum are refused by the engine, and t
       alice.send({ type: "requestOrders", requestId, sentAt: 0n, sinceSequence: 0n });
       const positions: Positions = await alice.nextOf("positions");
       const volume = 3 * qqq.maxOrderQty;
-      assertEquals(positions.positions, [{
+      assert.deepStrictEqual(positions.positions, [{
         symbol: "QQQ",
         netQuantity: -volume,
         boughtQuantity: 0,
@@ -136,17 +136,28 @@ Deno.test("orders above an instrument's maximum are refused by the engine, and t
         openBuyQuantity: 0,
         openSellQuantity: 0,
       }]);
-      assertEquals(h.errors, []);
+      assert.deepStrictEqual(h.errors, []);
 
       // The snapshot the core writes, and the quote the edge serves from it.
       await snapshotter.flush();
       const stored = parseQuoteSnapshot((await kv.get(["quotes", "symbol", "QQQ"])).value);
       assert(stored.ok, stored.ok ? "" : stored.problem);
-      assertEquals(stored.snapshot.day?.volume, volume);
-      assertEquals([stored.snapshot.ask, stored.snapshot.lastTrade?.size], [null, qqq.maxOrderQty]);
+      assert.deepStrictEqual(stored.snapshot.day?.volume, volume);
+      assert.deepStrictEqual([stored.snapshot.ask, stored.snapshot.lastTrade?.size], [
+        null,
+        qqq.maxOrderQty,
+      ]);
       const served = await edgeQuote(kv);
-      assertEquals(served.status, 200);
-      assertEquals(served.ticker.day, { o: 480, h: 480, l: 480, c: 480, v: volume, vw: 480, n: 3 });
+      assert.deepStrictEqual(served.status, 200);
+      assert.deepStrictEqual(served.ticker.day, {
+        o: 480,
+        h: 480,
+        l: 480,
+        c: 480,
+        v: volume,
+        vw: 480,
+        n: 3,
+      });
     } finally {
       await snapshotter.close();
       kv.close();
@@ -180,10 +191,10 @@ Deno.test("a day past 2^53 - 1 lots still reaches the edge: the snapshot's volum
     }
     const stored = parseQuoteSnapshot((await kv.get(["quotes", "symbol", "QQQ"])).value);
     assert(stored.ok, stored.ok ? "" : stored.problem);
-    assertEquals(stored.snapshot.day?.volume, MAX_SAFE);
+    assert.deepStrictEqual(stored.snapshot.day?.volume, MAX_SAFE);
     const served = await edgeQuote(kv);
-    assertEquals(served.status, 200);
-    assertEquals(served.ticker.day, {
+    assert.deepStrictEqual(served.status, 200);
+    assert.deepStrictEqual(served.ticker.day, {
       o: 480,
       h: 483,
       l: 480,
@@ -272,7 +283,7 @@ Deno.test("requestOrders sends positions past 2^53 - 1 lots and 2^63 - 1 notiona
   router.handle(alice, { type: "requestOrders", requestId: 9n, sentAt: 0n, sinceSequence: 0n });
   const answer = frames.map((f) => decodeServerMessage(f)).find((m) => m.type === "positions");
   assert(answer !== undefined && answer.type === "positions", "no positions were sent");
-  assertEquals(answer.positions, [{
+  assert.deepStrictEqual(answer.positions, [{
     symbol: "QQQ",
     netQuantity: -MAX_SAFE,
     boughtQuantity: 0,
@@ -285,7 +296,7 @@ Deno.test("requestOrders sends positions past 2^53 - 1 lots and 2^63 - 1 notiona
   const reports = frames.map((f) => decodeServerMessage(f)).filter((m): m is Report =>
     m.type === "executionReport"
   );
-  assertEquals(reports.filter((r) => r.execType === "trade").map((r) => r.lastQuantity), [
+  assert.deepStrictEqual(reports.filter((r) => r.execType === "trade").map((r) => r.lastQuantity), [
     MAX_SAFE,
     MAX_SAFE,
   ]);

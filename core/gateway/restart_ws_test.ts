@@ -6,7 +6,7 @@
  * an account stays the admin's.
  */
 
-import { assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import type { ExecutionReportEvent, PositionsEvent } from "../wire/types.ts";
 import { type TestClient, withLiveGateway } from "./_harness.ts";
 
@@ -33,7 +33,7 @@ Deno.test("restart: a trader's resting order survives a core restart with its cl
         account: "",
       });
       const accepted = await alice.next<ExecutionReportEvent>(isReport);
-      assertEquals([accepted.execType, accepted.clientOrderId], ["accepted", 7n]);
+      assert.deepStrictEqual([accepted.execType, accepted.clientOrderId], ["accepted", 7n]);
       engineId = accepted.orderId;
     }, { journalDir });
 
@@ -41,11 +41,11 @@ Deno.test("restart: a trader's resting order survives a core restart with its cl
       const alice = await h.connect("ALICE");
       alice.send({ type: "requestOrders", requestId: 2n, sentAt: 0n, sinceSequence: 0n });
       const listed = await alice.next<ExecutionReportEvent>(isReport);
-      assertEquals(
+      assert.deepStrictEqual(
         [listed.execType, listed.orderId, listed.clientOrderId, listed.replayed],
         ["accepted", engineId, 7n, true],
       );
-      assertEquals([listed.symbol, listed.side, listed.price, listed.leavesQuantity], [
+      assert.deepStrictEqual([listed.symbol, listed.side, listed.price, listed.leavesQuantity], [
         "MSFT",
         "buy",
         41_000,
@@ -56,11 +56,14 @@ Deno.test("restart: a trader's resting order survives a core restart with its cl
       const cancelled = await alice.next<ExecutionReportEvent>(
         (m) => isReport(m) && (m as ExecutionReportEvent).execType === "cancelled",
       );
-      assertEquals([cancelled.orderId, cancelled.clientOrderId, cancelled.leavesQuantity], [
-        engineId,
-        7n,
-        0,
-      ]);
+      assert.deepStrictEqual(
+        [cancelled.orderId, cancelled.clientOrderId, cancelled.leavesQuantity],
+        [
+          engineId,
+          7n,
+          0,
+        ],
+      );
     }, { journalDir });
   } finally {
     await Deno.remove(journalDir, { recursive: true });
@@ -100,23 +103,23 @@ Deno.test("restart: an account's positions after a restart are the engine's, not
       await alice.next<ExecutionReportEvent>(
         (m) => isReport(m) && (m as ExecutionReportEvent).execType === "trade",
       );
-      assertEquals(await positions(alice), [["MSFT", 3, 0, 0]]);
-      assertEquals(await positions(bob), [["MSFT", -3, 0, 2]]);
+      assert.deepStrictEqual(await positions(alice), [["MSFT", 3, 0, 0]]);
+      assert.deepStrictEqual(await positions(bob), [["MSFT", -3, 0, 2]]);
     }, { journalDir });
 
     // After the restart the router has seen no fill: the engine's positions
     // are what the accounts hold, beside BOB's order still working.
     await withLiveGateway(async (h) => {
       const alice = await h.connect("ALICE");
-      assertEquals(await positions(alice), [["MSFT", 3, 0, 0]]);
+      assert.deepStrictEqual(await positions(alice), [["MSFT", 3, 0, 0]]);
       const bob = await h.connect("BOB");
-      assertEquals(await positions(bob), [["MSFT", -3, 0, 2]]);
+      assert.deepStrictEqual(await positions(bob), [["MSFT", -3, 0, 2]]);
       // And fills after the restart add to them.
       alice.send(order(3n, "buy", 1));
       await alice.next<ExecutionReportEvent>(
         (m) => isReport(m) && (m as ExecutionReportEvent).execType === "trade",
       );
-      assertEquals(await positions(alice), [["MSFT", 4, 0, 0]]);
+      assert.deepStrictEqual(await positions(alice), [["MSFT", 4, 0, 0]]);
     }, { journalDir });
   } finally {
     await Deno.remove(journalDir, { recursive: true });
@@ -148,7 +151,7 @@ Deno.test("restart: an order an admin placed for a trader stays the admin's: the
       // The admin's clientOrderId 5 for ALICE, and ALICE's own 5 and 6.
       boss.send(buy(1n, 5n, "ALICE"));
       const placed = await report(boss);
-      assertEquals([placed.execType, placed.account, placed.clientOrderId], [
+      assert.deepStrictEqual([placed.execType, placed.account, placed.clientOrderId], [
         "accepted",
         "ALICE",
         5n,
@@ -166,28 +169,28 @@ Deno.test("restart: an order an admin placed for a trader stays the admin's: the
       // ALICE's 5 is her own order, not the admin's 5.
       alice.send({ type: "cancel", requestId: 4n, sentAt: 0n, clientOrderId: 5n });
       const own = await report(alice);
-      assertEquals([own.execType, own.clientOrderId], ["cancelled", 5n]);
-      assertEquals(own.orderId === bossOrder, false, "not the admin's order");
+      assert.deepStrictEqual([own.execType, own.clientOrderId], ["cancelled", 5n]);
+      assert.deepStrictEqual(own.orderId === bossOrder, false, "not the admin's order");
       // Her cancelAll takes her 6 and leaves the admin's order working.
       alice.send({ type: "cancelAll", requestId: 5n, sentAt: 0n, symbol: "" });
       const all = await report(alice);
-      assertEquals([all.execType, all.clientOrderId], ["cancelled", 6n]);
+      assert.deepStrictEqual([all.execType, all.clientOrderId], ["cancelled", 6n]);
       await alice.sync();
-      assertEquals(alice.takeAll(), [], "the admin's order still works");
+      assert.deepStrictEqual(alice.takeAll(), [], "the admin's order still works");
       alice.send({ type: "cancel", requestId: 6n, sentAt: 0n, clientOrderId: 5n });
       const gone = await alice.nextOf("reject");
-      assertEquals([gone.reason, gone.clientOrderId], ["unknownOrder", 5n]);
+      assert.deepStrictEqual([gone.reason, gone.clientOrderId], ["unknownOrder", 5n]);
 
       // The admin cancels it by the clientOrderId it placed it with; ALICE hears.
       const boss = await h.connect("BOSS", "admin");
       boss.send({ type: "cancel", requestId: 7n, sentAt: 0n, clientOrderId: 5n });
       const cancelled = await report(boss);
-      assertEquals(
+      assert.deepStrictEqual(
         [cancelled.execType, cancelled.orderId, cancelled.clientOrderId, cancelled.account],
         ["cancelled", bossOrder, 5n, "ALICE"],
       );
       const heard = await report(alice);
-      assertEquals([heard.execType, heard.orderId], ["cancelled", bossOrder]);
+      assert.deepStrictEqual([heard.execType, heard.orderId], ["cancelled", bossOrder]);
     }, { journalDir });
   } finally {
     await Deno.remove(journalDir, { recursive: true });

@@ -1,6 +1,6 @@
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { encodeBase64Url } from "./_base64url.ts";
-import { assertRejects } from "./_testing.ts";
+
 import { signJwt, verifyJwt } from "./jwt.ts";
 import { loadSecret } from "./secret.ts";
 import { withTempDir } from "../_testing/temp.ts";
@@ -21,17 +21,17 @@ Deno.test("loadSecret() generates 32 bytes with mode 0600 on first start, then r
     const first = await loadSecret({ env: NO_ENV, dataDir });
     const path = `${dataDir}/jwt.secret`;
     const info = await Deno.stat(path);
-    assertEquals((info.mode! & 0o777).toString(8), "600");
+    assert.deepStrictEqual((info.mode! & 0o777).toString(8), "600");
     // The folders it made are the owner's only too.
     for (const dir of [`${root}/data`, dataDir]) {
-      assertEquals(((await Deno.stat(dir)).mode! & 0o777).toString(8), "700", dir);
+      assert.deepStrictEqual(((await Deno.stat(dir)).mode! & 0o777).toString(8), "700", dir);
     }
-    assertEquals(info.size, 32);
+    assert.deepStrictEqual(info.size, 32);
     const bytes = await Deno.readFile(path);
     const second = await loadSecret({ env: NO_ENV, dataDir });
     assert(await sameSecret(first, second), "the second start has another secret");
-    assertEquals([...await Deno.readFile(path)], [...bytes], "the file was rewritten");
-    assertEquals([...Deno.readDirSync(dataDir)].map((e) => e.name), ["jwt.secret"]);
+    assert.deepStrictEqual([...await Deno.readFile(path)], [...bytes], "the file was rewritten");
+    assert.deepStrictEqual([...Deno.readDirSync(dataDir)].map((e) => e.name), ["jwt.secret"]);
     const third = await loadSecret({ env: NO_ENV, dataDir: `${root}/other` });
     assert(!await sameSecret(first, third), "two folders share a secret");
   });
@@ -43,7 +43,7 @@ Deno.test("loadSecret() run concurrently on a new folder agrees on one secret", 
       Array.from({ length: 8 }, () => loadSecret({ env: NO_ENV, dataDir })),
     );
     for (const key of keys) assert(await sameSecret(keys[0]!, key), "two secrets were generated");
-    assertEquals([...Deno.readDirSync(dataDir)].map((e) => e.name), ["jwt.secret"]);
+    assert.deepStrictEqual([...Deno.readDirSync(dataDir)].map((e) => e.name), ["jwt.secret"]);
   });
 });
 
@@ -53,12 +53,13 @@ Deno.test("loadSecret() refuses a secret file readable by others (0644, 0640) an
     await Deno.writeFile(path, crypto.getRandomValues(new Uint8Array(32)));
     for (const mode of [0o644, 0o640, 0o604, 0o620]) {
       await Deno.chmod(path, mode);
-      const error = await assertRejects(
+      await assert.rejects(
         () => loadSecret({ env: NO_ENV, dataDir }),
-        Deno.errors.PermissionDenied,
-        `has mode 0${mode.toString(8)}`,
+        (error: unknown) =>
+          error instanceof Deno.errors.PermissionDenied &&
+          error.message.includes(`has mode 0${mode.toString(8)}`) &&
+          error.message.includes("chmod 600"),
       );
-      assert(error.message.includes("chmod 600"), error.message);
     }
     await Deno.chmod(path, 0o400);
     await loadSecret({ env: NO_ENV, dataDir });
@@ -70,16 +71,21 @@ Deno.test("loadSecret() refuses a secret file of fewer than 32 bytes, or that is
     const path = `${dataDir}/jwt.secret`;
     await Deno.writeFile(path, new Uint8Array(31), { mode: 0o600 });
     await Deno.chmod(path, 0o600);
-    await assertRejects(() => loadSecret({ env: NO_ENV, dataDir }), RangeError, "holds 31 bytes");
+    await assert.rejects(() => loadSecret({ env: NO_ENV, dataDir }), {
+      name: "RangeError",
+      message: /holds 31 bytes/,
+    });
     await Deno.writeFile(path, new Uint8Array(0));
-    await assertRejects(() => loadSecret({ env: NO_ENV, dataDir }), RangeError, "holds 0 bytes");
+    await assert.rejects(() => loadSecret({ env: NO_ENV, dataDir }), {
+      name: "RangeError",
+      message: /holds 0 bytes/,
+    });
     await Deno.remove(path);
     await Deno.mkdir(path, { mode: 0o700 });
-    await assertRejects(
-      () => loadSecret({ env: NO_ENV, dataDir }),
-      Deno.errors.InvalidData,
-      "not a regular file",
-    );
+    await assert.rejects(() => loadSecret({ env: NO_ENV, dataDir }), {
+      name: "InvalidData",
+      message: /not a regular file/,
+    });
   });
 });
 
@@ -96,22 +102,23 @@ Deno.test("loadSecret() takes GATEWAY_JWT_SECRET first, and writes no file", asy
       ["sign", "verify"],
     );
     assert(await sameSecret(fromEnv, direct), "the key is not the variable's secret");
-    assertEquals([...Deno.readDirSync(dataDir)], []);
+    assert.deepStrictEqual([...Deno.readDirSync(dataDir)], []);
     // Empty counts as unset, as in core/app/config.ts.
     await loadSecret({ env: () => "", dataDir });
-    assertEquals([...Deno.readDirSync(dataDir)].map((e) => e.name), ["jwt.secret"]);
+    assert.deepStrictEqual([...Deno.readDirSync(dataDir)].map((e) => e.name), ["jwt.secret"]);
   });
 });
 
 Deno.test("loadSecret() refuses a short or malformed GATEWAY_JWT_SECRET without printing it", async () => {
   const check = async (value: string, includes: string) => {
-    const error = await assertRejects(
+    await assert.rejects(
       () => loadSecret({ env: () => value, dataDir: "/nonexistent" }),
-      RangeError,
-      includes,
+      (error: unknown) =>
+        error instanceof RangeError && error.message.includes(includes) &&
+        error.message.startsWith("Cannot load gateway secret: GATEWAY_JWT_SECRET") &&
+        // The message must not leak the secret.
+        !error.message.includes(value),
     );
-    assert(error.message.startsWith("Cannot load gateway secret: GATEWAY_JWT_SECRET"));
-    assert(!error.message.includes(value), "the message leaks the secret");
   };
   await check(encodeBase64Url(new Uint8Array(31).fill(7)), "decodes to 31 bytes");
   await check(encodeBase64Url(new Uint8Array(16).fill(7)), "at least 32 (256 bits)");

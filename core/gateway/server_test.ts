@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { encodeClientMessage } from "../wire/mod.ts";
 import type { HeartbeatEvent, ServerEvent } from "../wire/types.ts";
 import { BEARER_PREFIX, SUBPROTOCOL } from "./config.ts";
@@ -28,15 +28,15 @@ function rootData(frame: Uint8Array): number {
 Deno.test("gateway: a valid token opens a session that echoes tradecaptain.v1 and answers pings", async () => {
   await withGateway(async (h) => {
     const client = await h.connect("ALICE");
-    assertEquals(client.socket.protocol, SUBPROTOCOL);
+    assert.deepStrictEqual(client.socket.protocol, SUBPROTOCOL);
     client.send({ type: "ping", requestId: 77n, sentAt: 123_456n });
     const beat = await client.nextOf("heartbeat");
-    assertEquals(
+    assert.deepStrictEqual(
       { requestId: beat.requestId, echo: beat.echoSentAt, interval: beat.intervalMs },
       { requestId: 77n, echo: 123_456n, interval: 1000 },
     );
-    assertEquals(beat.executionSequence, 0n);
-    assertEquals(h.gateway.connections, 1);
+    assert.deepStrictEqual(beat.executionSequence, 0n);
+    assert.deepStrictEqual(h.gateway.connections, 1);
   });
 });
 
@@ -45,7 +45,7 @@ Deno.test("gateway: the token may come as ?token= instead of a subprotocol", asy
     const token = await h.token("BOB", "viewer");
     const client = await TestClient.open(`${h.url}?token=${token}`, []);
     try {
-      assertEquals(client.socket.protocol, "");
+      assert.deepStrictEqual(client.socket.protocol, "");
       await client.sync();
     } finally {
       await client.close();
@@ -117,15 +117,28 @@ Deno.test("gateway: refuses expired, alg none, wrong-audience tokens and bad Ori
     ];
     for (const [what, headers, status, reason] of cases) {
       const response = await rawUpgrade(h.port, headers);
-      assertEquals(response.status, status, what);
-      assertEquals(response.headers.get("content-type"), "application/problem+json", what);
+      assert.deepStrictEqual(response.status, status, what);
+      assert.deepStrictEqual(
+        response.headers.get("content-type"),
+        "application/problem+json",
+        what,
+      );
       const body = JSON.parse(response.body);
-      assertEquals([body.type, body.status], [`urn:tradecaptain:problem:${reason}`, status], what);
+      assert.deepStrictEqual([body.type, body.status], [
+        `urn:tradecaptain:problem:${reason}`,
+        status,
+      ], what);
       // The RFC 9457 members and the reason, as the admin API and the edge send them.
-      assertEquals(Object.keys(body).sort(), ["detail", "reason", "status", "title", "type"], what);
-      assertEquals(body.reason, reason, what);
+      assert.deepStrictEqual(Object.keys(body).sort(), [
+        "detail",
+        "reason",
+        "status",
+        "title",
+        "type",
+      ], what);
+      assert.deepStrictEqual(body.reason, reason, what);
       assert(body.detail.startsWith("Cannot accept connection: "), body.detail);
-      assertEquals(response.headers.get("x-content-type-options"), "nosniff", what);
+      assert.deepStrictEqual(response.headers.get("x-content-type-options"), "nosniff", what);
       assert(!response.headers.has("sec-websocket-accept"), `${what}: upgraded`);
     }
     // A browser-like client sees the refusal as a failed connection.
@@ -145,9 +158,9 @@ Deno.test("gateway: refuses expired, alg none, wrong-audience tokens and bad Ori
         "trader",
       )}`,
     });
-    assertEquals(ok.status, 101);
-    assertEquals(ok.headers.get("sec-websocket-protocol"), SUBPROTOCOL);
-    assertEquals(h.gateway.connections <= 1, true);
+    assert.deepStrictEqual(ok.status, 101);
+    assert.deepStrictEqual(ok.headers.get("sec-websocket-protocol"), SUBPROTOCOL);
+    assert.deepStrictEqual(h.gateway.connections <= 1, true);
   });
 });
 
@@ -160,24 +173,27 @@ Deno.test("gateway: other paths are 404 problems, /ws wants GET and an upgrade, 
       return { status: response.status, type: response.headers.get("content-type"), body };
     };
     const missing = await get("/elsewhere");
-    assertEquals([missing.status, missing.type], [404, "application/problem+json"]);
-    assertEquals(JSON.parse(missing.body).type, "urn:tradecaptain:problem:not_found");
-    assertEquals((await get("/ws")).status, 426);
-    assertEquals((await get("/ws", { method: "POST", body: "x" })).status, 405);
+    assert.deepStrictEqual([missing.status, missing.type], [404, "application/problem+json"]);
+    assert.deepStrictEqual(JSON.parse(missing.body).type, "urn:tradecaptain:problem:not_found");
+    assert.deepStrictEqual((await get("/ws")).status, 426);
+    assert.deepStrictEqual((await get("/ws", { method: "POST", body: "x" })).status, 405);
     const admin = await get("/admin/accounts?x=1");
-    assertEquals([admin.status, admin.body], [200, "admin says hi"]);
-    assertEquals((await get("/administrator")).status, 404);
+    assert.deepStrictEqual([admin.status, admin.body], [200, "admin says hi"]);
+    assert.deepStrictEqual((await get("/administrator")).status, 404);
   }, {
     admin: (request) => {
       seen.push(new URL(request.url).pathname);
       return Promise.resolve(new Response("admin says hi"));
     },
   });
-  assertEquals(seen, ["/admin/accounts"]);
+  assert.deepStrictEqual(seen, ["/admin/accounts"]);
   await withGateway(async (h) => {
     const response = await fetch(`${h.base}/admin/accounts`);
-    assertEquals(response.status, 404);
-    assertEquals(JSON.parse(await response.text()).type, "urn:tradecaptain:problem:not_found");
+    assert.deepStrictEqual(response.status, 404);
+    assert.deepStrictEqual(
+      JSON.parse(await response.text()).type,
+      "urn:tradecaptain:problem:not_found",
+    );
   });
 });
 
@@ -215,18 +231,22 @@ Deno.test("gateway: each bad input is answered with its reason, reaches nothing,
     for (const [what, frame, type, reason] of cases) {
       client.send(frame);
       const answer = await client.next();
-      assertEquals([answer.type, "reason" in answer ? answer.reason : ""], [type, reason], what);
+      assert.deepStrictEqual(
+        [answer.type, "reason" in answer ? answer.reason : ""],
+        [type, reason],
+        what,
+      );
       if (answer.type === "reject") {
-        assertEquals(answer.request, "newOrder", what);
+        assert.deepStrictEqual(answer.request, "newOrder", what);
         assert(answer.requestId === 5n || answer.requestId === 6n, what);
       }
       await client.sync(); // still up
     }
-    assertEquals(h.dispatcher.stats.submitted, submitted, "something reached the engine");
+    assert.deepStrictEqual(h.dispatcher.stats.submitted, submitted, "something reached the engine");
     // And it still trades.
     client.send({ ...ORDER, requestId: 7n, clientOrderId: 3n });
     const accepted = await client.nextOf("executionReport");
-    assertEquals([accepted.execType, accepted.requestId], ["accepted", 7n]);
+    assert.deepStrictEqual([accepted.execType, accepted.requestId], ["accepted", 7n]);
   });
 });
 
@@ -236,7 +256,7 @@ Deno.test("gateway: flooding past the message rate closes the connection with 10
     const other = await h.connect("BOB");
     for (let i = 0; i < 200; i++) client.send({ type: "ping", requestId: BigInt(i), sentAt: 0n });
     const closed = await client.closed;
-    assertEquals([closed.code, closed.reason], [1008, "message rate over the limit"]);
+    assert.deepStrictEqual([closed.code, closed.reason], [1008, "message rate over the limit"]);
     const error = client.inbox.find((m) => m.type === "error");
     assert(error?.type === "error" && error.closing === true, show(client.inbox.slice(-3)));
     await other.sync(); // others are untouched
@@ -248,10 +268,10 @@ Deno.test("gateway: repeated bad frames close the connection with 1008", async (
     const client = await h.connect("ALICE");
     for (let i = 0; i < 5; i++) client.send(new Uint8Array([1, 2, 3]));
     const closed = await client.closed;
-    assertEquals([closed.code, closed.reason], [1008, "too many bad frames"]);
+    assert.deepStrictEqual([closed.code, closed.reason], [1008, "too many bad frames"]);
     // Each of the four bad frames answered, then the closing error.
     const errors = client.inbox.filter((m) => m.type === "error");
-    assertEquals(errors.map((e) => e.type === "error" && e.closing), [
+    assert.deepStrictEqual(errors.map((e) => e.type === "error" && e.closing), [
       false,
       false,
       false,
@@ -272,7 +292,11 @@ Deno.test("gateway: an idle connection gets heartbeats carrying its execution se
     );
     const waited = performance.now() - started;
     assert(waited < 1000, `heartbeat after ${waited} ms`);
-    assertEquals([beat.intervalMs, beat.executionSequence, beat.echoSentAt], [150, 1n, 0n]);
+    assert.deepStrictEqual([beat.intervalMs, beat.executionSequence, beat.echoSentAt], [
+      150,
+      1n,
+      0n,
+    ]);
   }, { heartbeatIntervalMs: 150 });
 });
 
@@ -281,25 +305,25 @@ Deno.test("gateway: subscriptions go to the market data port; viewers get market
     const viewer = await h.connect("VIV", "viewer");
     viewer.send({ type: "subscribe", requestId: 3n, sentAt: 0n, symbol: "MSFT" });
     const snapshot = await viewer.nextOf("bookSnapshot");
-    assertEquals([snapshot.symbol, snapshot.requestId], ["MSFT", 3n]);
+    assert.deepStrictEqual([snapshot.symbol, snapshot.requestId], ["MSFT", 3n]);
     viewer.send({ type: "subscribe", requestId: 4n, sentAt: 0n, symbol: "NOPE" });
     const refused = await viewer.nextOf("reject");
-    assertEquals([refused.reason, refused.request, refused.symbol], [
+    assert.deepStrictEqual([refused.reason, refused.request, refused.symbol], [
       "unknownSymbol",
       "subscribe",
       "NOPE",
     ]);
     viewer.send({ type: "requestSnapshot", requestId: 5n, sentAt: 0n, symbol: "MSFT" });
-    assertEquals((await viewer.nextOf("bookSnapshot")).requestId, 5n);
+    assert.deepStrictEqual((await viewer.nextOf("bookSnapshot")).requestId, 5n);
     viewer.send({ type: "unsubscribe", requestId: 6n, sentAt: 0n, symbol: "MSFT" });
     await viewer.sync();
     viewer.send({ ...ORDER, requestId: 7n, clientOrderId: 1n });
     const order = await viewer.nextOf("reject");
-    assertEquals([order.reason, order.requestId], ["notAuthorised", 7n]);
+    assert.deepStrictEqual([order.reason, order.requestId], ["notAuthorised", 7n]);
     viewer.send({ type: "requestOrders", requestId: 8n, sentAt: 0n, sinceSequence: 0n });
-    assertEquals((await viewer.nextOf("reject")).reason, "notAuthorised");
+    assert.deepStrictEqual((await viewer.nextOf("reject")).reason, "notAuthorised");
     await viewer.close();
-    assertEquals(h.marketData.calls, [
+    assert.deepStrictEqual(h.marketData.calls, [
       "subscribe MSFT 3",
       "subscribe NOPE 4",
       "snapshot MSFT 5",
@@ -320,12 +344,12 @@ Deno.test("gateway: close() says goodbye with 1001 and refuses new connections",
     await client.sync();
     await h.gateway.close();
     const closed = await client.closed;
-    assertEquals(closed.code, 1001);
-    assertEquals(h.gateway.connections, 0);
+    assert.deepStrictEqual(closed.code, 1001);
+    assert.deepStrictEqual(h.gateway.connections, 0);
     const late = await rawUpgrade(h.port, {
       "Sec-WebSocket-Protocol": `${SUBPROTOCOL}, ${BEARER_PREFIX}${await h.token("A", "trader")}`,
     });
-    assertEquals(late.status, 503);
+    assert.deepStrictEqual(late.status, 503);
   });
 });
 
@@ -350,7 +374,7 @@ Deno.test("gateway: a connection is closed when its token expires", async () => 
         ),
       ]);
       clearTimeout(timer);
-      assertEquals([closed.code, closed.reason], [1008, "token expired"]);
+      assert.deepStrictEqual([closed.code, closed.reason], [1008, "token expired"]);
     } finally {
       await client.close();
     }
@@ -394,19 +418,19 @@ Deno.test("gateway: a Host header that is not a host is a 400 problem, not a 500
     for (const host of ["a b", "[zz", "ok:99999", "a/b", "x@y", "%%"]) {
       for (const path of ["/", "/ws", "/admin/state", "/elsewhere"]) {
         const answer = await rawRequest(h.port, host, path);
-        assertEquals(answer.status, 400, `${host} ${path}: ${answer.body}`);
+        assert.deepStrictEqual(answer.status, 400, `${host} ${path}: ${answer.body}`);
         assert(answer.head.includes("content-type: application/problem+json"), answer.head);
         assert(answer.head.includes("x-frame-options: deny"), answer.head);
         const body = JSON.parse(answer.body);
-        assertEquals([body.reason, body.status], ["bad_host", 400]);
-        assertEquals(body.type, "urn:tradecaptain:problem:bad_host");
+        assert.deepStrictEqual([body.reason, body.status], ["bad_host", 400]);
+        assert.deepStrictEqual(body.type, "urn:tradecaptain:problem:bad_host");
         assert(String(body.detail).includes("is not a host name or address"), body.detail);
       }
     }
-    assertEquals(h.errors, []);
+    assert.deepStrictEqual(h.errors, []);
     // Good hosts pass: a name, an address, an IPv6 literal, with or without a port.
     for (const host of ["localhost", "core.example:8080", `127.0.0.1:${h.port}`, "[::1]:8080"]) {
-      assertEquals((await rawRequest(h.port, host, "/")).status, 200, host);
+      assert.deepStrictEqual((await rawRequest(h.port, host, "/")).status, 200, host);
     }
   });
 });
@@ -417,7 +441,7 @@ Deno.test("gateway: every HTTP answer carries the edge's security headers", asyn
       const response = await fetch(h.base + path);
       await response.body?.cancel();
       const headers = response.headers;
-      assertEquals(
+      assert.deepStrictEqual(
         [
           headers.get("x-content-type-options"),
           headers.get("x-frame-options"),
@@ -448,12 +472,12 @@ Deno.test("gateway: other routes are asked first, after the Host check, and pass
   const asked: string[] = [];
   await withGateway(async (h) => {
     const livez = await fetch(`${h.base}/livez`);
-    assertEquals([livez.status, await livez.text()], [200, "alive"]);
+    assert.deepStrictEqual([livez.status, await livez.text()], [200, "alive"]);
     const elsewhere = await fetch(`${h.base}/elsewhere`);
-    assertEquals(elsewhere.status, 404);
+    assert.deepStrictEqual(elsewhere.status, 404);
     await elsewhere.body?.cancel();
     // A bad Host never reaches them (the health handler parses the URL).
-    assertEquals((await rawRequest(h.port, "a b", "/livez")).status, 400);
+    assert.deepStrictEqual((await rawRequest(h.port, "a b", "/livez")).status, 400);
   }, {
     routes: (request) => {
       const path = new URL(request.url).pathname;
@@ -461,26 +485,26 @@ Deno.test("gateway: other routes are asked first, after the Host check, and pass
       return path === "/livez" ? new Response("alive") : undefined;
     },
   });
-  assertEquals(asked, ["/livez", "/elsewhere"]);
+  assert.deepStrictEqual(asked, ["/livez", "/elsewhere"]);
 });
 
 Deno.test("gateway: / says what the core serves (ws, admin) and where the edge is", async () => {
   await withGateway(async (h) => {
     const response = await fetch(h.base + "/");
-    assertEquals(response.status, 200);
-    assertEquals(response.headers.get("content-type"), "application/json");
+    assert.deepStrictEqual(response.status, 200);
+    assert.deepStrictEqual(response.headers.get("content-type"), "application/json");
     const body = await response.json();
-    assertEquals(body.edge, "https://quotes.example");
+    assert.deepStrictEqual(body.edge, "https://quotes.example");
     assert(String(body.serves.ws).startsWith(`ws://127.0.0.1:${h.port}/ws: `), body.serves.ws);
     assert(String(body.serves.admin).startsWith(`${h.base}/admin: `), body.serves.admin);
     assert(String(body.detail).includes("https://quotes.example"), body.detail);
     const post = await fetch(h.base + "/", { method: "POST", body: "x" });
-    assertEquals([post.status, post.headers.get("allow")], [405, "GET, HEAD"]);
+    assert.deepStrictEqual([post.status, post.headers.get("allow")], [405, "GET, HEAD"]);
     await post.body?.cancel();
   }, { edgeUrl: "https://quotes.example" });
   await withGateway(async (h) => {
     const body = await (await fetch(h.base + "/")).json();
-    assertEquals(body.edge, "http://127.0.0.1:8000");
+    assert.deepStrictEqual(body.edge, "http://127.0.0.1:8000");
   });
 });
 
@@ -492,13 +516,13 @@ Deno.test("gateway: authorize gets the token's claims, and its refusal is a prob
         epoch: 4,
       })}`,
     });
-    assertEquals(refused.status, 403);
+    assert.deepStrictEqual(refused.status, 403);
     const body = JSON.parse(refused.body);
-    assertEquals([body.reason, body.type], [
+    assert.deepStrictEqual([body.reason, body.type], [
       "account_disabled",
       "urn:tradecaptain:problem:account_disabled",
     ]);
-    assertEquals(body.detail, 'Cannot accept connection: account "OFF" is disabled');
+    assert.deepStrictEqual(body.detail, 'Cannot accept connection: account "OFF" is disabled');
     await (await h.connect("ALICE")).sync();
   }, {
     authorize: (account, role, claims) => {
@@ -514,7 +538,7 @@ Deno.test("gateway: authorize gets the token's claims, and its refusal is a prob
       );
     },
   });
-  assertEquals(asked, ["OFF trader 4", "ALICE trader -"]);
+  assert.deepStrictEqual(asked, ["OFF trader 4", "ALICE trader -"]);
 });
 
 Deno.test("gateway: closeAccount() closes every connection of the account, with an error first, and no other", async () => {
@@ -523,19 +547,22 @@ Deno.test("gateway: closeAccount() closes every connection of the account, with 
     const alice2 = await h.connect("ALICE", "viewer");
     const bob = await h.connect("BOB");
     await eventually(() => h.gateway.connections === 3, "three connections");
-    assertEquals(h.gateway.closeAccount("ALICE", 1008, "account disabled by an admin"), 2);
+    assert.deepStrictEqual(
+      h.gateway.closeAccount("ALICE", 1008, "account disabled by an admin"),
+      2,
+    );
     for (const alice of [alice1, alice2]) {
       const error = await alice.nextOf("error");
-      assertEquals([error.reason, error.closing, error.message], [
+      assert.deepStrictEqual([error.reason, error.closing, error.message], [
         "notAuthorised",
         true,
         "Closing connection: account disabled by an admin",
       ]);
       const closed = await alice.closed;
-      assertEquals([closed.code, closed.reason], [1008, "account disabled by an admin"]);
+      assert.deepStrictEqual([closed.code, closed.reason], [1008, "account disabled by an admin"]);
     }
     await bob.sync();
-    assertEquals(h.gateway.closeAccount("NOBODY", 1008, "x"), 0);
+    assert.deepStrictEqual(h.gateway.closeAccount("NOBODY", 1008, "x"), 0);
     await eventually(() => h.gateway.connections === 1, "ALICE's connections gone");
   });
 });

@@ -6,7 +6,7 @@
  * closed.
  */
 
-import { assert } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { loadInstruments } from "../matching/mod.ts";
 import { CoreProcess } from "../../bench/_core_process.ts";
 import { runSlowReaders } from "../../bench/_slow_readers.ts";

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { AUDIENCE, ISSUER } from "./config.ts";
 import { AccountStore } from "../admin/mod.ts";
 import { verifyJwt } from "./jwt.ts";
@@ -29,7 +29,7 @@ Deno.test("token mints, on stdout alone, a token verifyJwt accepts with the data
   await withTempDir(async (dataDir) => {
     const before = Math.floor(Date.now() / 1000);
     const run = await mint(["--account", "ALICE", "--role", "trader", "--data", dataDir]);
-    assertEquals({ code: run.code, stderr: run.stderr }, {
+    assert.deepStrictEqual({ code: run.code, stderr: run.stderr }, {
       code: 0,
       stderr: `registered account "ALICE" as a trader in ${dataDir}/core.kv\n`,
     });
@@ -38,7 +38,7 @@ Deno.test("token mints, on stdout alone, a token verifyJwt accepts with the data
     const result = await verifyJwt(run.stdout.trim(), key, { issuer: ISSUER, audience: AUDIENCE });
     assert(result.ok, JSON.stringify(result));
     const { sub, role, iss, aud, exp, iat, jti } = result.claims;
-    assertEquals({ sub, role, iss, aud }, {
+    assert.deepStrictEqual({ sub, role, iss, aud }, {
       sub: "ALICE",
       role: "trader",
       iss: ISSUER,
@@ -55,7 +55,7 @@ Deno.test("token --ttl sets the lifetime, and GATEWAY_JWT_SECRET wins over the f
     const run = await mint(["--account=BOB", "--role=viewer", "--ttl=15m", `--data=${dataDir}`], {
       GATEWAY_JWT_SECRET: secret,
     });
-    assertEquals(run.code, 0, run.stderr);
+    assert.deepStrictEqual(run.code, 0, run.stderr);
     assert(
       ![...Deno.readDirSync(dataDir)].some((e) => e.name === "jwt.secret"),
       "a secret file was written",
@@ -88,7 +88,11 @@ Deno.test("token exits 2 with usage on stderr, and nothing on stdout, for bad ar
   ];
   for (const [args, message] of cases) {
     const run = await mint(args);
-    assertEquals({ args, code: run.code, stdout: run.stdout }, { args, code: 2, stdout: "" });
+    assert.deepStrictEqual({ args, code: run.code, stdout: run.stdout }, {
+      args,
+      code: 2,
+      stdout: "",
+    });
     assert(run.stderr.includes(message), `${args.join(" ")}: ${run.stderr}`);
     assert(run.stderr.includes("Usage: deno task token"), run.stderr);
   }
@@ -97,7 +101,7 @@ Deno.test("token exits 2 with usage on stderr, and nothing on stdout, for bad ar
 Deno.test("token --help and -h print the usage on stdout alone and exit 0", async () => {
   for (const flag of ["--help", "-h"]) {
     const run = await mint(["--account", "ALICE", flag]);
-    assertEquals({ code: run.code, stderr: run.stderr }, { code: 0, stderr: "" });
+    assert.deepStrictEqual({ code: run.code, stderr: run.stderr }, { code: 0, stderr: "" });
     assert(run.stdout.startsWith("Usage: deno task token"), run.stdout);
   }
 });
@@ -107,7 +111,7 @@ Deno.test("token exits 1 with the reason when the secret is unusable", async () 
     const run = await mint(["--account", "ALICE", "--role", "trader", "--data", dataDir], {
       GATEWAY_JWT_SECRET: "short-secret",
     });
-    assertEquals({ code: run.code, stdout: run.stdout }, { code: 1, stdout: "" });
+    assert.deepStrictEqual({ code: run.code, stdout: run.stdout }, { code: 1, stdout: "" });
     assert(run.stderr.includes("GATEWAY_JWT_SECRET decodes to 9 bytes"), run.stderr);
   });
 });
@@ -125,7 +129,7 @@ Deno.test("token registers a missing account once, and refuses a role the store 
       "--kv",
       kv,
     ]);
-    assertEquals(first.stderr, `registered account "VIC" as a viewer in ${kv}\n`);
+    assert.deepStrictEqual(first.stderr, `registered account "VIC" as a viewer in ${kv}\n`);
     const again = await mint([
       "--account",
       "VIC",
@@ -136,7 +140,7 @@ Deno.test("token registers a missing account once, and refuses a role the store 
       "--kv",
       kv,
     ]);
-    assertEquals({ code: again.code, stderr: again.stderr }, { code: 0, stderr: "" });
+    assert.deepStrictEqual({ code: again.code, stderr: again.stderr }, { code: 0, stderr: "" });
     const other = await mint([
       "--account",
       "VIC",
@@ -147,8 +151,8 @@ Deno.test("token registers a missing account once, and refuses a role the store 
       "--kv",
       kv,
     ]);
-    assertEquals({ code: other.code, stdout: other.stdout }, { code: 1, stdout: "" });
-    assertEquals(
+    assert.deepStrictEqual({ code: other.code, stdout: other.stdout }, { code: 1, stdout: "" });
+    assert.deepStrictEqual(
       other.stderr,
       `Cannot mint token: account "VIC" is a viewer in ${kv}, not an admin ` +
         "(an admin changes roles with the admin API)\n",
@@ -166,7 +170,7 @@ Deno.test("token carries the account's token epoch, and refuses a disabled accou
       assert(result.ok, JSON.stringify(result));
       return result.claims.epoch;
     };
-    assertEquals(await epochOf((await mint(args)).stdout), 0);
+    assert.deepStrictEqual(await epochOf((await mint(args)).stdout), 0);
     const store = await Deno.openKv(kv);
     try {
       await new AccountStore(store).updateAccount("ALICE", { enabled: false });
@@ -174,8 +178,11 @@ Deno.test("token carries the account's token epoch, and refuses a disabled accou
       store.close();
     }
     const disabled = await mint(args);
-    assertEquals({ code: disabled.code, stdout: disabled.stdout }, { code: 1, stdout: "" });
-    assertEquals(
+    assert.deepStrictEqual({ code: disabled.code, stdout: disabled.stdout }, {
+      code: 1,
+      stdout: "",
+    });
+    assert.deepStrictEqual(
       disabled.stderr,
       `Cannot mint token: account "ALICE" is disabled in ${kv} ` +
         "(an admin re-enables it with the admin API)\n",
@@ -187,6 +194,6 @@ Deno.test("token carries the account's token epoch, and refuses a disabled accou
       again.close();
     }
     // Disabled, then re-enabled: two changes, epoch 2.
-    assertEquals(await epochOf((await mint(args)).stdout), 2);
+    assert.deepStrictEqual(await epochOf((await mint(args)).stdout), 2);
   });
 });
