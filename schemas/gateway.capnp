@@ -46,9 +46,10 @@ enum TimeInForce {
 }
 
 enum RejectReason {
-  # Why a request was refused. Values 0 to 10 are the engine's own reject
-  # codes (core/matching/types.ts RejectReason, native/src/record.rs) and keep
-  # their numbers; the gateway's reasons follow them.
+  # Why a request was refused. Values 1 to 17 are the engine's own reject
+  # codes (native/src/record.rs) and keep their numbers; the gateway's
+  # reasons follow them. schemas/vocabulary/reasons.ts holds the table:
+  # each number's engine name, wire name and text.
   unspecified @0;     # no reason given
   unknownSymbol @1;   # symbol missing, malformed (not 1-12 of [A-Z0-9.-]) or not configured
   invalidQty @2;      # quantity missing, not positive, or beyond 2^53 - 1
@@ -104,7 +105,7 @@ enum ExecType {
 }
 
 enum CancelReason {
-  # The engine's cancel reasons, same numbers (core/matching/types.ts CancelReason).
+  # The engine's cancel reasons, same numbers (schemas/vocabulary/reasons.ts).
   requested @0;  # by its owner (cancel, cancelAll); also the value in non-cancel reports
   selfTrade @1;  # self-trade prevention: an order of the same account would have traded with it
 }

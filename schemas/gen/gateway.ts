@@ -50,9 +50,10 @@ export const TimeInForce = {
 } as const;
 export type TimeInForce = (typeof TimeInForce)[keyof typeof TimeInForce];
 /**
-* Why a request was refused. Values 0 to 10 are the engine's own reject
-* codes (core/matching/types.ts RejectReason, native/src/record.rs) and keep
-* their numbers; the gateway's reasons follow them.
+* Why a request was refused. Values 1 to 17 are the engine's own reject
+* codes (native/src/record.rs) and keep their numbers; the gateway's
+* reasons follow them. schemas/vocabulary/reasons.ts holds the table:
+* each number's engine name, wire name and text.
 *
 */
 export const RejectReason = {
@@ -225,7 +226,7 @@ export const ExecType = {
 } as const;
 export type ExecType = (typeof ExecType)[keyof typeof ExecType];
 /**
-* The engine's cancel reasons, same numbers (core/matching/types.ts CancelReason).
+* The engine's cancel reasons, same numbers (schemas/vocabulary/reasons.ts).
 *
 */
 export const CancelReason = {
