@@ -919,7 +919,7 @@ export class NativeEngine {
         id: Number(out[at]!),
         account: Number(bits & 0xffff_ffffn),
         instrument,
-        side: Number((bits >> 32n) & 0xffn) === 0 ? Side.Buy : Side.Sell,
+        side: Number((bits >> 32n) & 0xffn) === Side.Buy ? Side.Buy : Side.Sell,
         postOnly: ((bits >> 40n) & 1n) === 1n,
         price: Number(BigInt.asIntN(64, out[at + 2]!)),
         qty: Number(BigInt.asIntN(64, out[at + 3]!)),
