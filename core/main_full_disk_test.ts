@@ -5,7 +5,7 @@
 
 import { CORE_PERMISSIONS } from "./start.ts";
 import { encodeBase64Url } from "./gateway/_base64url.ts";
-import { assert, assertEquals } from "./_testing/assert.ts";
+import assert from "node:assert";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 
@@ -56,7 +56,7 @@ Deno.test({
         stderr: "piped",
       }).output();
       const err = new TextDecoder().decode(stderr);
-      assertEquals(code, 2, err);
+      assert.deepStrictEqual(code, 2, err);
       assert(
         err.includes(
           `Cannot prepare journal segment ${journal}/segment-0000000000000000.tcj: ` +

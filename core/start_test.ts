@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "./_testing/assert.ts";
+import assert from "node:assert";
 import { encodeBase64Url } from "./gateway/_base64url.ts";
 import { parseStatusLine } from "./app/status.ts";
 
@@ -45,12 +45,12 @@ Deno.test("task start runs the core and the edge; the edge serves the core's quo
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    assertEquals(ticker?.ticker, "AAPL");
+    assert.deepStrictEqual(ticker?.ticker, "AAPL");
     assert(ticker?.lastTrade !== null, "a trade reached the edge");
     // The core stops after RUN_FOR_MS; the edge is stopped with it.
     const status = await child.status;
     await reading;
-    assertEquals(status.code, 0, await stderr);
+    assert.deepStrictEqual(status.code, 0, await stderr);
     assert(out.includes("[core] stopped (RUN_FOR_MS=6000)"), out);
   } finally {
     try {
@@ -196,7 +196,7 @@ Deno.test("task start: when a process above the starter goes (npx's sh -c), the 
     started = await launch((command) => ["sh", "-c", `sh -c "${command}; true"; true`], dir);
     Deno.kill(started.child.pid, "SIGKILL");
     const left = await waitGone(started, 15_000);
-    assertEquals(left, "", started.output());
+    assert.deepStrictEqual(left, "", started.output());
     await started.ended;
     assert(
       /\[start\] the command that started this one has gone \(process \d+ or its parent\)/.test(
@@ -215,11 +215,11 @@ Deno.test("task start: when the starter is killed outright (SIGKILL), the core a
   let started: Started | undefined;
   try {
     started = await launch((command) => ["sh", "-c", `exec ${command}`], dir);
-    assertEquals(started.pids.start, started.child.pid);
+    assert.deepStrictEqual(started.pids.start, started.child.pid);
     Deno.kill(started.pids.start, "SIGKILL");
     const left = await waitGone(started, 15_000);
     // (What the children say now goes nowhere: their output went through the starter.)
-    assertEquals(left, "", started.output());
+    assert.deepStrictEqual(left, "", started.output());
     await started.ended;
   } finally {
     await cleanUp(started);
@@ -235,8 +235,8 @@ Deno.test("task start: SIGTERM to the starter stops the core and the edge cleanl
     Deno.kill(started.pids.start, "SIGTERM");
     const status = await started.child.status;
     await started.ended;
-    assertEquals(status.code, 0, started.output());
-    assertEquals(await waitGone(started, 5_000), "", started.output());
+    assert.deepStrictEqual(status.code, 0, started.output());
+    assert.deepStrictEqual(await waitGone(started, 5_000), "", started.output());
     assert(started.output().includes("[core] stopped (SIGTERM)"), started.output());
     assert(started.output().includes("[edge] edge: shutting down"), started.output());
   } finally {
@@ -288,7 +288,7 @@ Deno.test({
         out + err,
       );
       assert(!/\[(core|edge)\]/.test(out + err), out + err);
-      assertEquals(out.trim(), "exit 1");
+      assert.deepStrictEqual(out.trim(), "exit 1");
     } finally {
       clearTimeout(timer);
       // Whatever is left of the job setsid made (its group is sh's pid).

@@ -5,7 +5,7 @@ import {
   QUOTE_KEYS,
   type QuoteSnapshot,
 } from "./quotes.ts";
-import { assertEquals } from "../core/_testing/assert.ts";
+import assert from "node:assert";
 
 const GOOD: QuoteSnapshot = {
   format: 1,
@@ -26,7 +26,7 @@ const GOOD: QuoteSnapshot = {
 };
 
 Deno.test("parseQuoteSnapshot accepts a whole snapshot and refuses each broken field", () => {
-  assertEquals(parseQuoteSnapshot(GOOD), { ok: true, snapshot: GOOD });
+  assert.deepStrictEqual(parseQuoteSnapshot(GOOD), { ok: true, snapshot: GOOD });
   const broken: [Record<string, unknown>, string][] = [
     [{ format: 2 }, "format 2 is not 1"],
     [{ symbol: "brk.b" }, "symbol must be 1 to 12 of [A-Z0-9.-]"],
@@ -43,26 +43,26 @@ Deno.test("parseQuoteSnapshot accepts a whole snapshot and refuses each broken f
     [{ sequence: -1 }, "sequence must be a non-negative integer"],
   ];
   for (const [patch, problem] of broken) {
-    assertEquals(parseQuoteSnapshot({ ...GOOD, ...patch }), { ok: false, problem });
+    assert.deepStrictEqual(parseQuoteSnapshot({ ...GOOD, ...patch }), { ok: false, problem });
   }
-  assertEquals(parseQuoteSnapshot([GOOD]), { ok: false, problem: "not an object" });
+  assert.deepStrictEqual(parseQuoteSnapshot([GOOD]), { ok: false, problem: "not an object" });
 });
 
 Deno.test("parseSymbolList checks every entry, and the keys are stable", () => {
   const entry = { symbol: "ES-FUT", name: "E-mini", priceDecimals: 2, tickSize: 0.25, lotSize: 1 };
-  assertEquals(parseSymbolList({ format: 1, symbols: [entry] }).ok, true);
-  assertEquals(parseSymbolList({ format: 1, symbols: [{ ...entry, lotSize: -1 }] }), {
+  assert.deepStrictEqual(parseSymbolList({ format: 1, symbols: [entry] }).ok, true);
+  assert.deepStrictEqual(parseSymbolList({ format: 1, symbols: [{ ...entry, lotSize: -1 }] }), {
     ok: false,
     problem: "symbols[0] must be {symbol, name, priceDecimals, tickSize, lotSize}",
   });
-  assertEquals(
+  assert.deepStrictEqual(
     [QUOTE_KEYS.version, QUOTE_KEYS.symbols, QUOTE_KEYS.symbol("AAPL"), QUOTE_KEYS.alive],
     [["quotes", "version"], ["quotes", "symbols"], ["quotes", "symbol", "AAPL"], [
       "quotes",
       "alive",
     ]],
   );
-  assertEquals(parseAlive({ format: 1, at: -1, version: 1 }), {
+  assert.deepStrictEqual(parseAlive({ format: 1, at: -1, version: 1 }), {
     ok: false,
     problem: "at and version must be non-negative integers",
   });
@@ -72,7 +72,7 @@ Deno.test("parseAlive() takes the engine's state, running or halted with a code,
   const alive = { format: 1, at: 1_764_000_000_000, version: 3 };
   const check = (engine: unknown, problem: string | undefined) => {
     const parsed = parseAlive({ ...alive, engine });
-    assertEquals(parsed.ok ? undefined : parsed.problem, problem, JSON.stringify(engine));
+    assert.deepStrictEqual(parsed.ok ? undefined : parsed.problem, problem, JSON.stringify(engine));
   };
   check({ state: "running", cause: null, since: null }, undefined);
   check({ state: "halted", cause: "ENOSPC", since: 1_764_000_000_000 }, undefined);
@@ -96,5 +96,5 @@ Deno.test("parseAlive() takes the engine's state, running or halted with a code,
     "a halted engine's since must be a non-negative integer",
   );
   // A writer that does not report its engine is still alive.
-  assertEquals(parseAlive(alive), { ok: true, alive });
+  assert.deepStrictEqual(parseAlive(alive), { ok: true, alive });
 });
