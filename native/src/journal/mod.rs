@@ -1049,7 +1049,7 @@ fn advise(map: &MmapMut) -> Result<usize, i32> {
 /// Maps a whole segment file read-write.
 fn map_rw(file: &File, path: &Path) -> Result<MmapMut, JournalError> {
     // SAFETY: a shared mapping of a segment file this process's `Journal`
-    // alone writes (one writer per directory, a documented limitation), and
+    // alone writes (it holds the folder's exclusive lock, `lock.rs`), and
     // that was preallocated to its full length first, so stores cannot SIGBUS
     // for lack of space and no one truncates it under us.
     unsafe { MmapOptions::new().map_mut(file) }.map_err(|e| JournalError::io("map", path, &e))
