@@ -1,8 +1,8 @@
 import { prefersHtml } from "./accept.ts";
-import { assertEquals } from "./_testing/assert.ts";
+import assert from "node:assert";
 
 function check(accept: string | null, expected: boolean): void {
-  assertEquals(prefersHtml(accept), expected, JSON.stringify(accept));
+  assert.deepStrictEqual(prefersHtml(accept), expected, JSON.stringify(accept));
 }
 
 Deno.test("prefersHtml: browsers navigating get HTML", () => {

@@ -7,7 +7,7 @@ import {
 import { escapeHtml, type Pages } from "./pages.ts";
 import { EXPOSED_HEADERS } from "./cors.ts";
 import { API_CSP } from "./security_headers.ts";
-import { assert, assertEquals, assertMatch } from "./_testing/assert.ts";
+import assert from "node:assert";
 import { withEdge } from "./_testing/edge.ts";
 import { makeSnapshot, markAlive, seedSnapshots, T0, writeSnapshots } from "./_testing/kv.ts";
 
@@ -30,19 +30,19 @@ Deno.test("every route answers GET and HEAD, and 405 with Allow to other methods
     for (const [name, path] of Object.entries(paths)) {
       if (name === "assets") continue; // needs a renderer with assets: its own test
       const api = path.startsWith("/api/");
-      if (name !== "stream") assertEquals((await get(path)).status, 200, `GET ${path}`);
+      if (name !== "stream") assert.deepStrictEqual((await get(path)).status, 200, `GET ${path}`);
       const head = await get(path, { method: "HEAD" });
-      assertEquals([head.status, await head.text()], [200, ""], `HEAD ${path}`);
+      assert.deepStrictEqual([head.status, await head.text()], [200, ""], `HEAD ${path}`);
       for (const method of ["POST", "PUT", "DELETE", "PATCH", ...(api ? [] : ["OPTIONS"])]) {
         const res = await get(path, { method });
-        assertEquals(res.status, 405, `${method} ${path}`);
-        assertEquals(res.headers.get("allow"), api ? "GET, HEAD, OPTIONS" : "GET, HEAD");
-        assertEquals(res.headers.get("content-type"), "application/problem+json");
-        assertEquals((await res.json()).reason, "method_not_allowed");
+        assert.deepStrictEqual(res.status, 405, `${method} ${path}`);
+        assert.deepStrictEqual(res.headers.get("allow"), api ? "GET, HEAD, OPTIONS" : "GET, HEAD");
+        assert.deepStrictEqual(res.headers.get("content-type"), "application/problem+json");
+        assert.deepStrictEqual((await res.json()).reason, "method_not_allowed");
       }
     }
     const unknown = await get("/nowhere", { method: "POST" });
-    assertEquals([unknown.status, (await unknown.json()).reason], [404, "no_route"]);
+    assert.deepStrictEqual([unknown.status, (await unknown.json()).reason], [404, "no_route"]);
   });
 });
 
@@ -53,12 +53,12 @@ Deno.test("every answer carries the security headers; the API's CSP allows nothi
     for (const path of ["/api/v1/quotes/AAPL", "/api/v1/quotes/aapl", "/nowhere", "/livez", "/"]) {
       const res = await get(path);
       const h = res.headers;
-      assertEquals(h.get("x-content-type-options"), "nosniff", path);
-      assertEquals(h.get("x-frame-options"), "DENY", path);
-      assertEquals(h.get("referrer-policy"), "no-referrer", path);
-      assertMatch(h.get("strict-transport-security") ?? "", /^max-age=\d+; includeSubDomains$/);
-      assertEquals([h.has("x-powered-by"), h.has("server")], [false, false], path);
-      if (path !== "/") assertEquals(h.get("content-security-policy"), API_CSP, path);
+      assert.deepStrictEqual(h.get("x-content-type-options"), "nosniff", path);
+      assert.deepStrictEqual(h.get("x-frame-options"), "DENY", path);
+      assert.deepStrictEqual(h.get("referrer-policy"), "no-referrer", path);
+      assert.match(h.get("strict-transport-security") ?? "", /^max-age=\d+; includeSubDomains$/);
+      assert.deepStrictEqual([h.has("x-powered-by"), h.has("server")], [false, false], path);
+      if (path !== "/") assert.deepStrictEqual(h.get("content-security-policy"), API_CSP, path);
       await res.body?.cancel();
     }
   });
@@ -71,18 +71,18 @@ Deno.test("pages get a fresh nonce in their CSP; a 304 carries no CSP", async ()
     const nonces = new Set<string>();
     for (const path of ["/", "/", "/q/AAPL"]) {
       const res = await get(path);
-      assertEquals(res.headers.get("content-type"), "text/html; charset=utf-8");
-      assertEquals(res.headers.get("cache-control"), PAGE_CACHE_CONTROL);
+      assert.deepStrictEqual(res.headers.get("content-type"), "text/html; charset=utf-8");
+      assert.deepStrictEqual(res.headers.get("cache-control"), PAGE_CACHE_CONTROL);
       const csp = res.headers.get("content-security-policy") ?? "";
       const nonce = /script-src 'self' 'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)?.[1];
       assert(nonce !== undefined, csp);
       assert((await res.text()).includes(`<style nonce="${nonce}">`), "the page lacks the nonce");
       nonces.add(nonce);
       const again = await get(path, { headers: { "if-none-match": res.headers.get("etag")! } });
-      assertEquals(again.status, 304);
-      assertEquals(again.headers.has("content-security-policy"), false);
+      assert.deepStrictEqual(again.status, 304);
+      assert.deepStrictEqual(again.headers.has("content-security-policy"), false);
     }
-    assertEquals(nonces.size, 3);
+    assert.deepStrictEqual(nonces.size, 3);
   });
 });
 
@@ -106,14 +106,14 @@ Deno.test("an injected page renderer answers / and /q/:symbol, with the snapshot
     await seedSnapshots(kv, ["AAPL", "MSFT"]);
     await cache.refresh();
     const overview = await get("/?x=1");
-    assertMatch(await overview.text(), /^<p nonce="[^"]+">overview<\/p>$/);
-    assertMatch(overview.headers.get("content-security-policy")!, /'strict-dynamic'$/);
-    assertEquals(overview.headers.get("etag"), '"p-build7-1"');
-    assertEquals(await (await get("/q/MSFT")).text(), "<p>101.25</p>");
-    assertEquals(calls, ["overview v1 AAPL,MSFT ?x=1", "quote MSFT 2 symbols"]);
+    assert.match(await overview.text(), /^<p nonce="[^"]+">overview<\/p>$/);
+    assert.match(overview.headers.get("content-security-policy")!, /'strict-dynamic'$/);
+    assert.deepStrictEqual(overview.headers.get("etag"), '"p-build7-1"');
+    assert.deepStrictEqual(await (await get("/q/MSFT")).text(), "<p>101.25</p>");
+    assert.deepStrictEqual(calls, ["overview v1 AAPL,MSFT ?x=1", "quote MSFT 2 symbols"]);
     // A 304 renders nothing.
     await get("/q/MSFT", { headers: { "if-none-match": '"p-build7-1"' } });
-    assertEquals(calls.length, 2);
+    assert.deepStrictEqual(calls.length, 2);
   }, { pages });
 });
 
@@ -135,18 +135,18 @@ Deno.test("/assets/* is answered by the renderer's asset hook, 404 without one",
   };
   await withEdge(async ({ get, app }) => {
     const res = await get("/assets/client-abc.js");
-    assertEquals([res.status, await res.text()], [200, "export {};"]);
-    assertEquals(res.headers.get("x-content-type-options"), "nosniff");
+    assert.deepStrictEqual([res.status, await res.text()], [200, "export {};"]);
+    assert.deepStrictEqual(res.headers.get("x-content-type-options"), "nosniff");
     const cached = await get("/assets/client-abc.js", { headers: { "if-none-match": '"abc"' } });
-    assertEquals(cached.status, 304);
+    assert.deepStrictEqual(cached.status, 304);
     const missing = await get("/assets/client-old.js");
-    assertEquals([missing.status, (await missing.json()).reason], [404, "no_route"]);
-    assertEquals((await get("/assets/client-abc.js", { method: "POST" })).status, 405);
+    assert.deepStrictEqual([missing.status, (await missing.json()).reason], [404, "no_route"]);
+    assert.deepStrictEqual((await get("/assets/client-abc.js", { method: "POST" })).status, 405);
     const metrics = await (await app.request("/metrics")).text();
     assert(metrics.includes('http_cache_hits_total{route="/assets/*"} 1\n'), metrics);
   }, { pages });
   await withEdge(async ({ get }) => {
-    assertEquals((await get("/assets/client-abc.js")).status, 404);
+    assert.deepStrictEqual((await get("/assets/client-abc.js")).status, 404);
   });
 });
 
@@ -156,18 +156,21 @@ Deno.test("the API answers CORS requests and preflights; pages do not", async ()
     await cache.refresh();
     const origin = { origin: "https://example.org" };
     const res = await get("/api/v1/quotes/AAPL", { headers: origin });
-    assertEquals(res.headers.get("access-control-allow-origin"), "*");
-    assertMatch(res.headers.get("access-control-expose-headers") ?? "", /ETag.*RateLimit/);
+    assert.deepStrictEqual(res.headers.get("access-control-allow-origin"), "*");
+    assert.match(res.headers.get("access-control-expose-headers") ?? "", /ETag.*RateLimit/);
     const bad = await get("/api/v1/quotes/aapl", { headers: origin });
-    assertEquals(bad.headers.get("access-control-allow-origin"), "*"); // errors readable too
+    assert.deepStrictEqual(bad.headers.get("access-control-allow-origin"), "*"); // errors readable too
     const preflight = await get("/api/v1/quotes/AAPL", {
       method: "OPTIONS",
       headers: { ...origin, "access-control-request-method": "GET" },
     });
-    assertEquals(preflight.status, 204);
-    assertEquals(preflight.headers.get("access-control-allow-methods"), "GET, HEAD, OPTIONS");
-    assertMatch(preflight.headers.get("access-control-allow-headers") ?? "", /If-None-Match/);
-    assertEquals(
+    assert.deepStrictEqual(preflight.status, 204);
+    assert.deepStrictEqual(
+      preflight.headers.get("access-control-allow-methods"),
+      "GET, HEAD, OPTIONS",
+    );
+    assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /If-None-Match/);
+    assert.deepStrictEqual(
       (await get("/", { headers: origin })).headers.has("access-control-allow-origin"),
       false,
     );
@@ -177,12 +180,12 @@ Deno.test("the API answers CORS requests and preflights; pages do not", async ()
 Deno.test("an oversized URL is 414 and oversized headers 431, as problems", async () => {
   await withEdge(async ({ get }) => {
     const long = await get(`/api/v1/quotes?symbols=${"A".repeat(9000)}`);
-    assertEquals([long.status, (await long.json()).reason], [414, "uri_too_long"]);
+    assert.deepStrictEqual([long.status, (await long.json()).reason], [414, "uri_too_long"]);
     const big = await get("/api/v1/symbols", { headers: { "x-big": "b".repeat(17_000) } });
-    assertEquals([big.status, (await big.json()).reason], [431, "headers_too_large"]);
+    assert.deepStrictEqual([big.status, (await big.json()).reason], [431, "headers_too_large"]);
     const many: Record<string, string> = {};
     for (let i = 0; i < 100; i++) many[`x-h${i}`] = "v".repeat(200);
-    assertEquals((await get("/livez", { headers: many })).status, 431);
+    assert.deepStrictEqual((await get("/livez", { headers: many })).status, 431);
   });
 });
 
@@ -196,30 +199,34 @@ Deno.test("rate limits: RateLimit fields on each answer, 429 with Retry-After, p
       await res.body?.cancel();
       return [res.status, res.headers.get("ratelimit"), res.headers.get("retry-after")];
     };
-    assertEquals(await fields(a), [200, '"edge";r=2;t=10', null]);
-    assertEquals(await fields(a), [200, '"edge";r=1;t=20', null]);
-    assertEquals(await fields(a, "/nowhere"), [404, '"edge";r=0;t=30', null]); // any path counts
+    assert.deepStrictEqual(await fields(a), [200, '"edge";r=2;t=10', null]);
+    assert.deepStrictEqual(await fields(a), [200, '"edge";r=1;t=20', null]);
+    assert.deepStrictEqual(await fields(a, "/nowhere"), [404, '"edge";r=0;t=30', null]); // any path counts
     const refused = await get("/api/v1/quotes/AAPL", {}, a);
-    assertEquals(refused.status, 429);
-    assertEquals(refused.headers.get("ratelimit-policy"), '"edge";q=3;w=30');
-    assertEquals(refused.headers.get("ratelimit"), '"edge";r=0;t=30');
-    assertEquals(refused.headers.get("retry-after"), "10");
-    assertEquals(refused.headers.get("access-control-allow-origin"), "*");
+    assert.deepStrictEqual(refused.status, 429);
+    assert.deepStrictEqual(refused.headers.get("ratelimit-policy"), '"edge";q=3;w=30');
+    assert.deepStrictEqual(refused.headers.get("ratelimit"), '"edge";r=0;t=30');
+    assert.deepStrictEqual(refused.headers.get("retry-after"), "10");
+    assert.deepStrictEqual(refused.headers.get("access-control-allow-origin"), "*");
     const problem = await refused.json();
-    assertEquals(problem.reason, "rate_limited");
-    assertEquals(
+    assert.deepStrictEqual(problem.reason, "rate_limited");
+    assert.deepStrictEqual(
       problem.detail,
       "Cannot answer: this address has used its 3 requests (refilled over 30 s); retry in 10 s",
     );
     // Another address has its own bucket; health and metrics are never limited.
-    assertEquals((await fields("198.51.100.8"))[0], 200);
+    assert.deepStrictEqual((await fields("198.51.100.8"))[0], 200);
     for (const path of ["/livez", "/readyz", "/metrics"]) {
       const res = await get(path, {}, a);
       await res.body?.cancel();
-      assertEquals([res.status === 429, res.headers.has("ratelimit")], [false, false], path);
+      assert.deepStrictEqual(
+        [res.status === 429, res.headers.has("ratelimit")],
+        [false, false],
+        path,
+      );
     }
     clock.now += 10_000; // one token back
-    assertEquals(await fields(a), [200, '"edge";r=0;t=30', null]);
+    assert.deepStrictEqual(await fields(a), [200, '"edge";r=0;t=30', null]);
   }, { rateLimit: { limit: 3, windowSeconds: 30 } });
 });
 
@@ -244,19 +251,19 @@ Deno.test("preflights, 414s and 431s take from the client's bucket too; a refusa
       await res.body?.cancel();
       seen.push([res.status, res.headers.get("ratelimit")]);
     }
-    assertEquals(seen, [[204, '"edge";r=2;t=10'], [414, '"edge";r=1;t=20'], [
+    assert.deepStrictEqual(seen, [[204, '"edge";r=2;t=10'], [414, '"edge";r=1;t=20'], [
       431,
       '"edge";r=0;t=30',
     ]]);
     const refused = await get("/api/v1/quotes/AAPL", preflight, a);
-    assertEquals([refused.status, (await refused.json()).reason], [429, "rate_limited"]);
-    assertEquals(refused.headers.get("access-control-allow-origin"), "*");
-    assertEquals(refused.headers.get("access-control-expose-headers"), EXPOSED_HEADERS);
+    assert.deepStrictEqual([refused.status, (await refused.json()).reason], [429, "rate_limited"]);
+    assert.deepStrictEqual(refused.headers.get("access-control-allow-origin"), "*");
+    assert.deepStrictEqual(refused.headers.get("access-control-expose-headers"), EXPOSED_HEADERS);
     // A preflight's own fields are not doubled by those of other answers.
     const other = await get("/api/v1/quotes/AAPL", preflight, "198.51.100.10");
-    assertEquals(other.status, 204);
-    assertEquals(other.headers.get("access-control-allow-origin"), "*");
-    assertEquals(other.headers.has("access-control-expose-headers"), false);
+    assert.deepStrictEqual(other.status, 204);
+    assert.deepStrictEqual(other.headers.get("access-control-allow-origin"), "*");
+    assert.deepStrictEqual(other.headers.has("access-control-expose-headers"), false);
   }, { rateLimit: { limit: 3, windowSeconds: 30 } });
 });
 
@@ -267,14 +274,14 @@ Deno.test("readyz is 503 until a snapshot is fresher than the threshold; livez a
       return [res.status, await res.json()];
     };
     const [notLoaded, p0] = await ready();
-    assertEquals([notLoaded, p0.reason, p0.detail], [
+    assert.deepStrictEqual([notLoaded, p0.reason, p0.detail], [
       503,
       "not_ready",
       "Cannot serve quotes: the snapshots have not been read yet",
     ]);
     await write({ snapshots: [makeSnapshot("AAPL", { updated: T0 })] });
     clock.now = T0 + 4_900;
-    assertEquals(await ready(), [200, {
+    assert.deepStrictEqual(await ready(), [200, {
       status: "ready",
       version: 1,
       symbols: 1,
@@ -283,13 +290,13 @@ Deno.test("readyz is 503 until a snapshot is fresher than the threshold; livez a
     }]);
     clock.now = T0 + 7_250;
     const [stale, p1] = await ready();
-    assertEquals([stale, p1.detail], [
+    assert.deepStrictEqual([stale, p1.detail], [
       503,
       "Cannot serve fresh quotes: the core last wrote 7.3 s ago, over 5 s",
     ]);
-    assertEquals((await get("/livez")).status, 200);
+    assert.deepStrictEqual((await get("/livez")).status, 200);
     await write({ snapshots: [makeSnapshot("MSFT", { updated: T0 + 7_000 })] });
-    assertEquals((await ready())[0], 200);
+    assert.deepStrictEqual((await ready())[0], 200);
   });
 });
 
@@ -300,7 +307,7 @@ Deno.test("readyz stays 200 in a quiet market while the core marks itself alive"
     await cache.refresh();
     clock.now = T0 + 10_000;
     const res = await get("/readyz");
-    assertEquals([res.status, await res.json()], [200, {
+    assert.deepStrictEqual([res.status, await res.json()], [200, {
       status: "ready",
       version: 1,
       symbols: 1,
@@ -311,7 +318,7 @@ Deno.test("readyz stays 200 in a quiet market while the core marks itself alive"
     assert(metrics.includes("market_data_alive_age_seconds 1\n"), metrics);
     assert(metrics.includes('market_data_freshness_seconds{symbol="AAPL"} 10\n'), metrics);
     clock.now = T0 + 14_500; // the core went silent
-    assertEquals((await get("/readyz")).status, 503);
+    assert.deepStrictEqual((await get("/readyz")).status, 503);
   });
 });
 
@@ -331,7 +338,10 @@ Deno.test("/metrics counts every answer by route and status, 304s, freshness and
     await get("/made/up/2");
     clock.now = T0 + 2_500;
     const res = await get("/metrics");
-    assertEquals(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+    assert.deepStrictEqual(
+      res.headers.get("content-type"),
+      "text/plain; version=0.0.4; charset=utf-8",
+    );
     const text = await res.text();
     for (
       const line of [
@@ -356,7 +366,7 @@ Deno.test("/metrics counts every answer by route and status, 304s, freshness and
     // Every sample line is name{labels} value.
     for (const line of text.split("\n")) {
       if (line === "" || line.startsWith("# ")) continue;
-      assertMatch(line, /^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.e+-]+$/);
+      assert.match(line, /^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.e+-]+$/);
     }
   });
 });
@@ -384,19 +394,19 @@ Deno.test("a flood of bad requests is answered, bounded and counted; the edge st
       await res.body?.cancel();
     }
     const ms = performance.now() - started;
-    assertEquals([...statuses.keys()].sort(), [400, 404, 405, 414, 429]);
+    assert.deepStrictEqual([...statuses.keys()].sort(), [400, 404, 405, 414, 429]);
     assert(ms < 20_000, `20,000 bad requests took ${ms} ms`);
-    assertEquals((await get("/livez")).status, 200);
+    assert.deepStrictEqual((await get("/livez")).status, 200);
     // During the flood a newcomer shares the overflow bucket; once the
     // buckets refill, the table makes room again.
-    assertEquals((await get("/api/v1/quotes/AAPL", {}, "192.0.2.99")).status, 429);
+    assert.deepStrictEqual((await get("/api/v1/quotes/AAPL", {}, "192.0.2.99")).status, 429);
     clock.now += 60_000;
-    assertEquals((await get("/api/v1/quotes/AAPL", {}, "192.0.2.99")).status, 200);
+    assert.deepStrictEqual((await get("/api/v1/quotes/AAPL", {}, "192.0.2.99")).status, 200);
     const metrics = await (await app.request("/metrics")).text();
     const series = metrics.split("\n").filter((l) => l.startsWith("http_requests_total{"));
     assert(series.length < 20, `${series.length} request series:\n${series.join("\n")}`);
     const total = series.reduce((n, l) => n + Number(l.split(" ")[1]), 0);
-    assertEquals(total, 20_000 + 3);
+    assert.deepStrictEqual(total, 20_000 + 3);
   }, { rateLimit: { limit: 5, windowSeconds: 60, maxClients: 1000 } });
 });
 
@@ -412,7 +422,7 @@ Deno.test("createEdge({ kv, signal }) polls KV itself and stops on abort", async
     status = res.status;
     await res.body?.cancel();
   }
-  assertEquals(status, 200);
+  assert.deepStrictEqual(status, 200);
   const stream = await app.request("/api/v1/stream");
   stop.abort();
   // The stream ends with the cache.
@@ -429,7 +439,10 @@ Deno.test("createEdge refuses settings out of range", () => {
   } catch (error) {
     message = (error as Error).message;
   }
-  assertEquals(message, "Cannot make the edge: maxSymbols must be a positive integer, not 0");
+  assert.deepStrictEqual(
+    message,
+    "Cannot make the edge: maxSymbols must be a positive integer, not 0",
+  );
 });
 
 Deno.test("/metrics with a metrics token answers only its bearer; anyone else gets a 401 problem", async () => {
@@ -451,20 +464,23 @@ Deno.test("/metrics with a metrics token answers only its bearer; anyone else ge
         "/metrics",
         authorization === undefined ? {} : { headers: { authorization } },
       );
-      assertEquals(res.status, 401, `authorization ${JSON.stringify(authorization)}`);
-      assertEquals(res.headers.get("content-type"), "application/problem+json");
-      assertEquals(res.headers.get("www-authenticate"), 'Bearer realm="metrics"');
+      assert.deepStrictEqual(res.status, 401, `authorization ${JSON.stringify(authorization)}`);
+      assert.deepStrictEqual(res.headers.get("content-type"), "application/problem+json");
+      assert.deepStrictEqual(res.headers.get("www-authenticate"), 'Bearer realm="metrics"');
       const body = await res.json();
-      assertEquals(body.type, "urn:tradecaptain:problem:unauthorized");
-      assertEquals(body.detail, "Cannot read the metrics: they need this edge's metrics token");
+      assert.deepStrictEqual(body.type, "urn:tradecaptain:problem:unauthorized");
+      assert.deepStrictEqual(
+        body.detail,
+        "Cannot read the metrics: they need this edge's metrics token",
+      );
     }
     const ok = await get("/metrics", { headers: { authorization: `Bearer ${token}` } });
-    assertEquals(ok.status, 200);
+    assert.deepStrictEqual(ok.status, 200);
     assert((await ok.text()).includes("market_data_symbols"));
     // The scheme is case-insensitive (RFC 7235 §2.1), and may be followed by several spaces.
     for (const authorization of [`bearer ${token}`, `BEARER ${token}`, `Bearer   ${token}`]) {
       const res = await get("/metrics", { headers: { authorization } });
-      assertEquals(res.status, 200, authorization);
+      assert.deepStrictEqual(res.status, 200, authorization);
       await res.body?.cancel();
     }
     // The refusals were counted, under their route.
@@ -491,7 +507,7 @@ Deno.test("createEdge refuses a metrics token that is too short or not visible A
     } catch (error) {
       message = (error as Error).message;
     }
-    assertEquals(
+    assert.deepStrictEqual(
       message,
       "Cannot make the edge: metricsToken must be 16–256 visible ASCII characters",
       metricsToken,
@@ -518,11 +534,11 @@ Deno.test("a browser asking a page's URL for what is not there gets an HTML page
       ] as const
     ) {
       const res = await get(path, { headers: { accept: BROWSER } });
-      assertEquals(res.status, status, path);
-      assertEquals(res.headers.get("content-type"), "text/html; charset=utf-8", path);
-      assertEquals(res.headers.get("cache-control"), "no-store");
-      assertEquals(res.headers.get("vary"), "Accept");
-      assertEquals(res.headers.get("x-content-type-options"), "nosniff");
+      assert.deepStrictEqual(res.status, status, path);
+      assert.deepStrictEqual(res.headers.get("content-type"), "text/html; charset=utf-8", path);
+      assert.deepStrictEqual(res.headers.get("cache-control"), "no-store");
+      assert.deepStrictEqual(res.headers.get("vary"), "Accept");
+      assert.deepStrictEqual(res.headers.get("x-content-type-options"), "nosniff");
       const nonce = /'nonce-([^']+)'/.exec(res.headers.get("content-security-policy") ?? "")?.[1];
       const html = await res.text();
       assert(nonce !== undefined && html.includes(`<style nonce="${nonce}">`), html);
@@ -533,16 +549,16 @@ Deno.test("a browser asking a page's URL for what is not there gets an HTML page
       // The same URL without a browser's Accept: the API's problem.
       for (const accept of [undefined, "*/*", "application/json", "text/html, application/json"]) {
         const api = await get(path, accept === undefined ? {} : { headers: { accept } });
-        assertEquals(api.status, status, `${path} ${accept}`);
-        assertEquals(api.headers.get("content-type"), "application/problem+json");
-        assertEquals(api.headers.get("vary"), "Accept");
-        assertEquals((await api.json()).detail, detail);
+        assert.deepStrictEqual(api.status, status, `${path} ${accept}`);
+        assert.deepStrictEqual(api.headers.get("content-type"), "application/problem+json");
+        assert.deepStrictEqual(api.headers.get("vary"), "Accept");
+        assert.deepStrictEqual((await api.json()).detail, detail);
       }
     }
     // The API's URLs answer problems whatever the Accept.
     for (const path of ["/api/v1/quotes/ZZZZ", "/api/v1/nowhere", "/api/v1/quotes/aapl"]) {
       const res = await get(path, { headers: { accept: BROWSER } });
-      assertEquals(res.headers.get("content-type"), "application/problem+json", path);
+      assert.deepStrictEqual(res.headers.get("content-type"), "application/problem+json", path);
       await res.body?.cancel();
     }
   });
@@ -552,11 +568,11 @@ Deno.test("a browser gets an HTML 503 from the pages before the snapshots are re
   await withEdge(async ({ get }) => {
     for (const path of ["/", "/q/AAPL"]) {
       const res = await get(path, { headers: { accept: BROWSER } });
-      assertEquals([res.status, res.headers.get("retry-after")], [503, "1"], path);
-      assertEquals(res.headers.get("content-type"), "text/html; charset=utf-8");
+      assert.deepStrictEqual([res.status, res.headers.get("retry-after")], [503, "1"], path);
+      assert.deepStrictEqual(res.headers.get("content-type"), "text/html; charset=utf-8");
       assert((await res.text()).includes("<h1>Market data not ready</h1>"));
       const api = await get(path);
-      assertEquals([api.status, (await api.json()).reason], [503, "not_ready"]);
+      assert.deepStrictEqual([api.status, (await api.json()).reason], [503, "not_ready"]);
     }
   });
 });
@@ -575,24 +591,27 @@ Deno.test("/q/aapl redirects 301 to /q/AAPL when AAPL is listed, keeping the que
     ) {
       for (const headers of [{ accept: BROWSER }, {}]) {
         const res = await get(path!, { headers });
-        assertEquals([res.status, res.headers.get("location")], [301, location], path);
-        assertEquals(res.headers.get("cache-control"), SYMBOL_REDIRECT_CACHE_CONTROL);
-        assertEquals(await res.text(), "");
+        assert.deepStrictEqual([res.status, res.headers.get("location")], [301, location], path);
+        assert.deepStrictEqual(res.headers.get("cache-control"), SYMBOL_REDIRECT_CACHE_CONTROL);
+        assert.deepStrictEqual(await res.text(), "");
       }
     }
     // Only to a listed symbol: an unlisted one is named upper case in a 404.
     const msft = await get("/q/msft");
-    assertEquals([msft.status, msft.headers.has("location")], [404, false]);
-    assertEquals((await msft.json()).detail, "Cannot find symbol: there is no quote for MSFT");
+    assert.deepStrictEqual([msft.status, msft.headers.has("location")], [404, false]);
+    assert.deepStrictEqual(
+      (await msft.json()).detail,
+      "Cannot find symbol: there is no quote for MSFT",
+    );
     // Only from a symbol in another case ("ä" upper-cases to "Ä", not a symbol's letter).
     for (const path of ["/q/a%C3%A4pl", "/q/aapl%20", "/q/%EF%AC%80"]) {
       const res = await get(path);
-      assertEquals([res.status, res.headers.has("location")], [400, false], path);
-      assertEquals((await res.json()).reason, "bad_symbol", path);
+      assert.deepStrictEqual([res.status, res.headers.has("location")], [400, false], path);
+      assert.deepStrictEqual((await res.json()).reason, "bad_symbol", path);
     }
-    assertEquals((await get("/q/AAPL")).status, 200);
+    assert.deepStrictEqual((await get("/q/AAPL")).status, 200);
     // The API does not redirect: a symbol is upper case there.
     const api = await get("/api/v1/quotes/aapl");
-    assertEquals([api.status, (await api.json()).reason], [400, "bad_symbol"]);
+    assert.deepStrictEqual([api.status, (await api.json()).reason], [400, "bad_symbol"]);
   });
 });

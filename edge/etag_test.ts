@@ -1,15 +1,15 @@
 import { ifNoneMatch, snapshotsEtag } from "./etag.ts";
-import { assertEquals } from "./_testing/assert.ts";
+import assert from "node:assert";
 import { makeSnapshot } from "./_testing/kv.ts";
 
 Deno.test("snapshotsEtag follows the newest version shown", () => {
   const a = makeSnapshot("A", { version: 3, updated: 1000 });
   const b = makeSnapshot("B", { version: 9, updated: 2000 });
-  assertEquals(snapshotsEtag("q1", [a, b]), `"q1-9-${(2000).toString(36)}-2"`);
+  assert.deepStrictEqual(snapshotsEtag("q1", [a, b]), `"q1-9-${(2000).toString(36)}-2"`);
   // A list that lost a symbol is not the list before that symbol's last write.
-  assertEquals(snapshotsEtag("q1", [b]), `"q1-9-${(2000).toString(36)}-1"`);
-  assertEquals(snapshotsEtag("q1", [b, a]), snapshotsEtag("q1", [a, b]));
-  assertEquals(snapshotsEtag("q1", []), '"q1-0"');
+  assert.deepStrictEqual(snapshotsEtag("q1", [b]), `"q1-9-${(2000).toString(36)}-1"`);
+  assert.deepStrictEqual(snapshotsEtag("q1", [b, a]), snapshotsEtag("q1", [a, b]));
+  assert.deepStrictEqual(snapshotsEtag("q1", []), '"q1-0"');
 });
 
 Deno.test("ifNoneMatch compares weakly, in lists, and * matches", () => {
@@ -26,6 +26,6 @@ Deno.test("ifNoneMatch compares weakly, in lists, and * matches", () => {
     ["x", false],
   ];
   for (const [header, expected] of cases) {
-    assertEquals(ifNoneMatch(header, '"x"'), expected, `${header}`);
+    assert.deepStrictEqual(ifNoneMatch(header, '"x"'), expected, `${header}`);
   }
 });

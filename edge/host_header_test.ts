@@ -1,7 +1,7 @@
 import { createEdge } from "./create_edge.ts";
 import { isValidHost } from "./host_header.ts";
 import { SnapshotCache } from "./snapshot_cache.ts";
-import { assert, assertEquals } from "./_testing/assert.ts";
+import assert from "node:assert";
 import { withEdge } from "./_testing/edge.ts";
 import { seedSnapshots } from "./_testing/kv.ts";
 import { plainPages } from "./pages.ts";
@@ -37,7 +37,7 @@ Deno.test("isValidHost takes names and addresses with a port, and refuses the re
   for (const host of GOOD_HOSTS) assert(isValidHost(host), host);
   for (const host of BAD_HOSTS) assert(!isValidHost(host), host);
   // No Host, or an empty one: Deno.serve puts its own address in the URL.
-  assertEquals([isValidHost(null), isValidHost("")], [true, true]);
+  assert.deepStrictEqual([isValidHost(null), isValidHost("")], [true, true]);
 });
 
 Deno.test("a request with an invalid Host is answered 400 bad_host on every route, the fast path's included", async () => {
@@ -48,16 +48,16 @@ Deno.test("a request with an invalid Host is answered 400 bad_host on every rout
     for (const path of ["/q/AAPL", "/", "/api/v1/quotes/AAPL", "/api/v1/stream", "/nowhere"]) {
       for (const host of BAD_HOSTS) {
         const res = await get(path, { headers: { host } });
-        assertEquals(res.status, 400, `${path} Host ${JSON.stringify(host)}`);
-        assertEquals(res.headers.get("content-type"), "application/problem+json");
-        assertEquals(res.headers.get("x-content-type-options"), "nosniff");
+        assert.deepStrictEqual(res.status, 400, `${path} Host ${JSON.stringify(host)}`);
+        assert.deepStrictEqual(res.headers.get("content-type"), "application/problem+json");
+        assert.deepStrictEqual(res.headers.get("x-content-type-options"), "nosniff");
         const body = await res.json();
-        assertEquals([body.type, body.title, body.reason], [
+        assert.deepStrictEqual([body.type, body.title, body.reason], [
           "urn:tradecaptain:problem:bad_host",
           "Invalid Host header",
           "bad_host",
         ]);
-        assertEquals(
+        assert.deepStrictEqual(
           body.detail,
           `Cannot answer: the Host header ${
             JSON.stringify(host.slice(0, 64))
@@ -66,12 +66,12 @@ Deno.test("a request with an invalid Host is answered 400 bad_host on every rout
       }
       for (const host of GOOD_HOSTS) {
         const res = await get(path, { headers: { host } });
-        assertEquals(res.status, path === "/nowhere" ? 404 : 200, `${path} Host ${host}`);
+        assert.deepStrictEqual(res.status, path === "/nowhere" ? 404 : 200, `${path} Host ${host}`);
         await res.body?.cancel();
       }
     }
   }, { logError: (message) => errors.push(message) });
-  assertEquals(errors, []);
+  assert.deepStrictEqual(errors, []);
 });
 
 /** Sends `request` over TCP and reads the whole answer (the server closes). */
@@ -117,14 +117,14 @@ Deno.test("over TCP, Deno.serve passes an invalid Host on and the edge answers i
     ) {
       const { head, body } = await ask(path!, host!);
       const label = `${path} Host ${JSON.stringify(host)}`;
-      assertEquals(head.split("\r\n")[0], "HTTP/1.1 400 Bad Request", label);
+      assert.deepStrictEqual(head.split("\r\n")[0], "HTTP/1.1 400 Bad Request", label);
       assert(/\r\ncontent-type: application\/problem\+json\r\n/i.test(`\r\n${head}\r\n`), head);
-      assertEquals(JSON.parse(body).reason, "bad_host", label);
+      assert.deepStrictEqual(JSON.parse(body).reason, "bad_host", label);
     }
     // An absent Host, over HTTP/1.0, is Deno's own address: answered.
     const old = await raw(port, "GET /q/AAPL HTTP/1.0\r\n\r\n");
-    assertEquals(old.head.split("\r\n")[0], "HTTP/1.0 200 OK");
-    assertEquals(
+    assert.deepStrictEqual(old.head.split("\r\n")[0], "HTTP/1.0 200 OK");
+    assert.deepStrictEqual(
       (await ask("/q/AAPL", `127.0.0.1:${port}`)).head.split("\r\n")[0],
       "HTTP/1.1 200 OK",
     );
@@ -133,5 +133,5 @@ Deno.test("over TCP, Deno.serve passes an invalid Host on and the edge answers i
     await cache.close();
     kv.close();
   }
-  assertEquals(errors, []);
+  assert.deepStrictEqual(errors, []);
 });

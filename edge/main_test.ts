@@ -3,7 +3,7 @@
  * this test writes to, as the core would, and asked over HTTP.
  */
 
-import { assert, assertEquals, assertMatch } from "./_testing/assert.ts";
+import assert from "node:assert";
 import { makeSnapshot, makeSymbolInfo, writeSnapshots } from "./_testing/kv.ts";
 import { SseReader, summary } from "./_testing/sse.ts";
 import { isLoopback, readConfig, waitingLine } from "./main.ts";
@@ -97,7 +97,7 @@ Deno.test("edge/main.ts serves quotes from a KV file another process writes, and
   try {
     // The core has not made its KV yet: the edge waits for it.
     const [waiting] = await out.waitFor(/^edge: waiting for .*/);
-    assertEquals(
+    assert.deepStrictEqual(
       waiting,
       `edge: waiting for the core to start: its KV file ${kvPath} does not exist yet ` +
         "(start it with `deno task start`, or point KV_PATH at its KV file)",
@@ -120,22 +120,22 @@ Deno.test("edge/main.ts serves quotes from a KV file another process writes, and
       await new Promise((resolve) => setTimeout(resolve, 20));
       res = await fetch(url("/api/v1/quotes/AAPL"));
     }
-    assertEquals(res.status, 200);
+    assert.deepStrictEqual(res.status, 200);
     const { ticker } = await res.json();
-    assertEquals([ticker.ticker, ticker.lastQuote.p, ticker.version], ["AAPL", 101.2, 1]);
+    assert.deepStrictEqual([ticker.ticker, ticker.lastQuote.p, ticker.version], ["AAPL", 101.2, 1]);
     const etag = res.headers.get("etag")!;
     const cached = await fetch(url("/api/v1/quotes/AAPL"), { headers: { "if-none-match": etag } });
-    assertEquals(cached.status, 304);
-    assertMatch(cached.headers.get("ratelimit") ?? "", /^"edge";r=\d+;t=\d+$/);
-    assertEquals((await fetch(url("/readyz"))).status, 200);
+    assert.deepStrictEqual(cached.status, 304);
+    assert.match(cached.headers.get("ratelimit") ?? "", /^"edge";r=\d+;t=\d+$/);
+    assert.deepStrictEqual((await fetch(url("/readyz"))).status, 200);
 
     // A write in this process reaches an open stream in the child.
     const stream = await fetch(url("/api/v1/stream?symbols=AAPL"));
     const sse = new SseReader(stream.body!);
-    assertEquals(summary(await sse.quotes(1)), ["AAPL@1#1"]);
+    assert.deepStrictEqual(summary(await sse.quotes(1)), ["AAPL@1#1"]);
     // EDGE_STREAMS_PER_ADDRESS=1: this address may hold no second stream.
     const second = await fetch(url("/api/v1/stream?symbols=AAPL"));
-    assertEquals([second.status, (await second.json()).reason], [
+    assert.deepStrictEqual([second.status, (await second.json()).reason], [
       429,
       "too_many_streams_per_address",
     ]);
@@ -145,20 +145,23 @@ Deno.test("edge/main.ts serves quotes from a KV file another process writes, and
       const version = await writeSnapshots(kv, {
         snapshots: [makeSnapshot("AAPL", { sequence: i, updated: Date.now() })],
       });
-      assertEquals(summary(await sse.quotes(1)), [`AAPL@${version}#${version}`]);
+      assert.deepStrictEqual(summary(await sse.quotes(1)), [`AAPL@${version}#${version}`]);
       lags.push(performance.now() - written);
     }
     lags.sort((a, b) => a - b);
     assert(lags.at(-1)! < 250, `write to event: ${lags.map((l) => l.toFixed(1)).join(", ")} ms`);
     const after = await (await fetch(url("/api/v1/quotes/AAPL"))).json();
-    assertEquals(after.ticker.version, 11);
+    assert.deepStrictEqual(after.ticker.version, 11);
 
     // Oversized requests: 431 from the app under its limit, a bare 400
     // from Deno.serve over ~64 KiB (documented in request_limits.ts).
     const big = await fetch(url("/livez"), { headers: { "x-big": "b".repeat(20_000) } });
-    assertEquals([big.status, big.headers.get("content-type")], [431, "application/problem+json"]);
+    assert.deepStrictEqual([big.status, big.headers.get("content-type")], [
+      431,
+      "application/problem+json",
+    ]);
     await big.body?.cancel();
-    assertEquals(
+    assert.deepStrictEqual(
       await rawStatus(
         Number(port),
         `GET /livez HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(70_000)}\r\n\r\n`,
@@ -173,8 +176,8 @@ Deno.test("edge/main.ts serves quotes from a KV file another process writes, and
     child.kill("SIGTERM");
     assert(await sse.ended(5_000), "the stream did not end");
     const status = await child.status;
-    assertEquals([status.success, status.code], [true, 0]);
-    assertMatch(await out.rest(), /edge: shutting down/);
+    assert.deepStrictEqual([status.success, status.code], [true, 0]);
+    assert.match(await out.rest(), /edge: shutting down/);
   } finally {
     try {
       child.kill("SIGKILL");
@@ -188,8 +191,8 @@ Deno.test("edge/main.ts serves quotes from a KV file another process writes, and
 
 Deno.test("readConfig reads EDGE_METRICS_TOKEN and refuses one the edge would not accept", () => {
   const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
-  assertEquals(readConfig(env({})).metricsToken, undefined);
-  assertEquals(
+  assert.deepStrictEqual(readConfig(env({})).metricsToken, undefined);
+  assert.deepStrictEqual(
     readConfig(env({ EDGE_METRICS_TOKEN: "0123456789abcdef" })).metricsToken,
     "0123456789abcdef",
   );
@@ -200,7 +203,7 @@ Deno.test("readConfig reads EDGE_METRICS_TOKEN and refuses one the edge would no
     } catch (error) {
       message = (error as Error).message;
     }
-    assertEquals(
+    assert.deepStrictEqual(
       message,
       "Cannot start the edge: EDGE_METRICS_TOKEN must be 16–256 visible ASCII characters " +
         `(no spaces); it has ${token.length}`,
@@ -211,11 +214,11 @@ Deno.test("readConfig reads EDGE_METRICS_TOKEN and refuses one the edge would no
 Deno.test("waitingLine says the edge waits for the core, and where it looks for its KV file", () => {
   const tail =
     "does not exist yet (start it with `deno task start`, or point KV_PATH at its KV file)";
-  assertEquals(
+  assert.deepStrictEqual(
     waitingLine("data/core.kv", "/srv/tc/"),
     `edge: waiting for the core to start: its KV file /srv/tc/data/core.kv ${tail}`,
   );
-  assertEquals(
+  assert.deepStrictEqual(
     waitingLine("/var/lib/tc/core.kv", "/srv/tc"),
     `edge: waiting for the core to start: its KV file /var/lib/tc/core.kv ${tail}`,
   );
@@ -223,8 +226,8 @@ Deno.test("waitingLine says the edge waits for the core, and where it looks for 
 
 Deno.test("readConfig reads EDGE_STREAMS_PER_ADDRESS and refuses what is not 1 to 1,000,000", () => {
   const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
-  assertEquals(readConfig(env({})).streamsPerAddress, undefined);
-  assertEquals(readConfig(env({ EDGE_STREAMS_PER_ADDRESS: "4" })).streamsPerAddress, 4);
+  assert.deepStrictEqual(readConfig(env({})).streamsPerAddress, undefined);
+  assert.deepStrictEqual(readConfig(env({ EDGE_STREAMS_PER_ADDRESS: "4" })).streamsPerAddress, 4);
   for (const value of ["", "0", "-1", "2.5", "1e3", "1000001", " 4"]) {
     let message = "";
     try {
@@ -232,7 +235,7 @@ Deno.test("readConfig reads EDGE_STREAMS_PER_ADDRESS and refuses what is not 1 t
     } catch (error) {
       message = (error as Error).message;
     }
-    assertEquals(
+    assert.deepStrictEqual(
       message,
       "Cannot start the edge: EDGE_STREAMS_PER_ADDRESS must be a whole number from 1 to " +
         `1,000,000, not ${value}`,
@@ -271,8 +274,8 @@ Deno.test("edge/main.ts stops on a bad setting with the reason and exit code 2, 
       stdout: "piped",
       stderr: "piped",
     }).output();
-    assertEquals(out.code, 2);
-    assertEquals(new TextDecoder().decode(out.stderr).trim(), reason);
-    assertEquals(new TextDecoder().decode(out.stdout), "");
+    assert.deepStrictEqual(out.code, 2);
+    assert.deepStrictEqual(new TextDecoder().decode(out.stderr).trim(), reason);
+    assert.deepStrictEqual(new TextDecoder().decode(out.stdout), "");
   }
 });

@@ -1,5 +1,5 @@
 import { HttpMetrics } from "./metrics.ts";
-import { assert, assertEquals } from "./_testing/assert.ts";
+import assert from "node:assert";
 
 Deno.test("HttpMetrics: cumulative buckets, sum and count, escaped labels", () => {
   const m = new HttpMetrics();
@@ -21,5 +21,5 @@ Deno.test("HttpMetrics: cumulative buckets, sum and count, escaped labels", () =
       'http_requests_total{route="we\\"ird\\\\\\n",status="404"} 1',
     ]
   ) assert(text.includes(line + "\n"), `missing ${line}`);
-  assertEquals(m.count("/a", 200), 2);
+  assert.deepStrictEqual(m.count("/a", 200), 2);
 });

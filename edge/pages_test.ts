@@ -1,5 +1,5 @@
 import { escapeHtml, makeNonce, plainPages } from "./pages.ts";
-import { assert, assertMatch } from "./_testing/assert.ts";
+import assert from "node:assert";
 import { makeSnapshot } from "./_testing/kv.ts";
 
 Deno.test("the plain pages escape what they print and carry the nonce", async () => {
@@ -16,7 +16,7 @@ Deno.test("the plain pages escape what they print and carry the nonce", async ()
     assert(!html.includes("<script>"), "unescaped name");
     assert(html.includes(escapeHtml(s.name)), "name missing");
     assert(html.includes(`<style nonce="${ctx.nonce}">`), "nonce missing");
-    assertMatch(html, /^<!doctype html>/);
+    assert.match(html, /^<!doctype html>/);
   }
   assert((await plainPages.overview({ ...ctx, snapshots: [] })).includes("No quotes yet."));
 });

@@ -1,9 +1,9 @@
 import { parseSymbolsParam, parseVersion, parseVersionParam } from "./query_params.ts";
-import { assertEquals } from "./_testing/assert.ts";
+import assert from "node:assert";
 
 function check(values: string[] | undefined, expected: string[] | undefined | string) {
   const r = parseSymbolsParam(values, 3);
-  assertEquals(r.ok ? r.value : r.detail, expected, JSON.stringify(values));
+  assert.deepStrictEqual(r.ok ? r.value : r.detail, expected, JSON.stringify(values));
 }
 
 Deno.test("parseSymbolsParam accepts 1 to max well-formed symbols and names what is wrong", () => {
@@ -25,16 +25,16 @@ Deno.test("parseSymbolsParam accepts 1 to max well-formed symbols and names what
 });
 
 Deno.test("parseVersionParam and parseVersion read non-negative safe integers only", () => {
-  assertEquals(parseVersionParam("since", undefined), { ok: true, value: undefined });
-  assertEquals(parseVersionParam("since", ["0"]), { ok: true, value: 0 });
-  assertEquals(parseVersionParam("since", ["1", "2"]), {
+  assert.deepStrictEqual(parseVersionParam("since", undefined), { ok: true, value: undefined });
+  assert.deepStrictEqual(parseVersionParam("since", ["0"]), { ok: true, value: 0 });
+  assert.deepStrictEqual(parseVersionParam("since", ["1", "2"]), {
     ok: false,
     detail: "Cannot read since: it is given more than once",
   });
   for (
     const bad of ["", "-1", "1.5", "1e3", " 1", "0x10", "9007199254740993", "12345678901234567"]
   ) {
-    assertEquals(parseVersion(bad), undefined, bad);
+    assert.deepStrictEqual(parseVersion(bad), undefined, bad);
   }
-  assertEquals(parseVersion("9007199254740991"), 9007199254740991);
+  assert.deepStrictEqual(parseVersion("9007199254740991"), 9007199254740991);
 });

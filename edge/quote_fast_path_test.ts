@@ -4,7 +4,7 @@ import { quoteFastPath, quotePathSymbol } from "./quote_fast_path.ts";
 import { RateLimitPolicy } from "./rate_limit.ts";
 import { resolveRequestLimits } from "./request_limits.ts";
 import { SnapshotCache } from "./snapshot_cache.ts";
-import { assert, assertEquals } from "./_testing/assert.ts";
+import assert from "node:assert";
 import { type TestEdge, withEdge } from "./_testing/edge.ts";
 import { makeSnapshot, seedSnapshots } from "./_testing/kv.ts";
 
@@ -47,9 +47,9 @@ async function check(cases: readonly Case[], settings: EdgeSettings = {}): Promi
       }
       for (const [i, c] of cases.entries()) {
         const label = `case ${i}: ${c.method ?? "GET"} ${c.path.slice(0, 60)}`;
-        assertEquals(await seen(fast, c), await seen(slow, c), label);
+        assert.deepStrictEqual(await seen(fast, c), await seen(slow, c), label);
       }
-      assertEquals(await counted(fast), await counted(slow), "metrics");
+      assert.deepStrictEqual(await counted(fast), await counted(slow), "metrics");
     }, { ...settings, quoteFastPath: false });
   }, settings);
 }
@@ -110,7 +110,7 @@ Deno.test("the fast path and the app share one quota per address, and its 429", 
 Deno.test("before the first read the fast path leaves the 503 to the app", async () => {
   await withEdge(async ({ get }) => {
     const res = await get(QUOTE);
-    assertEquals([res.status, (await res.json()).reason], [503, "not_ready"]);
+    assert.deepStrictEqual([res.status, (await res.json()).reason], [503, "not_ready"]);
   });
 });
 
@@ -146,11 +146,11 @@ Deno.test("quoteFastPath answers only 200s and 304s, and leaves the rest untouch
         ["/api/v1/symbols"],
       ] as const
     ) assert(left(path, init), `answered ${path}`);
-    assertEquals([route.count(200), policy.buckets.tryTake("192.0.2.6")], [0, 1]);
+    assert.deepStrictEqual([route.count(200), policy.buckets.tryTake("192.0.2.6")], [0, 1]);
 
     const ok = fast(new Request("http://localhost/api/v1/quotes/AAPL"), env)!;
-    assertEquals(ok.status, 200);
-    assertEquals([...ok.headers], [
+    assert.deepStrictEqual(ok.status, 200);
+    assert.deepStrictEqual([...ok.headers], [
       ["access-control-allow-origin", "*"],
       ["cache-control", "public, max-age=0, s-maxage=1, stale-while-revalidate=5"],
       ["content-security-policy", ok.headers.get("content-security-policy")!],
@@ -160,16 +160,19 @@ Deno.test("quoteFastPath answers only 200s and 304s, and leaves the rest untouch
       ["ratelimit-policy", '"edge";q=2;w=60'],
       ["x-frame-options", "DENY"],
     ]);
-    assertEquals(JSON.parse(await ok.text()).ticker.ticker, "AAPL");
+    assert.deepStrictEqual(JSON.parse(await ok.text()).ticker.ticker, "AAPL");
     const cached = fast(
       new Request("http://localhost/api/v1/quotes/AAPL", { headers: { "if-none-match": ETAG } }),
       env,
     )!;
-    assertEquals([cached.status, cached.headers.has("content-security-policy")], [304, false]);
-    assertEquals(cached.headers.get("ratelimit"), '"edge";r=0;t=60');
+    assert.deepStrictEqual([cached.status, cached.headers.has("content-security-policy")], [
+      304,
+      false,
+    ]);
+    assert.deepStrictEqual(cached.headers.get("ratelimit"), '"edge";r=0;t=60');
     // The bucket is empty: the app answers the 429.
     assert(left("/api/v1/quotes/AAPL"), "answered without a token");
-    assertEquals([route.count(200), route.count(304), route.cacheHits], [1, 1, 1]);
+    assert.deepStrictEqual([route.count(200), route.count(304), route.cacheHits], [1, 1, 1]);
   } finally {
     await cache.close();
     kv.close();
@@ -181,12 +184,15 @@ Deno.test("quoteFastPath makes a snapshot's answer once, and a new snapshot's af
     await write({ snapshots: [makeSnapshot("AAPL")] });
     const first = await get(QUOTE);
     const again = await get(QUOTE);
-    assertEquals(await again.text(), await first.text());
+    assert.deepStrictEqual(await again.text(), await first.text());
     await write({ snapshots: [makeSnapshot("AAPL", { lastTrade: null })] });
     const moved = await get(QUOTE);
-    assertEquals(moved.headers.get("etag"), `"q1-2-${(1_764_000_000_000).toString(36)}-1"`);
-    assertEquals((await moved.json()).ticker.lastTrade, null);
-    assertEquals(
+    assert.deepStrictEqual(
+      moved.headers.get("etag"),
+      `"q1-2-${(1_764_000_000_000).toString(36)}-1"`,
+    );
+    assert.deepStrictEqual((await moved.json()).ticker.lastTrade, null);
+    assert.deepStrictEqual(
       (await (await app.request("/metrics")).text()).includes(
         'http_requests_total{route="/api/v1/quotes/:symbol",status="200"} 3\n',
       ),
@@ -197,7 +203,7 @@ Deno.test("quoteFastPath makes a snapshot's answer once, and a new snapshot's af
 
 Deno.test("quotePathSymbol reads the path as Hono does", () => {
   const check = (url: string, symbol: string | undefined) =>
-    assertEquals(quotePathSymbol(url), symbol, url);
+    assert.deepStrictEqual(quotePathSymbol(url), symbol, url);
   check("http://localhost/api/v1/quotes/AAPL", "AAPL");
   check("http://127.0.0.1:8000/api/v1/quotes/BRK.B?since=3#x", "BRK.B");
   check("https://edge.example/api/v1/quotes/MSFT#top", "MSFT");

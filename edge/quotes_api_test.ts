@@ -1,6 +1,6 @@
 import { PROBLEM_TYPE_PREFIX } from "./problem.ts";
 import { QUOTE_CACHE_CONTROL, SYMBOLS_CACHE_CONTROL } from "./quotes_api.ts";
-import { assert, assertEquals } from "./_testing/assert.ts";
+import assert from "node:assert";
 import { withEdge } from "./_testing/edge.ts";
 import { makeSnapshot, makeSymbolInfo, seedSnapshots, T0 } from "./_testing/kv.ts";
 
@@ -9,11 +9,11 @@ Deno.test("GET /api/v1/quotes/:symbol answers the ticker JSON with its ETag and 
     await seedSnapshots(kv, ["AAPL", "BRK.B"]);
     await cache.refresh();
     const res = await get("/api/v1/quotes/BRK.B");
-    assertEquals(res.status, 200);
-    assertEquals(res.headers.get("content-type"), "application/json");
-    assertEquals(res.headers.get("cache-control"), QUOTE_CACHE_CONTROL);
-    assertEquals(res.headers.get("etag"), `"q1-1-${T0.toString(36)}-1"`);
-    assertEquals(await res.json(), {
+    assert.deepStrictEqual(res.status, 200);
+    assert.deepStrictEqual(res.headers.get("content-type"), "application/json");
+    assert.deepStrictEqual(res.headers.get("cache-control"), QUOTE_CACHE_CONTROL);
+    assert.deepStrictEqual(res.headers.get("etag"), `"q1-1-${T0.toString(36)}-1"`);
+    assert.deepStrictEqual(await res.json(), {
       status: "OK",
       ticker: {
         ticker: "BRK.B",
@@ -48,12 +48,12 @@ Deno.test("a quote with nothing yet answers nulls, never zeros", async () => {
       })],
     });
     const { ticker } = await (await get("/api/v1/quotes/NEW")).json();
-    assertEquals(
+    assert.deepStrictEqual(
       [ticker.day, ticker.prevDay, ticker.lastTrade, ticker.todaysChange, ticker.todaysChangePerc],
       [null, null, null, null, null],
     );
-    assertEquals(ticker.lastQuote, { p: null, s: null, P: 10, S: 1 });
-    assertEquals(ticker.week52, { h: 12, l: 8 });
+    assert.deepStrictEqual(ticker.lastQuote, { p: null, s: null, P: 10, S: 1 });
+    assert.deepStrictEqual(ticker.week52, { h: 12, l: 8 });
   });
 });
 
@@ -64,15 +64,22 @@ Deno.test("GET /api/v1/quotes answers the symbols asked, in that order, or all",
     await write({ snapshots: [makeSnapshot("MSFT", { sequence: 2 })] });
     const some = await get("/api/v1/quotes?symbols=TSLA,MSFT,TSLA");
     const body = await some.json();
-    assertEquals([body.status, body.count], ["OK", 2]);
-    assertEquals(body.tickers.map((t: { ticker: string }) => t.ticker), ["TSLA", "MSFT"]);
+    assert.deepStrictEqual([body.status, body.count], ["OK", 2]);
+    assert.deepStrictEqual(body.tickers.map((t: { ticker: string }) => t.ticker), ["TSLA", "MSFT"]);
     // The tag follows the newest snapshot shown.
-    assertEquals(some.headers.get("etag"), `"q1-2-${T0.toString(36)}-2"`);
-    assertEquals(some.headers.get("cache-control"), QUOTE_CACHE_CONTROL);
+    assert.deepStrictEqual(some.headers.get("etag"), `"q1-2-${T0.toString(36)}-2"`);
+    assert.deepStrictEqual(some.headers.get("cache-control"), QUOTE_CACHE_CONTROL);
     const all = await (await get("/api/v1/quotes")).json();
-    assertEquals(all.tickers.map((t: { ticker: string }) => t.ticker), ["AAPL", "MSFT", "TSLA"]);
+    assert.deepStrictEqual(all.tickers.map((t: { ticker: string }) => t.ticker), [
+      "AAPL",
+      "MSFT",
+      "TSLA",
+    ]);
     // A comma sent percent-encoded is a comma.
-    assertEquals((await (await get("/api/v1/quotes?symbols=AAPL%2CTSLA")).json()).count, 2);
+    assert.deepStrictEqual(
+      (await (await get("/api/v1/quotes?symbols=AAPL%2CTSLA")).json()).count,
+      2,
+    );
   });
 });
 
@@ -85,23 +92,26 @@ Deno.test("If-None-Match with the current tag is answered 304, until the snapsho
       const etag = first.headers.get("etag")!;
       for (const header of [etag, `W/${etag}`, `"other", ${etag}`, "*"]) {
         const res = await get(path, { headers: { "if-none-match": header } });
-        assertEquals(res.status, 304, `${path} with ${header}`);
-        assertEquals(res.headers.get("etag"), etag);
-        assertEquals(res.headers.get("cache-control"), QUOTE_CACHE_CONTROL);
-        assertEquals(await res.text(), "");
+        assert.deepStrictEqual(res.status, 304, `${path} with ${header}`);
+        assert.deepStrictEqual(res.headers.get("etag"), etag);
+        assert.deepStrictEqual(res.headers.get("cache-control"), QUOTE_CACHE_CONTROL);
+        assert.deepStrictEqual(await res.text(), "");
       }
-      assertEquals((await get(path, { headers: { "if-none-match": '"q1-0"' } })).status, 200);
+      assert.deepStrictEqual(
+        (await get(path, { headers: { "if-none-match": '"q1-0"' } })).status,
+        200,
+      );
     }
     // Another symbol's change leaves AAPL's tag alone; AAPL's own moves it.
     const tag = (await get("/api/v1/quotes/AAPL")).headers.get("etag")!;
     await write({ snapshots: [makeSnapshot("MSFT")] });
-    assertEquals(
+    assert.deepStrictEqual(
       (await get("/api/v1/quotes/AAPL", { headers: { "if-none-match": tag } })).status,
       304,
     );
     const listTag = (await get("/api/v1/quotes?symbols=AAPL,MSFT")).headers.get("etag");
     await write({ snapshots: [makeSnapshot("AAPL")] });
-    assertEquals(
+    assert.deepStrictEqual(
       (await get("/api/v1/quotes/AAPL", { headers: { "if-none-match": tag } })).status,
       200,
     );
@@ -115,19 +125,19 @@ Deno.test("GET /api/v1/symbols answers the instrument list, with its own tag", a
     await seedSnapshots(kv, ["AAPL", "MSFT"]);
     await cache.refresh();
     const res = await get("/api/v1/symbols");
-    assertEquals(await res.json(), {
+    assert.deepStrictEqual(await res.json(), {
       status: "OK",
       count: 2,
       symbols: [makeSymbolInfo("AAPL"), makeSymbolInfo("MSFT")],
     });
-    assertEquals(res.headers.get("cache-control"), SYMBOLS_CACHE_CONTROL);
+    assert.deepStrictEqual(res.headers.get("cache-control"), SYMBOLS_CACHE_CONTROL);
     const etag = res.headers.get("etag")!;
     const headers = { "if-none-match": etag };
     await write({ snapshots: [makeSnapshot("AAPL")] }); // quotes move, the list does not
-    assertEquals((await get("/api/v1/symbols", { headers })).status, 304);
+    assert.deepStrictEqual((await get("/api/v1/symbols", { headers })).status, 304);
     await write({ symbols: { format: 1, symbols: [makeSymbolInfo("AAPL")] } });
     const changed = await get("/api/v1/symbols", { headers });
-    assertEquals([changed.status, (await changed.json()).count], [200, 1]);
+    assert.deepStrictEqual([changed.status, (await changed.json()).count], [200, 1]);
   });
 });
 
@@ -137,11 +147,11 @@ type BadCase = [path: string, status: number, reason: string, parameter?: string
 async function check(get: (path: string) => Promise<Response>, cases: BadCase[]) {
   for (const [path, status, reason, parameter] of cases) {
     const res = await get(path);
-    assertEquals(res.status, status, path);
-    assertEquals(res.headers.get("content-type"), "application/problem+json", path);
-    assertEquals(res.headers.get("cache-control"), "no-store", path);
+    assert.deepStrictEqual(res.status, status, path);
+    assert.deepStrictEqual(res.headers.get("content-type"), "application/problem+json", path);
+    assert.deepStrictEqual(res.headers.get("cache-control"), "no-store", path);
     const body = await res.json();
-    assertEquals(
+    assert.deepStrictEqual(
       [body.type, body.status, body.reason, body.parameter],
       [PROBLEM_TYPE_PREFIX + reason, status, reason, parameter],
       path,
@@ -183,15 +193,15 @@ Deno.test("bad symbols are 400, unknown well-formed ones 404, bad parameters 400
       ["/api/v2/quotes/AAPL", 404, "no_route"],
     ]);
     const detail = async (path: string) => (await (await get(path)).json()).detail;
-    assertEquals(
+    assert.deepStrictEqual(
       await detail("/api/v1/quotes?symbols=AAPL,,MSFT"),
       "Cannot read symbols: entry 2 is empty",
     );
-    assertEquals(
+    assert.deepStrictEqual(
       await detail(`/api/v1/quotes?symbols=${many}`),
       "Cannot read symbols: 101 entries, at most 100",
     );
-    assertEquals(
+    assert.deepStrictEqual(
       await detail("/api/v1/quotes?symbols=AAPL,GOOG,X"),
       "Cannot find symbols: there is no quote for GOOG, X",
     );
@@ -204,8 +214,8 @@ Deno.test("before the first KV read, quotes are 503 not_ready with Retry-After",
       const path of ["/api/v1/quotes/AAPL", "/api/v1/quotes", "/api/v1/symbols", "/", "/q/AAPL"]
     ) {
       const res = await get(path);
-      assertEquals([res.status, res.headers.get("retry-after")], [503, "1"], path);
-      assertEquals((await res.json()).reason, "not_ready");
+      assert.deepStrictEqual([res.status, res.headers.get("retry-after")], [503, "1"], path);
+      assert.deepStrictEqual((await res.json()).reason, "not_ready");
     }
   });
 });

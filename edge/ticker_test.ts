@@ -1,5 +1,5 @@
 import { tickerJson, toTicker } from "./ticker.ts";
-import { assertEquals } from "./_testing/assert.ts";
+import assert from "node:assert";
 import { makeSnapshot } from "./_testing/kv.ts";
 
 Deno.test("toTicker maps every field, keeping nulls", () => {
@@ -9,7 +9,7 @@ Deno.test("toTicker maps every field, keeping nulls", () => {
     week52: { high: 5000.25, low: 4000.5 },
     version: 12,
   });
-  assertEquals(toTicker(s), {
+  assert.deepStrictEqual(toTicker(s), {
     ticker: "ES-FUT",
     name: "ES-FUT Inc.",
     priceDecimals: 4,
@@ -23,5 +23,5 @@ Deno.test("toTicker maps every field, keeping nulls", () => {
     week52: { h: 5000.25, l: 4000.5 },
     version: 12,
   });
-  assertEquals(JSON.parse(tickerJson(s)), toTicker(s));
+  assert.deepStrictEqual(JSON.parse(tickerJson(s)), toTicker(s));
 });
