@@ -119,6 +119,8 @@ export interface CoreOptions {
    * (default: the account directory's answer: registered and enabled).
    */
   readonly canTradeFor?: (account: string) => string | undefined;
+  /** False mounts no admin API: `/admin` is a 404 (tests of the gateway alone; default true). */
+  readonly adminApi?: boolean;
   /** Gateway options over the core's (default none). */
   readonly gateway?: CoreGatewayOverrides;
 }
@@ -423,7 +425,11 @@ export async function createCore(config: CoreConfig, options: CoreOptions = {}):
       });
       await market.defineAccounts(accounts);
       // The market starts afresh: what it left resting before a restart goes.
-      const leftovers = market.cancelLeftovers(recoveredOrders, accounts);
+      // With the market off (rate 0) nothing piles up, and the recovered
+      // books stay as the journal left them, to be looked at.
+      const leftovers = config.syntheticRate > 0
+        ? market.cancelLeftovers(recoveredOrders, accounts)
+        : 0;
       if (leftovers > 0) {
         log(`synthetic market: cancelled ${leftovers} of its orders left from before the restart`);
       }
@@ -467,7 +473,9 @@ export async function createCore(config: CoreConfig, options: CoreOptions = {}):
       allowedOrigins: config.allowedOrigins,
       orders,
       marketData: options.gatewayMarketData?.(marketDataPort) ?? marketDataPort,
-      admin: async (request) => await admin.fetch(request),
+      ...(options.adminApi === false
+        ? {}
+        : { admin: async (request) => await admin.fetch(request) }),
       authorize: accountAuthorizer(store),
       heartbeatIntervalMs: config.heartbeatMs,
       maxBufferedBytes: config.queueBytes,
