@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../core/_testing/assert.ts";
+import assert from "node:assert";
 import os from "node:os";
 import { Child } from "./_child.ts";
 
@@ -23,7 +23,7 @@ Deno.test("Child.waitFor() returns the first later stdout line the matcher maps 
   );
   try {
     const n = await child.waitFor((line) => /^b (\d)$/.exec(line)?.[1], 10_000, "a b line");
-    assertEquals(n, "2"); // stderr lines are kept for messages, never matched
+    assert.deepStrictEqual(n, "2"); // stderr lines are kept for messages, never matched
     assert(child.tail.includes("stderr: b 1"), child.tail);
   } finally {
     await child.stop();
@@ -58,7 +58,7 @@ Deno.test("Child.waitFor() times out naming what it waited for, and passes a mat
         "y",
       )
     );
-    assertEquals(thrown, "bad y");
+    assert.deepStrictEqual(thrown, "bad y");
   } finally {
     await child.stop();
   }
@@ -72,9 +72,9 @@ Deno.test("Child.write() reaches the child's stdin, and stop() lets it exit on i
   );
   const got = child.waitFor((line) => (line.startsWith("got ") ? line : undefined), 10_000, "echo");
   await child.write("hello");
-  assertEquals(await got, "got hello");
+  assert.deepStrictEqual(await got, "got hello");
   const status = await child.stop(10_000, false); // closing stdin ends its loop
-  assertEquals([status.success, child.tail.includes("eof")], [true, true]);
+  assert.deepStrictEqual([status.success, child.tail.includes("eof")], [true, true]);
 });
 
 Deno.test("Child.stop() kills a child that ignores SIGTERM", async () => {
@@ -83,9 +83,9 @@ Deno.test("Child.stop() kills a child that ignores SIGTERM", async () => {
   );
   await child.waitFor((line) => (line === "ready" ? true : undefined), 10_000, "ready");
   const status = await child.stop(200);
-  assertEquals(status.signal, "SIGKILL");
+  assert.deepStrictEqual(status.signal, "SIGKILL");
   // Stopping again returns at once.
-  assertEquals((await child.stop()).signal, "SIGKILL");
+  assert.deepStrictEqual((await child.stop()).signal, "SIGKILL");
 });
 
 Deno.test("a child runs on every CPU even when the thread starting it is pinned to one", async () => {
@@ -115,5 +115,5 @@ Deno.test("a child runs on every CPU even when the thread starting it is pinned 
   const [childList, parentList] = [...text.matchAll(/^Cpus_allowed_list:\s*(\S+)$/gm)].map((m) =>
     m[1]
   );
-  assertEquals([parentList, childList], ["0", every]);
+  assert.deepStrictEqual([parentList, childList], ["0", every]);
 });

@@ -1,4 +1,4 @@
-import { assertEquals } from "../core/_testing/assert.ts";
+import assert from "node:assert";
 import { BEARER_PREFIX, SUBPROTOCOL } from "../core/gateway/mod.ts";
 import { CoreProcess, parseProc, readyIn } from "./_core_process.ts";
 
@@ -6,7 +6,7 @@ Deno.test("readyIn() reads the core's ready status line, not its human lines", (
   const ready = readyIn(
     'tc-status {"event":"ready","pid":9,"addresses":{"ws":"ws://[::1]:8080/ws","port":8080}}',
   );
-  assertEquals([ready?.pid, ready?.addresses.ws], [9, "ws://[::1]:8080/ws"]);
+  assert.deepStrictEqual([ready?.pid, ready?.addresses.ws], [9, "ws://[::1]:8080/ws"]);
   for (
     const line of [
       "gateway: listening on ws://[::1]:8080/ws, admin API on http://[::1]:8080/admin",
@@ -14,7 +14,7 @@ Deno.test("readyIn() reads the core's ready status line, not its human lines", (
       "0 commands (0/s), 0 events, 0 trades, 0 rejects, 3 connections; by source: none yet | ",
     ]
   ) {
-    assertEquals(readyIn(line), undefined, line);
+    assert.deepStrictEqual(readyIn(line), undefined, line);
   }
 });
 
@@ -26,33 +26,41 @@ Deno.test("CoreProcess learns the core's address from its status line and its co
     env: { JOURNAL_DIR: "none" },
   });
   try {
-    assertEquals(new URL(core.url).hostname, "127.0.0.1");
+    assert.deepStrictEqual(new URL(core.url).hostname, "127.0.0.1");
     const status = await core.status();
-    assertEquals([status.pid, status.addresses.ws, status.state], [core.pid, core.url, "running"]);
-    assertEquals(await core.waitForConnections(0, 5_000), true);
+    assert.deepStrictEqual([status.pid, status.addresses.ws, status.state], [
+      core.pid,
+      core.url,
+      "running",
+    ]);
+    assert.deepStrictEqual(await core.waitForConnections(0, 5_000), true);
     const socket = new WebSocket(core.url, [SUBPROTOCOL, BEARER_PREFIX + core.token("ALICE")]);
     await new Promise((resolve, reject) => {
       socket.onopen = resolve;
       socket.onerror = () => reject(new Error("refused"));
     });
-    assertEquals(await core.waitForConnections(1, 5_000), true);
-    assertEquals(await core.connections(), 1);
+    assert.deepStrictEqual(await core.waitForConnections(1, 5_000), true);
+    assert.deepStrictEqual(await core.connections(), 1);
     const closed = new Promise((resolve) => (socket.onclose = resolve));
     socket.close();
     await closed;
-    assertEquals(await core.waitForConnections(0, 5_000), true);
+    assert.deepStrictEqual(await core.waitForConnections(0, 5_000), true);
   } finally {
     await core.stop();
   }
-  assertEquals(await core.waitForConnections(0, 200), false, "a stopped core has no count");
+  assert.deepStrictEqual(
+    await core.waitForConnections(0, 200),
+    false,
+    "a stopped core has no count",
+  );
 });
 
 Deno.test("parseProc() finds the CPU times after a command name with spaces and parentheses", () => {
   const stat = "77 (a (b) c) R 1 77 77 0 -1 4194560 9 0 0 0 1234 66 0 0 20 0 9 0 7 0 0 0\n";
-  assertEquals(parseProc(stat + "VmPeak:\t  1 kB\nVmRSS:\t  2048 kB\n"), {
+  assert.deepStrictEqual(parseProc(stat + "VmPeak:\t  1 kB\nVmRSS:\t  2048 kB\n"), {
     rssBytes: 2048 * 1024,
     cpuSeconds: 13,
   });
-  assertEquals(parseProc(stat), undefined); // no status
-  assertEquals(parseProc("VmRSS:\t  2048 kB\n"), undefined); // no stat
+  assert.deepStrictEqual(parseProc(stat), undefined); // no status
+  assert.deepStrictEqual(parseProc("VmRSS:\t  2048 kB\n"), undefined); // no stat
 });

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../core/_testing/assert.ts";
+import assert from "node:assert";
 import { encodeSymbol, FrameEncoder } from "../core/marketdata/mod.ts";
 import { encodeServerMessage } from "../core/wire/server.ts";
 import type { ServerEvent } from "../core/wire/types.ts";
@@ -13,7 +13,7 @@ function check(frame: Uint8Array, expected: Record<string, number>): void {
   assert(probed !== undefined, "not read");
   const got: Record<string, number> = {};
   for (const key of Object.keys(expected)) got[key] = probed[key as keyof typeof probed];
-  assertEquals(got, expected);
+  assert.deepStrictEqual(got, expected);
 }
 
 const report: ServerEvent = {
@@ -112,9 +112,9 @@ Deno.test("FrameProbe refuses what is not a single-segment message with a struct
   const listRoot = frame.slice();
   listRoot[8] = listRoot[8]! | 1;
   for (const bad of [new Uint8Array(0), new Uint8Array(12), twoSegments, truncated, listRoot]) {
-    assertEquals(probe.read(bad), undefined);
+    assert.deepStrictEqual(probe.read(bad), undefined);
   }
-  assertEquals(probe.read(nullRoot), undefined);
+  assert.deepStrictEqual(probe.read(nullRoot), undefined);
   // An ArrayBuffer, as a WebSocket delivers it, reads the same as its bytes.
-  assertEquals(probe.read(frame.slice().buffer)?.requestId, 77);
+  assert.deepStrictEqual(probe.read(frame.slice().buffer)?.requestId, 77);
 });

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../core/_testing/assert.ts";
+import assert from "node:assert";
 import type { WrkResult } from "./_wrk.ts";
 import {
   type EdgeFigures,
@@ -22,7 +22,7 @@ Deno.test("matchSightings: trade k is visible at the first sighting counting bef
     { at: 300, trades: 13, updated: 230 }, // a repeat: nothing new
     { at: 470, trades: 14, updated: 440 },
   ]);
-  assertEquals(v, {
+  assert.deepStrictEqual(v, {
     tradeToVisible: [80, 70, 140, 70],
     tradeToSnapshot: [50, 40, 110, 40],
     snapshotToVisible: [30, 30, 30, 30],
@@ -32,9 +32,9 @@ Deno.test("matchSightings: trade k is visible at the first sighting counting bef
 
 Deno.test("matchSightings counts the trades no sighting reached as unseen", () => {
   const v = matchSightings([100, 200, 300], 0, [{ at: 250, trades: 2, updated: 240 }]);
-  assertEquals([v.tradeToVisible, v.unseen], [[150, 50], 1]);
-  assertEquals(matchSightings([100], 0, []).unseen, 1);
-  assertEquals(matchSightings([], 0, []), {
+  assert.deepStrictEqual([v.tradeToVisible, v.unseen], [[150, 50], 1]);
+  assert.deepStrictEqual(matchSightings([100], 0, []).unseen, 1);
+  assert.deepStrictEqual(matchSightings([], 0, []), {
     tradeToVisible: [],
     tradeToSnapshot: [],
     snapshotToVisible: [],
@@ -46,7 +46,7 @@ Deno.test("seededRandom is reproducible, in [0, 1), and differs by seed", () => 
   const a = seededRandom(7);
   const b = seededRandom(7);
   const xs = Array.from({ length: 1_000 }, () => a());
-  assertEquals(xs, Array.from({ length: 1_000 }, () => b()));
+  assert.deepStrictEqual(xs, Array.from({ length: 1_000 }, () => b()));
   assert(xs.every((x) => x >= 0 && x < 1), "out of range");
   assert(new Set(xs).size > 990, "repeats");
   assert(seededRandom(8)() !== seededRandom(7)(), "seed ignored");
@@ -109,16 +109,20 @@ Deno.test("edgeResults: the quote's ratio, p99 and the freshness are checked aga
     freshness: { ok: true, value: FRESH },
   };
   const results = edgeResults(figures);
-  assertEquals(results.map((r) => r.name), [
+  assert.deepStrictEqual(results.map((r) => r.name), [
     EdgeSubjects.bare,
     EdgeSubjects.headers,
     EdgeSubjects.quote,
     EdgeSubjects.freshness,
   ]);
   const quote = results.find((r) => r.name === EdgeSubjects.quote)!;
-  assertEquals([quote.commandsPerSecond, quote.ratio, quote.latency?.p99], [48_000, 0.26, 1.8e6]);
+  assert.deepStrictEqual([quote.commandsPerSecond, quote.ratio, quote.latency?.p99], [
+    48_000,
+    0.26,
+    1.8e6,
+  ]);
   const checks = checkTargets(results, EDGE_TARGETS);
-  assertEquals(checks.map((c) => [c.status, c.detail]), [
+  assert.deepStrictEqual(checks.map((c) => [c.status, c.detail]), [
     ["FAIL", "0.260×"],
     ["PASS", "1.80 ms"],
     ["PASS", "140.00 ms"],
@@ -133,9 +137,9 @@ Deno.test("edgeResults: a part not measured skips its targets with the reason", 
     freshness: { ok: false, error: "the core did not start" },
   };
   const checks = checkTargets(edgeResults(figures), EDGE_TARGETS);
-  assertEquals(checks.map((c) => c.status), ["SKIP", "SKIP", "SKIP"]);
-  assertEquals(checks[0]?.detail, "edge-quote-get not measured: wrk is not installed");
-  assertEquals(checks[2]?.detail, "edge-freshness not measured: the core did not start");
+  assert.deepStrictEqual(checks.map((c) => c.status), ["SKIP", "SKIP", "SKIP"]);
+  assert.deepStrictEqual(checks[0]?.detail, "edge-quote-get not measured: wrk is not installed");
+  assert.deepStrictEqual(checks[2]?.detail, "edge-freshness not measured: the core did not start");
 });
 
 Deno.test("printEdge prints the configuration, each server's figures, and what was not measured", () => {

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../core/_testing/assert.ts";
+import assert from "node:assert";
 import type { SubscribeResult } from "./_gateway_client.ts";
 import {
   fileLimitProblem,
@@ -43,26 +43,26 @@ Deno.test("mergeFanout() adds the processes up and spreads a frame over every he
   // Frame 3 reached b's socket only: it has no spread over all three.
   const b = result(1, [5_000, 6_000], [[1, 1, 50, 50], [2, 1, 900, 900], [3, 1, 1000, 1000]]);
   const run = mergeFanout("core", "AAPL", 500, 3, [a, b], 0.5, 1 << 20);
-  assertEquals(
+  assert.deepStrictEqual(
     [run.open.opened, run.open.ms, run.held, run.processes, run.resyncs],
     [3, 20, 3, 2, 2],
   );
-  assertEquals([run.spread.samples, run.spread.max], [2, 400]); // frame 1: 50 → 300; frame 2: 500 → 900
-  assertEquals([run.engineToReceive.samples, run.engineToReceive.max], [6, 6_000]);
-  assertEquals(run.framesPerSecond, 1.5); // three sequences in 2 s
-  assertEquals(run.deliveriesPerSecond, 3);
-  assertEquals(run.engineToSentAt, undefined); // sentAt of whole ms only: not reported
-  assertEquals(run.clientCpu, [0.25, 0.25]);
+  assert.deepStrictEqual([run.spread.samples, run.spread.max], [2, 400]); // frame 1: 50 → 300; frame 2: 500 → 900
+  assert.deepStrictEqual([run.engineToReceive.samples, run.engineToReceive.max], [6, 6_000]);
+  assert.deepStrictEqual(run.framesPerSecond, 1.5); // three sequences in 2 s
+  assert.deepStrictEqual(run.deliveriesPerSecond, 3);
+  assert.deepStrictEqual(run.engineToSentAt, undefined); // sentAt of whole ms only: not reported
+  assert.deepStrictEqual(run.clientCpu, [0.25, 0.25]);
 });
 
 Deno.test("mergeFanout() holds only the subscribers still open at the end of the window", () => {
   const run = mergeFanout("core", "AAPL", 500, 2, [result(2, [1], [[7, 1, 0, 5]], 1)], 0, 0);
-  assertEquals([run.held, run.spread.samples, run.spread.max], [1, 1, 5]);
+  assert.deepStrictEqual([run.held, run.spread.samples, run.spread.max], [1, 1, 5]);
 });
 
 Deno.test("fileLimitProblem() asks for room for the core's sockets and its own files", () => {
   const check = (sockets: number, processes: number, soft: number, hard: number, ok: boolean) =>
-    assertEquals(fileLimitProblem(sockets, processes, { soft, hard }) === undefined, ok);
+    assert.deepStrictEqual(fileLimitProblem(sockets, processes, { soft, hard }) === undefined, ok);
   check(10_000, 2, 20_000, 20_000, true);
   check(10_000, 2, 10_000, 20_000, false);
   check(10_000, 1, 10_256, 10_256, true);
@@ -95,17 +95,17 @@ Deno.test("runGatewayBench() measures a small gateway end to end over real socke
     return o.value;
   };
   for (const run of [value(figures.reference), value(figures.fanout)]) {
-    assertEquals([run.open.opened, run.held, run.processes, run.errors], [6, 6, 2, 0]);
+    assert.deepStrictEqual([run.open.opened, run.held, run.processes, run.errors], [6, 6, 2, 0]);
     assert(run.engineToReceive.samples > 0 && run.framesPerSecond > 0, JSON.stringify(run));
     assert(run.spread.samples > 0, "no frame reached every subscriber");
   }
   const idle = value(figures.idle);
-  assertEquals([idle.open.opened, idle.heldByClients, idle.heldByCore], [20, 20, 20]);
+  assert.deepStrictEqual([idle.open.opened, idle.heldByClients, idle.heldByCore], [20, 20, 20]);
   assert(idle.rssAfterBytes > 0 && idle.heartbeats > 0, JSON.stringify(idle));
-  assertEquals(figures.orders.map((o) => value(o).syntheticRate), [0, 500]);
+  assert.deepStrictEqual(figures.orders.map((o) => value(o).syntheticRate), [0, 500]);
   for (const o of figures.orders) {
     const run = value(o);
-    assertEquals([run.timed, run.newOrder.samples, run.cancel.samples, run.rejects], [
+    assert.deepStrictEqual([run.timed, run.newOrder.samples, run.cancel.samples, run.rejects], [
       20,
       10,
       10,
@@ -114,13 +114,13 @@ Deno.test("runGatewayBench() measures a small gateway end to end over real socke
   }
   // Its results name what the targets look for (at the issue's sizes).
   const results = gatewayResults(figures);
-  assertEquals(results.map((r) => r.name), [
+  assert.deepStrictEqual(results.map((r) => r.name), [
     GatewaySubjects.reference(6),
     GatewaySubjects.fanout(6),
     GatewaySubjects.idle(20),
   ]);
-  assertEquals(results.map((r) => r.count), [6, 6, 20]);
-  assertEquals(checkTargets(results, GATEWAY_TARGETS).map((c) => c.status), [
+  assert.deepStrictEqual(results.map((r) => r.count), [6, 6, 20]);
+  assert.deepStrictEqual(checkTargets(results, GATEWAY_TARGETS).map((c) => c.status), [
     "SKIP",
     "SKIP",
     "SKIP",
@@ -133,7 +133,7 @@ Deno.test("the gateway targets pass and fail on the figures they name", () => {
     { name: GatewaySubjects.fanout(1_000), count: 999, latency: latency(4e6) },
     { name: GatewaySubjects.idle(10_000), count: 10_000 },
   ], GATEWAY_TARGETS);
-  assertEquals(checks.map((c) => [c.status, c.detail]), [
+  assert.deepStrictEqual(checks.map((c) => [c.status, c.detail]), [
     ["FAIL", "999"],
     ["PASS", "4.00 ms"],
     ["PASS", "10,000"],

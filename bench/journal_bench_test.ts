@@ -1,4 +1,5 @@
-import { assertBetween, assertEquals, assertThrows } from "../core/_testing/assert.ts";
+import assert from "node:assert";
+import { assertBetween } from "../core/_testing/between.ts";
 import { runPaired } from "./journal_bench.ts";
 import type { MatchingSubject } from "./subject.ts";
 
@@ -18,7 +19,7 @@ function scripted(name: string, seconds: number[], log: string[]): MatchingSubje
 Deno.test("runPaired alternates which subject goes first and prepares before every run", () => {
   const log: string[] = [];
   runPaired(scripted("off", [1, 1, 1], log), scripted("on", [1, 1, 1], log), [], 3);
-  assertEquals(log, [
+  assert.deepStrictEqual(log, [
     "off.prepare",
     "off.run",
     "on.prepare",
@@ -43,15 +44,15 @@ Deno.test("runPaired's ratio is of the medians, so one disturbed run does not mo
     commands,
     4,
   );
-  assertEquals(r.off, [1_000, 2_000, 1_000, 1_000]);
-  assertEquals(r.on, [800, 800, 100, 800]);
+  assert.deepStrictEqual(r.off, [1_000, 2_000, 1_000, 1_000]);
+  assert.deepStrictEqual(r.on, [800, 800, 100, 800]);
   assertBetween(r.ratio, 0.8 - 1e-12, 0.8 + 1e-12, "ratio");
-  assertEquals([r.offName, r.onName], ["off", "on"]);
+  assert.deepStrictEqual([r.offName, r.onName], ["off", "on"]);
 });
 
 Deno.test("runPaired refuses a count of pairs that is not a positive integer", () => {
   for (const pairs of [0, -1, 1.5, Number.NaN]) {
-    assertThrows(
+    assert.throws(
       () => runPaired(scripted("a", [], []), scripted("b", [], []), [], pairs),
       RangeError,
     );

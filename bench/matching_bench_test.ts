@@ -2,7 +2,7 @@ import type { Command } from "../core/matching/types.ts";
 import { lazySubject, runMatchingBench } from "./matching_bench.ts";
 import type { MatchingSubject, RunResult } from "./subject.ts";
 import { checkTargets, MATCHING_TARGETS } from "./targets.ts";
-import { assert, assertEquals, assertThrows } from "../core/_testing/assert.ts";
+import assert from "node:assert";
 
 /** A subject with a fixed speed, recording what the bench asked of it. */
 function fake(name: string, commandsPerSecond: number, calls: string[] = []): MatchingSubject {
@@ -34,9 +34,9 @@ Deno.test("runMatchingBench() reports throughput as a ratio to the reference", (
     commands,
     warmup: 0,
   });
-  assertEquals(results.map((r) => r.ratio), [1, 4]);
-  assertEquals(results[1]?.commandsPerSecond, 4e6);
-  assertEquals(results[1]?.latency?.p99, 99);
+  assert.deepStrictEqual(results.map((r) => r.ratio), [1, 4]);
+  assert.deepStrictEqual(results[1]?.commandsPerSecond, 4e6);
+  assert.deepStrictEqual(results[1]?.latency?.p99, 99);
 });
 
 Deno.test("runMatchingBench() warms up on a prefix, then interleaves repetitions", () => {
@@ -47,7 +47,7 @@ Deno.test("runMatchingBench() warms up on a prefix, then interleaves repetitions
     warmup: 100,
     repeat: 2,
   });
-  assertEquals(calls, [
+  assert.deepStrictEqual(calls, [
     "reference.prepare(100)",
     "reference.run(100)",
     "b.prepare(100)",
@@ -73,8 +73,8 @@ Deno.test("runMatchingBench() reports the median repetition", () => {
     run: (c) => ({ seconds: c.length / (speeds[call++] as number), commands: c.length, events: 0 }),
   };
   const [result] = runMatchingBench({ subjects: [wobbly], commands, warmup: 0, repeat: 3 });
-  assertEquals(result?.commandsPerSecond, 2e6);
-  assertEquals(result?.repetitions, [3e6, 1e6, 2e6]);
+  assert.deepStrictEqual(result?.commandsPerSecond, 2e6);
+  assert.deepStrictEqual(result?.repetitions, [3e6, 1e6, 2e6]);
 });
 
 Deno.test("runMatchingBench() reports a failing subject and measures the others", () => {
@@ -86,22 +86,22 @@ Deno.test("runMatchingBench() reports a failing subject and measures the others"
     commands,
     warmup: 10,
   });
-  assertEquals(results[0]?.ratio, 1);
-  assertEquals(results[1]?.error, "warm-up: library not built");
-  assertEquals(results[1]?.commandsPerSecond, undefined);
+  assert.deepStrictEqual(results[0]?.ratio, 1);
+  assert.deepStrictEqual(results[1]?.error, "warm-up: library not built");
+  assert.deepStrictEqual(results[1]?.commandsPerSecond, undefined);
 });
 
 Deno.test("runMatchingBench() gives no ratios when the reference is absent", () => {
   const [result] = runMatchingBench({ subjects: [fake("other", 1e6)], commands, warmup: 0 });
-  assertEquals(result?.ratio, undefined);
+  assert.deepStrictEqual(result?.ratio, undefined);
   assert(result?.commandsPerSecond === 1e6, "throughput still reported");
 });
 
 Deno.test("runMatchingBench() refuses duplicate names and bad counts", () => {
   const a = fake("a", 1);
-  assertThrows(() => runMatchingBench({ subjects: [a, a], commands, warmup: 0 }), RangeError);
-  assertThrows(() => runMatchingBench({ subjects: [a], commands, warmup: -1 }), RangeError);
-  assertThrows(
+  assert.throws(() => runMatchingBench({ subjects: [a, a], commands, warmup: 0 }), RangeError);
+  assert.throws(() => runMatchingBench({ subjects: [a], commands, warmup: -1 }), RangeError);
+  assert.throws(
     () => runMatchingBench({ subjects: [a], commands, warmup: 0, repeat: 0 }),
     RangeError,
   );
@@ -113,9 +113,9 @@ Deno.test("lazySubject() creates its subject once, on first use", () => {
     created++;
     return fake("x", 1e6);
   });
-  assertEquals(created, 0);
+  assert.deepStrictEqual(created, 0);
   runMatchingBench({ subjects: [subject], commands, warmup: 10, repeat: 2 });
-  assertEquals(created, 1);
+  assert.deepStrictEqual(created, 1);
 });
 
 Deno.test("checkTargets() passes, fails and skips by the measured figures", () => {
@@ -124,8 +124,8 @@ Deno.test("checkTargets() passes, fails and skips by the measured figures", () =
     { name: "native-kernel", commandsPerSecond: 12e6, latency },
     { name: "native-rings", error: "library not built" },
   ], MATCHING_TARGETS);
-  assertEquals(checks.map((c) => c.status), ["PASS", "SKIP", "PASS", "FAIL"]);
-  assertEquals(checks[3]?.detail, "1.50 µs");
+  assert.deepStrictEqual(checks.map((c) => c.status), ["PASS", "SKIP", "PASS", "FAIL"]);
+  assert.deepStrictEqual(checks[3]?.detail, "1.50 µs");
 });
 
 Deno.test("runMatchingBench() pairs each repetition with the reference's of the same round", () => {
@@ -147,7 +147,7 @@ Deno.test("runMatchingBench() pairs each repetition with the reference's of the 
     warmup: 0,
     repeat: 3,
   });
-  assertEquals(results[1]?.ratio, 3);
+  assert.deepStrictEqual(results[1]?.ratio, 3);
   // The samples the ratio is the median of, for its spread.
-  assertEquals(results[1]?.ratioSamples, [3, 3, 1]);
+  assert.deepStrictEqual(results[1]?.ratioSamples, [3, 3, 1]);
 });

@@ -8,7 +8,7 @@ import {
 } from "../core/matching/mod.ts";
 import { benchFlow } from "../core/synthetic/mod.ts";
 import { NodejsOrderBookSubject } from "./nodejs_order_book_subject.ts";
-import { assert, assertEquals } from "../core/_testing/assert.ts";
+import assert from "node:assert";
 
 const instruments = loadInstruments();
 
@@ -33,8 +33,8 @@ Deno.test("NodejsOrderBookSubject replays the benchmark stream with nothing skip
   const subject = new NodejsOrderBookSubject(instruments);
   subject.prepare(commands);
   const result = subject.run(commands);
-  assertEquals(result.skipped, 0);
-  assertEquals(result.commands, commands.length);
+  assert.deepStrictEqual(result.skipped, 0);
+  assert.deepStrictEqual(result.commands, commands.length);
   // At least one outcome per command, plus fills.
   assert(result.events > commands.length, `only ${result.events} outcomes`);
   subject.close();
@@ -54,9 +54,9 @@ Deno.test("NodejsOrderBookSubject skips only what the library cannot express", (
   const subject = new NodejsOrderBookSubject(instruments, { latencyEvery: 1 });
   subject.prepare(commands);
   const result = subject.run(commands);
-  assertEquals(result.skipped, 2);
-  assertEquals(result.commands, 6);
-  assertEquals(result.latenciesNs?.length, 6);
+  assert.deepStrictEqual(result.skipped, 2);
+  assert.deepStrictEqual(result.commands, 6);
+  assert.deepStrictEqual(result.latenciesNs?.length, 6);
 });
 
 Deno.test("NodejsOrderBookSubject starts every prepared run from empty books", () => {
@@ -68,5 +68,5 @@ Deno.test("NodejsOrderBookSubject starts every prepared run from empty books", (
   const second = subject.run(commands);
   // With stale books the second buy would meet the first run's leftovers
   // or be refused as a duplicate id; either changes the outcome count.
-  assertEquals(second.events, first.events);
+  assert.deepStrictEqual(second.events, first.events);
 });

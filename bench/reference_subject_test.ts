@@ -1,7 +1,7 @@
 import { loadInstruments } from "../core/matching/mod.ts";
 import { benchFlow, describeFlow } from "../core/synthetic/mod.ts";
 import { ReferenceSubject } from "./reference_subject.ts";
-import { assert, assertEquals, assertThrows } from "../core/_testing/assert.ts";
+import assert from "node:assert";
 
 const instruments = loadInstruments();
 const commands = benchFlow({ seed: 4, count: 20_000, depth: 100 });
@@ -10,10 +10,10 @@ Deno.test("ReferenceSubject replays the whole stream and counts every event", ()
   const subject = new ReferenceSubject(instruments);
   subject.prepare(commands);
   const result = subject.run(commands);
-  assertEquals(result.commands, commands.length);
-  assertEquals(result.events, describeFlow(commands).outcome.events);
+  assert.deepStrictEqual(result.commands, commands.length);
+  assert.deepStrictEqual(result.events, describeFlow(commands).outcome.events);
   assert(result.seconds > 0, "no time measured");
-  assertEquals(result.latenciesNs?.length, commands.length / 16);
+  assert.deepStrictEqual(result.latenciesNs?.length, commands.length / 16);
   subject.close();
 });
 
@@ -24,10 +24,10 @@ Deno.test("ReferenceSubject starts every prepared run from empty books", () => {
   subject.prepare(commands);
   const second = subject.run(commands);
   // A second run over a non-empty book would see duplicate ids and differ.
-  assertEquals(second.events, first.events);
-  assertEquals(second.latenciesNs, undefined);
+  assert.deepStrictEqual(second.events, first.events);
+  assert.deepStrictEqual(second.latenciesNs, undefined);
 });
 
 Deno.test("ReferenceSubject refuses a negative sampling stride", () => {
-  assertThrows(() => new ReferenceSubject(instruments, { latencyEvery: -1 }), RangeError);
+  assert.throws(() => new ReferenceSubject(instruments, { latencyEvery: -1 }), RangeError);
 });
