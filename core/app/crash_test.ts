@@ -6,7 +6,7 @@
  * fresh reference matcher.
  */
 
-import { assert, assertEquals } from "../_testing/assert.ts";
+import assert from "node:assert";
 import { loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
 import { isTradingCommand, journalEntries, JournalKind, readCommand } from "../native/mod.ts";
 import { CORE_PERMISSIONS } from "../start.ts";
@@ -120,7 +120,7 @@ async function crashRound(dir: string, seed: number, delayMs: number): Promise<R
   await poller?.stop();
   const status = await child.status;
   const stderr = await new Response(child.stderr).text();
-  assertEquals(
+  assert.deepStrictEqual(
     status.signal,
     "SIGKILL",
     `the child should die by SIGKILL:\n${round.output}\n${stderr}`,
@@ -137,7 +137,7 @@ Deno.test("kill -9 at random moments loses no acknowledged command, and recovery
       const before = replayJournal(dir);
       const result = await crashRound(dir, round, 100 + Math.floor(random() * 700));
       if (round > 1) {
-        assertEquals(
+        assert.deepStrictEqual(
           result.recoveredHash,
           before.hash,
           `round ${round}: recovered state differs from a replay of the ${before.commands} journaled commands`,

@@ -129,18 +129,18 @@ const DEFAULT = {
  * @example
  * ```ts
  * import { decodeClientFrame, encodeClientMessage } from "./client.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const frame = encodeClientMessage({
  *   type: "cancel", requestId: 7n, sentAt: 0n, clientOrderId: 42n,
  * });
- * assertEquals(decodeClientFrame(frame), {
+ * assert.deepStrictEqual(decodeClientFrame(frame), {
  *   ok: true,
  *   message: { type: "cancel", requestId: 7n, sentAt: 0n, clientOrderId: 42n },
  * });
  *
  * const bad = decodeClientFrame(new Uint8Array([1, 2, 3]));
- * assertEquals(bad.ok ? "" : bad.reason, "malformedFrame");
+ * assert.deepStrictEqual(bad.ok ? "" : bad.reason, "malformedFrame");
  * ```
  */
 export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): DecodeResult {
@@ -436,10 +436,10 @@ function wholeBuffer(bytes: Uint8Array): ArrayBuffer | Uint8Array {
  * @example
  * ```ts
  * import { encodeClientMessage } from "./client.ts";
- * import { assertEquals } from "../_testing/assert.ts";
+ * import assert from "node:assert";
  *
  * const frame = encodeClientMessage({ type: "ping", requestId: 1n, sentAt: 2n });
- * assertEquals(frame.byteLength % 8, 0);
+ * assert.deepStrictEqual(frame.byteLength % 8, 0);
  * ```
  */
 export function encodeClientMessage(request: ClientRequest): Uint8Array {
