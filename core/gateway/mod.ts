@@ -7,7 +7,8 @@
  * subscriptions to ({@linkcode MarketDataPort}, fed by
  * {@linkcode connectMarketData}).
  *
- * Wiring, as `core/main.ts` does it:
+ * Wiring, in short (`core/app/create_core.ts` does it in full, for
+ * `core/main.ts` and the tests):
  *
  * ```ts ignore
  * const dispatcher = new Dispatcher({ engine, firstOrderId });      // core/app
