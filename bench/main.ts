@@ -59,6 +59,8 @@
  */
 
 import os from "node:os";
+import { parseArgs } from "node:util";
+import { argumentFault, messageOf } from "../core/tools/_cli.ts";
 import { loadInstruments } from "../core/matching/mod.ts";
 import { benchFlow, describeFlow, type FlowDescription } from "../core/synthetic/mod.ts";
 import { KernelSubject, RingsSubject } from "./native_subjects.ts";
@@ -147,44 +149,54 @@ const USAGE = `Usage: deno task bench [--quick] [--count N] [--seed S] [--depth 
        [--repeat R] [--journal-pairs P] [--tolerance T] [--max-samples N] [--baseline FILE]
        [--update-baseline] [--no-gate] [--gate-targets] [--no-gateway] [--no-edge] [--json FILE]`;
 
+/** The command line, as `node:util`'s `parseArgs` reads it. */
+const FLAGS = {
+  quick: { type: "boolean" },
+  count: { type: "string" },
+  seed: { type: "string" },
+  depth: { type: "string" },
+  warmup: { type: "string" },
+  repeat: { type: "string" },
+  "journal-pairs": { type: "string" },
+  tolerance: { type: "string" },
+  "max-samples": { type: "string" },
+  baseline: { type: "string" },
+  json: { type: "string" },
+  "update-baseline": { type: "boolean" },
+  "no-gate": { type: "boolean" },
+  "gate-targets": { type: "boolean" },
+  "no-gateway": { type: "boolean" },
+  "no-edge": { type: "boolean" },
+  help: { type: "boolean" },
+} as const;
+
+/**
+ * Reads the command line; prints the usage and exits 0 on `--help`.
+ *
+ * @throws {TypeError} On bad usage, with the usage in the message.
+ */
 function parseFlags(args: readonly string[]): Flags {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options: FLAGS, strict: true }).values;
+  } catch (error) {
+    const fault = argumentFault(args, FLAGS, false);
+    const message = fault === undefined
+      ? messageOf(error)
+      : fault.kind === "needs_value"
+      ? `${fault.option} needs a value`
+      : fault.kind === "takes_no_value"
+      ? `${fault.option} takes no value`
+      : fault.arg.startsWith("--")
+      ? `Unknown flag ${fault.arg}`
+      : `Unexpected argument ${fault.arg}`;
+    throw new TypeError(`${message}\n${USAGE}`);
+  }
   const values = new Map<string, string>();
   const switches = new Set<string>();
-  const valued = new Set([
-    "count",
-    "seed",
-    "depth",
-    "warmup",
-    "repeat",
-    "journal-pairs",
-    "tolerance",
-    "max-samples",
-    "baseline",
-    "json",
-  ]);
-  const known = new Set([
-    "quick",
-    "update-baseline",
-    "no-gate",
-    "gate-targets",
-    "no-gateway",
-    "no-edge",
-    "help",
-  ]);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    const name = match?.[1];
-    if (name === undefined) throw new TypeError(`Unexpected argument ${arg}\n${USAGE}`);
-    if (valued.has(name)) {
-      const value = match?.[2] ?? args[++i];
-      if (value === undefined) throw new TypeError(`--${name} needs a value\n${USAGE}`);
-      values.set(name, value);
-    } else if (known.has(name)) {
-      switches.add(name);
-    } else {
-      throw new TypeError(`Unknown flag --${name}\n${USAGE}`);
-    }
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value === "string") values.set(name, value);
+    else if (value === true) switches.add(name);
   }
   if (switches.has("help")) {
     console.log(USAGE);
