@@ -11,6 +11,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod book;
+pub mod cursor;
 pub mod engine;
 pub mod ffi;
 pub mod ids;

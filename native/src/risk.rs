@@ -28,9 +28,9 @@
 //! - A market order's notional is priced at the best opposite price when
 //!   there is one, else not checked.
 
+use crate::cursor::Cursor;
 use crate::ids::IdHasher;
 use crate::record::*;
-use crate::snapshot::Cursor;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 

@@ -38,6 +38,7 @@
 //!   for its duration (milliseconds per million ids); the cadence is set in
 //!   commands so that this stays rare.
 
+use crate::cursor::Cursor;
 use crate::matcher::{GONE, Matcher, RestingOrder};
 use crate::risk::Risk;
 use std::collections::BTreeMap;
@@ -124,46 +125,6 @@ fn encode_version(state: &State<'_>, journal_seq: u64, next_event_seq: u64, vers
     out
 }
 
-/// Reads fixed-size little-endian fields, failing instead of panicking.
-pub struct Cursor<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Cursor<'a> {
-    pub fn new(bytes: &'a [u8]) -> Self {
-        Cursor { bytes, at: 0 }
-    }
-    fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
-        let end = self.at.checked_add(N).filter(|&e| e <= self.bytes.len()).ok_or("truncated")?;
-        let mut a = [0; N];
-        a.copy_from_slice(&self.bytes[self.at..end]);
-        self.at = end;
-        Ok(a)
-    }
-    fn slice(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or("truncated")?;
-        let s = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-    pub fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_le_bytes(self.take()?))
-    }
-    pub fn u64(&mut self) -> Result<u64, String> {
-        Ok(u64::from_le_bytes(self.take()?))
-    }
-    pub fn i64(&mut self) -> Result<i64, String> {
-        Ok(i64::from_le_bytes(self.take()?))
-    }
-    /// A count of items of at least `size` bytes each that must fit in what is left.
-    pub fn count(&mut self, size: usize) -> Result<usize, String> {
-        let n = self.u64()?;
-        let left = (self.bytes.len() - self.at) / size.max(1);
-        usize::try_from(n).ok().filter(|&n| n <= left).ok_or_else(|| format!("count {n} exceeds the file"))
-    }
-}
-
 /// Parses a snapshot and rebuilds the engine's state; `ticks` must match.
 pub fn decode(bytes: &[u8], ticks: &[i64]) -> Result<Snapshot, String> {
     if bytes.len() < MAGIC.len() + 4 {
@@ -232,8 +193,8 @@ pub fn decode(bytes: &[u8], ticks: &[i64]) -> Result<Snapshot, String> {
         accounts.insert(number, name.to_string());
     }
     let risk = Risk::decode(&mut c)?;
-    if c.at != body.len() {
-        return Err(format!("{} bytes after the last field", body.len() - c.at));
+    if c.remaining() != 0 {
+        return Err(format!("{} bytes after the last field", c.remaining()));
     }
     let matcher = Matcher::from_parts(ticks, &orders, &gone)?;
     Ok(Snapshot { matcher, risk, accounts, meta, journal_seq, next_event_seq })
