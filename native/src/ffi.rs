@@ -329,7 +329,7 @@ pub unsafe extern "C" fn engine_resting_orders(e: *mut EngineHandle, instrument:
     })
 }
 
-/// The shared block (counters and rings; layout in `engine.rs`).
+/// The shared block (counters and rings; layout in `engine/rings.rs`).
 ///
 /// # Safety
 /// `e` is a live handle. The block lives until [`engine_drop`].
