@@ -79,7 +79,10 @@ function newSecret(): string {
  * @example
  * ```ts
  * import { readyIn } from "./_core_process.ts";
- * const ready = readyIn('tc-status {"event":"ready","pid":9,"addresses":{"ws":"ws://127.0.0.1:1/ws"}}');
+ * const ready = readyIn(
+ *   'tc-status {"event":"ready","pid":9,"addresses":{"hostname":"127.0.0.1","port":1,' +
+ *     '"http":"http://127.0.0.1:1","ws":"ws://127.0.0.1:1/ws"}}',
+ * );
  * if (ready?.addresses.ws !== "ws://127.0.0.1:1/ws") throw new Error("misread");
  * if (readyIn("gateway: listening on ws://127.0.0.1:1/ws") !== undefined) throw new Error("human");
  * ```

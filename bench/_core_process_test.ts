@@ -4,7 +4,8 @@ import { CoreProcess, parseProc, readyIn } from "./_core_process.ts";
 
 Deno.test("readyIn() reads the core's ready status line, not its human lines", () => {
   const ready = readyIn(
-    'tc-status {"event":"ready","pid":9,"addresses":{"ws":"ws://[::1]:8080/ws","port":8080}}',
+    'tc-status {"event":"ready","pid":9,"addresses":{"hostname":"::1","port":8080,' +
+      '"http":"http://[::1]:8080","ws":"ws://[::1]:8080/ws"}}',
   );
   assert.deepStrictEqual([ready?.pid, ready?.addresses.ws], [9, "ws://[::1]:8080/ws"]);
   for (

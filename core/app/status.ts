@@ -2,7 +2,8 @@
  * What a running core tells programs about itself, as opposed to the lines
  * it prints for people (which may change wording at any time):
  *
- * - **The status line.** `core/main.ts` prints one line starting with
+ * - **The status line** (its format is shared with the edge's:
+ *   `schemas/status_line.ts`). `core/main.ts` prints one line starting with
  *   {@linkcode STATUS_LINE_PREFIX} and a JSON object when it is ready
  *   (`"event": "ready"`: its pid, the addresses it listens on, what journal
  *   recovery found) and one when it has stopped (`"event": "stopped"`: why,
@@ -18,20 +19,22 @@
  */
 
 import type { EngineState } from "../../schemas/quotes.ts";
+import {
+  formatStatusLine,
+  type ListenAddresses,
+  listenAddresses,
+  parseStatusLine as parseAnyStatusLine,
+  type ReadyLine,
+  type StoppedLine,
+} from "../../schemas/status_line.ts";
 
-/** The start of every status line; the rest of the line is one JSON object. */
-export const STATUS_LINE_PREFIX = "tc-status ";
+export { STATUS_LINE_PREFIX } from "../../schemas/status_line.ts";
 
 /** The path of the status answer on the core's port. */
 export const STATUS_PATH = "/status";
 
 /** Where a core listens, as bound (port 0 asked: the port it got). */
-export interface CoreAddresses {
-  /** The address it listens on (`127.0.0.1`, `::1`, `0.0.0.0`). */
-  readonly hostname: string;
-  readonly port: number;
-  /** `http://<host>:<port>` (an IPv6 host in brackets). */
-  readonly http: string;
+export interface CoreAddresses extends ListenAddresses {
   /** The trader WebSocket: `ws://<host>:<port>/ws`. */
   readonly ws: string;
   /** The admin API: `http://<host>:<port>/admin`. */
@@ -74,9 +77,7 @@ export interface JournalStatus {
 }
 
 /** The status line printed once the core serves and trades. */
-export interface ReadyStatus {
-  readonly event: "ready";
-  readonly pid: number;
+export interface ReadyStatus extends ReadyLine {
   readonly addresses: CoreAddresses;
   /** Null when journaling is off. */
   readonly journal: JournalStatus | null;
@@ -85,11 +86,7 @@ export interface ReadyStatus {
 }
 
 /** The status line printed once the core has stopped. */
-export interface StoppedStatus {
-  readonly event: "stopped";
-  readonly pid: number;
-  /** Why it stopped (`SIGTERM`, `RUN_FOR_MS=1500`, …). */
-  readonly why: string;
+export interface StoppedStatus extends StoppedLine {
   readonly stats: CoreStats;
 }
 
@@ -130,11 +127,12 @@ export interface CoreStatus {
  * ```
  */
 export function statusLine(status: StatusEvent): string {
-  return STATUS_LINE_PREFIX + JSON.stringify(status);
+  return formatStatusLine(status);
 }
 
 /**
- * Reads a status line.
+ * Reads a core's status line (`schemas/status_line.ts` checks what every
+ * status line has; the core's own members are taken as the core wrote them).
  *
  * @param line One line a core printed (a trailing `\r` is allowed).
  * @returns The status, or undefined for any other line (the human log).
@@ -142,7 +140,9 @@ export function statusLine(status: StatusEvent): string {
  * @example
  * ```ts
  * import { parseStatusLine } from "./status.ts";
- * const ready = parseStatusLine('tc-status {"event":"ready","pid":7,"addresses":{"port":8080}}');
+ * const ready = parseStatusLine('tc-status {"event":"ready","pid":7,' +
+ *   '"addresses":{"hostname":"127.0.0.1","port":8080,"http":"http://127.0.0.1:8080"}}',
+ * );
  * if (ready?.event !== "ready" || ready.addresses.port !== 8080) throw new Error("misread");
  * if (parseStatusLine("gateway: listening on ws://127.0.0.1:8080/ws") !== undefined) {
  *   throw new Error("a human line is not a status");
@@ -150,16 +150,7 @@ export function statusLine(status: StatusEvent): string {
  * ```
  */
 export function parseStatusLine(line: string): StatusEvent | undefined {
-  if (!line.startsWith(STATUS_LINE_PREFIX)) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(line.slice(STATUS_LINE_PREFIX.length));
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null) return undefined;
-  const event = (value as { event?: unknown }).event;
-  return event === "ready" || event === "stopped" ? value as StatusEvent : undefined;
+  return parseAnyStatusLine(line) as StatusEvent | undefined;
 }
 
 /**
@@ -179,16 +170,8 @@ export function parseStatusLine(line: string): StatusEvent | undefined {
  * ```
  */
 export function coreAddresses(hostname: string, port: number): CoreAddresses {
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  const http = `http://${host}:${port}`;
-  return {
-    hostname,
-    port,
-    http,
-    ws: `ws://${host}:${port}/ws`,
-    admin: `${http}/admin`,
-    status: `${http}${STATUS_PATH}`,
-  };
+  const { http, ws } = listenAddresses(hostname, port, "/ws");
+  return { hostname, port, http, ws: ws!, admin: `${http}/admin`, status: `${http}${STATUS_PATH}` };
 }
 
 /**

@@ -1,9 +1,11 @@
 import assert from "node:assert";
+import { parseStatusLine as parseAnyStatusLine } from "../../schemas/status_line.ts";
 import {
   coreAddresses,
   type CoreStatus,
   isLoopbackAddress,
   parseStatusLine,
+  STATUS_LINE_PREFIX,
   statusLine,
   statusRoute,
 } from "./status.ts";
@@ -82,6 +84,17 @@ Deno.test("parseStatusLine() reads what statusLine() writes and nothing else", (
   const stopped = { event: "stopped", pid: 7, why: "SIGTERM", stats: STATUS.stats } as const;
   assert.deepStrictEqual(parseStatusLine(statusLine(stopped)), stopped);
   assert.deepStrictEqual(parseStatusLine(statusLine(stopped) + "\r"), stopped);
+  const ready = {
+    event: "ready",
+    pid: 7,
+    addresses: coreAddresses("127.0.0.1", 8080),
+    journal: null,
+    applied: { accounts: 2, controls: 1 },
+  } as const;
+  assert.deepStrictEqual(parseStatusLine(statusLine(ready)), ready);
+  // The line's format is the one every process of ours prints (schemas/status_line.ts).
+  assert.deepStrictEqual(parseAnyStatusLine(statusLine(ready)), ready);
+  assert.ok(statusLine(ready).startsWith(STATUS_LINE_PREFIX));
   for (
     const line of [
       "gateway: listening on ws://127.0.0.1:8080/ws, admin API on http://127.0.0.1:8080/admin",
