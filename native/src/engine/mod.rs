@@ -22,13 +22,16 @@ use crate::risk::{Proposed, Risk};
 use crate::{snapshot, sys};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering, fence};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 mod rings;
+mod signals;
 pub use rings::*;
+use signals::Halting;
+pub use signals::{Halt, Signals};
 
 /// Idle polls before the engine thread parks (about 50 µs of spinning).
 const SPIN_POLLS: u32 = 20_000;
@@ -39,67 +42,6 @@ const PUBLISH_EVERY_SYNCHRONOUS: u32 = 4096;
 /// Longest park; a safety net, since every publish that finds the engine
 /// asleep wakes it.
 const PARK: Duration = Duration::from_millis(50);
-
-/// What an engine shares with threads other than its owner's: the shared
-/// block, whether the engine thread runs, and why it halted.
-///
-/// Waiters ([`Signals::wait_events`], which Deno calls as a nonblocking FFI
-/// call, so on a worker thread) and wakers reach the engine only through
-/// this, by shared reference behind an `Arc`. Nothing here is ever behind a
-/// `&mut`, so the owner may start, stop and drop the [`Engine`] (through its
-/// `&mut`) while they wait: a waiter holding its own `Arc` keeps the block
-/// alive past the engine's drop.
-pub struct Signals {
-    shared: Arc<Shared>,
-    /// True from [`Engine::start`] until [`Engine::stop`] asks the thread to
-    /// end: only then can events arrive, so only then is waiting worth it.
-    running: AtomicBool,
-    /// Why the engine halted; the core sets it on the engine thread.
-    halted: Arc<Mutex<Option<Halt>>>,
-}
-
-impl Signals {
-    /// The shared block (counters and rings).
-    pub fn shared(&self) -> &Shared {
-        &self.shared
-    }
-
-    /// True while the engine thread runs (from start until stop is asked).
-    pub fn is_running(&self) -> bool {
-        self.running.load(Ordering::SeqCst)
-    }
-
-    /// Wakes a parked engine thread (Deno calls this after publishing
-    /// commands when it reads `sleeping == 1`).
-    pub fn wake(&self) {
-        sys::futex_wake(self.shared.word(OFF_CMD_TAIL));
-    }
-
-    /// Blocks until `evt_tail != seen`, the engine stops, or `timeout`
-    /// passes; returns `evt_tail`. Returns at once when the thread is not
-    /// running. A stop that lands between the check and the sleep is seen
-    /// only at the timeout: the timeout bounds every wait.
-    pub fn wait_events(&self, seen: u32, timeout: Duration) -> u32 {
-        let tail = self.shared.word(OFF_EVT_TAIL);
-        let waiters = self.shared.word(OFF_EVT_WAITERS);
-        waiters.fetch_add(1, Ordering::SeqCst);
-        if tail.load(Ordering::SeqCst) == seen && self.is_running() {
-            sys::futex_wait(tail, seen, timeout);
-        }
-        waiters.fetch_sub(1, Ordering::SeqCst);
-        tail.load(Ordering::Acquire)
-    }
-
-    /// Why the engine halted, with the errno, if it has.
-    pub fn halt(&self) -> Option<Halt> {
-        self.halted.lock().ok().and_then(|h| h.clone())
-    }
-
-    /// Wakes every thread blocked in [`Signals::wait_events`].
-    fn release_waiters(&self) {
-        sys::futex_wake(self.shared.word(OFF_EVT_TAIL));
-    }
-}
 
 /// Journal record kinds (the journal stores them opaquely), and the kinds
 /// of the entries a batch record holds.
@@ -286,10 +228,8 @@ pub struct Core {
     journal: Option<Journaled>,
     /// Pre-trade risk: limits, kill switches, positions.
     pub risk: Risk,
-    /// Why the engine halted; shared so that any thread can read it.
-    halted: Arc<Mutex<Option<Halt>>>,
-    /// `halted` is set: read per command, so kept apart from the mutex.
-    is_halted: bool,
+    /// Why the engine halted, if it has.
+    halting: Halting,
     /// A mid-command write holding command entries failed since the last
     /// [`Core::flush`]: those commands are not journaled.
     unjournaled: bool,
@@ -306,8 +246,7 @@ impl Core {
             staged: Vec::with_capacity(1024),
             journal: None,
             risk: Risk::default(),
-            halted: Arc::new(Mutex::new(None)),
-            is_halted: false,
+            halting: Halting::new(),
             unjournaled: false,
             publish_now: false,
         }
@@ -320,16 +259,7 @@ impl Core {
 
     /// Why the engine halted, with the errno, if it has.
     pub fn halt(&self) -> Option<Halt> {
-        self.halted.lock().ok().and_then(|h| h.clone())
-    }
-
-    /// Halts for the first cause only: what follows a failure (a poisoned
-    /// journal refusing appends) is its consequence, not news.
-    fn halt_for(&mut self, reason: String, errno: Option<i32>) {
-        if let Ok(mut h) = self.halted.lock() {
-            h.get_or_insert(Halt { reason, errno });
-        }
-        self.is_halted = true;
+        self.halting.cause()
     }
 
     /// Applies one command: stamps it, adds it to the journal's batch, matches
@@ -358,7 +288,7 @@ impl Core {
                 self.staged[0].flags |= EVF_FIRST | EVF_LAST;
                 return &self.staged;
             }
-            _ if self.is_halted => self.staged.push(reject_event(cmd, reject::HALTED)),
+            _ if self.halting.is_halted() => self.staged.push(reject_event(cmd, reject::HALTED)),
             CMD_DEFINE_ACCOUNT => match cmd.account_definition() {
                 None => self.staged.push(reject_event(cmd, reject::UNKNOWN_COMMAND)),
                 Some((account, name)) => {
@@ -535,7 +465,7 @@ impl Core {
                 true
             }
             Err(e) => {
-                self.halt_for(format!("Engine halted: {e}"), e.errno());
+                self.halting.halt(format!("Engine halted: {e}"), e.errno());
                 false
             }
         }
@@ -601,7 +531,7 @@ impl Core {
         if let Err(e) = j.journal.sync() {
             j.sync_failed = true;
             let why = format!("Engine halted: {e}; it never retries a failed sync");
-            self.halt_for(why, e.errno());
+            self.halting.halt(why, e.errno());
             return;
         }
         j.unsynced_since = None;
@@ -646,7 +576,7 @@ impl Core {
             }
             Err(e) => {
                 j.sync_failed = true;
-                self.halt_for(format!("Engine halted: {e}; it never retries a failed sync"), e.errno());
+                self.halting.halt(format!("Engine halted: {e}; it never retries a failed sync"), e.errno());
                 false
             }
         }
@@ -665,33 +595,6 @@ impl Core {
     /// The events of the last [`Core::process`].
     pub fn staged(&self) -> &[EventRecord] {
         &self.staged
-    }
-}
-
-/// Why an engine halted: the message (what failed and why) and, when an OS
-/// call failed, its errno (`ENOSPC` for a full disk, `EIO` for a failed
-/// sync, …).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Halt {
-    pub reason: String,
-    pub errno: Option<i32>,
-}
-
-impl Halt {
-    /// As JSON (a contract of `engine_halt_cause`): `reason`, `errno` (null
-    /// without one) and `code`, the errno's symbolic name (`"ENOSPC"`), or
-    /// `"errno N"` for one without a name here, or null.
-    pub fn to_json(&self) -> String {
-        let code = self.errno.map(|n| match crate::journal::errno_name(n) {
-            "errno" => format!("errno {n}"),
-            name => name.to_string(),
-        });
-        format!(
-            "{{\"reason\":{},\"errno\":{},\"code\":{}}}",
-            json_string(&self.reason),
-            self.errno.map_or_else(|| "null".to_string(), |n| n.to_string()),
-            code.map_or_else(|| "null".to_string(), |c| json_string(&c)),
-        )
     }
 }
 
@@ -809,11 +712,7 @@ impl Engine {
         Ok(Engine {
             ticks: ticks.to_vec(),
             report: String::new(),
-            signals: Arc::new(Signals {
-                shared: Arc::new(Shared::new(cmd_capacity, evt_capacity)?),
-                running: AtomicBool::new(false),
-                halted: Arc::clone(&core.halted),
-            }),
+            signals: Arc::new(Signals::new(Shared::new(cmd_capacity, evt_capacity)?, &core.halting)),
             core: Some(core),
             thread: None,
             stop: Arc::new(AtomicBool::new(false)),
@@ -853,7 +752,7 @@ impl Engine {
     }
 
     pub fn shared(&self) -> &Shared {
-        &self.signals.shared
+        self.signals.shared()
     }
 
     /// What waiters and wakers on other threads may hold (and keep after
@@ -903,7 +802,7 @@ impl Engine {
         let signals = Arc::clone(&self.signals);
         let stop = Arc::clone(&self.stop);
         stop.store(false, Ordering::SeqCst);
-        self.signals.running.store(true, Ordering::SeqCst);
+        self.signals.set_running(true);
         let (tx, rx) = std::sync::mpsc::channel();
         let spawned = std::thread::Builder::new().name("tc-engine".into()).spawn(move || {
             let shared = signals.shared();
@@ -923,7 +822,7 @@ impl Engine {
                 Err(_) => {
                     shared.word(OFF_STATUS).store(STATUS_FAILED, Ordering::SeqCst);
                     // No event will come: waiters return and read the status.
-                    signals.running.store(false, Ordering::SeqCst);
+                    signals.set_running(false);
                     signals.release_waiters();
                     None
                 }
@@ -932,7 +831,7 @@ impl Engine {
         let handle = match spawned {
             Ok(handle) => handle,
             Err(e) => {
-                self.signals.running.store(false, Ordering::SeqCst);
+                self.signals.set_running(false);
                 return Err(format!("Cannot start engine: cannot spawn its thread: {e}"));
             }
         };
@@ -946,7 +845,7 @@ impl Engine {
     /// the matcher back for inline use.
     pub fn stop(&mut self) -> Result<(), String> {
         let Some(handle) = self.thread.take() else { return Ok(()) };
-        self.signals.running.store(false, Ordering::SeqCst);
+        self.signals.set_running(false);
         self.stop.store(true, Ordering::SeqCst);
         self.signals.wake();
         let joined = handle.join();
@@ -1258,7 +1157,7 @@ fn publish(core: &mut Core, shared: &Shared, at: &mut Cursor, force: bool) -> bo
         at.out = withdraw(shared, at.published, at.out, reject::IN_DOUBT);
         withdrawn = true;
     }
-    if core.is_halted {
+    if core.halting.is_halted() {
         shared.word(OFF_STATUS).store(STATUS_HALTED, Ordering::SeqCst);
     }
     shared.word(OFF_EVT_TAIL).store(at.out, Ordering::Release);
