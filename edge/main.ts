@@ -16,6 +16,11 @@
  * from then on. SIGINT or SIGTERM end the event streams, stop polling and
  * shut the server down gracefully.
  *
+ * For programs it prints a status line (`status_line.ts`) once it serves,
+ * `tc-status {"event":"ready","pid":…,"addresses":{"hostname":…,"port":…,"http":…},…}`,
+ * and `"event":"stopped"` (with why) once shut down: a parent reads the
+ * edge's port there, not in the line for people.
+ *
  * Deno opens a KV file read-write whatever the caller means to do with it
  * (SQLite keeps `-wal` and `-shm` files beside it), so this needs write
  * permission on the KV's folder; the edge itself writes nothing.
@@ -26,6 +31,8 @@
 import { quotePages } from "../ui/pages.ts";
 import { createEdge, isMetricsToken, MIN_METRICS_TOKEN } from "./create_edge.ts";
 import { SnapshotCache } from "./snapshot_cache.ts";
+import { edgeStatusLine } from "./status_line.ts";
+import { listenAddresses } from "../schemas/status_line.ts";
 
 /** The settings read from the environment. */
 export interface MainConfig {
@@ -154,7 +161,7 @@ async function waitForFile(path: string): Promise<void> {
  * edge imports nothing from core/, so this is the core's `watchParent`
  * again, in small.)
  */
-function watchStarter(onGone: () => void): void {
+function watchStarter(onGone: (parent: number) => void): void {
   let parent: number;
   try {
     parent = Number(Deno.env.get("TC_PARENT_PID"));
@@ -165,15 +172,15 @@ function watchStarter(onGone: () => void): void {
   const timer = setInterval(() => {
     if (Deno.ppid === parent) return;
     clearInterval(timer);
-    onGone();
+    onGone(parent);
   }, 500);
   Deno.unrefTimer(timer);
 }
 
 async function main(config: MainConfig): Promise<void> {
   // Until the server is up there is nothing to close.
-  let stop = (): void => Deno.exit(0);
-  watchStarter(() => stop());
+  let stop = (_why: string): void => Deno.exit(0);
+  watchStarter((parent) => stop(`its starter, process ${parent}, is gone`));
   if (config.kvPath !== undefined) await waitForFile(config.kvPath);
   const kv = await Deno.openKv(config.kvPath);
   const cache = new SnapshotCache({ kv });
@@ -201,13 +208,19 @@ async function main(config: MainConfig): Promise<void> {
   const server = Deno.serve({
     port: config.port,
     hostname: config.hostname,
-    onListen: ({ hostname, port }) => console.log(`edge: listening on http://${hostname}:${port}/`),
+    onListen: ({ hostname, port }) => {
+      console.log(`edge: listening on http://${hostname}:${port}/`);
+      console.log(edgeStatusLine({
+        event: "ready",
+        pid: Deno.pid,
+        addresses: listenAddresses(hostname, port),
+        symbols: cache.all().length,
+        version: cache.version,
+      }));
+    },
   }, app.fetch);
 
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
+  const close = async (why: string): Promise<string> => {
     console.log("edge: shutting down");
     // Closing the cache ends the event streams (each finishes its last
     // chunk), so the graceful shutdown below is not held up by them.
@@ -216,12 +229,28 @@ async function main(config: MainConfig): Promise<void> {
     await cache.close();
     await server.shutdown();
     kv.close();
+    return why;
+  };
+  // The first reason to stop is the one reported.
+  let stopping: Promise<string> | undefined;
+  const shutdown = (why: string): Promise<string> => {
+    stopping ??= close(why);
+    return stopping;
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => void shutdown());
+    Deno.addSignalListener(signal, () => void shutdown(signal));
   }
-  stop = () => void shutdown();
+  stop = (why) => void shutdown(why);
   await server.finished;
+  // The server finishes only when shut down: say why, once all is closed.
+  const why = await shutdown("the server finished");
+  console.log(edgeStatusLine({
+    event: "stopped",
+    pid: Deno.pid,
+    why,
+    symbols: cache.all().length,
+    version: cache.version,
+  }));
 }
 
 if (import.meta.main) {

@@ -7,6 +7,7 @@ import assert from "node:assert";
 import { makeSnapshot, makeSymbolInfo, writeSnapshots } from "./_testing/kv.ts";
 import { SseReader, summary } from "./_testing/sse.ts";
 import { isLoopback, readConfig, waitingLine } from "./main.ts";
+import { parseStatusLine } from "../schemas/status_line.ts";
 
 /** Reads a child's output line by line. */
 class Lines {
@@ -20,7 +21,12 @@ class Lines {
   }
 
   /** Waits for a line matching `pattern`. */
-  async waitFor(pattern: RegExp, ms = 10_000): Promise<RegExpExecArray> {
+  waitFor(pattern: RegExp, ms = 10_000): Promise<RegExpExecArray> {
+    return this.next((line) => pattern.exec(line) ?? undefined, String(pattern), ms);
+  }
+
+  /** Waits for a line that `match` makes something of. */
+  async next<T>(match: (line: string) => T | undefined, what: string, ms = 10_000): Promise<T> {
     const deadline = Date.now() + ms;
     for (;;) {
       const newline = this.#buffer.indexOf("\n");
@@ -28,8 +34,8 @@ class Lines {
         const line = this.#buffer.slice(0, newline);
         this.#buffer = this.#buffer.slice(newline + 1);
         this.seen.push(line);
-        const match = pattern.exec(line);
-        if (match) return match;
+        const found = match(line);
+        if (found !== undefined) return found;
         continue;
       }
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -37,12 +43,12 @@ class Lines {
         this.#reader.read(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new Error(`No line ${pattern} in:\n${this.seen.join("\n")}`)),
+            () => reject(new Error(`No line ${what} in:\n${this.seen.join("\n")}`)),
             Math.max(0, deadline - Date.now()),
           );
         }),
       ]).finally(() => clearTimeout(timer));
-      if (done) throw new Error(`Output ended before ${pattern}:\n${this.seen.join("\n")}`);
+      if (done) throw new Error(`Output ended before ${what}:\n${this.seen.join("\n")}`);
       this.#buffer += this.#decoder.decode(value, { stream: true });
     }
   }
@@ -76,7 +82,7 @@ async function rawStatus(port: number, request: string): Promise<string> {
   }
 }
 
-Deno.test("edge/main.ts serves quotes from a KV file another process writes, and stops on SIGTERM", async () => {
+Deno.test("edge/main.ts serves quotes from a KV file another process writes, says where in its status line, and stops on SIGTERM", async () => {
   const dir = await Deno.makeTempDir();
   const kvPath = `${dir}/core.kv`;
   const child = new Deno.Command(Deno.execPath(), {
@@ -108,10 +114,21 @@ Deno.test("edge/main.ts serves quotes from a KV file another process writes, and
       symbols: { format: 1, symbols: [makeSymbolInfo("AAPL"), makeSymbolInfo("MSFT")] },
       snapshots: [makeSnapshot("AAPL", { updated: now }), makeSnapshot("MSFT", { updated: now })],
     });
-    const [, base, port] = await out.waitFor(
-      /^edge: listening on (http:\/\/127\.0\.0\.1:(\d+)\/)$/,
-    );
-    const url = (path: string) => new URL(path, base).href;
+    // Where it listens, from its ready status line (port 0 asked: the one it got).
+    const ready = await out.next((line) => {
+      const status = parseStatusLine(line);
+      return status?.event === "ready" ? status : undefined;
+    }, "the ready status line");
+    const { port, http } = ready.addresses;
+    assert.deepStrictEqual([ready.pid, ready.addresses.hostname, http], [
+      child.pid,
+      "127.0.0.1",
+      `http://127.0.0.1:${port}`,
+    ]);
+    assert.ok(port > 0, `port ${port}`);
+    // People still read where it listens, before the status line.
+    assert.deepStrictEqual(out.seen.at(-2), `edge: listening on ${http}/`);
+    const url = (path: string) => new URL(path, http).href;
 
     // The quote, its tag, a 304.
     let res = await fetch(url("/api/v1/quotes/AAPL"));
@@ -163,7 +180,7 @@ Deno.test("edge/main.ts serves quotes from a KV file another process writes, and
     await big.body?.cancel();
     assert.deepStrictEqual(
       await rawStatus(
-        Number(port),
+        port,
         `GET /livez HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(70_000)}\r\n\r\n`,
       ),
       "HTTP/1.1 400 Bad Request",
@@ -177,7 +194,17 @@ Deno.test("edge/main.ts serves quotes from a KV file another process writes, and
     assert(await sse.ended(5_000), "the stream did not end");
     const status = await child.status;
     assert.deepStrictEqual([status.success, status.code], [true, 0]);
-    assert.match(await out.rest(), /edge: shutting down/);
+    const rest = (await out.rest()).split("\n");
+    assert.ok(rest.includes("edge: shutting down"), rest.join("\n"));
+    // Its stopped status line, last: why, and the snapshots it held.
+    assert.deepStrictEqual(parseStatusLine(rest.at(-2)!), {
+      event: "stopped",
+      pid: child.pid,
+      why: "SIGTERM",
+      symbols: 2,
+      version: 11,
+    });
+    assert.deepStrictEqual(rest.at(-1), "");
   } finally {
     try {
       child.kill("SIGKILL");
