@@ -1,6 +1,11 @@
 import assert from "node:assert";
 import { encodeBase64Url } from "./gateway/_base64url.ts";
-import { parseStatusLine } from "./app/status.ts";
+import {
+  parseStatusLine,
+  type ReadyLine,
+  type StatusLine,
+  type StoppedLine,
+} from "../schemas/status_line.ts";
 
 const START = new URL("./start.ts", import.meta.url).pathname;
 
@@ -26,14 +31,18 @@ Deno.test("task start runs the core and the edge; the edge serves the core's quo
   })();
   const stderr = new Response(child.stderr).text();
   try {
-    // Both URLs are printed, each line marked with its process.
+    // Where each listens, from its ready status line as the starter passes it on.
     let edge: string | undefined;
-    for (let waited = 0; edge === undefined && waited < 10_000; waited += 50) {
+    let core: string | undefined;
+    for (let waited = 0; (!edge || !core) && waited < 10_000; waited += 50) {
       await new Promise((r) => setTimeout(r, 50));
-      edge = /\[edge\] edge: listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
+      edge = statusIn(out, "edge", "ready")?.addresses.http;
+      core = statusIn(out, "core", "ready")?.addresses.ws;
     }
-    assert(edge !== undefined, `no edge URL in:\n${out}`);
-    assert(/\[core\] gateway: listening on ws:\/\/127\.0\.0\.1:\d+\/ws/.test(out), out);
+    assert(edge !== undefined && core !== undefined, `no ready status lines in:\n${out}`);
+    // Both URLs are printed for people too, each line marked with its process.
+    assert(out.includes(`[edge] edge: listening on ${edge}/\n`), out);
+    assert(out.includes(`[core] gateway: listening on ${core}, admin API on `), out);
     // The synthetic market trades; the snapshotter writes; the edge serves it.
     let ticker: { ticker?: string; lastTrade?: unknown } | undefined;
     for (let waited = 0; waited < 4_000; waited += 100) {
@@ -51,7 +60,7 @@ Deno.test("task start runs the core and the edge; the edge serves the core's quo
     const status = await child.status;
     await reading;
     assert.deepStrictEqual(status.code, 0, await stderr);
-    assert(out.includes("[core] stopped (RUN_FOR_MS=6000)"), out);
+    assert.deepStrictEqual(statusIn(out, "core", "stopped")?.why, "RUN_FOR_MS=6000", out);
   } finally {
     try {
       child.kill("SIGKILL");
@@ -73,14 +82,33 @@ interface Started {
   readonly ports: { core: number; edge: number };
 }
 
-/** The core's port, from its ready status line as the starter passes it on (`[core] tc-status …`). */
-function corePort(text: string): number[] | undefined {
+/**
+ * The first status line with `event` that the child `name` printed, as the
+ * starter passes it on (`[core] tc-status …`, `[edge] tc-status …`).
+ */
+function statusIn<E extends StatusLine["event"]>(
+  text: string,
+  name: "core" | "edge",
+  event: E,
+): Extract<StatusLine, { event: E }> | undefined {
   for (const line of text.split("\n")) {
-    if (!line.startsWith("[core] ")) continue;
-    const status = parseStatusLine(line.slice("[core] ".length));
-    if (status?.event === "ready") return [status.addresses.port];
+    if (!line.startsWith(`[${name}] `)) continue;
+    const status = parseStatusLine(line.slice(name.length + 3));
+    if (status?.event === event) return status as Extract<StatusLine, { event: E }>;
   }
   return undefined;
+}
+
+/** The parent of a process, from `ps`. */
+async function parentOf(pid: number): Promise<number> {
+  const { stdout } = await new Deno.Command("ps", {
+    args: ["-o", "ppid=", "-p", String(pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const parent = Number(new TextDecoder().decode(stdout).trim());
+  assert(Number.isSafeInteger(parent) && parent > 0, `no parent of process ${pid}`);
+  return parent;
 }
 
 /** Starts `start.ts` through the command line `wrap` makes of deno's. */
@@ -109,24 +137,24 @@ async function launch(wrap: (command: string) => string[], dir: string): Promise
   const ended = Promise.all([read(child.stdout), read(child.stderr)]).then(() => {});
   let exited = false;
   child.status.then(() => (exited = true));
-  const find = (pattern: RegExp) => pattern.exec(text)?.slice(1).map(Number);
-  let pids: number[] | undefined;
-  let core: number[] | undefined;
-  let edge: number[] | undefined;
+  // Each child's pid and port from its ready status line; the starter is their parent.
+  let core: ReadyLine | undefined;
+  let edge: ReadyLine | undefined;
   for (let waited = 0; waited < 20_000; waited += 50) {
-    pids ??= find(/\[start\] core pid (\d+), edge pid (\d+); Ctrl-C or kill (\d+) /);
-    core ??= corePort(text);
-    edge ??= find(/\[edge\] edge: listening on http:\/\/127\.0\.0\.1:(\d+)\//);
-    if ((pids && core && edge) || exited) break;
+    core ??= statusIn(text, "core", "ready");
+    edge ??= statusIn(text, "edge", "ready");
+    if ((core && edge) || exited) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  assert(pids && core && edge, `start.ts did not come up:\n${text}`);
+  assert(core && edge, `start.ts did not come up:\n${text}`);
+  const start = await parentOf(core.pid);
+  assert.deepStrictEqual(await parentOf(edge.pid), start, "the core and the edge have one starter");
   return {
     child,
     output: () => text,
     ended,
-    pids: { core: pids[0]!, edge: pids[1]!, start: pids[2]! },
-    ports: { core: core[0]!, edge: edge[0]! },
+    pids: { core: core.pid, edge: edge.pid, start },
+    ports: { core: core.addresses.port, edge: edge.addresses.port },
   };
 }
 
@@ -203,7 +231,11 @@ Deno.test("task start: when a process above the starter goes (npx's sh -c), the 
         started.output(),
       ),
     );
-    assert(started.output().includes("[core] stopped (SIGTERM)"), started.output());
+    assert.deepStrictEqual(
+      statusIn(started.output(), "core", "stopped")?.why,
+      "SIGTERM",
+      started.output(),
+    );
   } finally {
     await cleanUp(started);
     await Deno.remove(dir, { recursive: true });
@@ -237,8 +269,14 @@ Deno.test("task start: SIGTERM to the starter stops the core and the edge cleanl
     await started.ended;
     assert.deepStrictEqual(status.code, 0, started.output());
     assert.deepStrictEqual(await waitGone(started, 5_000), "", started.output());
-    assert(started.output().includes("[core] stopped (SIGTERM)"), started.output());
-    assert(started.output().includes("[edge] edge: shutting down"), started.output());
+    for (const name of ["core", "edge"] as const) {
+      const stopped: StoppedLine | undefined = statusIn(started.output(), name, "stopped");
+      assert.deepStrictEqual(
+        [stopped?.pid, stopped?.why],
+        [started.pids[name], "SIGTERM"],
+        started.output(),
+      );
+    }
   } finally {
     await cleanUp(started);
     await Deno.remove(dir, { recursive: true });
