@@ -21,15 +21,17 @@ use crate::record::*;
 use crate::risk::{Proposed, Risk};
 use crate::{snapshot, sys};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering, fence};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+mod durability;
 mod placement;
 mod rings;
 mod signals;
+pub use durability::{Durability, JournalOptions, kind};
+use durability::{Journaling, SnapshotSource};
 pub use placement::Placement;
 pub use rings::*;
 use signals::Halting;
@@ -44,64 +46,6 @@ const PUBLISH_EVERY_SYNCHRONOUS: u32 = 4096;
 /// Longest park; a safety net, since every publish that finds the engine
 /// asleep wakes it.
 const PARK: Duration = Duration::from_millis(50);
-
-/// Journal record kinds (the journal stores them opaquely), and the kinds
-/// of the entries a batch record holds.
-pub mod kind {
-    /// UTF-8 JSON describing the run (the instrument table); the first record.
-    pub const META: u16 = 1;
-    /// Entry: a 64-byte command record, ingress stamped.
-    pub const COMMAND: u16 = 2;
-    /// Entry: a 64-byte trade event record (the execution log).
-    pub const TRADE: u16 = 3;
-    /// Entry: a 64-byte define-account command record.
-    pub const ACCOUNT: u16 = 4;
-    /// A record of entries, each [`ENTRY_BYTES`] long: `u32` entry kind, `u32`
-    /// zero, 64-byte record. The engine writes its batch before each
-    /// publication of events (a long sweep's trades across several), so a
-    /// command is journaled before any of its events is released.
-    pub const BATCH: u16 = 5;
-    /// Bytes per batch entry.
-    pub const ENTRY_BYTES: usize = 72;
-
-    /// The entries of a batch record's payload: `(kind, 64 bytes)`.
-    pub fn entries(payload: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
-        payload.chunks_exact(ENTRY_BYTES).map(|e| (u16::from_le_bytes([e[0], e[1]]), &e[8..]))
-    }
-}
-
-/// How durable a command is when its events are released.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Durability {
-    /// Records are in the page cache before events are released: they survive
-    /// a process crash (kill -9), not a power loss or kernel crash.
-    ProcessCrash,
-    /// Events are released at once; the journal is synced within `max_delay`
-    /// of its first unsynced record and whenever the engine goes idle, so a
-    /// power loss loses at most that window of acknowledged commands.
-    GroupCommit { max_delay: Duration },
-    /// A batch's events are released only after the journal is synced:
-    /// nothing acknowledged is ever lost.
-    Synchronous,
-}
-
-/// Options for [`Engine::open_journal`].
-#[derive(Clone, Debug)]
-pub struct JournalOptions {
-    pub dir: PathBuf,
-    pub durability: Durability,
-    pub segment_bytes: u64,
-    /// Commands between snapshots (0: none).
-    pub snapshot_every: u64,
-    /// Describes the run (the instrument table); must equal the journal's own.
-    pub meta: Vec<u8>,
-    /// Release the segments wholly before the oldest kept snapshot once a
-    /// snapshot is written, and reuse their files as new segments (whose
-    /// pages are still in the page cache, so preparing them is cheap).
-    /// Without it the journal keeps every segment.
-    pub recycle: bool,
-    pub faults: Faults,
-}
 
 /// What recovery found and did.
 #[derive(Debug)]
@@ -174,52 +118,6 @@ impl RecoveryReport {
     }
 }
 
-/// An event's flags once stamped as event `i` of a command's `n`.
-#[inline]
-fn stamped_flags(flags: u32, i: usize, n: usize) -> u32 {
-    let mut flags = flags;
-    if i == 0 {
-        flags |= EVF_FIRST;
-    }
-    if i + 1 == n {
-        flags |= EVF_LAST;
-    }
-    flags
-}
-
-/// The journal as the engine layer drives it.
-struct Journaled {
-    journal: Journal,
-    dir: PathBuf,
-    durability: Durability,
-    snapshot_every: u64,
-    since_snapshot: u64,
-    /// When the oldest unsynced record was appended (group commit's clock).
-    unsynced_since: Option<Instant>,
-    /// A sync failed: the engine has halted and never syncs again.
-    sync_failed: bool,
-    /// Entries not yet written (see [`kind::BATCH`]).
-    batch: Vec<u8>,
-    /// The batch holds a command's own entry (not only a command's trades).
-    batch_has_command: bool,
-    /// Ingress time of the batch's first command.
-    batch_ingress: u64,
-    /// The journal's meta record, for snapshots.
-    meta: Vec<u8>,
-    /// Account names defined so far, for snapshots.
-    accounts: BTreeMap<u32, String>,
-    /// Release and reuse segments older than the kept snapshots.
-    recycle: bool,
-}
-
-/// A batch this large asks the engine to publish once the current command
-/// is done, so that the next batch starts a new publication interval.
-const BATCH_PUBLISH_BYTES: usize = crate::journal::MIN_SEGMENT_BYTES as usize / 4;
-/// A batch is written out mid-command before it outgrows this (a long sweep's
-/// trades): half the smallest segment the journal allows, so every batch
-/// record fits in a segment whatever size an existing journal's segments have.
-const BATCH_MAX_BYTES: usize = crate::journal::MIN_SEGMENT_BYTES as usize / 2;
-
 /// The matcher plus what the engine layer adds: the journal, sequence
 /// numbers, ingress stamps, first/last flags, and halting. Moves into the
 /// engine thread and back.
@@ -227,17 +125,12 @@ pub struct Core {
     pub matcher: Matcher,
     next_seq: u64,
     staged: Vec<EventRecord>,
-    journal: Option<Journaled>,
+    /// The journal, batching and durability (or nothing, when off).
+    journaling: Journaling,
     /// Pre-trade risk: limits, kill switches, positions.
     pub risk: Risk,
     /// Why the engine halted, if it has.
     halting: Halting,
-    /// A mid-command write holding command entries failed since the last
-    /// [`Core::flush`]: those commands are not journaled.
-    unjournaled: bool,
-    /// A mid-command write happened: publish once this command is done, so
-    /// that a publication interval never mixes written and unwritten batches.
-    publish_now: bool,
 }
 
 impl Core {
@@ -246,11 +139,9 @@ impl Core {
             matcher,
             next_seq: 1,
             staged: Vec::with_capacity(1024),
-            journal: None,
+            journaling: Journaling::Off,
             risk: Risk::default(),
             halting: Halting::new(),
-            unjournaled: false,
-            publish_now: false,
         }
     }
 
@@ -294,19 +185,17 @@ impl Core {
             CMD_DEFINE_ACCOUNT => match cmd.account_definition() {
                 None => self.staged.push(reject_event(cmd, reject::UNKNOWN_COMMAND)),
                 Some((account, name)) => {
-                    self.append(kind::ACCOUNT, cmd, ingress);
-                    if let Some(j) = self.journal.as_mut() {
-                        j.accounts.insert(account, name);
-                    }
+                    self.journaling.define_account(cmd, ingress, account, name, &mut self.halting);
                     self.staged.push(EventRecord::account_defined(account));
                 }
             },
             _ => {
-                self.append(kind::COMMAND, cmd, ingress);
+                self.journaling.command(kind::COMMAND, cmd, ingress, &mut self.halting);
                 self.execute(cmd, ingress);
-                self.journal_trades(cmd.tag);
+                self.journaling.trades(&self.staged, self.next_seq, cmd.tag, &mut self.halting);
                 self.stamp(cmd.tag);
-                self.maybe_snapshot();
+                let state = SnapshotSource { matcher: &self.matcher, risk: &self.risk, next_seq: self.next_seq };
+                self.journaling.maybe_snapshot(state, &mut self.halting);
                 return &self.staged;
             }
         }
@@ -377,120 +266,24 @@ impl Core {
         for (i, ev) in self.staged.iter_mut().enumerate() {
             ev.seq = self.next_seq + i as u64;
             ev.tag = tag;
-            ev.flags = stamped_flags(ev.flags, i, n);
+            ev.flags = durability::stamped_flags(ev.flags, i, n);
         }
         self.next_seq += n as u64;
     }
 
-    /// Adds a command's entry to the batch being journaled, stamped with
-    /// `ingress` (a no-op without a journal).
-    #[inline]
-    fn append(&mut self, kind: u16, cmd: &CommandRecord, ingress: u64) {
-        let Some(j) = self.journal.as_mut() else { return };
-        if j.batch.is_empty() {
-            j.batch_ingress = ingress;
-        }
-        self.push_entry(kind, |entry| {
-            entry.copy_from_slice(cmd.as_bytes());
-            let at = CommandRecord::INGRESS_OFFSET;
-            entry[at..at + 8].copy_from_slice(&ingress.to_le_bytes());
-        });
-    }
-
-    /// Adds the trades of the command just applied to the batch (the
-    /// execution log), as [`Core::stamp`] is about to stamp them. Before
-    /// the stamp, and field by field: copying records whose fields were
-    /// just stored one by one would wait on store forwarding.
-    #[inline]
-    fn journal_trades(&mut self, tag: u64) {
-        if self.journal.is_none() {
-            return;
-        }
-        let n = self.staged.len();
-        for i in 0..n {
-            if self.staged[i].kind == EV_TRADE {
-                let ev = self.staged[i];
-                let (seq, flags) = (self.next_seq + i as u64, stamped_flags(ev.flags, i, n));
-                self.push_entry(kind::TRADE, |entry| EventRecord { seq, tag, flags, ..ev }.write_le(entry));
-            }
-        }
-    }
-
-    /// Adds one entry to the batch, its 64 bytes written in place by `fill`.
-    /// A command's trades that would outgrow [`BATCH_MAX_BYTES`] write the
-    /// batch out first (a sweep's trades may span records; recovery reads
-    /// them across), and a batch past [`BATCH_PUBLISH_BYTES`] asks for a
-    /// publication after this command.
-    #[inline]
-    fn push_entry(&mut self, kind: u16, fill: impl FnOnce(&mut [u8; 64])) {
-        let Some(j) = self.journal.as_mut() else { return };
-        if kind == kind::TRADE && j.batch.len() + kind::ENTRY_BYTES > BATCH_MAX_BYTES {
-            let (ingress, had_command) = (j.batch_ingress, j.batch_has_command);
-            // Only a failed write that held command entries leaves commands
-            // unjournaled; if only trades are lost, replay recreates them.
-            if !self.write_batch() && had_command {
-                self.unjournaled = true;
-            }
-            self.publish_now = true;
-            let Some(j) = self.journal.as_mut() else { return };
-            j.batch_ingress = ingress;
-        }
-        let Some(j) = self.journal.as_mut() else { return };
-        if kind != kind::TRADE {
-            j.batch_has_command = true;
-            if j.batch.len() >= BATCH_PUBLISH_BYTES {
-                self.publish_now = true;
-            }
-        }
-        let at = j.batch.len();
-        j.journal.prefetch_next(crate::journal::RECORD_HEADER + at, kind::ENTRY_BYTES);
-        j.batch.resize(at + kind::ENTRY_BYTES, 0);
-        let entry = &mut j.batch[at..at + kind::ENTRY_BYTES];
-        // The kind and the zero word after it, as one word.
-        entry[..8].copy_from_slice(&u64::from(kind).to_le_bytes());
-        let record: &mut [u8; 64] = (&mut entry[8..]).try_into().expect("an entry holds 64 bytes after its kind");
-        fill(record);
-    }
-
-    /// Writes the pending batch as one record; false (and halted) on failure.
-    fn write_batch(&mut self) -> bool {
-        let Some(j) = self.journal.as_mut() else { return true };
-        if j.batch.is_empty() {
-            return true;
-        }
-        let result = j.journal.append(kind::BATCH, j.batch_ingress, &j.batch);
-        j.batch.clear();
-        j.batch_has_command = false;
-        match result {
-            Ok(_) => {
-                j.unsynced_since.get_or_insert_with(Instant::now);
-                true
-            }
-            Err(e) => {
-                self.halting.halt(format!("Engine halted: {e}"), e.errno());
-                false
-            }
-        }
-    }
-
     /// Writes the pending batch. Returns false when commands since the last
-    /// call are not journaled (this write, holding command entries, failed,
-    /// or an earlier mid-command one did): the engine has halted, and the
-    /// caller must not release their events (it withdraws them). A failure
-    /// that lost only trades of a journaled command returns true.
+    /// call are not journaled: the engine has halted, and the caller must
+    /// not release their events (it withdraws them). See
+    /// [`Journaling::flush`]; always true without a journal.
     pub fn flush(&mut self) -> bool {
-        self.publish_now = false;
-        let earlier_failed = std::mem::take(&mut self.unjournaled);
-        let had_command = self.journal.as_ref().is_some_and(|j| j.batch_has_command);
-        let written = self.write_batch();
-        !earlier_failed && (written || !had_command)
+        self.journaling.flush(&mut self.halting)
     }
 
-    /// True once after a mid-command write or a batch past
-    /// [`BATCH_PUBLISH_BYTES`]: the engine thread then publishes after the
-    /// current command.
+    /// True once after a mid-command write or a batch past its publication
+    /// size: the engine thread then publishes after the current command.
+    #[inline]
     fn wants_publish(&self) -> bool {
-        self.publish_now
+        self.journaling.wants_publish()
     }
 
     /// Applies one command and journals it before returning its events
@@ -510,88 +303,21 @@ impl Core {
         &self.staged
     }
 
-    fn maybe_snapshot(&mut self) {
-        let Some(j) = self.journal.as_mut() else { return };
-        if j.snapshot_every == 0 {
-            return;
-        }
-        j.since_snapshot += 1;
-        if j.since_snapshot < j.snapshot_every {
-            return;
-        }
-        j.since_snapshot = 0;
-        // The journal first: a snapshot must never run ahead of it. The
-        // flush ends a publication interval as a mid-command write does, and
-        // a failure must reach the publication that withdraws the events.
-        let flushed = self.flush();
-        self.publish_now = true;
-        if !flushed {
-            self.unjournaled = true;
-            return;
-        }
-        let Some(j) = self.journal.as_mut() else { return };
-        if let Err(e) = j.journal.sync() {
-            j.sync_failed = true;
-            let why = format!("Engine halted: {e}; it never retries a failed sync");
-            self.halting.halt(why, e.errno());
-            return;
-        }
-        j.unsynced_since = None;
-        let seq = j.journal.next_seq() - 1;
-        let state = snapshot::State { matcher: &self.matcher, risk: &self.risk, accounts: &j.accounts, meta: &j.meta };
-        let bytes = snapshot::encode(&state, seq, self.next_seq);
-        // A failed snapshot costs only restart time: the journal still holds everything.
-        if snapshot::write(&j.dir, &bytes, seq).is_ok() && j.recycle {
-            // Keep what the oldest kept snapshot needs, so that a bad newest
-            // one can still fall back to it. A failed release only keeps
-            // segments longer; the journal stays whole.
-            if let Some(&(oldest, _)) = snapshot::list(&j.dir).get(snapshot::KEEP - 1) {
-                let _ = j.journal.release_before(oldest + 1);
-            }
-        }
-    }
-
     /// Syncs the journal when the durability mode wants it before events are
     /// released (`force`: whenever anything is unsynced). Returns false when
     /// the sync failed (the engine has halted).
     fn confirm(&mut self, force: bool) -> bool {
-        let Some(j) = self.journal.as_mut() else { return true };
-        if j.sync_failed {
-            // Never retry a failed sync; what follows are rejections, which
-            // the journal does not hold.
-            return true;
-        }
-        let due = match j.durability {
-            Durability::ProcessCrash => false,
-            Durability::Synchronous => true,
-            Durability::GroupCommit { max_delay } => {
-                force || j.unsynced_since.is_some_and(|t| t.elapsed() >= max_delay)
-            }
-        };
-        if !due || j.journal.unsynced() == 0 {
-            return true;
-        }
-        match j.journal.sync() {
-            Ok(()) => {
-                j.unsynced_since = None;
-                true
-            }
-            Err(e) => {
-                j.sync_failed = true;
-                self.halting.halt(format!("Engine halted: {e}; it never retries a failed sync"), e.errno());
-                false
-            }
-        }
+        self.journaling.confirm(force, &mut self.halting)
     }
 
     /// True when released events must wait for a sync.
     fn synchronous(&self) -> bool {
-        self.journal.as_ref().is_some_and(|j| j.durability == Durability::Synchronous)
+        self.journaling.synchronous()
     }
 
     /// Records appended since the journal's last sync, if there is a journal.
     pub fn journal_unsynced(&self) -> Option<u64> {
-        self.journal.as_ref().map(|j| j.journal.unsynced())
+        self.journaling.unsynced()
     }
 
     /// The events of the last [`Core::process`].
@@ -661,7 +387,7 @@ impl Engine {
             ));
         }
         let core = self.core.as_mut().ok_or("Cannot set maximum order quantities: the engine thread is running")?;
-        if core.next_seq != 1 || core.journal.is_some() {
+        if core.next_seq != 1 || core.journaling.is_on() {
             return Err(
                 "Cannot set maximum order quantities: the engine has opened its journal or processed commands".into()
             );
@@ -714,9 +440,7 @@ impl Engine {
             return Err("Cannot start engine: it is already running".into());
         };
         let cpu = if cpu < 0 { sys::online_cpus() as i32 - 1 } else { cpu };
-        if let Some(j) = core.journal.as_mut() {
-            j.journal.keep_preparation_off(cpu as usize);
-        }
+        core.journaling.keep_preparation_off(cpu as usize);
         let signals = Arc::clone(&self.signals);
         let stop = Arc::clone(&self.stop);
         stop.store(false, Ordering::SeqCst);
@@ -785,7 +509,7 @@ impl Engine {
     pub fn open_journal(&mut self, opts: JournalOptions) -> Result<RecoveryReport, String> {
         let ticks = self.ticks.clone();
         let core = self.core.as_mut().ok_or("Cannot open journal: the engine thread is running")?;
-        if core.next_seq != 1 || core.journal.is_some() {
+        if core.next_seq != 1 || core.journaling.is_on() {
             return Err("Cannot open journal: the engine has already processed commands".into());
         }
         let dir = opts.dir.clone();
@@ -793,7 +517,7 @@ impl Engine {
             dir: dir.clone(),
             segment_bytes: opts.segment_bytes,
             recycle: opts.recycle,
-            faults: opts.faults,
+            faults: opts.faults.clone(),
         };
         let (mut journal, scan) = Journal::open(config).map_err(|e| format!("Cannot recover: {e}"))?;
         let last = journal.next_seq() - 1;
@@ -917,21 +641,7 @@ impl Engine {
             }
             None => return Err(format!("Cannot recover: the journal in {} has no meta record", dir.display())),
         }
-        core.journal = Some(Journaled {
-            journal,
-            dir,
-            durability: opts.durability,
-            snapshot_every: opts.snapshot_every,
-            since_snapshot: 0,
-            unsynced_since: None,
-            sync_failed: false,
-            batch: Vec::with_capacity(BATCH_MAX_BYTES),
-            batch_has_command: false,
-            batch_ingress: 0,
-            meta: opts.meta,
-            accounts,
-            recycle: opts.recycle,
-        });
+        core.journaling = Journaling::on(journal, opts, accounts);
         self.report = report.to_json();
         Ok(report)
     }
