@@ -12,13 +12,17 @@
  * | `EDGE_BENCH_RATE_LIMIT` | the bucket per address (default 1,000,000,000) |
  * | `RUN_FOR_MS` | it exits after this long, should the bench die without stopping it (default 120,000) |
  *
- * It prints `edge: listening on http://127.0.0.1:<port>/`.
+ * It prints `edge: listening on http://127.0.0.1:<port>/` for people and, for
+ * the bench, the edge's status lines (`edge/status_line.ts`): `"ready"` with
+ * its address once it serves, `"stopped"` once it has shut down.
  *
  * @module
  */
 
 import { createEdge } from "../edge/create_edge.ts";
 import { SnapshotCache } from "../edge/snapshot_cache.ts";
+import { edgeStatusLine } from "../edge/status_line.ts";
+import { listenAddresses } from "../schemas/status_line.ts";
 import { quotePages } from "../ui/pages.ts";
 
 const kvPath = Deno.env.get("KV_PATH");
@@ -31,17 +35,37 @@ const cache = new SnapshotCache({ kv });
 await cache.refresh();
 cache.start();
 const app = createEdge({ cache, pages: quotePages, rateLimit: { limit } });
-const server = Deno.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  onListen: ({ hostname, port }) => console.log(`edge: listening on http://${hostname}:${port}/`),
-}, app.fetch);
-const stop = async () => {
+// Stopping is set up before the ready line is printed: the bench may stop
+// it the moment it reads that line.
+let why = "the server finished";
+const stop = async (reason: string) => {
+  why = reason;
   await cache.close();
   await server.shutdown();
 };
-setTimeout(() => void stop(), runForMs);
-Deno.addSignalListener("SIGTERM", () => void stop());
+Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));
+const server = Deno.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  onListen: ({ hostname, port }) => {
+    console.log(`edge: listening on http://${hostname}:${port}/`);
+    console.log(edgeStatusLine({
+      event: "ready",
+      pid: Deno.pid,
+      addresses: listenAddresses(hostname, port),
+      symbols: cache.all().length,
+      version: cache.version,
+    }));
+  },
+}, app.fetch);
+setTimeout(() => void stop(`RUN_FOR_MS=${runForMs}`), runForMs);
 await server.finished;
 kv.close();
+console.log(edgeStatusLine({
+  event: "stopped",
+  pid: Deno.pid,
+  why,
+  symbols: cache.all().length,
+  version: cache.version,
+}));
 Deno.exit(0); // the timer and the signal listener would hold the process

@@ -13,8 +13,10 @@
  *
  * Environment: `REFERENCE_FRAMES_PER_SECOND` (default 100), `RUN_FOR_MS`
  * (it exits after that long, default 120,000). It prints
- * `reference: listening on ws://127.0.0.1:<port>/ws`, and exits when stdin
- * closes.
+ * `reference: listening on ws://127.0.0.1:<port>/ws` for people and, for the
+ * bench, status lines (`schemas/status_line.ts`): `"ready"` with its
+ * addresses (`ws` among them) once it serves, `"stopped"` when it exits.
+ * It exits when stdin closes, or on SIGTERM.
  *
  * @module
  */
@@ -22,6 +24,7 @@
 import { encodeSymbol, FrameEncoder } from "../core/marketdata/mod.ts";
 import { encodeServerMessage } from "../core/wire/server.ts";
 import { SUBPROTOCOL } from "../core/gateway/config.ts";
+import { formatStatusLine, listenAddresses } from "../schemas/status_line.ts";
 
 /** Wall-clock ns since the epoch, as the core stamps frames. */
 function nowNs(): bigint {
@@ -37,10 +40,26 @@ function main(): void {
     throw new RangeError("Cannot start the reference: rate and RUN_FOR_MS must be positive");
   }
   const subscribers = new Set<WebSocket>();
+  // Sockets still open are reset by the exit: the clients are done by then.
+  // Stopping is set up before the ready line is printed: the bench may stop
+  // it the moment it reads that line.
+  // (Deno.exit ends the pacing timer too.)
+  const stop = (why: string) => {
+    console.log(formatStatusLine({ event: "stopped", pid: Deno.pid, why }));
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   Deno.serve({
     hostname: "127.0.0.1",
     port: 0,
-    onListen: ({ port }) => console.log(`reference: listening on ws://127.0.0.1:${port}/ws`),
+    onListen: ({ hostname, port }) => {
+      console.log(`reference: listening on ws://127.0.0.1:${port}/ws`);
+      console.log(formatStatusLine({
+        event: "ready",
+        pid: Deno.pid,
+        addresses: listenAddresses(hostname, port, "/ws"),
+      }));
+    },
   }, (request) => {
     if (new URL(request.url).pathname !== "/ws") return new Response(null, { status: 404 });
     const offered = request.headers.get("sec-websocket-protocol") ?? "";
@@ -73,7 +92,7 @@ function main(): void {
   let owed = 0;
   let last = performance.now();
   // A 10 ms timer, as the core's synthetic market paces itself.
-  const timer = setInterval(() => {
+  setInterval(() => {
     const now = performance.now();
     owed += ((now - last) / 1000) * rate;
     last = now;
@@ -88,18 +107,13 @@ function main(): void {
     }
   }, 10);
 
-  // Sockets still open are reset by the exit: the clients are done by then.
-  const stop = () => {
-    clearInterval(timer);
-    Deno.exit(0);
-  };
-  setTimeout(stop, runForMs);
+  setTimeout(() => stop(`RUN_FOR_MS=${runForMs}`), runForMs);
   (async () => {
     // Exit when the parent closes stdin (or goes away).
     for await (const _ of Deno.stdin.readable) {
       // Nothing is read from it.
     }
-    stop();
+    stop("stdin closed");
   })();
 }
 

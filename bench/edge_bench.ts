@@ -64,6 +64,7 @@ import { DEFAULT_SNAPSHOT_CADENCE_MS } from "../core/snapshotter/mod.ts";
 import { encodeClientMessage } from "../core/wire/client.ts";
 import type { ClientRequest } from "../core/wire/types.ts";
 import { DEFAULT_POLL_INTERVAL_MS } from "../edge/snapshot_cache.ts";
+import { readyLine } from "../schemas/status_line.ts";
 import { makeSnapshot, writeSnapshots } from "../edge/_testing/kv.ts";
 import { SseReader } from "../edge/_testing/sse.ts";
 import { Child } from "./_child.ts";
@@ -334,14 +335,33 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** A server child: where it listens, how to sample and stop it. */
-interface Server {
+export interface Server {
+  /** `http://<host>:<port>`, from its ready status line. */
   readonly url: string;
   readonly pid: number;
   stop(): Promise<void>;
 }
 
-/** Starts a Deno child that prints `<prefix>: listening on http://…/` and waits for that line. */
-async function startServer(
+/**
+ * Starts a Deno child (the edge, `_edge_server.ts`, `_http_reference.ts`)
+ * and learns where it listens from its ready status line
+ * (`schemas/status_line.ts`), never from the line it prints for people.
+ *
+ * @param name The child's name in error messages.
+ * @param args `deno run`'s arguments after `--config`: permissions, script.
+ * @param env Its environment, added to the bench's.
+ * @param running Where its stop is registered (so an interrupted bench stops it).
+ * @returns The running server.
+ * @throws {Error} If it exits or prints no ready status line within 30 s.
+ *
+ * @example
+ * ```ts ignore
+ * const server = await startServer("bare", ["--allow-net=127.0.0.1", "--allow-env", REFERENCE.pathname], {}, running);
+ * await fetch(server.url + "/");
+ * await server.stop();
+ * ```
+ */
+export async function startServer(
   name: string,
   args: readonly string[],
   env: Record<string, string>,
@@ -354,12 +374,8 @@ async function startServer(
   });
   const stop = running.add(() => child.stop(5_000));
   try {
-    const url = await child.waitFor(
-      (line) => /^\w+: listening on (http:\/\/\S+?)\/?$/.exec(line)?.[1],
-      30_000,
-      "it to listen",
-    );
-    return { url, pid: child.pid, stop };
+    const { addresses } = await child.waitFor(readyLine, 30_000, "its ready status line");
+    return { url: addresses.http, pid: child.pid, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,5 +1,8 @@
 import assert from "node:assert";
+import { Child } from "./_child.ts";
+import { Running } from "./_parts.ts";
 import type { WrkResult } from "./_wrk.ts";
+import { parseStatusLine, readyLine } from "../schemas/status_line.ts";
 import {
   type EdgeFigures,
   edgeResults,
@@ -9,6 +12,7 @@ import {
   printEdge,
   seededRandom,
   type ServerFigures,
+  startServer,
 } from "./edge_bench.ts";
 import { medianIndex } from "./subject.ts";
 import { checkTargets, EDGE_TARGETS } from "./targets.ts";
@@ -186,5 +190,74 @@ Deno.test("printEdge prints the configuration, each server's figures, and what w
     );
   } finally {
     console.log = log;
+  }
+});
+
+const HTTP_REFERENCE = new URL("./_http_reference.ts", import.meta.url).pathname;
+const EDGE_SERVER = new URL("./_edge_server.ts", import.meta.url).pathname;
+
+Deno.test("startServer() learns where the reference and the bench's edge listen from their ready status lines", async () => {
+  const running = new Running();
+  const dir = await Deno.makeTempDir({ prefix: "tc-edge-bench-" });
+  try {
+    const reference = await startServer(
+      "reference",
+      ["--allow-net=127.0.0.1", "--allow-env", HTTP_REFERENCE],
+      { REFERENCE_BODY: "the reference", RUN_FOR_MS: "30000" },
+      running,
+    );
+    assert.match(reference.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.strictEqual(await (await fetch(`${reference.url}/any`)).text(), "the reference");
+    const edge = await startServer(
+      "edge",
+      ["--allow-net=127.0.0.1", "--allow-read", `--allow-write=${dir}`, "--allow-env", EDGE_SERVER],
+      { KV_PATH: `${dir}/edge.kv`, RUN_FOR_MS: "30000" },
+      running,
+    );
+    assert.match(edge.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const livez = await fetch(`${edge.url}/livez`);
+    await livez.body?.cancel();
+    assert.strictEqual(livez.status, 200);
+  } finally {
+    await running.stopAll();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the edge bench's servers say they stopped, and why, in a stopped status line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tc-edge-bench-" });
+  try {
+    for (
+      const [script, permissions] of [
+        [HTTP_REFERENCE, ["--allow-net=127.0.0.1", "--allow-env"]],
+        [EDGE_SERVER, [
+          "--allow-net=127.0.0.1",
+          "--allow-read",
+          `--allow-write=${dir}`,
+          "--allow-env",
+        ]],
+      ] as const
+    ) {
+      const child = Child.spawn(script, Deno.execPath(), {
+        args: ["run", "--quiet", ...permissions, script],
+        env: { KV_PATH: `${dir}/edge.kv`, RUN_FOR_MS: "30000", NO_COLOR: "1" },
+      });
+      const lines: string[] = [];
+      child.onLine((line) => lines.push(line));
+      try {
+        const ready = await child.waitFor(readyLine, 30_000, "its ready status line");
+        assert.strictEqual(ready.pid, child.pid);
+      } finally {
+        await child.stop(5_000);
+      }
+      assert.deepStrictEqual(parseStatusLine(lines.at(-1) ?? ""), {
+        ...(script === EDGE_SERVER ? { symbols: 0, version: 0 } : {}),
+        event: "stopped",
+        pid: child.pid,
+        why: "SIGTERM",
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -52,6 +52,7 @@ import { loadInstruments } from "../core/matching/mod.ts";
 import type { Instrument } from "../core/matching/types.ts";
 import type { Role } from "../core/gateway/mod.ts";
 import { Child } from "./_child.ts";
+import { readyLine } from "../schemas/status_line.ts";
 import { CoreProcess, type ProcessSample, sampleProcess } from "./_core_process.ts";
 import { runSlowReaders, type SlowReadersRun } from "./_slow_readers.ts";
 import type {
@@ -436,7 +437,8 @@ export function mergeFanout(
 }
 
 /** What a fan-out run needs of its server: where, and how to sample it. */
-interface FanoutServer {
+export interface FanoutServer {
+  /** Its WebSocket's URL. */
   readonly url: string;
   readonly token: string;
   sample(): Promise<ProcessSample>;
@@ -491,8 +493,24 @@ async function fanoutRun(
   }
 }
 
-/** The reference server as a child process, sampled through `/proc`. */
-async function referenceServer(
+/**
+ * Starts the fan-out reference (`_fanout_reference.ts`) as a child process,
+ * sampled through `/proc`, and learns its WebSocket's URL from its ready
+ * status line (`schemas/status_line.ts`), never from the line it prints for
+ * people.
+ *
+ * @param framesPerSecond The deltas it sends per second.
+ * @param running Where its stop is registered.
+ * @returns The running server and how to stop it.
+ * @throws {Error} If it exits, or prints no ready status line with a `ws` address within 30 s.
+ *
+ * @example
+ * ```ts ignore
+ * const server = await referenceServer(100, running);
+ * const socket = new WebSocket(server.url);
+ * ```
+ */
+export async function referenceServer(
   framesPerSecond: number,
   running: Running,
 ): Promise<FanoutServer & { stop: () => Promise<void> }> {
@@ -512,11 +530,13 @@ async function referenceServer(
   });
   const stop = running.add(() => child.stop(5_000));
   try {
-    const url = await child.waitFor(
-      (line) => /^reference: listening on (ws:\/\/\S+)$/.exec(line)?.[1],
-      30_000,
-      "it to listen",
-    );
+    const { addresses } = await child.waitFor(readyLine, 30_000, "its ready status line");
+    const url = addresses.ws;
+    if (url === undefined) {
+      throw new TypeError(
+        "Cannot bench fan-out: the reference's ready status line names no ws address",
+      );
+    }
     return { url, token: "none", sample: () => sampleProcess(child.pid), stop };
   } catch (error) {
     await stop();

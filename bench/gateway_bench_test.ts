@@ -1,10 +1,14 @@
 import assert from "node:assert";
+import { Child } from "./_child.ts";
+import { Running } from "./_parts.ts";
+import { parseStatusLine, readyLine } from "../schemas/status_line.ts";
 import type { SubscribeResult } from "./_gateway_client.ts";
 import {
   fileLimitProblem,
   gatewayResults,
   GatewaySubjects,
   mergeFanout,
+  referenceServer,
   runGatewayBench,
 } from "./gateway_bench.ts";
 import { LatencyHistogram } from "./latency_histogram.ts";
@@ -138,4 +142,51 @@ Deno.test("the gateway targets pass and fail on the figures they name", () => {
     ["PASS", "4.00 ms"],
     ["PASS", "10,000"],
   ]);
+});
+
+Deno.test("referenceServer() learns the fan-out reference's WebSocket from its ready status line", async () => {
+  const running = new Running();
+  try {
+    const server = await referenceServer(10, running);
+    assert.match(server.url, /^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
+    const socket = new WebSocket(server.url);
+    await new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = () => reject(new Error(`Cannot open ${server.url}`));
+    });
+    const closed = new Promise((resolve) => (socket.onclose = resolve));
+    socket.close();
+    await closed;
+    await server.stop();
+  } finally {
+    await running.stopAll();
+  }
+});
+
+Deno.test("the fan-out reference says it stopped, and why, in a stopped status line", async () => {
+  const child = Child.spawn("reference", Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-net=127.0.0.1",
+      "--allow-read",
+      "--allow-env",
+      new URL("./_fanout_reference.ts", import.meta.url).pathname,
+    ],
+    env: { RUN_FOR_MS: "30000", NO_COLOR: "1" },
+    stdin: true,
+  });
+  const lines: string[] = [];
+  child.onLine((line) => lines.push(line));
+  try {
+    const ready = await child.waitFor(readyLine, 30_000, "its ready status line");
+    assert.strictEqual(ready.pid, child.pid);
+  } finally {
+    await child.stop(5_000, false); // stdin closes: it stops on its own
+  }
+  assert.deepStrictEqual(parseStatusLine(lines.at(-1) ?? ""), {
+    event: "stopped",
+    pid: child.pid,
+    why: "stdin closed",
+  });
 });

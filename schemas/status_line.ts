@@ -114,6 +114,32 @@ export function parseStatusLine(line: string): StatusLine | undefined {
 }
 
 /**
+ * Reads a ready line: what a parent waits for to learn where its child
+ * listens.
+ *
+ * @param line One line a process printed.
+ * @returns The ready status, or undefined for any other line (a stopped
+ * line, the human log).
+ *
+ * @example
+ * ```ts
+ * import { readyLine } from "./status_line.ts";
+ * const ready = readyLine(
+ *   'tc-status {"event":"ready","pid":7,' +
+ *     '"addresses":{"hostname":"127.0.0.1","port":8000,"http":"http://127.0.0.1:8000"}}',
+ * );
+ * if (ready?.addresses.port !== 8000) throw new Error("misread");
+ * if (readyLine('tc-status {"event":"stopped","pid":7,"why":"SIGTERM"}') !== undefined) {
+ *   throw new Error("a stopped line is not a ready one");
+ * }
+ * ```
+ */
+export function readyLine(line: string): ReadyLine | undefined {
+  const status = parseStatusLine(line);
+  return status?.event === "ready" ? status : undefined;
+}
+
+/**
  * The addresses of a server listening on `hostname:port`.
  *
  * @param hostname The address bound.

@@ -3,6 +3,7 @@ import {
   formatStatusLine,
   listenAddresses,
   parseStatusLine,
+  readyLine,
   STATUS_LINE_PREFIX,
   type StatusLine,
 } from "./status_line.ts";
@@ -72,4 +73,14 @@ Deno.test("parseStatusLine() refuses human lines and status lines without what e
   ) {
     assert.strictEqual(parseStatusLine(line), undefined, line);
   }
+});
+
+Deno.test("readyLine() reads ready lines only", () => {
+  const ready = { event: "ready", pid: 5, addresses: listenAddresses("127.0.0.1", 8000) } as const;
+  assert.deepStrictEqual(readyLine(formatStatusLine(ready)), ready);
+  assert.strictEqual(
+    readyLine(formatStatusLine({ event: "stopped", pid: 5, why: "x" })),
+    undefined,
+  );
+  assert.strictEqual(readyLine("reference: listening on http://127.0.0.1:8000/"), undefined);
 });
