@@ -181,6 +181,11 @@ async function main(config: MainConfig): Promise<void> {
   // Until the server is up there is nothing to close.
   let stop = (_why: string): void => Deno.exit(0);
   watchStarter((parent) => stop(`its starter, process ${parent}, is gone`));
+  // Listening for signals before the ready line is printed: a parent may
+  // stop the edge the moment it reads that line.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => stop(signal));
+  }
   if (config.kvPath !== undefined) await waitForFile(config.kvPath);
   const kv = await Deno.openKv(config.kvPath);
   const cache = new SnapshotCache({ kv });
@@ -237,9 +242,6 @@ async function main(config: MainConfig): Promise<void> {
     stopping ??= close(why);
     return stopping;
   };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => void shutdown(signal));
-  }
   stop = (why) => void shutdown(why);
   await server.finished;
   // The server finishes only when shut down: say why, once all is closed.

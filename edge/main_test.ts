@@ -216,6 +216,57 @@ Deno.test("edge/main.ts serves quotes from a KV file another process writes, say
   }
 });
 
+Deno.test("edge/main.ts stopped the moment it says it is ready still shuts down in order", async () => {
+  const dir = await Deno.makeTempDir();
+  const kvPath = `${dir}/core.kv`;
+  (await Deno.openKv(kvPath)).close(); // there, but empty: no snapshots yet
+  try {
+    // A parent may stop it as soon as it reads the ready line; a few times, since
+    // a signal that came before the edge listened for it would kill it outright.
+    for (let i = 0; i < 3; i++) {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-net",
+          "--allow-read",
+          "--allow-env",
+          `--allow-write=${dir}`,
+          new URL("./main.ts", import.meta.url).pathname,
+        ],
+        env: { EDGE_PORT: "0", KV_PATH: kvPath, NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const out = new Lines(child.stdout);
+      try {
+        const ready = await out.next((line) => {
+          const status = parseStatusLine(line);
+          return status?.event === "ready" ? status : undefined;
+        }, "the ready status line");
+        child.kill("SIGTERM");
+        const status = await child.status;
+        assert.deepStrictEqual([status.code, status.signal], [0, null]);
+        const rest = (await out.rest()).trimEnd().split("\n");
+        assert.deepStrictEqual(parseStatusLine(rest.at(-1)!), {
+          event: "stopped",
+          pid: ready.pid,
+          why: "SIGTERM",
+          symbols: 0,
+          version: 0,
+        });
+      } finally {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* exited */ }
+        await child.status;
+        await child.stderr.cancel();
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("readConfig reads EDGE_METRICS_TOKEN and refuses one the edge would not accept", () => {
   const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
   assert.deepStrictEqual(readConfig(env({})).metricsToken, undefined);
