@@ -24,13 +24,6 @@ import { starterPid, watchParent } from "./app/supervision.ts";
 async function main(): Promise<void> {
   const config = readConfig();
   const core = await createCore(config);
-  console.log(statusLine({
-    event: "ready",
-    pid: Deno.pid,
-    addresses: core.addresses,
-    journal: core.status().journal,
-    applied: core.applied,
-  }));
 
   let stopped = false;
   const shutdown = async (why: string) => {
@@ -40,8 +33,18 @@ async function main(): Promise<void> {
     console.log(statusLine({ event: "stopped", pid: Deno.pid, why, stats }));
     Deno.exit(0);
   };
+  // Listening for signals before the ready line is printed: a parent may
+  // stop the core the moment it reads that line (a signal that comes before
+  // Deno listens for it ends the process outright).
   Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
+  console.log(statusLine({
+    event: "ready",
+    pid: Deno.pid,
+    addresses: core.addresses,
+    journal: core.status().journal,
+    applied: core.applied,
+  }));
   // Under `deno task start`: stop with the starter, even one killed outright.
   const starter = starterPid();
   if (starter !== undefined) {

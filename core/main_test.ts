@@ -98,6 +98,34 @@ Deno.test("the core starts the engine, runs the synthetic market and reports wha
   await Deno.remove(journal, { recursive: true });
 });
 
+Deno.test("a core stopped the moment it says it is ready still shuts down in order", async () => {
+  // A parent may stop it as soon as it reads the ready line; a few times, since
+  // a signal that came before the core listened for it would kill it outright.
+  for (let i = 0; i < 5; i++) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...CORE_PERMISSIONS, MAIN],
+      env: coreEnv({ JOURNAL_DIR: "none", SYNTHETIC_RATE: "0", NO_COLOR: "1" }),
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    let out = "";
+    let signalled = false;
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      out += chunk;
+      if (!signalled && statusIn(out, "ready") !== undefined) {
+        child.kill("SIGTERM");
+        signalled = true;
+      }
+    }
+    const status = await child.status;
+    assert(signalled, `no ready status line in:\n${out}${await stderr}`);
+    assert.deepStrictEqual([status.code, status.signal], [0, null], out + (await stderr));
+    const stopped = statusIn(out, "stopped");
+    assert.deepStrictEqual([stopped?.pid, stopped?.why], [statusIn(out, "ready")?.pid, "SIGTERM"]);
+  }
+});
+
 Deno.test("the core makes its data folder 0700 and its KV file, journal segments and snapshots 0600", async () => {
   const root = await Deno.makeTempDir({ prefix: "tc-main-modes-" });
   const data = `${root}/data`;
