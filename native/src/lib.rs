@@ -4,7 +4,10 @@
 //!   Deno and the engine, later the journal).
 //! - [`book`] and [`matcher`]: the pure matching core, `(state, command) -> events`.
 //! - [`engine`]: the engine layer: the matcher on a pinned thread behind
-//!   shared-memory rings.
+//!   shared-memory rings, with risk ([`risk`]), the journal ([`journal`]),
+//!   snapshots ([`snapshot`]) and recovery around it, one part per job.
+//! - [`cursor`]: the little-endian field reader that decoders share; it
+//!   depends on nothing, so no decoder imports the format around it.
 //! - [`ffi`]: every exported C function. [`sys`]: every OS call.
 //!
 //! This crate does no network I/O and never calls into JavaScript.

@@ -1,7 +1,7 @@
 //! The crate's shape, read from its source: no import circle between its
-//! top-level modules, and the engine's parts (`src/engine/`) depend on one
-//! another in one direction only, never on the engine itself (`mod.rs`),
-//! which composes them.
+//! top-level modules, and the engine's parts (`src/engine/*.rs`) depend on
+//! one another in one direction only, never on the engine module itself
+//! (`src/engine/mod.rs`), which composes them.
 //!
 //! References are read from the code (comment lines and `#[cfg(test)]`
 //! modules left out): every `crate::a…` path and, inside `src/engine/`,
@@ -163,5 +163,73 @@ fn no_import_circle_between_the_crates_top_level_modules() {
     let graph = top_level_graph();
     if let Some(circle) = cycle(&graph) {
         panic!("Import circle between top-level modules: {}; graph: {graph:?}", circle.join(" -> "));
+    }
+}
+
+/// What is wrong with a module's parts, given each part's name and code:
+/// a part that refers to its parent module (`super::Item` that is not a
+/// sibling, or `crate::<parent>::…`), and an import circle between parts.
+fn parts_faults(parent: &str, parts: &[(String, String)]) -> Vec<String> {
+    let names: BTreeSet<String> = parts.iter().map(|(name, _)| name.clone()).collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut faults = Vec::new();
+    for (name, text) in parts {
+        let code = code(text);
+        let mut uses = first_segments(&code, "super::");
+        uses.extend(first_segments(&code, &format!("crate::{parent}::")));
+        for used in uses {
+            if names.contains(&used) {
+                graph.entry(name.clone()).or_default().insert(used);
+            } else {
+                faults.push(format!("{name} refers to {parent}::{used}, in the module that composes the parts"));
+            }
+        }
+        graph.entry(name.clone()).or_default();
+    }
+    if let Some(circle) = cycle(&graph) {
+        faults.push(format!("import circle between {parent}'s parts: {}", circle.join(" -> ")));
+    }
+    faults
+}
+
+#[test]
+fn parts_checker_names_a_part_that_uses_its_parent_and_a_circle() {
+    let parts = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter().map(|(n, c)| (n.to_string(), c.to_string())).collect()
+    };
+    let good = parts(&[
+        ("thread", "use super::layer::Core;"),
+        ("layer", "use super::{durability::X, signals};"),
+        ("durability", "use super::signals::Halting;"),
+        ("signals", "use crate::sys;"),
+    ]);
+    assert_eq!(parts_faults("engine", &good), Vec::<String>::new());
+    let up = parts(&[("thread", "use super::Engine;\nlet s = crate::engine::Shared::new();")]);
+    assert_eq!(parts_faults("engine", &up).len(), 2, "{:?}", parts_faults("engine", &up));
+    let circle = parts(&[("layer", "use super::durability::X;"), ("durability", "use super::layer::Core;")]);
+    let faults = parts_faults("engine", &circle);
+    assert_eq!(faults.len(), 1);
+    assert!(faults[0].starts_with("import circle between engine's parts"), "{faults:?}");
+}
+
+#[test]
+fn the_engines_parts_depend_one_way_and_never_on_the_engine_module() {
+    let dir = src().join("engine");
+    let parts: Vec<(String, String)> = files(&dir)
+        .into_iter()
+        .filter(|(path, _)| path != "engine/mod.rs")
+        .map(|(path, text)| (path.trim_start_matches("engine/").trim_end_matches(".rs").to_string(), text))
+        .collect();
+    for part in ["rings", "signals", "layer", "durability", "recovery", "placement", "thread"] {
+        assert!(parts.iter().any(|(name, _)| name == part), "src/engine/{part}.rs exists");
+    }
+    assert_eq!(parts_faults("engine", &parts), Vec::<String>::new());
+}
+
+#[test]
+fn every_engine_part_opens_with_its_invariants() {
+    for (path, text) in files(&src().join("engine")) {
+        assert!(text.starts_with("//! "), "{path} opens with a module comment");
+        assert!(text.contains("\n//! # Invariants\n"), "{path} states its invariants");
     }
 }

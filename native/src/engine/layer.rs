@@ -191,9 +191,11 @@ impl Core {
     }
 
     /// Writes the pending batch. Returns false when commands since the last
-    /// call are not journaled: the engine has halted, and the caller must
-    /// not release their events (it withdraws them). See
-    /// [`Journaling::flush`]; always true without a journal.
+    /// call are not journaled (this write, holding command entries, failed,
+    /// or an earlier mid-command one did): the engine has halted, and the
+    /// caller must not release their events (it withdraws them). A failure
+    /// that lost only trades of a journaled command returns true, and so does
+    /// every call without a journal.
     pub fn flush(&mut self) -> bool {
         self.journaling.flush(&mut self.halting)
     }

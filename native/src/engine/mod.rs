@@ -1,19 +1,39 @@
-//! The engine layer: the matcher on its own pinned thread, fed and drained
-//! through single-producer/single-consumer rings in shared memory.
+//! The engine: the matcher on its own pinned thread, fed and drained
+//! through single-producer/single-consumer rings in shared memory, with
+//! pre-trade risk, the journal and recovery around it.
 //!
 //! ```text
 //!  Deno (producer) ──cmd ring──► engine thread ──evt ring──► Deno (consumer)
 //! ```
 //!
-//! The shared block and its layout are in the `rings` module.
+//! [`Engine`], here, is the owner's handle: it composes the parts, one job
+//! each, and holds nothing of their logic:
+//!
+//! - `rings`: the shared block's layout (counters, the two rings, status
+//!   codes) that Deno maps and mirrors;
+//! - `signals`: what other threads share ([`Signals`]: wake, wait, running,
+//!   the [`Halt`] cause);
+//! - `layer`: [`Core`], the engine layer around the matcher (stamps,
+//!   sequence numbers, risk, halting), for live commands and replay alike;
+//! - `durability`: batching and durability behind one type (`Journaling`:
+//!   off, or the journal with its batch, [`Durability`] mode and snapshots);
+//! - `recovery`: the state rebuilt from the journal folder
+//!   ([`RecoveryReport`]);
+//! - `placement`: the thread's CPU, NUMA node and huge pages ([`Placement`]);
+//! - `thread`: the engine thread's loop, publication and withdrawal.
+//!
+//! The parts depend on one another in one direction only and never on this
+//! module (`native/tests/modules.rs` checks both).
 //!
 //! # Invariants
-//! - No event is dropped while the engine runs: when the event ring is full
-//!   the engine waits for the consumer.
-//!
-//! # Known limitations
-//! - A consumer that stops draining stalls the engine (by design: events are
-//!   never dropped). The gateway (issue 4) bounds each client's queue instead.
+//! - The [`Core`] is in one place at a time: here, inline, until
+//!   [`Engine::start`] moves it onto the engine thread, and here again after
+//!   [`Engine::stop`] joins the thread. Commands reach it either inline or
+//!   through the rings, never both.
+//! - Configuration that replay depends on (maximum order quantities, the
+//!   journal) is set only before the first command.
+//! - Other threads hold only [`Signals`] (by `Arc`), never the engine: the
+//!   owner's `&mut` calls never alias what they read.
 
 use crate::journal::Faults;
 use crate::matcher::Matcher;
