@@ -38,13 +38,16 @@ export interface ChildOptions {
  * @example
  * ```ts
  * import { Child } from "./_child.ts";
+ * import { formatStatusLine, listenAddresses, readyLine } from "../schemas/status_line.ts";
  *
+ * // A child that says where it listens in a status line, as our servers do.
+ * const ready = formatStatusLine({ event: "ready", pid: 1, addresses: listenAddresses("::1", 4321) });
  * const child = Child.spawn("echo", Deno.execPath(), {
- *   args: ["eval", "console.log('port 4321'); setTimeout(() => {}, 60_000)"],
+ *   args: ["eval", `console.log(${JSON.stringify(ready)}); setTimeout(() => {}, 60_000)`],
  * });
  * try {
- *   const port = await child.waitFor((line) => /port (\d+)/.exec(line)?.[1], 10_000, "a port");
- *   if (port !== "4321") throw new Error(port);
+ *   const { addresses } = await child.waitFor(readyLine, 10_000, "its ready status line");
+ *   if (addresses.http !== "http://[::1]:4321") throw new Error(addresses.http);
  * } finally {
  *   await child.stop();
  * }

@@ -72,7 +72,8 @@ Deno.test("the core starts the engine, runs the synthetic market and reports wha
     / commands \(\d+\/s\), \d+ events, \d+ trades/.test(l)
   );
   assert(stats.length >= 2, `expected periodic statistics, got:\n${out}`);
-  const trades = Number(/(\d+) trades/.exec(stats.at(-1)!)![1]);
+  // The counts, from the stopped status line (the lines above are for people).
+  const trades = statusIn(out, "stopped")?.stats.trades ?? 0;
   assert(trades > 0, `expected trades, got:\n${out}`);
   assert(/stopped \(RUN_FOR_MS=1500\): \d+ commands/.test(out), out);
   assert(out.includes(`journal: ${journal}: new journal, process-crash`), out);
