@@ -6,7 +6,7 @@
  * of the event ring; the engine thread is the other end of both. Each ring
  * counter has one writer, read and written here with `Atomics` so that a
  * record is complete before the counter that publishes it (see the layout
- * and invariants in `native/src/engine.rs`).
+ * and invariants in `native/src/engine/rings.rs`).
  *
  * @module
  */
@@ -48,7 +48,7 @@ export const EngineStatus = {
   Halted: 4,
 } as const;
 
-/** How durable a command is when its events are released (see `native/src/engine.rs`). */
+/** How durable a command is when its events are released (see `native/src/engine/durability.rs`). */
 export type Durability = "process-crash" | "group-commit" | "synchronous";
 
 /** Options for {@linkcode NativeEngine.openJournal}. */

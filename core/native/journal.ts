@@ -10,7 +10,7 @@
  * the reader) and keep writers out while they read; `{ live: true }` reads
  * by `pread` instead, safely beside the writer (see {@linkcode ReadOptions}).
  *
- * Record kinds are those of `native/src/engine.rs` (`kind`): the run's meta
+ * Record kinds are those of `native/src/engine/durability.rs` (`kind`): the run's meta
  * (JSON), commands and trades (64-byte records), account names.
  *
  * @module
@@ -53,7 +53,7 @@ export function journalMeta(instruments: readonly Instrument[]): string {
 /**
  * Journal record kinds. The engine writes a meta record first, then batch
  * records whose entries are commands, trades and account names (see
- * `kind` in `native/src/engine.rs`); {@linkcode journalEntries} flattens them.
+ * `kind` in `native/src/engine/durability.rs`); {@linkcode journalEntries} flattens them.
  */
 export const JournalKind = { Meta: 1, Command: 2, Trade: 3, Account: 4, Batch: 5 } as const;
 
