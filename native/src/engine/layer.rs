@@ -17,6 +17,10 @@
 //! - Once halted, every command but a state-hash query is rejected with
 //!   `HALTED` and none is journaled.
 //!
+//! # Known limitations
+//! - One command at a time on one thread: an engine scales by instrument
+//!   shards (one engine each), not by threads inside one.
+//!
 //! # Performance
 //! - A command record is never rewritten: the ingress stamp goes into the
 //!   journal entry and the risk check instead (a store into the copy would

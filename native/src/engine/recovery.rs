@@ -15,6 +15,10 @@
 //! - Recovery refuses to finish while the journal's next segment cannot be
 //!   prepared, so a full disk is said at start, not at the first roll.
 //!
+//! # Known limitations
+//! - Without snapshots (`snapshot_every` 0) recovery replays every record
+//!   since the journal began, and no segment is ever released.
+//!
 //! # Performance
 //! - Replay runs inline on the caller's thread at the engine layer's speed
 //!   (the report gives commands per second); snapshots bound how much of the

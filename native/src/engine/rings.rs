@@ -37,6 +37,10 @@
 //! - Offsets and [`LAYOUT_VERSION`] change together: Deno refuses a block
 //!   whose version or record size is not the one it was written for.
 //!
+//! # Known limitations
+//! - Capacities are fixed when the engine is created (powers of two from 64
+//!   to 2^24 records per ring); the block is never resized.
+//!
 //! # Performance
 //! - Counters sit on separate cache lines, so the producer's and the
 //!   consumer's stores do not bounce one line between cores; records are

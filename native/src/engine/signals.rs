@@ -9,8 +9,16 @@
 //!   `&mut` to anything another thread may be reading.
 //! - The halt cause is set once, for the first cause only ([`Halting`]), on
 //!   the thread that runs the engine; any thread reads it.
-//! - Every wait is bounded by its timeout, so a wake-up lost to a race (a
-//!   stop between the check and the sleep) costs at most that long.
+//! - Every wait is bounded by its timeout.
+//!
+//! # Known limitations
+//! - A stop that lands between a waiter's check and its sleep is seen only
+//!   at the waiter's timeout.
+//!
+//! # Performance
+//! - Waking and waiting are futex calls made only when the engine thread is
+//!   parked (`sleeping`) or a waiter is counted (`evt_waiters`), never per
+//!   event while both sides are busy.
 
 use super::rings::{OFF_CMD_TAIL, OFF_EVT_TAIL, OFF_EVT_WAITERS, Shared};
 use crate::journal::json_string;
