@@ -1,6 +1,6 @@
 /**
- * Clients that never read, against a real core (issue 10, "Memory and
- * fairness"): `n` raw TCP WebSockets that log in, subscribe to market data
+ * Clients that never read, against a real core (the gateway's memory bound
+ * and fairness): `n` raw TCP WebSockets that log in, subscribe to market data
  * and then never read another byte, so that everything the core sends them
  * piles up in the kernel's socket buffers and then in the core's own send
  * queues. The core's resident memory (`VmRSS`) is sampled before, while

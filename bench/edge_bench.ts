@@ -1,5 +1,5 @@
 /**
- * The edge's performance (issue 5's "Performance"), over real sockets on
+ * The edge's performance, against its targets, over real sockets on
  * loopback, every server a child process of its own:
  *
  * 1. **Quote GET under load.** wrk (Debian's) sends `GET

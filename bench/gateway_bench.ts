@@ -1,5 +1,5 @@
 /**
- * The trader gateway over real sockets (issue 4's "Performance"): a real
+ * The trader gateway over real sockets, against its targets: a real
  * core — `core/main.ts`, the production wiring, as a child process on a
  * free loopback port — and clients in other child processes, so that the
  * core's event loop is what is measured, not the clients'.
@@ -141,7 +141,7 @@ export interface GatewayBenchOptions {
 }
 
 /**
- * The default configuration: the issue's figures, or a reduced one.
+ * The default configuration: the targets' figures, or a reduced one.
  *
  * @param quick The reduced configuration (`--quick`): 100 subscribers,
  *   1,000 idle sockets, 300 orders, shorter windows.
@@ -181,8 +181,8 @@ export function gatewayConfig(quick: boolean): GatewayBenchOptions {
       warmup: quick ? 50 : 100,
       requestsPerSecond: 800,
     },
-    // Issue 10's case: 120 such clients took the core from ~100 MiB to
-    // ~1.2 GiB before its queues were bounded.
+    // The case that bounded the core's queues: 120 such clients took the
+    // core from ~100 MiB to ~1.2 GiB before.
     slowReaders: {
       clients: 200,
       accounts: 8,

@@ -116,7 +116,7 @@ Deno.test("runGatewayBench() measures a small gateway end to end over real socke
       0,
     ]);
   }
-  // Its results name what the targets look for (at the issue's sizes).
+  // Its results name what the targets look for (at the targets' sizes).
   const results = gatewayResults(figures);
   assert.deepStrictEqual(results.map((r) => r.name), [
     GatewaySubjects.reference(6),

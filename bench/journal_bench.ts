@@ -1,5 +1,5 @@
 /**
- * What the journal costs and delivers (issue 3's figures):
+ * What the journal costs and delivers, against its targets:
  *
  * - {@linkcode CoreSubject}: the engine layer (`Core.process`) on Deno's
  *   thread over the benchmark stream, without and with a journal
@@ -314,7 +314,7 @@ export interface JournalCheck {
 }
 
 /**
- * Checks issue 3's targets: append p50 ≤ 50 ns and p99 ≤ 500 ns, group
+ * Checks the journal's targets: append p50 ≤ 50 ns and p99 ≤ 500 ns, group
  * commit ≥ 1 M records/s, matching throughput with the journal ≥ 0.8 of
  * without (through the rings), recovery ≥ 5 M commands/s; and reports the
  * engine layer's own on/off ratio, which no producer hides.

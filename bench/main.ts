@@ -4,7 +4,7 @@
  * Generates the benchmark stream ({@linkcode benchFlow}), replays it through
  * every matching subject, and prints the full configuration (machine,
  * runtime, the stream's measured mix and depth), a results table, the
- * issue's targets as PASS/FAIL lines, and the comparison with
+ * targets as PASS/FAIL lines, and the comparison with
  * `bench/baseline.json`; then the journal, market data and the trader
  * gateway over real sockets (`gateway_bench.ts`: a core and its clients as
  * child processes on loopback), and the edge (`edge_bench.ts`: its quote

@@ -1,5 +1,5 @@
 /**
- * The matching engine's performance targets (from the issue), checked
+ * The performance targets (matching, market data, gateway, edge), checked
  * against a run's figures. Targets are absolute, so they depend on the
  * machine; they are reported as PASS/FAIL lines and gate the run only when
  * asked (`--gate-targets`), whereas the baseline's ratios always gate.
@@ -45,7 +45,7 @@ export interface Target {
 }
 
 /**
- * The issue's targets for the native engine.
+ * The native engine's matching targets.
  *
  * @example
  * ```ts
@@ -91,7 +91,7 @@ export const MARKET_DATA_TARGETS: readonly Target[] = [
 ];
 
 /**
- * The gateway's targets (issue 4), over real sockets on loopback: 1,000
+ * The gateway's targets, over real sockets on loopback: 1,000
  * subscribers to one busy symbol all held, with p99 from the engine event
  * to the client's receipt (an upper bound on engine event → socket write)
  * within 5 ms; 10,000 idle authenticated sockets held by one core.
@@ -124,7 +124,7 @@ export const GATEWAY_TARGETS: readonly Target[] = [
 ];
 
 /**
- * The edge's targets (issue 5), over real sockets on loopback: the quote
+ * The edge's targets, over real sockets on loopback: the quote
  * GET under wrk at half a bare `Deno.serve`'s rate at least (a constant JSON
  * of the same size, same wrk settings, same run) with p99 within 5 ms at
  * that load; a trade in the core visible in the edge's API within 250 ms at

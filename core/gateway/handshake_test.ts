@@ -161,7 +161,7 @@ Deno.test("authenticateUpgrade() refuses bad tokens with 401 and the JWT's reaso
   }
 });
 
-Deno.test("authenticateUpgrade() says when a token expired, in the issue's words", async () => {
+Deno.test("authenticateUpgrade() says when a token expired, in a person's words", async () => {
   const expired = await craft(HS256, claims({ exp: NOW - 30 }), KEY);
   const result = await authenticateUpgrade(upgrade({}, `?token=${expired}`), UPGRADE);
   assert.deepStrictEqual(result, {

@@ -1,6 +1,6 @@
 /**
  * The core against the reference Cap'n Proto tool (Debian's `capnp`), over
- * a real WebSocket (issue 4): client messages written as Cap'n Proto text
+ * a real WebSocket: client messages written as Cap'n Proto text
  * and encoded by `capnp encode` go out as binary frames, and every frame the
  * core sends back is printed by `capnp decode`. Any Cap'n Proto
  * implementation must be able to talk to the core. Skipped with a message

@@ -1,6 +1,6 @@
 /**
  * Market data over a real WebSocket, with the real publisher wired as
- * `core/main.ts` wires it (issue 4, "Done when"): snapshots tagged with
+ * `core/main.ts` wires it (`core/app/create_core.ts`): snapshots tagged with
  * their channel sequence, numbered deltas, trades and quotes, resync after
  * a gap, a slow consumer that cannot hold back a fast one, and books
  * recovered from the journal.

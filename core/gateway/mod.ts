@@ -1,5 +1,5 @@
 /**
- * The trader gateway (issue 4): who may open a WebSocket, as which account,
+ * The trader gateway: who may open a WebSocket, as which account,
  * with which role ({@linkcode authenticateUpgrade}); the `Deno.serve`
  * handler serving `GET /ws` and the `/admin` hook ({@linkcode createGateway});
  * order routing and execution reports per account session

@@ -1,7 +1,7 @@
 /**
- * Issue 10's "clients that never read": a real core (`core/main.ts` as a
- * child process, default limits) and 200 viewer connections that subscribe
- * to every symbol and then never read. Before the limits, 120 such clients
+ * Clients that never read: a real core (`core/main.ts` as a child process,
+ * default limits) and 200 viewer connections that subscribe to every
+ * symbol and then never read. Before the limits, 120 such clients
  * took the core from ~100 MiB to ~1.2 GiB, and it stayed there after they
  * closed.
  */

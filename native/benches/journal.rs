@@ -8,7 +8,7 @@
 //! 2. Group commit: batches of 1000 appends, each followed by a real
 //!    `msync(MS_SYNC)`, sustained for at least 2 seconds.
 //!
-//! Targets (issue "Journal, recovery and placement"): append p50 <= 50 ns,
+//! Targets (as `bench/journal_bench.ts` checks them): append p50 <= 50 ns,
 //! p99 <= 500 ns; group commit >= 1 M records/s. The directory is under
 //! `TC_JOURNAL_BENCH_DIR` if set, else the system temp dir; the figures mean
 //! little without the filesystem and device printed with them.
