@@ -8,9 +8,10 @@
  * reconnects: every connection authenticated as that account (the token's
  * `sub`) with the trader or admin role joins it. It holds
  *
- * - the client order ids its connections used, each mapped to the engine's
- *   id for the order (see "Duplicate client order ids");
- * - its working orders, which `cancel`, `replace` and `cancelAll` name;
+ * - the client order ids its connections used most recently (see
+ *   "Duplicate client order ids");
+ * - its working orders by client order id, each with the engine's id for
+ *   the order, which `cancel`, `replace` and `cancelAll` name;
  * - the account's execution reports, numbered 1, 2, 3… without gaps, of
  *   which it keeps the latest `reportsKept` (10,000 by default) for
  *   `requestOrders` (see "Replay").
@@ -54,10 +55,11 @@
  * reported when someone else's order takes it (liquidity `maker`). Each
  * report goes to every connection of the order's account, and to the
  * placing session's connections when an admin placed it for another account
- * (with the owning account's sequence). Trade ids count the engine's trades
- * over all symbols from 1, in engine order, as the market data publisher
- * numbers them (`core/marketdata/`), so a fill and its public trade share
- * an id: attach both before the first command. Refusals are `reject` messages to
+ * (with the owning account's sequence). A trade's id is its trade event's
+ * engine sequence number, as the market data publisher numbers it
+ * (`core/marketdata/`): a fill and its public trade share an id, unique
+ * over all symbols and the same after a restart, since replay numbers
+ * events the same way. Refusals are `reject` messages to
  * the requesting connection only: the engine's reasons (risk's 11–17
  * included) under their wire names, and the router's own — `duplicateId`,
  * `notAuthorised`, `unknownSymbol` (not traded here), `unknownOrder` (no

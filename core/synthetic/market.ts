@@ -1,7 +1,7 @@
 /**
  * A seeded synthetic market: realistic, reproducible order flow across the
- * instrument table, as normalised {@linkcode Command}s, so that the core, the
- * terminal and the tests run with no market-data feed.
+ * instrument table, as normalised {@linkcode Command}s, so that the core and
+ * the tests run with no market-data feed.
  *
  * # Flow model
  *

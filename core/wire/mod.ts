@@ -18,7 +18,8 @@
  *
  * Invariants: nothing decoded reaches the engine unless `ok`; prices and
  * quantities are safe integers (price units and lots); ids, sequences, times
- * and notionals are `bigint`s; reject reasons 1–10 are the engine's codes.
+ * and notionals are `bigint`s; reject reasons 1–17 are the engine's codes
+ * (the same numbers), 18–21 the gateway's own (`schemas/vocabulary/reasons.ts`).
  *
  * @example
  * ```ts
