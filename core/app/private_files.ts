@@ -2,7 +2,7 @@
  * The core's data is its owner's only: the folders it makes are `0700` and
  * its files `0600` (the KV file of accounts and quotes here; the journal's
  * segments and snapshots in native code; the gateway's secret in
- * `gateway/secret.ts`). Folders that exist already keep their mode: `KV_PATH`
+ * `core/gateway/secret.ts`). Folders that exist already keep their mode: `KV_PATH`
  * may point into a folder shared with others (`/tmp`), which is not ours to
  * close.
  *

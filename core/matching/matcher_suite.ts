@@ -1,7 +1,8 @@
 /**
- * The one behaviour suite every {@linkcode Matcher} must pass (hono's
- * `common.case.test.ts` shape): the reference matcher and the native engine
- * each register it under their own name. Cases are JSON Lines, exactly as
+ * The one behaviour suite every {@linkcode Matcher} must pass (the shape of
+ * hono's common.case.test.ts, one suite run against every router): the
+ * reference matcher and the native engine each register it under their own
+ * name. Cases are JSON Lines, exactly as
  * the replay tool reads and writes them, so they double as the protocol's
  * worked examples.
  *

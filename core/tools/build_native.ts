@@ -53,7 +53,7 @@ export function cargoLines(): (line: string) => string[] {
 /**
  * Runs cargo and relays its output through {@linkcode cargoLines}.
  *
- * @param manifest The `Cargo.toml` to build.
+ * @param manifest The Cargo manifest to build (`native/Cargo.toml`).
  * @returns Cargo's exit code.
  *
  * @example
