@@ -64,7 +64,7 @@ enum RejectReason {
   halted @9;          # the engine has halted and takes no more orders
   inDoubt @10;        # the journal could not confirm the command; recovery will tell
 
-  # Pre-trade risk (the gateway's limits, per account).
+  # Pre-trade risk: the engine's checks of each account's limits (set through the admin API).
   maxOrderQty @11;     # quantity above the per-order limit
   maxNotional @12;     # price x quantity above the per-order notional limit
   priceCollar @13;     # price too far from the reference price
