@@ -138,7 +138,7 @@ export interface GatewayOptions {
     claims: JwtClaims,
   ) => Promise<Refusal | undefined>;
   /**
-   * Where the edge (public quotes, the trader terminal) answers, named by
+   * Where the edge (public quotes and pages) answers, named by
    * `GET /` (default {@linkcode DEFAULT_EDGE_URL}).
    */
   readonly edgeUrl?: string;
@@ -919,7 +919,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         admin: `${url.origin}/admin: the admin API (admin bearer tokens)`,
       },
       edge: edgeUrl,
-      detail: `Public quotes, pages and the trader terminal are served by the edge at ${edgeUrl}`,
+      detail: `Public quotes and pages are served by the edge at ${edgeUrl}`,
     };
     return new Response(request.method === "HEAD" ? null : JSON.stringify(body, null, 2), {
       headers: { "content-type": "application/json", "cache-control": "no-store" },

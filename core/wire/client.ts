@@ -423,8 +423,8 @@ function wholeBuffer(bytes: Uint8Array): ArrayBuffer | Uint8Array {
 }
 
 /**
- * Encodes a request as a client frame: what a trader (a bot, the terminal, a
- * test) sends. Field values are written as given, without the checks of
+ * Encodes a request as a client frame: what a trader (a bot, a test)
+ * sends. Field values are written as given, without the checks of
  * {@linkcode decodeClientFrame}, so tests can build frames it must refuse.
  *
  * @param request The request.
