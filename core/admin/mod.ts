@@ -8,8 +8,8 @@
  *   bad input as values with reason codes. Its module documentation gives the
  *   KV key layout (every key under `["admin", …]`).
  * - {@linkcode RiskControlPort} (`port.ts`): what the engine offers; the core
- *   implements it over `NativeEngine`, so nothing here imports `core/native/`
- *   but one type.
+ *   implements it over the dispatcher that owns the engine
+ *   (`core/app/risk_port.ts`), so nothing here imports `core/native/`.
  * - {@linkcode applyAll} (`apply_all.ts`): at start-up, pushes the stored
  *   state into the engine before it takes orders.
  * - {@linkcode RiskAdmin} (`risk_admin.ts`): a change is stored, then applied
@@ -40,7 +40,7 @@
  * await store.createAccount({ name: "ROOT", role: "admin" }); // the admin token's account
  * await store.createAccount({ name: "ALICE", role: "trader" });
  * let next = 1;
- * const port: RiskControlPort = { // the core's adapter over NativeEngine
+ * const port: RiskControlPort = { // the core's: core/app/risk_port.ts
  *   defineAccount: () => Promise.resolve(next++),
  *   setLimit: () => Promise.resolve(),
  *   clearLimit: () => Promise.resolve(),

@@ -1,9 +1,11 @@
 /**
  * The engine port: how stored accounts, limits and kill switches reach the
  * matching engine, without this folder importing `core/native/`. The core
- * implements {@linkcode RiskControlPort} over `NativeEngine`
- * (`pushDefineAccount`, `pushRiskControl`, answered by `EV_ACCOUNT_DEFINED`,
- * `EV_CONTROL_APPLIED` or a reject); tests use a fake.
+ * implements {@linkcode RiskControlPort} over its dispatcher
+ * (`core/app/risk_port.ts`), which pushes each control to the engine
+ * (`NativeEngine.pushDefineAccount`, `pushRiskControl`) and resolves it
+ * when the engine answers (an account defined, a control applied, or a
+ * reject); tests use a fake.
  *
  * A change becomes a list of {@linkcode ControlOp}s ({@linkcode planChange},
  * {@linkcode planState}), which {@linkcode runControls} runs one after the
