@@ -8,6 +8,9 @@ import { Message } from "capnp-es";
 import * as gen from "../../schemas/gen/gateway.ts";
 import { REPOSITORY_ROOT } from "./schemas.ts";
 
+// Frames by hand live beside the frame check (schemas/wire/frame.ts).
+export { framed, words } from "../../schemas/wire/_testing.ts";
+
 /** The schema, relative to the repository root (the `capnp` tool runs there). */
 export const SCHEMA = "schemas/gateway.capnp";
 
@@ -89,33 +92,6 @@ export function capnpTest(name: string, fn: () => Promise<void>): void {
     return;
   }
   Deno.test(name, fn);
-}
-
-/**
- * Frames segments (each a whole number of words) with the standard stream
- * header.
- */
-export function framed(...segments: Uint8Array[]): Uint8Array {
-  const table = Math.ceil((4 + 4 * segments.length) / 8) * 8;
-  const body = segments.reduce((n, s) => n + s.byteLength, 0);
-  const out = new Uint8Array(table + body);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, segments.length - 1, true);
-  segments.forEach((s, i) => view.setUint32(4 + 4 * i, s.byteLength / 8, true));
-  let at = table;
-  for (const s of segments) {
-    out.set(s, at);
-    at += s.byteLength;
-  }
-  return out;
-}
-
-/** A segment from 64-bit words. */
-export function words(...values: bigint[]): Uint8Array {
-  const out = new Uint8Array(values.length * 8);
-  const view = new DataView(out.buffer);
-  values.forEach((v, i) => view.setBigUint64(i * 8, BigInt.asUintN(64, v), true));
-  return out;
 }
 
 /** A struct pointer word: offset (words after the pointer), data words, pointer count. */

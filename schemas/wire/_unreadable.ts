@@ -2,7 +2,7 @@
  * What capnp-es could not read, in the wire's own words. capnp-es's errors
  * name its internals (`CAPNP-TS…`, arena and pointer dumps); a trader is told
  * which part of the frame is wrong and how, and nothing of the library.
- * Private to `core/wire/`.
+ * Private to the wire: `schemas/wire/` and `core/wire/client.ts`.
  *
  * @module
  */
