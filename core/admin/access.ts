@@ -10,11 +10,16 @@
  * | the account holds another role than the token claims | 403 | `role_mismatch` |
  * | the account is disabled | 403 | `account_disabled` |
  * | the account's token epoch moved on since the token was minted | 401 | `token_revoked` |
+ * | the token itself was ended by a logout (its `jti` is on the store's list) | 401 | `token_revoked` |
  *
  * An account's token epoch grows with every change of its role or of
  * `enabled` (`store.ts`), so such a change ends every token minted before
  * it; re-enabling an account does not bring them back: mint new ones
- * (`deno task token`).
+ * (`deno task token`, or log in again). Setting a password moves the epoch
+ * on as well. A logout (`POST /auth/logout`, `core/auth/`) ends one token
+ * only: its id (`jti`) is listed in the store until the token would have
+ * expired (`AccountStore.revokeToken`), and checked here last, so only
+ * tokens that pass everything else cost the extra read.
  *
  * @module
  */
@@ -28,6 +33,8 @@ export interface AccessClaim {
   readonly role: AccountRole;
   /** The token's `epoch` claim; absent means 0. */
   readonly epoch?: number;
+  /** The token's id (`jti` claim): refused when a logout ended it. */
+  readonly jti?: string;
 }
 
 /** Why a token may not be used. */
@@ -112,6 +119,13 @@ export async function checkAccess(
       reason: "token_revoked",
       message: `${what}: the token was minted before account ${name}'s role or enabled ` +
         `last changed (token epoch ${epoch}, the account's ${account.tokenEpoch}); mint a new token`,
+    };
+  }
+  if (claim.jti !== undefined && await store.tokenRevoked(claim.jti)) {
+    return {
+      status: 401,
+      reason: "token_revoked",
+      message: `${what}: the token was ended by a logout; log in again`,
     };
   }
   return undefined;

@@ -95,6 +95,8 @@ export type TokenCheck =
     readonly role: string;
     /** The token's `epoch` claim (absent: 0), checked against the account's token epoch. */
     readonly epoch?: number;
+    /** The token's id (`jti` claim), refused when a logout ended it. */
+    readonly jti?: string;
   }
   | {
     readonly ok: false;
@@ -553,6 +555,7 @@ function requireAdmin(
         account: check.sub,
         role: "admin",
         ...(check.epoch === undefined ? {} : { epoch: check.epoch }),
+        ...(check.jti === undefined ? {} : { jti: check.jti }),
       },
       "Cannot administer",
     );

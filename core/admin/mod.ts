@@ -18,8 +18,10 @@
  * - {@linkcode adminApi} (`http.ts`): the Hono app mounted under `/admin`,
  *   admin bearer tokens only, errors as `application/problem+json`.
  * - {@linkcode checkAccess} (`access.ts`): whether a valid token's account
- *   may still use it (registered, same role, enabled, same token epoch),
- *   for the admin API and the gateway's handshake.
+ *   may still use it (registered, same role, enabled, same token epoch, not
+ *   ended by a logout), for the admin API and the gateway's handshake.
+ * - {@linkcode hashPassword} (`password.ts`): password hashes (scrypt,
+ *   salted, parameters stored with each hash), checked in constant time.
  *
  * Deno KV is unstable in Deno 2: `deno.json` enables it (`"unstable": ["kv"]`).
  *
@@ -75,3 +77,4 @@ export * from "./risk_admin.ts";
 export * from "./http.ts";
 export * from "./audit.ts";
 export * from "./access.ts";
+export * from "./password.ts";

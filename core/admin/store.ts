@@ -12,6 +12,8 @@
  * | `["admin", "overrides", name, symbol]` | its overrides for one symbol: only the limits that differ (never empty) |
  * | `["admin", "global"]` | `{ killSwitch, revision }`, absent until first set (off) |
  * | `["admin", "version"]` | a `Deno.KvU64` that every change adds one to |
+ * | `["admin", "passwords", name]` | its password hash (`password.ts`: scrypt, salt and parameters), absent until set |
+ * | `["admin", "revoked_tokens", jti]` | `{ account, expiresAt }`: a token ended by a logout, kept (`expireIn`) until it would have expired |
  *
  * # Versions
  *
@@ -34,7 +36,8 @@
  * to its `tokenEpoch`, in the same write. Tokens carry the epoch they were
  * minted at, and the core refuses one whose epoch is not the account's
  * (`access.ts`): so disabling an account, re-enabling it, or changing its
- * role ends every token minted before the change.
+ * role ends every token minted before the change. Setting a password
+ * moves it on too (the old password's sessions end).
  *
  * Accounts are never deleted (the journal names them): disable one instead.
  *
@@ -43,6 +46,7 @@
 
 import { type Fault, ok, refuse, type Result } from "./fault.ts";
 import { describeType, quote } from "./_text.ts";
+import { parsePasswordHash, type PasswordHash } from "./password.ts";
 import {
   type Account,
   ACCOUNT_ROLES,
@@ -85,6 +89,10 @@ export const KEYS = {
   global: [KEY_ROOT, "global"] as const,
   /** The version every change increments. */
   version: [KEY_ROOT, "version"] as const,
+  /** One account's password hash (`password.ts`); absent until one is set. */
+  password: (name: string): Deno.KvKey => [KEY_ROOT, "passwords", name],
+  /** A token ended before its expiry (a logout), kept until it would have expired. */
+  revokedToken: (jti: string): Deno.KvKey => [KEY_ROOT, "revoked_tokens", jti],
 } as const;
 
 /** What a change may require of the account's current state. */
@@ -605,6 +613,121 @@ export class AccountStore {
   }
 
   /**
+   * Sets an account's password hash (made by `hashPassword`, `password.ts`:
+   * the store never sees a password). It also moves the account's token
+   * epoch on, in the same write, so that every token minted before (every
+   * session of the old password) stops working.
+   *
+   * @param name The account.
+   * @param hash The new hash.
+   * @param options The revision required.
+   * @returns The change (`after.tokenEpoch` one higher), or
+   *   `account_not_found`, `bad_account_name`, `bad_field` (not a hash),
+   *   `revision_mismatch` or `conflict`.
+   *
+   * @example
+   * ```ts
+   * import { AccountStore } from "./store.ts";
+   * import { hashPassword, verifyPassword } from "./password.ts";
+   * const kv = await Deno.openKv(":memory:");
+   * const store = new AccountStore(kv);
+   * await store.createAccount({ name: "ALICE", role: "trader" });
+   * const cheap = { n: 1024, r: 8, p: 1 }; // tests only
+   * const change = await store.setPassword("ALICE", await hashPassword("open sesame", cheap));
+   * if (!change.ok || change.value.after.tokenEpoch !== 1) throw new Error("epoch not moved");
+   * const stored = await store.passwordHash("ALICE");
+   * if (stored === undefined || !(await verifyPassword("open sesame", stored))) throw new Error("lost");
+   * kv.close();
+   * ```
+   */
+  setPassword(
+    name: string,
+    hash: PasswordHash,
+    options: ChangeOptions = {},
+  ): Promise<Result<AccountChange>> {
+    const what = "Cannot set password";
+    const checked = parsePasswordHash(hash);
+    if (checked === undefined) {
+      return Promise.resolve(refuse("bad_field", `${what}: the hash is not a scrypt hash`));
+    }
+    return this.#change(
+      name,
+      what,
+      options,
+      (s) => ok({ ...s, tokenEpoch: s.tokenEpoch + 1 }),
+      (op) => op.set(KEYS.password(name), checked),
+    );
+  }
+
+  /**
+   * An account's password hash.
+   *
+   * @param name The account.
+   * @returns The hash, or undefined when the account has none (or does not exist).
+   * @throws {TypeError} When the stored value is not a hash.
+   *
+   * @example
+   * ```ts
+   * import { AccountStore } from "./store.ts";
+   * const kv = await Deno.openKv(":memory:");
+   * if (await new AccountStore(kv).passwordHash("NOBODY") !== undefined) throw new Error("found");
+   * kv.close();
+   * ```
+   */
+  async passwordHash(name: string): Promise<PasswordHash | undefined> {
+    if (accountNameProblem(name) !== undefined) return undefined;
+    const entry = await this.#kv.get(KEYS.password(name));
+    if (entry.value === null) return undefined;
+    const hash = parsePasswordHash(entry.value);
+    if (hash === undefined) throw malformed(entry.key, "a password hash");
+    return hash;
+  }
+
+  /**
+   * Ends one token before its expiry (a logout): its id goes on a list that
+   * `checkAccess` reads, kept until the token would have expired anyway
+   * (KV's `expireIn`). Other tokens of the account are untouched. Not a
+   * change of the account: the version key does not move.
+   *
+   * @param jti The token's id (`jti` claim).
+   * @param account Its account, for the record.
+   * @param expiresAtMs When the token expires (ms since the epoch).
+   * @param now The current time in ms (default `Date.now()`).
+   *
+   * @example
+   * ```ts
+   * import { AccountStore } from "./store.ts";
+   * const kv = await Deno.openKv(":memory:");
+   * const store = new AccountStore(kv);
+   * await store.revokeToken("id-1", "ALICE", Date.now() + 60_000);
+   * if (!(await store.tokenRevoked("id-1")) || await store.tokenRevoked("id-2")) {
+   *   throw new Error("wrong list");
+   * }
+   * kv.close();
+   * ```
+   */
+  async revokeToken(
+    jti: string,
+    account: string,
+    expiresAtMs: number,
+    now: number = Date.now(),
+  ): Promise<void> {
+    // Kept a minute past expiry: the verifier tolerates 30 s of clock skew.
+    const expireIn = Math.max(1000, Math.ceil(expiresAtMs - now) + 60_000);
+    await this.#kv.set(KEYS.revokedToken(jti), { account, expiresAt: expiresAtMs }, { expireIn });
+  }
+
+  /**
+   * Whether a token was ended by {@linkcode AccountStore.revokeToken}.
+   *
+   * @param jti The token's id.
+   * @returns True when it was.
+   */
+  async tokenRevoked(jti: string): Promise<boolean> {
+    return (await this.#kv.get(KEYS.revokedToken(jti))).value !== null;
+  }
+
+  /**
    * Turns the kill switch for every account on or off.
    *
    * @param on True to stop every account's new orders and replaces.
@@ -811,6 +934,8 @@ export class AccountStore {
     what: string,
     options: ChangeOptions,
     next: (state: AccountState) => Result<AccountState>,
+    /** Writes beside the account's own, in the same operation. */
+    extra?: (op: Deno.AtomicOperation) => void,
   ): Promise<Result<AccountChange>> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const found = await this.#find(name, what);
@@ -833,6 +958,7 @@ export class AccountStore {
       const op = this.#kv.atomic().check({ key: KEYS.account(name), versionstamp })
         .sum(KEYS.version, 1n);
       writeState(op, before, after);
+      extra?.(op);
       const commit = await op.commit();
       if (commit.ok) return ok({ before, after, changed: true, versionstamp: commit.versionstamp });
     }

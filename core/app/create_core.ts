@@ -450,6 +450,7 @@ export async function createCore(config: CoreConfig, options: CoreOptions = {}):
           sub: result.claims.sub,
           role: result.claims.role,
           ...(result.claims.epoch === undefined ? {} : { epoch: result.claims.epoch }),
+          ...(result.claims.jti === undefined ? {} : { jti: result.claims.jti }),
         }
         : { ok: false, status: 401, reason: result.reason, message: result.message };
     };

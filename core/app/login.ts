@@ -7,7 +7,8 @@
  * registers it for local use; the admin API creates accounts), hold the
  * token's role, be enabled, and still be at the token's epoch
  * ({@linkcode checkAccess}): so a role taken away, or an account disabled,
- * ends the tokens minted before, and re-enabling does not revive them. A
+ * ends the tokens minted before, and re-enabling does not revive them; a
+ * token ended by a logout (its `jti` listed in the store) is refused too. A
  * disabled account cannot connect (its open connections are closed when it
  * is disabled); an admin cancels its working orders for it.
  *
@@ -45,12 +46,17 @@ export function accountAuthorizer(
 ): (
   account: string,
   role: Role,
-  claims?: { readonly epoch?: number },
+  claims?: { readonly epoch?: number; readonly jti?: string },
 ) => Promise<Refusal | undefined> {
   return (account, role, claims) =>
     checkAccess(
       store,
-      { account, role, ...(claims?.epoch === undefined ? {} : { epoch: claims.epoch }) },
+      {
+        account,
+        role,
+        ...(claims?.epoch === undefined ? {} : { epoch: claims.epoch }),
+        ...(claims?.jti === undefined ? {} : { jti: claims.jti }),
+      },
       "Cannot accept connection",
     );
 }
