@@ -24,7 +24,7 @@
  * | --- | --- |
  * | `GET /api/v1/quotes/{symbol}` | `{"status":"OK","ticker":Ticker}` |
  * | `GET /api/v1/quotes?symbols=A,B` | `{"status":"OK","count":2,"tickers":[Ticker…]}`, in the order asked; all symbols without `symbols` |
- * | `GET /api/v1/symbols` | `{"status":"OK","count":n,"symbols":[{"symbol","name","priceDecimals","tickSize","lotSize"}…]}` |
+ * | `GET /api/v1/symbols` | `{"status":"OK","count":n,"symbols":[{"symbol","name","priceDecimals","tickSize","lotSize","maxOrderQty"}…]}` |
  * | `GET /api/v1/stream?symbols=A,B&since=V` | Server-Sent Events, `event: quote`, `data: Ticker` (see `event_stream.ts`) |
  * | `GET /` | the market overview page (HTML) |
  * | `GET /q/{symbol}` | one symbol's page (HTML); the symbol in another case (`/q/aapl`) is answered `301` to its page (`/q/AAPL`, the query kept, `Cache-Control: public, max-age=300`) when that symbol is listed, 404 `unknown_symbol` naming it otherwise |

@@ -233,12 +233,16 @@ export function getSymbols(cache: SnapshotCache): Handler {
       return notModified(etag, SYMBOLS_CACHE_CONTROL);
     }
     if (memo?.stamp !== stamp) {
-      const symbols = cache.symbols.map(({ symbol, name, priceDecimals, tickSize, lotSize }) => ({
+      const symbols = cache.symbols.map((
+        { symbol, name, priceDecimals, tickSize, lotSize, maxOrderQty },
+      ) => ({
         symbol,
         name,
         priceDecimals,
         tickSize,
         lotSize,
+        // Lists written before the field have none; the field is left out then.
+        ...(maxOrderQty === undefined ? {} : { maxOrderQty }),
       }));
       memo = { stamp, json: JSON.stringify({ status: "OK", count: symbols.length, symbols }) };
     }

@@ -138,6 +138,10 @@ Deno.test("GET /api/v1/symbols answers the instrument list, with its own tag", a
     await write({ symbols: { format: 1, symbols: [makeSymbolInfo("AAPL")] } });
     const changed = await get("/api/v1/symbols", { headers });
     assert.deepStrictEqual([changed.status, (await changed.json()).count], [200, 1]);
+    // A list written before maxOrderQty existed is answered without it.
+    const { maxOrderQty: _, ...old } = makeSymbolInfo("AAPL");
+    await write({ symbols: { format: 1, symbols: [old] } });
+    assert.deepStrictEqual((await (await get("/api/v1/symbols")).json()).symbols, [old]);
   });
 });
 

@@ -63,8 +63,18 @@ export function makeSnapshot(symbol: string, patch: Partial<QuoteSnapshot> = {})
  * @returns Its entry.
  */
 export function makeSymbolInfo(symbol: string): SymbolInfo {
-  return { symbol, name: `${symbol} Inc.`, priceDecimals: 2, tickSize: 0.01, lotSize: 1 };
+  return {
+    symbol,
+    name: `${symbol} Inc.`,
+    priceDecimals: 2,
+    tickSize: 0.01,
+    lotSize: 1,
+    maxOrderQty: LARGEST_ORDER,
+  };
 }
+
+/** The fixtures' largest order, in lots. */
+const LARGEST_ORDER = 5_000;
 
 /** One write: snapshots (or raw values, valid or not) and, optionally, the instrument list. */
 export interface SnapshotWrite {

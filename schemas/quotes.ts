@@ -130,6 +130,11 @@ export interface SymbolInfo {
   readonly tickSize: number;
   /** Shares per lot. */
   readonly lotSize: number;
+  /**
+   * The largest quantity of one order, in lots (the engine refuses more).
+   * Absent in lists written before it was added.
+   */
+  readonly maxOrderQty?: number;
 }
 
 /** The value under `QUOTE_KEYS.symbols`. */
@@ -335,9 +340,11 @@ export function parseSymbolList(
     if (
       !isObject(s) || typeof s.symbol !== "string" || !SYMBOL_PATTERN.test(s.symbol) ||
       typeof s.name !== "string" || !isCount(s.priceDecimals) || !isNumber(s.tickSize) ||
-      !isCount(s.lotSize)
+      !isCount(s.lotSize) || (s.maxOrderQty !== undefined && !isCount(s.maxOrderQty))
     ) {
-      return fail(`symbols[${i}] must be {symbol, name, priceDecimals, tickSize, lotSize}`);
+      return fail(
+        `symbols[${i}] must be {symbol, name, priceDecimals, tickSize, lotSize, maxOrderQty?}`,
+      );
     }
   }
   return { ok: true, list: value as unknown as SymbolList };

@@ -53,8 +53,17 @@ Deno.test("parseSymbolList checks every entry, and the keys are stable", () => {
   assert.deepStrictEqual(parseSymbolList({ format: 1, symbols: [entry] }).ok, true);
   assert.deepStrictEqual(parseSymbolList({ format: 1, symbols: [{ ...entry, lotSize: -1 }] }), {
     ok: false,
-    problem: "symbols[0] must be {symbol, name, priceDecimals, tickSize, lotSize}",
+    problem: "symbols[0] must be {symbol, name, priceDecimals, tickSize, lotSize, maxOrderQty?}",
   });
+  // The largest order is optional (lists written before it), but a count when given.
+  assert.deepStrictEqual(
+    parseSymbolList({ format: 1, symbols: [{ ...entry, maxOrderQty: 500 }] }).ok,
+    true,
+  );
+  assert.deepStrictEqual(
+    parseSymbolList({ format: 1, symbols: [{ ...entry, maxOrderQty: 1.5 }] }).ok,
+    false,
+  );
   assert.deepStrictEqual(
     [QUOTE_KEYS.version, QUOTE_KEYS.symbols, QUOTE_KEYS.symbol("AAPL"), QUOTE_KEYS.alive],
     [["quotes", "version"], ["quotes", "symbols"], ["quotes", "symbol", "AAPL"], [

@@ -81,6 +81,8 @@ class SymbolState {
   /** Units. */
   readonly tickSize: number;
   readonly lotSize: number;
+  /** Lots. */
+  readonly maxOrderQty: number;
   lastPrice = 0;
   lastSize = 0;
   lastTime = 0;
@@ -114,6 +116,7 @@ class SymbolState {
     this.decimals = priceDecimals(i.priceScale);
     this.tickSize = i.tickSize;
     this.lotSize = i.lotSize;
+    this.maxOrderQty = i.maxOrderQty;
     this.prevClose = i.referencePrice;
   }
 }
@@ -216,7 +219,7 @@ export class QuoteBook {
    * const list = new QuoteBook({ instruments: loadInstruments(), top }).symbolList();
    * assert.deepStrictEqual(list.symbols.at(-1), {
    *   symbol: "ES-FUT", name: "E-mini S&P 500 Future",
-   *   priceDecimals: 2, tickSize: 0.25, lotSize: 1,
+   *   priceDecimals: 2, tickSize: 0.25, lotSize: 1, maxOrderQty: 1_000_000,
    * });
    * ```
    */
@@ -229,6 +232,7 @@ export class QuoteBook {
         priceDecimals: s.decimals,
         tickSize: toDecimal(s.tickSize, s.scale, s.decimals),
         lotSize: s.lotSize,
+        maxOrderQty: s.maxOrderQty,
       })),
     };
   }
