@@ -39,6 +39,11 @@ pub trait PreTradeCheck {
     /// False for a check that never refuses: the matcher then skips even
     /// gathering what a check would need (compiled away).
     const ACTIVE: bool = true;
+    /// False for a check that reads only the order itself, not the book's
+    /// best opposite price ([`Proposed::opposite`]) or the account's working
+    /// orders ([`Proposed::open_orders`]): the matcher then does not look
+    /// them up and passes `None` and 0 (compiled away).
+    const NEEDS_CONTEXT: bool = true;
     /// Returns a reject reason, or 0 to let the order through.
     fn check(&mut self, order: &Proposed) -> u32;
 }
@@ -239,8 +244,8 @@ impl Matcher {
                 buy: side == Side::Bid,
                 price: if limit { cmd.price } else { 0 },
                 qty: cmd.qty,
-                opposite: self.books[instrument as usize].best_price(opposite(side)),
-                open_orders: self.open.get(cmd.account),
+                opposite: self.opposite_best(C::NEEDS_CONTEXT, instrument, side),
+                open_orders: if C::NEEDS_CONTEXT { self.open.get(cmd.account) } else { 0 },
                 new_order: true,
                 ingress_ns: cmd.ingress_ns,
             })
@@ -331,8 +336,8 @@ impl Matcher {
                 buy: side == Side::Bid,
                 price: cmd.price,
                 qty: cmd.qty,
-                opposite: self.books[instrument as usize].best_price(opposite(side)),
-                open_orders: self.open.get(order.account),
+                opposite: self.opposite_best(C::NEEDS_CONTEXT, instrument, side),
+                open_orders: if C::NEEDS_CONTEXT { self.open.get(order.account) } else { 0 },
                 new_order: false,
                 ingress_ns: cmd.ingress_ns,
             })
@@ -455,6 +460,13 @@ impl Matcher {
             }
         }
         total
+    }
+
+    /// The best price opposite a `side` order, when `wanted` (a check's
+    /// [`PreTradeCheck::NEEDS_CONTEXT`]).
+    #[inline]
+    fn opposite_best(&self, wanted: bool, instrument: u32, side: Side) -> Option<i64> {
+        if wanted { self.books[instrument as usize].best_price(opposite(side)) } else { None }
     }
 
     /// Would a `side` order at `price` meet the opposite best?
@@ -739,6 +751,43 @@ mod tests {
             ],
         );
         assert_eq!(m.state_hash(), unlabelled.state_hash());
+    }
+
+    /// Records what it was asked, refusing quantities above 10.
+    struct Recording<const CONTEXT: bool>(Vec<(i64, Option<i64>, u32)>);
+
+    impl<const CONTEXT: bool> PreTradeCheck for Recording<CONTEXT> {
+        const NEEDS_CONTEXT: bool = CONTEXT;
+        fn check(&mut self, p: &Proposed) -> u32 {
+            self.0.push((p.qty, p.opposite, p.open_orders));
+            if p.qty > 10 { reject::MAX_ORDER_QTY } else { 0 }
+        }
+    }
+
+    #[test]
+    fn a_check_that_needs_no_context_is_not_given_the_best_price_or_working_orders_and_decides_alike() {
+        let cmds = [
+            CommandRecord::limit(1, 1, 0, SIDE_SELL, 101, 5),
+            CommandRecord::limit(2, 2, 0, SIDE_BUY, 99, 5),
+            CommandRecord::limit(3, 2, 0, SIDE_BUY, 98, 11),
+            CommandRecord::replace(2, 99, 12),
+            CommandRecord::replace(2, 99, 4),
+        ];
+        let (mut with, mut without) = (Matcher::new(&[1]).unwrap(), Matcher::new(&[1]).unwrap());
+        let (mut a, mut b) = (Recording::<true>(Vec::new()), Recording::<false>(Vec::new()));
+        let (mut out_a, mut out_b) = (Vec::new(), Vec::new());
+        for c in &cmds {
+            with.apply_with(c, &mut out_a, &mut a);
+            without.apply_with(c, &mut out_b, &mut b);
+        }
+        assert_eq!(out_a, out_b);
+        assert_eq!(with.state_hash(), without.state_hash());
+        assert_eq!(
+            a.0,
+            vec![(5, None, 0), (5, Some(101), 0), (11, Some(101), 1), (12, Some(101), 1), (4, Some(101), 1)]
+        );
+        assert_eq!(b.0, a.0.iter().map(|&(qty, _, _)| (qty, None, 0)).collect::<Vec<_>>());
+        assert_eq!(kinds(&out_a)[2..], [EV_REJECTED, EV_REJECTED, EV_REPLACED]);
     }
 
     #[test]
