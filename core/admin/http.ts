@@ -29,11 +29,16 @@
  * | `PUT /admin/accounts/{name}/overrides/{symbol}/{limit}` | `{ value }` | the account |
  * | `DELETE /admin/accounts/{name}/overrides/{symbol}/{limit}` | | the account |
  * | `PUT /admin/accounts/{name}/kill-switch` | `{ on }` | the account |
+ * | `PUT /admin/accounts/{name}/password` | `{ password }` | 204 |
  * | `PUT /admin/kill-switch` | `{ on }` | `{ killSwitch }` |
  *
  * Limits are `maxOrderQty`, `maxNotional`, `position`, `openOrders`,
  * `ordersPerSecond` and `collarBps`, each a non-negative safe integer, 0 for
- * "no limit". A kill switch is set, not toggled: `{ "on": true }` twice is
+ * "no limit". A password is 8 characters to 1 KiB of UTF-8; it is stored
+ * only as its scrypt hash (`password.ts`), and setting it ends the
+ * account's tokens (its token epoch moves on) and connections. The audit
+ * log records a password request with the password replaced by
+ * `"[redacted]"`. A kill switch is set, not toggled: `{ "on": true }` twice is
  * one change. Account responses carry `ETag: "<revision>"`; a change sent
  * with `If-Match: "<revision>"` is refused with 412 unless the account is
  * still at that revision.
@@ -72,6 +77,7 @@ import type { RiskControlPort } from "./port.ts";
 import { RiskAdmin } from "./risk_admin.ts";
 import type { AccountStore } from "./store.ts";
 import { checkAccess } from "./access.ts";
+import { hashPassword, passwordProblem } from "./password.ts";
 import {
   type Account,
   accountNameProblem,
@@ -260,7 +266,7 @@ export function adminApi(options: AdminApiOptions): Hono<AdminApiEnv, BlankSchem
     if (c.req.method === "GET" || c.req.method === "HEAD") return await next();
     // The raw bytes, which the handler then reads from Hono's cache as they came.
     const bytes = new Uint8Array(await c.req.arrayBuffer());
-    const body = lenient.decode(bytes);
+    const body = redactPasswords(c.req.path, lenient.decode(bytes));
     const id = await audit.begin({
       actor: c.get("adminActor"),
       method: c.req.method,
@@ -458,6 +464,39 @@ export function adminApi(options: AdminApiOptions): Hono<AdminApiEnv, BlankSchem
     return account(await admin.setKillSwitch(name, body.on as boolean, precondition));
   });
 
+  app.put("/accounts/:name/password", async (c) => {
+    const what = "Cannot set password";
+    const name = accountParam(c);
+    if (name instanceof Response) return name;
+    const precondition = ifRevision(c);
+    if (precondition instanceof Response) return precondition;
+    const body = await readBody(c, what, ["password"], ["password"]);
+    if (body instanceof Response) return body;
+    const bad = passwordProblem(body.password);
+    if (bad !== undefined) return problem("bad_field", `${what}: the password ${bad}`);
+    // Hashed only for an account that exists (the hash costs ~0.2 s).
+    const found = await options.store.getAccount(name);
+    if (!found.ok) return fail(found.fault);
+    const hash = await hashPassword(body.password as string);
+    const set = await options.store.setPassword(name, hash, precondition);
+    if (!set.ok) return fail(set.fault);
+    const after = set.value.after;
+    try {
+      onAccessChange?.({
+        account: name,
+        role: after.role,
+        enabled: after.enabled,
+        why: "account's password changed by an admin: log in again",
+      });
+    } catch (error) {
+      logError(`admin API: cannot end the sessions of ${quote(name)}`, error);
+    }
+    return new Response(null, {
+      status: 204,
+      headers: { etag: `"${after.revision}"`, "cache-control": "no-store" },
+    });
+  });
+
   app.put("/kill-switch", async (c) => {
     const body = await readBody(c, "Cannot set the global kill switch", ["on"], ["on"]);
     if (body instanceof Response) return body;
@@ -476,6 +515,7 @@ export function adminApi(options: AdminApiOptions): Hono<AdminApiEnv, BlankSchem
     ["/accounts/:name/overrides/:symbol", "PUT, DELETE"],
     ["/accounts/:name/overrides/:symbol/:limit", "PUT, DELETE"],
     ["/accounts/:name/kill-switch", "PUT"],
+    ["/accounts/:name/password", "PUT"],
     ["/kill-switch", "PUT"],
   ];
   for (const [path, methods] of allowed) {
@@ -508,6 +548,33 @@ export type AdminApiEnv = {
 
 /** Decodes bodies for the audit log: bytes that are not UTF-8 become U+FFFD. */
 const lenient = new TextDecoder();
+
+/**
+ * A body as the audit log may hold it: no password. On a password route
+ * every member's value is replaced by `"[redacted]"` (so a password sent in
+ * the wrong field is not kept either); elsewhere, a JSON object's members
+ * named like a password are. A body that still mentions a password, or is
+ * not a JSON object on a password route, is not kept at all.
+ */
+function redactPasswords(path: string, body: string): string {
+  const passwordRoute = path.endsWith("/password");
+  if (!passwordRoute && !/password/i.test(body)) return body;
+  const dropped = "[redacted: the body mentioned a password]";
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return dropped;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return dropped;
+  const copy: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    copy[key] = passwordRoute || /password/i.test(key) ? "[redacted]" : v;
+  }
+  const text = JSON.stringify(copy);
+  const rest = text.replaceAll(/"[^"]*password[^"]*":"\[redacted\]"/gi, "");
+  return passwordRoute || !/password/i.test(rest) ? text : dropped;
+}
 
 function requireAdmin(
   { verify, store }: { readonly verify: VerifyToken; readonly store: AccountStore },

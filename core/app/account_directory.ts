@@ -11,6 +11,12 @@
  * made in this process is seen before its answer leaves, and one made by
  * another process within `pollMs`.
  *
+ * Each refresh compares the accounts' token epochs with the copy before:
+ * an account whose epoch moved on (disabled, re-enabled, its role changed,
+ * its password set — by whichever process) is reported to `onAccessChange`,
+ * which the core uses to close its connections. So `deno task user disable`
+ * in another shell ends a trader's live sessions within `pollMs`.
+ *
  * @module
  */
 
@@ -22,6 +28,13 @@ export interface AccountDirectoryOptions {
   readonly pollMs?: number;
   /** Where a failed refresh is reported (default `console.error`); the old copy stays. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Told, after a refresh, of each account whose token epoch moved on since
+   * the copy before (its tokens of before no longer work), with its record
+   * before and after. Not called for the first read. Errors it throws are
+   * reported to `onError`.
+   */
+  readonly onAccessChange?: (before: Account, after: Account) => void;
 }
 
 /**
@@ -44,6 +57,7 @@ export interface AccountDirectoryOptions {
 export class AccountDirectory {
   readonly #store: AccountStore;
   readonly #onError: (error: unknown) => void;
+  readonly #onAccessChange: ((before: Account, after: Account) => void) | undefined;
   #accounts: ReadonlyMap<string, Account> = new Map();
   #version = -1;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -51,9 +65,14 @@ export class AccountDirectory {
   #running: Promise<void> | undefined;
   #again = false;
 
-  private constructor(store: AccountStore, onError: (error: unknown) => void) {
+  private constructor(
+    store: AccountStore,
+    onError: (error: unknown) => void,
+    onAccessChange: ((before: Account, after: Account) => void) | undefined,
+  ) {
     this.#store = store;
     this.#onError = onError;
+    this.#onAccessChange = onAccessChange;
   }
 
   /**
@@ -79,6 +98,7 @@ export class AccountDirectory {
     const directory = new AccountDirectory(
       store,
       options.onError ?? ((error) => console.error("account directory:", error)),
+      options.onAccessChange,
     );
     await directory.#load();
     if (pollMs > 0) directory.#timer = setInterval(() => void directory.refresh(), pollMs);
@@ -148,8 +168,20 @@ export class AccountDirectory {
     const version = await this.#store.version();
     if (version === this.#version) return;
     const accounts = await this.#store.listAccounts();
+    const before = this.#accounts;
+    const first = this.#version === -1;
     this.#accounts = new Map(accounts.map((a) => [a.name, a]));
     // The version read before the list: a change between the two is read again next time.
     this.#version = version;
+    if (first || this.#onAccessChange === undefined) return;
+    for (const after of accounts) {
+      const old = before.get(after.name);
+      if (old === undefined || old.tokenEpoch === after.tokenEpoch) continue;
+      try {
+        this.#onAccessChange(old, after);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
   }
 }

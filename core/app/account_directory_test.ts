@@ -66,3 +66,41 @@ Deno.test("AccountDirectory keeps its copy when a refresh fails, and says why", 
     assert.deepStrictEqual(directory.get("DAVE")?.name, "DAVE");
   });
 });
+
+Deno.test("AccountDirectory reports each account whose token epoch moved on since its last copy, whoever changed it", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new AccountStore(kv);
+    await store.createAccount({ name: "ALICE", role: "trader" });
+    await store.createAccount({ name: "BOB", role: "trader" });
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    const directory = await AccountDirectory.open(store, {
+      pollMs: 0,
+      onError: (e) => errors.push(e),
+      onAccessChange: (before, after) =>
+        seen.push(`${after.name} ${before.tokenEpoch}->${after.tokenEpoch} ${after.enabled}`),
+    });
+    try {
+      // A change that leaves the epoch (a limit), and a new account: nothing to report.
+      await store.setLimit("ALICE", "maxOrderQty", 10);
+      await store.createAccount({ name: "CAROL", role: "trader" });
+      await directory.refresh();
+      assert.deepStrictEqual(seen, []);
+      // Another store over the same KV: as another process would write it.
+      const other = new AccountStore(kv);
+      await other.updateAccount("BOB", { enabled: false });
+      await other.updateAccount("CAROL", { role: "viewer" });
+      await directory.refresh();
+      assert.deepStrictEqual(seen, ["BOB 0->1 false", "CAROL 0->1 true"]);
+      // Reported once: a refresh with nothing new reports nothing.
+      await directory.refresh();
+      assert.deepStrictEqual(seen.length, 2);
+      assert.deepStrictEqual(errors, []);
+    } finally {
+      directory.close();
+    }
+  } finally {
+    kv.close();
+  }
+});

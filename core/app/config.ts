@@ -30,6 +30,10 @@
  * | `GATEWAY_IDS_KEPT` | recent client order ids kept per session for `duplicateId` (working orders' always) | `10000` |
  * | `GATEWAY_REPLAY_PAGE` | most reports one `requestOrders` answer re-sends | `1000` |
  * | `EDGE_URL` | where the edge answers, as the core's `GET /` names it | `http://127.0.0.1:8000` |
+ * | `AUTH_TOKEN_TTL_SECONDS` | lifetime of the tokens `POST /auth/login` and `/auth/refresh` mint | `900` |
+ * | `AUTH_ATTEMPTS_PER_ACCOUNT` | login attempts a minute per account name (bursts the same; more: 429) | `5` |
+ * | `AUTH_ATTEMPTS_PER_ADDRESS` | login attempts a minute per remote address (bursts the same; more: 429) | `20` |
+ * | `DEMO_TRADER` | on a store with no accounts, create this trader with a random password, printed once (`deno task start` sets `DEMO`) | none |
  *
  * The gateway's signing secret is `GATEWAY_JWT_SECRET`, or `data/jwt.secret`
  * (see `core/gateway/secret.ts`).
@@ -47,6 +51,7 @@
  */
 
 import type { Durability, JournalRetention } from "../native/mod.ts";
+import { accountNameProblem } from "../../schemas/vocabulary/names.ts";
 
 const DURABILITIES: readonly Durability[] = ["process-crash", "group-commit", "synchronous"];
 const RETENTIONS: readonly JournalRetention[] = ["all", "snapshots"];
@@ -96,6 +101,14 @@ export interface CoreConfig {
   readonly replayPage: number;
   /** Where the edge answers (an http or https origin), named by the core's `GET /`. */
   readonly edgeUrl: string;
+  /** Lifetime of the tokens minted by the login API, in seconds. */
+  readonly authTokenTtlSeconds: number;
+  /** Login attempts a minute per account name. */
+  readonly authAttemptsPerAccount: number;
+  /** Login attempts a minute per remote address. */
+  readonly authAttemptsPerAddress: number;
+  /** The demo trader to create on a store with no accounts, or undefined for none. */
+  readonly demoTrader: string | undefined;
 }
 
 /** The edge's address unless `EDGE_URL` says otherwise: `deno task edge`'s default. */
@@ -196,7 +209,25 @@ export function readConfig(
     idsKept: integer(env, "GATEWAY_IDS_KEPT", 10_000, 1, 10_000_000),
     replayPage: integer(env, "GATEWAY_REPLAY_PAGE", 1_000, 1, 100_000),
     edgeUrl: edgeUrl(env("EDGE_URL")),
+    authTokenTtlSeconds: integer(env, "AUTH_TOKEN_TTL_SECONDS", 900, 60, 86_400),
+    authAttemptsPerAccount: integer(env, "AUTH_ATTEMPTS_PER_ACCOUNT", 5, 1, 1_000_000),
+    authAttemptsPerAddress: integer(env, "AUTH_ATTEMPTS_PER_ADDRESS", 20, 1, 1_000_000),
+    demoTrader: demoTrader(env("DEMO_TRADER")),
   };
+}
+
+/** Reads `DEMO_TRADER`: an account name, or nothing (unset, empty or `none`). */
+function demoTrader(raw: string | undefined): string | undefined {
+  const name = raw?.trim();
+  if (name === undefined || name === "" || name === "none") return undefined;
+  const problem = accountNameProblem(name);
+  if (problem !== undefined || name === "." || name === "..") {
+    throw new RangeError(
+      `Cannot start core: DEMO_TRADER=${JSON.stringify(raw)} must be an account name: ` +
+        (problem ?? 'not "." or ".."'),
+    );
+  }
+  return name;
 }
 
 /** Reads `EDGE_URL`: an http or https URL, kept as given but for a trailing slash. */

@@ -31,6 +31,10 @@ Deno.test("readConfig() applies the documented defaults", () => {
     maxPerAccount: 32,
     maxPerAddress: 256,
     accountRate: 1000,
+    authTokenTtlSeconds: 900,
+    authAttemptsPerAccount: 5,
+    authAttemptsPerAddress: 20,
+    demoTrader: undefined,
   });
 });
 
@@ -62,6 +66,10 @@ Deno.test("readConfig() reads every variable", () => {
     GATEWAY_MAX_PER_ACCOUNT: "4",
     GATEWAY_MAX_PER_ADDRESS: "8",
     GATEWAY_ACCOUNT_RATE: "100",
+    AUTH_TOKEN_TTL_SECONDS: "120",
+    AUTH_ATTEMPTS_PER_ACCOUNT: "3",
+    AUTH_ATTEMPTS_PER_ADDRESS: "7",
+    DEMO_TRADER: "DEMO",
   }));
   assert.deepStrictEqual(config, {
     instrumentsPath: "/tmp/i.json",
@@ -90,6 +98,10 @@ Deno.test("readConfig() reads every variable", () => {
     maxPerAccount: 4,
     maxPerAddress: 8,
     accountRate: 100,
+    authTokenTtlSeconds: 120,
+    authAttemptsPerAccount: 3,
+    authAttemptsPerAddress: 7,
+    demoTrader: "DEMO",
   });
 });
 
@@ -178,4 +190,18 @@ Deno.test("readConfig() bounds the journal by default: retention to the kept sna
     readConfig(from({ SNAPSHOT_EVERY: "0", JOURNAL_DIR: "none" })).snapshotEvery,
     0,
   );
+});
+
+Deno.test("readConfig() refuses a DEMO_TRADER that is no account name, and reads none or empty as no demo", () => {
+  assert.deepStrictEqual(readConfig(from({ DEMO_TRADER: "none" })).demoTrader, undefined);
+  assert.deepStrictEqual(readConfig(from({ DEMO_TRADER: "" })).demoTrader, undefined);
+  for (const bad of ["..", "x".repeat(49), "A\u0000B"]) {
+    assert.throws(
+      () => readConfig(from({ DEMO_TRADER: bad })),
+      (error: unknown) =>
+        error instanceof RangeError && error.message.startsWith("Cannot start core: DEMO_TRADER="),
+      bad,
+    );
+  }
+  assert.throws(() => readConfig(from({ AUTH_TOKEN_TTL_SECONDS: "30" })), RangeError);
 });

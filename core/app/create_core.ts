@@ -20,7 +20,15 @@
  * @module
  */
 
-import { AccountStore, adminApi, applyAll, AuditLog, type VerifyToken } from "../admin/mod.ts";
+import {
+  type Account,
+  AccountStore,
+  adminApi,
+  applyAll,
+  AuditLog,
+  type VerifyToken,
+} from "../admin/mod.ts";
+import { authApi, createDemoTrader } from "../auth/mod.ts";
 import {
   AUDIENCE,
   connectMarketData,
@@ -180,6 +188,13 @@ export interface Core {
    * @returns The final counts.
    */
   close(why?: string): Promise<CoreStats>;
+}
+
+/** Why an account's connections end when its token epoch moved on, for their close frame. */
+function accessWhy(before: Account, after: Account): string {
+  if (!after.enabled) return "account disabled";
+  if (before.role !== after.role) return `account's role changed to ${after.role}`;
+  return "account's tokens ended (re-enabled, or its password changed): log in again";
 }
 
 const price = (units: number, instrument: Instrument) =>
@@ -351,7 +366,14 @@ export async function createCore(config: CoreConfig, options: CoreOptions = {}):
     });
     // The account store as the order path reads it (no KV read per order):
     // an admin trades only for registered, enabled accounts.
-    const directory = await AccountDirectory.open(store);
+    // Whoever moves an account's token epoch on (this core's admin API, or
+    // another process: deno task user disable), its connections end within
+    // the directory's poll.
+    const live: { gateway?: Gateway } = {};
+    const directory = await AccountDirectory.open(store, {
+      onAccessChange: (before, after) =>
+        live.gateway?.closeAccount(after.name, 1008, accessWhy(before, after)),
+    });
     undo.push(() => directory.close());
     // Listeners first: they must see every command from the first one.
     const orders = new OrderRouter({
@@ -435,6 +457,10 @@ export async function createCore(config: CoreConfig, options: CoreOptions = {}):
       }
     }
     dispatcher.start();
+    // A fresh store gets the demo trader asked for, before the accounts go to the engine.
+    const demo = config.demoTrader === undefined
+      ? undefined
+      : await createDemoTrader(store, config.demoTrader);
     // The stored accounts, limits and switches, before any trader connects.
     const port = riskControlPort(dispatcher, accounts);
     const applied = await applyAll(store, port, instruments);
@@ -469,6 +495,17 @@ export async function createCore(config: CoreConfig, options: CoreOptions = {}):
       },
     });
 
+    const auth = authApi({
+      store,
+      key,
+      allowedOrigins: config.allowedOrigins,
+      tokenTtlSeconds: config.authTokenTtlSeconds,
+      perAccount: { perMinute: config.authAttemptsPerAccount },
+      perAddress: { perMinute: config.authAttemptsPerAddress },
+      // A logout ends that token's connections at once.
+      onLogout: ({ jti }) => void gateway.closeToken(jti, 1008, "logged out"),
+    });
+
     const gateway: Gateway = createGateway({
       key,
       allowedOrigins: config.allowedOrigins,
@@ -477,6 +514,7 @@ export async function createCore(config: CoreConfig, options: CoreOptions = {}):
       ...(options.adminApi === false
         ? {}
         : { admin: async (request) => await admin.fetch(request) }),
+      auth,
       authorize: accountAuthorizer(store),
       heartbeatIntervalMs: config.heartbeatMs,
       maxBufferedBytes: config.queueBytes,
@@ -492,6 +530,7 @@ export async function createCore(config: CoreConfig, options: CoreOptions = {}):
       ...options.gateway,
     });
     undo.push(() => gateway.close());
+    live.gateway = gateway;
     // Closed connections leave what their queues held free but resident (a
     // copy and a write task per frame, in small blocks of the C heap): give
     // it back to the system after connections have closed, now and then.
@@ -549,6 +588,15 @@ export async function createCore(config: CoreConfig, options: CoreOptions = {}):
       `gateway: listening on ws://${host}:${listenPort}/ws, admin API on http://${host}:${listenPort}/admin`,
     );
     log(`health: http://${host}:${listenPort}/readyz, /livez, /metrics`);
+    log(
+      `login: http://${host}:${listenPort}/auth/login (tokens for ${config.authTokenTtlSeconds} s)`,
+    );
+    if (demo !== undefined) {
+      log(
+        `demo trader: account ${demo.account}, password ${demo.password} ` +
+          `(shown once; change it with deno task user passwd ${demo.account})`,
+      );
+    }
 
     if (loop !== undefined) {
       log(

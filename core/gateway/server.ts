@@ -119,6 +119,11 @@ export interface GatewayOptions {
   /** The admin API, mounted under `/admin` (else 404). */
   readonly admin?: (request: Request) => Promise<Response>;
   /**
+   * The login API (`core/auth/`), mounted under `/auth` (else 404); `info`
+   * is `Deno.serve`'s (the peer's address, for per-address rate limits).
+   */
+  readonly auth?: (request: Request, info?: Deno.ServeHandlerInfo) => Promise<Response>;
+  /**
    * Other answers the core serves beside the gateway's (health, metrics):
    * asked first, once the `Host` header checked out; undefined passes the
    * request on. Their answers get the security headers too. `info` is
@@ -196,6 +201,17 @@ export interface Gateway {
    * @returns How many connections were closed.
    */
   closeAccount(account: string, code: number, reason: string): number;
+  /**
+   * Closes every connection opened with one token (its `jti`), as
+   * {@linkcode Gateway.closeAccount} does: the core calls it when the token
+   * is ended by a logout.
+   *
+   * @param jti The token's id.
+   * @param code The close code (1008).
+   * @param reason Why, for the close frame.
+   * @returns How many connections were closed.
+   */
+  closeToken(jti: string, code: number, reason: string): number;
   /**
    * Closes every connection (1001, "core shutting down") and refuses new
    * ones (503), waiting up to `timeoutMs` for the sockets to close.
@@ -315,6 +331,8 @@ class Connection implements FrameSink, SessionClient {
   shedBytes = 0;
   /** Undoes {@linkcode lingerOnClose}, once closing. */
   #unlinger: (() => void) | undefined;
+  /** The id (`jti`) of the token it was opened with, if it had one. */
+  tokenId: string | undefined;
 
   constructor(
     socket: WebSocket,
@@ -889,12 +907,17 @@ export function createGateway(options: GatewayOptions): Gateway {
           onOpen,
           onClosed,
         );
+        connection.tokenId = auth.claims.jti;
         sockets.add(connection);
         upgraded = true;
         return response;
       } finally {
         if (!upgraded) releaseAddress(address);
       }
+    }
+    if (path === "/auth" || path.startsWith("/auth/")) {
+      if (options.auth !== undefined) return await options.auth(request, info);
+      return problem(404, "not_found", `Cannot find ${path}: the login API is not enabled`);
     }
     if (path === "/admin" || path.startsWith("/admin/")) {
       if (options.admin !== undefined) return await options.admin(request);
@@ -926,6 +949,29 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   }
 
+  /** Closes the connections `which` picks: an `error` saying why, then the close frame. */
+  function closeWhere(which: (c: Connection) => boolean, code: number, reason: string): number {
+    let closed = 0;
+    for (const c of sockets) {
+      if (!which(c)) continue;
+      closed++;
+      if (!c.isOpen) {
+        // Upgraded, not open yet (or closing already): closed as it opens.
+        ended.set(c, { code, reason });
+        continue;
+      }
+      c.send(encodeServerMessage({
+        type: "error",
+        sentAt: nowNs(),
+        reason: "notAuthorised",
+        message: `Closing connection: ${reason}`,
+        closing: true,
+      }));
+      c.close(code, reason);
+    }
+    return closed;
+  }
+
   return {
     handler: gateway,
     get connections() {
@@ -938,25 +984,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       return closedConnections;
     },
     closeAccount(account, code, reason) {
-      let closed = 0;
-      for (const c of sockets) {
-        if (c.account !== account) continue;
-        closed++;
-        if (!c.isOpen) {
-          // Upgraded, not open yet (or closing already): closed as it opens.
-          ended.set(c, { code, reason });
-          continue;
-        }
-        c.send(encodeServerMessage({
-          type: "error",
-          sentAt: nowNs(),
-          reason: "notAuthorised",
-          message: `Closing connection: ${reason}`,
-          closing: true,
-        }));
-        c.close(code, reason);
-      }
-      return closed;
+      return closeWhere((c) => c.account === account, code, reason);
+    },
+    closeToken(jti, code, reason) {
+      return closeWhere((c) => c.tokenId === jti, code, reason);
     },
     async close(timeoutMs = 1000) {
       closing = true;
