@@ -1,8 +1,8 @@
 //! Every function the library exports, and nothing else.
 //!
-//! Conventions (nautilus `ffi/`, wasmtime): C symbols are `<noun>_<verb>`; an
-//! engine is an opaque `Box<EngineHandle>` made by [`engine_new`] and freed by
-//! [`engine_drop`]; buffers are caller-owned. No panic crosses into Deno:
+//! Conventions (nautilus's ffi module, wasmtime): C symbols are
+//! `<noun>_<verb>`; an engine is an opaque `Box<EngineHandle>` made by
+//! [`engine_new`] and freed by [`engine_drop`]; buffers are caller-owned. No panic crosses into Deno:
 //! every body runs under `catch_unwind`, and a failure becomes an error value
 //! with its message kept for [`tc_last_error`]. `core/native/symbols.ts` holds
 //! the matching `Deno.dlopen` table.

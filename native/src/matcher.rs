@@ -22,7 +22,8 @@
 //! # Known limitations
 //! - The id map keeps every id ever seen (to reject duplicates), so memory
 //!   grows with the number of orders in a session: 32 to 64 bytes per id.
-//!   A trading day's session bounds it; the journal (issue 3) will roll it.
+//!   A trading day's session bounds it: nothing trims it, and a snapshot
+//!   carries it whole.
 //!
 //! # Performance
 //! Order lookup is one probe in the id table (`ids.rs`); levels are found
