@@ -1,6 +1,6 @@
 /**
  * The terminal's connection to the core, as a state machine with no I/O:
- * the driver (`socket.ts`) tells it what happened and does what it says
+ * the driver (`terminal.ts`) tells it what happened and does what it says
  * (dial, wait, give up), so every transition is tested without a socket.
  *
  * ```text
