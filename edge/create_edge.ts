@@ -24,7 +24,14 @@ import { hostCheck } from "./host_header.ts";
 import { DEFAULT_READY_MAX_AGE_MS, livez, readyz } from "./health.ts";
 import { HttpMetrics, httpMetrics, marketMetrics } from "./metrics.ts";
 import { prefersHtml } from "./accept.ts";
-import { makeNonce, type PageContext, pageCsp, type Pages, plainPages } from "./pages.ts";
+import {
+  makeNonce,
+  type PageContext,
+  pageCsp,
+  type Pages,
+  plainPages,
+  terminalCsp,
+} from "./pages.ts";
 import { problem, type ProblemReason, PROBLEMS } from "./problem.ts";
 import { DEFAULT_MAX_SYMBOLS } from "./query_params.ts";
 import {
@@ -48,6 +55,7 @@ import { SYMBOL_PATTERN_ANY_CASE } from "../schemas/vocabulary/names.ts";
 export const ROUTES = {
   overview: "/",
   quotePage: "/q/:symbol",
+  trade: "/trade",
   quote: "/api/v1/quotes/:symbol",
   quotes: "/api/v1/quotes",
   symbols: "/api/v1/symbols",
@@ -57,6 +65,35 @@ export const ROUTES = {
   metrics: "/metrics",
   assets: "/assets/*",
 } as const;
+
+/** Where the trader terminal finds the core when not told ({@linkcode EdgeSettings.coreUrl}). */
+export const DEFAULT_CORE_URL = "http://127.0.0.1:8080";
+
+/**
+ * Checks a core URL: an `http:` or `https:` origin, nothing after it.
+ *
+ * @param url The candidate.
+ * @returns The origin, or undefined when it is not one.
+ *
+ * @example
+ * ```ts
+ * import { coreOrigin } from "./create_edge.ts";
+ * console.log(coreOrigin("http://127.0.0.1:8080/"), coreOrigin("ftp://x")); // http://127.0.0.1:8080 undefined
+ * ```
+ */
+export function coreOrigin(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const bare = parsed.pathname === "/" && parsed.search === "" && parsed.hash === "" &&
+    parsed.username === "" && parsed.password === "";
+  return (parsed.protocol === "http:" || parsed.protocol === "https:") && bare
+    ? parsed.origin
+    : undefined;
+}
 
 /** `Cache-Control` of pages: each carries its own nonce, so only the browser keeps it, and revalidates. */
 export const PAGE_CACHE_CONTROL = "private, no-cache";
@@ -94,6 +131,13 @@ export interface EdgeSettings {
   readonly hsts?: string | false;
   /** The page renderer (default {@linkcode plainPages}). */
   readonly pages?: Pages;
+  /**
+   * The core's HTTP origin, for the trader terminal (`/trade`): where the
+   * browser logs in and opens its WebSocket, and the one origin besides the
+   * edge's that the page's CSP lets it connect to (default
+   * {@linkcode DEFAULT_CORE_URL}).
+   */
+  readonly coreUrl?: string;
   /** Where unexpected errors are reported (default `console.error`). */
   readonly logError?: (message: string, error: unknown) => void;
   /**
@@ -236,6 +280,12 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
     );
   }
   const hsts = options.hsts === undefined ? {} : { hsts: options.hsts };
+  const coreUrl = coreOrigin(options.coreUrl ?? DEFAULT_CORE_URL);
+  if (coreUrl === undefined) {
+    throw new RangeError(
+      `Cannot make the edge: coreUrl must be an http: or https: origin, not ${options.coreUrl}`,
+    );
+  }
   // One policy for the middleware and the fast path: one quota per client.
   const rateLimitPolicy = options.rateLimit === false
     ? undefined
@@ -304,6 +354,7 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
     c: Context<EdgeEnv>,
     etag: string,
     render: (ctx: PageContext) => string | Promise<string>,
+    policy: (nonce: string) => string = csp,
   ) => {
     if (ifNoneMatch(c.req.header("if-none-match"), etag)) {
       return notModified(etag, PAGE_CACHE_CONTROL);
@@ -313,7 +364,7 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
     return new Response(html, {
       headers: {
         "content-type": "text/html; charset=utf-8",
-        "content-security-policy": csp(nonce),
+        "content-security-policy": policy(nonce),
         etag,
         "cache-control": PAGE_CACHE_CONTROL,
       },
@@ -375,6 +426,20 @@ export function createEdge(options: EdgeOptions): Hono<EdgeEnv> {
         "cache-control": SYMBOL_REDIRECT_CACHE_CONTROL,
       },
     });
+  });
+  route(ROUTES.trade, (c) => {
+    const terminal = pages.terminal;
+    if (terminal === undefined) {
+      return pageProblem(c, "no_route", 'Cannot find "/trade": this edge serves no terminal');
+    }
+    if (!cache.loaded) return notLoadedPage(c);
+    // The page embeds the instruments and the last prices: its tag follows the version.
+    return page(
+      c,
+      `"t-${pageId}-${cache.version}"`,
+      (ctx) => terminal.call(pages, ctx, coreUrl),
+      (nonce) => terminalCsp(nonce, coreUrl),
+    );
   });
   route(ROUTES.assets, (c) => {
     const path = c.req.path;

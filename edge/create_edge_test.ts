@@ -5,6 +5,7 @@ import {
   SYMBOL_REDIRECT_CACHE_CONTROL,
 } from "./create_edge.ts";
 import { escapeHtml, type Pages } from "./pages.ts";
+import { SnapshotCache } from "./snapshot_cache.ts";
 import { EXPOSED_HEADERS } from "./cors.ts";
 import { API_CSP } from "./security_headers.ts";
 import assert from "node:assert";
@@ -26,9 +27,11 @@ Deno.test("every route answers GET and HEAD, and 405 with Allow to other methods
       readyz: "/readyz",
       metrics: "/metrics",
       assets: "",
+      trade: "",
     };
     for (const [name, path] of Object.entries(paths)) {
-      if (name === "assets") continue; // needs a renderer with assets: its own test
+      // Each needs a renderer with assets, or with a terminal: their own tests.
+      if (name === "assets" || name === "trade") continue;
       const api = path.startsWith("/api/");
       if (name !== "stream") assert.deepStrictEqual((await get(path)).status, 200, `GET ${path}`);
       const head = await get(path, { method: "HEAD" });
@@ -614,4 +617,20 @@ Deno.test("/q/aapl redirects 301 to /q/AAPL when AAPL is listed, keeping the que
     const api = await get("/api/v1/quotes/aapl");
     assert.deepStrictEqual([api.status, (await api.json()).reason], [400, "bad_symbol"]);
   });
+});
+
+Deno.test("/trade without a terminal in the renderer is a 404; a core URL must be an origin", async () => {
+  await withEdge(async ({ kv, cache, get }) => {
+    await seedSnapshots(kv, ["AAPL"]);
+    await cache.refresh();
+    const res = await get("/trade");
+    assert.deepStrictEqual([res.status, (await res.json()).reason], [404, "no_route"]);
+  });
+  for (const coreUrl of ["ftp://core:1", "http://core:1/ws", "not a url"]) {
+    assert.throws(
+      () => createEdge({ cache: new SnapshotCache({ kv: {} as Deno.Kv }), coreUrl }),
+      RangeError,
+      coreUrl,
+    );
+  }
 });

@@ -8,6 +8,7 @@
  * | `KV_PATH` | `data/core.kv` | the core's KV file; empty for the platform's default KV (Deno Deploy) |
  * | `EDGE_METRICS_TOKEN` | unset | when set (16–256 visible ASCII characters), `/metrics` needs `Authorization: Bearer <token>` |
  * | `EDGE_STREAMS_PER_ADDRESS` | `16` | the most event streams one client address may hold open (429 beyond) |
+ * | `EDGE_CORE_URL` | `http://127.0.0.1:8080` | the core's HTTP origin: where the terminal (`/trade`) logs in and opens its WebSocket, the one other origin its CSP allows |
  *
  * A bad setting stops it at once with the reason and exit code 2. It
  * waits for the KV file if the core has not made it yet (saying it is
@@ -29,7 +30,13 @@
  */
 
 import { quotePages } from "../ui/pages.ts";
-import { createEdge, isMetricsToken, MIN_METRICS_TOKEN } from "./create_edge.ts";
+import {
+  coreOrigin,
+  createEdge,
+  DEFAULT_CORE_URL,
+  isMetricsToken,
+  MIN_METRICS_TOKEN,
+} from "./create_edge.ts";
 import { SnapshotCache } from "./snapshot_cache.ts";
 import { edgeStatusLine } from "./status_line.ts";
 import { listenAddresses } from "../schemas/status_line.ts";
@@ -44,6 +51,8 @@ export interface MainConfig {
   readonly metricsToken: string | undefined;
   /** The most event streams per client address (undefined: the default, 16). */
   readonly streamsPerAddress: number | undefined;
+  /** The core's HTTP origin, for the terminal. */
+  readonly coreUrl: string;
 }
 
 /**
@@ -53,7 +62,8 @@ export interface MainConfig {
  * @returns The settings.
  * @throws {RangeError} When `EDGE_PORT` is not a port number,
  * `EDGE_METRICS_TOKEN` is set but not 16–256 visible ASCII characters, or
- * `EDGE_STREAMS_PER_ADDRESS` is set but not a whole number from 1 to 1,000,000.
+ * `EDGE_STREAMS_PER_ADDRESS` is set but not a whole number from 1 to 1,000,000,
+ * or `EDGE_CORE_URL` is not an `http:` or `https:` origin.
  *
  * @example
  * ```ts
@@ -91,8 +101,17 @@ export function readConfig(
         `1,000,000, not ${perAddressText.slice(0, 32)}`,
     );
   }
+  const coreText = env.get("EDGE_CORE_URL") || DEFAULT_CORE_URL;
+  const coreUrl = coreOrigin(coreText);
+  if (coreUrl === undefined) {
+    throw new RangeError(
+      "Cannot start the edge: EDGE_CORE_URL must be an http: or https: origin (no path), not " +
+        coreText.slice(0, 64),
+    );
+  }
   return {
     port,
+    coreUrl,
     hostname: env.get("EDGE_HOSTNAME") || "127.0.0.1",
     kvPath: kvPath === "" ? undefined : kvPath,
     metricsToken,
@@ -200,6 +219,7 @@ async function main(config: MainConfig): Promise<void> {
   const app = createEdge({
     cache,
     pages: quotePages,
+    coreUrl: config.coreUrl,
     ...(metricsToken ? { metricsToken } : {}),
     ...(streamsPerAddress === undefined
       ? {}

@@ -289,6 +289,18 @@ Deno.test("readConfig reads EDGE_METRICS_TOKEN and refuses one the edge would no
   }
 });
 
+Deno.test("readConfig reads EDGE_CORE_URL as an origin, default the local core, and refuses others", () => {
+  const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
+  assert.deepStrictEqual(readConfig(env({})).coreUrl, "http://127.0.0.1:8080");
+  assert.deepStrictEqual(
+    readConfig(env({ EDGE_CORE_URL: "https://core.example:8443/" })).coreUrl,
+    "https://core.example:8443",
+  );
+  for (const url of ["core.example:8443", "ws://core:1", "http://core:1/ws"]) {
+    assert.throws(() => readConfig(env({ EDGE_CORE_URL: url })), /EDGE_CORE_URL must be/, url);
+  }
+});
+
 Deno.test("waitingLine says the edge waits for the core, and where it looks for its KV file", () => {
   const tail =
     "does not exist yet (start it with `deno task start`, or point KV_PATH at its KV file)";

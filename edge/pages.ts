@@ -79,6 +79,17 @@ export interface Pages {
    */
   error?(ctx: PageContext, error: PageError): string | Promise<string>;
   /**
+   * The trader terminal (`GET /trade`): a page that logs in against the
+   * core and talks to its WebSocket. Without it, `/trade` is a 404. Its
+   * policy is {@linkcode terminalCsp}: the page may connect to its own
+   * origin and the core's, nothing else.
+   *
+   * @param ctx The nonce, URL, snapshots and instrument list.
+   * @param coreUrl The core's HTTP origin (`EDGE_CORE_URL`), where the browser logs in.
+   * @returns The HTML document.
+   */
+  terminal?(ctx: PageContext, coreUrl: string): string | Promise<string>;
+  /**
    * Answers `GET /assets/…`: the pages' static files (content-hashed
    * bundles, served `immutable` with their own validators).
    *
@@ -135,6 +146,30 @@ export function pageCsp(nonce: string): string {
   return `default-src 'self'; script-src 'self' 'nonce-${nonce}'; ` +
     `style-src 'self' 'nonce-${nonce}'; img-src 'self' data:; connect-src 'self'; ` +
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+}
+
+/**
+ * The trader terminal's policy: {@linkcode pageCsp}'s, except that the page
+ * may also connect to the core, over HTTP (`/auth/login`) and WebSocket
+ * (`/ws`), at its origin and nowhere else.
+ *
+ * @param nonce The answer's nonce.
+ * @param coreUrl The core's HTTP origin (`http://host:port` or `https://…`).
+ * @returns The policy.
+ *
+ * @example
+ * ```ts
+ * import { terminalCsp } from "./pages.ts";
+ * const csp = terminalCsp("abc", "http://127.0.0.1:8080");
+ * if (!csp.includes("connect-src 'self' http://127.0.0.1:8080 ws://127.0.0.1:8080;")) {
+ *   throw new Error(csp);
+ * }
+ * ```
+ */
+export function terminalCsp(nonce: string, coreUrl: string): string {
+  const http = new URL(coreUrl);
+  const ws = `${http.protocol === "https:" ? "wss:" : "ws:"}//${http.host}`;
+  return pageCsp(nonce).replace("connect-src 'self';", `connect-src 'self' ${http.origin} ${ws};`);
 }
 
 /**

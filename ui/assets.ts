@@ -1,5 +1,5 @@
 /**
- * The pages' static assets: today, the client bundle. Each is served under
+ * The pages' static assets: the quote pages' and the terminal's bundles. Each is served under
  * a content-hashed path (`/assets/client-<hash>.js`), so its bytes never
  * change for a path and a browser or CDN may keep it for a year
  * ({@linkcode ASSET_CACHE_CONTROL}).
@@ -14,6 +14,7 @@
  */
 
 import { CLIENT_BUNDLE } from "./dist/client_bundle.ts";
+import { TERMINAL_BUNDLE } from "./dist/terminal_bundle.ts";
 
 /** One static asset. */
 export interface Asset {
@@ -34,8 +35,11 @@ export const ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable";
 /** The client bundle (`client.tsx` and what it imports, minified). */
 export const clientBundle: Asset = CLIENT_BUNDLE;
 
+/** The terminal's bundle (`terminal/client.tsx` and what it imports, minified). */
+export const terminalBundle: Asset = TERMINAL_BUNDLE;
+
 /** Every asset. */
-export const assets: readonly Asset[] = [clientBundle];
+export const assets: readonly Asset[] = [clientBundle, terminalBundle];
 
 const byPath = new Map(assets.map((a) => [a.path, a]));
 

@@ -61,7 +61,24 @@ const UNSAFE_IN_SCRIPT: Record<string, string> = {
  * ```
  */
 export function serializeState(state: PageState): string {
-  return JSON.stringify(state).replace(/[<>&\u2028\u2029]/g, (ch) => UNSAFE_IN_SCRIPT[ch] ?? ch);
+  return serializeJson(state);
+}
+
+/**
+ * Any JSON value as text that is safe inside a `<script>` element (see
+ * {@linkcode serializeState}); the terminal's page state uses it too.
+ *
+ * @param value The value.
+ * @returns The JSON text.
+ *
+ * @example
+ * ```ts
+ * import { serializeJson } from "./page_state.ts";
+ * if (serializeJson({ a: "</script>" }) !== '{"a":"\\u003c/script\\u003e"}') throw new Error();
+ * ```
+ */
+export function serializeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (ch) => UNSAFE_IN_SCRIPT[ch] ?? ch);
 }
 
 /**

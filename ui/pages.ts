@@ -9,11 +9,13 @@
  * @module
  */
 
-import type { QuoteSnapshot } from "../schemas/quotes.ts";
-import { type Asset, assetResponse, assets, clientBundle } from "./assets.ts";
+import type { QuoteSnapshot, SymbolInfo } from "../schemas/quotes.ts";
+import { type Asset, assetResponse, assets, clientBundle, terminalBundle } from "./assets.ts";
 import { type ErrorPageError, renderErrorDocument } from "./error_page.tsx";
 import { toQuoteView } from "./quote_view.ts";
 import { renderDocument } from "./render_document.tsx";
+import { terminalState } from "./terminal/page_state.ts";
+import { renderTerminalDocument } from "./terminal/render.tsx";
 
 /** What a page needs of the edge's page context (a part of `PageContext`). */
 export interface PageInput {
@@ -23,6 +25,12 @@ export interface PageInput {
   readonly version: number;
   /** Every snapshot, in display order. */
   readonly snapshots: readonly QuoteSnapshot[];
+}
+
+/** What the terminal's page needs besides {@linkcode PageInput}: the instrument list. */
+export interface TerminalInput extends PageInput {
+  /** The instruments, in watchlist order. */
+  readonly symbols: readonly SymbolInfo[];
 }
 
 /** The page hook. */
@@ -52,6 +60,15 @@ export interface QuotePages {
    */
   error(ctx: PageInput, error: ErrorPageError): string;
   /**
+   * The trader terminal (`/trade`): the login form rendered, the terminal's
+   * bundle loaded, the core's URL and the instruments in its state.
+   *
+   * @param ctx The nonce, snapshots and instruments.
+   * @param coreUrl The core's HTTP origin.
+   * @returns The HTML document.
+   */
+  terminal(ctx: TerminalInput, coreUrl: string): string;
+  /**
    * Answers `GET /assets/…` ({@linkcode assetResponse}: immutable, with the
    * content hash as entity tag).
    *
@@ -68,6 +85,8 @@ export interface QuotePages {
 export interface QuotePagesOptions {
   /** The client bundle the pages load (default the committed one, {@linkcode clientBundle}). */
   readonly script?: Asset;
+  /** The terminal's bundle (default the committed one, {@linkcode terminalBundle}). */
+  readonly terminalScript?: Asset;
 }
 
 /**
@@ -90,9 +109,11 @@ export function createQuotePages(options: QuotePagesOptions = {}): QuotePages {
   const script = options.script ?? clientBundle;
   const scriptPath = script.path;
   const hash = scriptPath.match(/-([0-9a-z]+)\.js$/)?.[1] ?? scriptPath;
-  const served = new Map([...assets, script].map((a) => [a.path, a]));
+  const terminalScript = options.terminalScript ?? terminalBundle;
+  const served = new Map([...assets, script, terminalScript].map((a) => [a.path, a]));
   return {
-    id: `ui-${hash}`,
+    // Both bundles: a new build of either must not be answered 304 for an old page.
+    id: `ui-${hash}-${terminalScript.path.match(/-([0-9a-z]+)\.js$/)?.[1] ?? terminalScript.path}`,
     asset(path, ifNoneMatch) {
       const found = served.get(path);
       return found === undefined ? undefined : assetResponse(found, ifNoneMatch);
@@ -103,6 +124,12 @@ export function createQuotePages(options: QuotePagesOptions = {}): QuotePages {
         since: ctx.version,
         quotes: ctx.snapshots.map(toQuoteView),
       }, { nonce: ctx.nonce, scriptPath });
+    },
+    terminal(ctx, coreUrl) {
+      return renderTerminalDocument(terminalState(coreUrl, ctx.symbols, ctx.snapshots), {
+        nonce: ctx.nonce,
+        scriptPath: terminalScript.path,
+      });
     },
     error(ctx, error) {
       return renderErrorDocument(error, {

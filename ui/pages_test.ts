@@ -4,11 +4,12 @@ import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { createEdge } from "../edge/create_edge.ts";
 import type { Pages } from "../edge/pages.ts";
 import { SnapshotCache } from "../edge/snapshot_cache.ts";
-import { ASSET_CACHE_CONTROL, clientBundle } from "./assets.ts";
+import { ASSET_CACHE_CONTROL, clientBundle, terminalBundle } from "./assets.ts";
 import { ERROR_PAGE_SYMBOLS, renderErrorDocument } from "./error_page.tsx";
 import { parseState } from "./page_state.ts";
 import { quotePages } from "./pages.ts";
 import { PAGE_CSS } from "./styles.ts";
+import { parseTerminalState } from "./terminal/page_state.ts";
 import { esFutSnapshot, makeSnapshot, symbolInfo, writeSnapshots } from "./_testing/fixtures.ts";
 
 // Fails to type-check if the edge's hook and ours drift apart.
@@ -134,4 +135,49 @@ Deno.test("the error page escapes what it shows and links to at most ERROR_PAGE_
   ok(html.includes('<style nonce="n&quot;">'), "the nonce is not escaped");
   strictEqual([...html.matchAll(/<a href="\/q\//g)].length, ERROR_PAGE_SYMBOLS);
   ok(html.includes(" · …</nav>"), "no sign that there are more");
+});
+
+Deno.test("the edge answers /trade with the terminal: login form, its bundle, a CSP open to the core only", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const aapl = makeSnapshot("AAPL", { name: "Apple Inc." });
+  await writeSnapshots(kv, [aapl], [symbolInfo(aapl)]);
+  const cache = new SnapshotCache({ kv });
+  await cache.refresh();
+  const app = createEdge({
+    cache,
+    pages: hook,
+    rateLimit: false,
+    coreUrl: "http://core.test:9090",
+  });
+  try {
+    const res = await app.request("/trade");
+    strictEqual(res.status, 200);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    const nonce = csp.match(/'nonce-([^']+)'/)?.[1] ?? "";
+    ok(nonce.length > 0, csp);
+    match(csp, /connect-src 'self' http:\/\/core\.test:9090 ws:\/\/core\.test:9090;/);
+    match(csp, /default-src 'self';/);
+    const html = await res.text();
+    ok(html.includes(`<script type="module" nonce="${nonce}" src="${terminalBundle.path}">`));
+    ok(html.includes('name="password"'), "no login form");
+    const state = parseTerminalState(
+      html.match(/<script type="application\/json" id="tc-terminal-state">(.*?)<\/script>/s)![1]!,
+    );
+    strictEqual(state.coreUrl, "http://core.test:9090");
+    deepStrictEqual(state.instruments.map((i) => i.symbol), ["AAPL"]);
+    strictEqual(state.tickers[0]?.last, Math.round(aapl.lastTrade!.price * 100));
+    // The bundle: hashed, immutable.
+    const script = await app.request(terminalBundle.path);
+    strictEqual(script.status, 200);
+    strictEqual(script.headers.get("cache-control"), ASSET_CACHE_CONTROL);
+    strictEqual(await script.text(), terminalBundle.body);
+    // The page's tag follows the snapshots' version.
+    const again = await app.request("/trade", {
+      headers: { "if-none-match": res.headers.get("etag")! },
+    });
+    strictEqual(again.status, 304);
+  } finally {
+    await cache.close();
+    kv.close();
+  }
 });
