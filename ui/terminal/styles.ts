@@ -47,7 +47,9 @@ tr.buy .price, tr.buy td.hit { color: var(--buy); } tr.sell .price, tr.sell td.h
 .marker.sell { border-color: var(--sell); } .stale { color: var(--sell); margin-left: .5rem; }
 .tape tr.buy td:nth-child(2) { color: var(--buy); } .tape tr.sell td:nth-child(2) { color: var(--sell); }
 .ticket form { display: grid; grid-template-columns: 1fr 1fr; gap: .4rem; }
-.ticket label { display: grid; gap: .15rem; color: var(--muted); }
+.ticket label { display: grid; gap: .15rem; color: var(--muted); min-width: 0; }
+.ticket input, .ticket select { width: 100%; box-sizing: border-box; }
+.ticket .actions { flex-wrap: wrap; }
 .ticket label.check { display: flex; align-items: center; gap: .3rem; }
 .ticket .actions { grid-column: 1 / -1; display: flex; gap: .4rem; }
 .ticket button.buy { border-color: var(--buy); color: var(--buy); }
