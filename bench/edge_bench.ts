@@ -64,6 +64,7 @@ import { DEFAULT_SNAPSHOT_CADENCE_MS } from "../core/snapshotter/mod.ts";
 import { encodeClientMessage } from "../core/wire/client.ts";
 import type { ClientRequest } from "../core/wire/types.ts";
 import { DEFAULT_POLL_INTERVAL_MS } from "../edge/snapshot_cache.ts";
+import { EDGE_ENVIRONMENT } from "../edge/main.ts";
 import { readyLine } from "../schemas/status_line.ts";
 import { makeSnapshot, writeSnapshots } from "../edge/_testing/kv.ts";
 import { SseReader } from "../edge/_testing/sse.ts";
@@ -733,7 +734,7 @@ async function freshnessRun(
     [
       "--allow-net=127.0.0.1",
       "--allow-read",
-      "--allow-env=EDGE_PORT,EDGE_HOSTNAME,KV_PATH,EDGE_METRICS_TOKEN,EDGE_STREAMS_PER_ADDRESS",
+      `--allow-env=${EDGE_ENVIRONMENT.join(",")}`,
       `--allow-write=${core.dir}`,
       EDGE_MAIN.pathname,
     ],

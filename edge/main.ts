@@ -41,6 +41,27 @@ import { SnapshotCache } from "./snapshot_cache.ts";
 import { edgeStatusLine } from "./status_line.ts";
 import { listenAddresses } from "../schemas/status_line.ts";
 
+/**
+ * Every environment variable the edge reads for its settings: the one list
+ * for `--allow-env` wherever the edge is started with only these (the `edge`
+ * task in `deno.json`, the edge bench).
+ *
+ * @example
+ * ```ts
+ * import { EDGE_ENVIRONMENT } from "./main.ts";
+ * const flag = `--allow-env=${EDGE_ENVIRONMENT.join(",")}`;
+ * if (!flag.includes("EDGE_PORT")) throw new Error(flag);
+ * ```
+ */
+export const EDGE_ENVIRONMENT = [
+  "EDGE_PORT",
+  "EDGE_HOSTNAME",
+  "KV_PATH",
+  "EDGE_METRICS_TOKEN",
+  "EDGE_STREAMS_PER_ADDRESS",
+  "EDGE_CORE_URL",
+] as const;
+
 /** The settings read from the environment. */
 export interface MainConfig {
   readonly port: number;
@@ -75,7 +96,7 @@ export interface MainConfig {
  * ```
  */
 export function readConfig(
-  env: { get(name: string): string | undefined } = Deno.env,
+  env: { get(name: (typeof EDGE_ENVIRONMENT)[number]): string | undefined } = Deno.env,
 ): MainConfig {
   const portText = env.get("EDGE_PORT") ?? "8000";
   const port = Number(portText);

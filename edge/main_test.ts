@@ -6,7 +6,7 @@
 import assert from "node:assert";
 import { makeSnapshot, makeSymbolInfo, writeSnapshots } from "./_testing/kv.ts";
 import { SseReader, summary } from "./_testing/sse.ts";
-import { isLoopback, readConfig, waitingLine } from "./main.ts";
+import { EDGE_ENVIRONMENT, isLoopback, readConfig, waitingLine } from "./main.ts";
 import { parseStatusLine } from "../schemas/status_line.ts";
 
 /** Reads a child's output line by line. */
@@ -265,6 +265,21 @@ Deno.test("edge/main.ts stopped the moment it says it is ready still shuts down 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the edge task in deno.json allows exactly the variables the edge reads", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  const flag = /--allow-env=(\S+)/.exec(config.tasks.edge.command)?.[1];
+  assert.deepStrictEqual(flag?.split(",").sort(), [...EDGE_ENVIRONMENT].sort());
+  // And readConfig reads each of them (a setting added without the list fails here).
+  const asked = new Set<string>();
+  readConfig({
+    get: (name) => {
+      asked.add(name);
+      return undefined;
+    },
+  });
+  assert.deepStrictEqual([...asked].sort(), [...EDGE_ENVIRONMENT].sort());
 });
 
 Deno.test("readConfig reads EDGE_METRICS_TOKEN and refuses one the edge would not accept", () => {
