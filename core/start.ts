@@ -16,18 +16,35 @@
  *
  * Both read the same environment (`KV_PATH` is shared; the core's settings
  * are in `app/config.ts`, the edge's `EDGE_PORT` and `EDGE_HOSTNAME` in
- * `edge/main.ts`).
+ * `edge/main.ts`), with these defaults of their own ({@linkcode childEnvironments}),
+ * each only when the variable is unset:
+ *
+ * - the core lets the edge's origin in (the trader terminal, served by the
+ *   edge at `/trade`, logs in and connects from there): `GATEWAY_ORIGINS` is
+ *   `http://127.0.0.1:<EDGE_PORT>,http://localhost:<EDGE_PORT>`, and
+ *   `EDGE_URL` the first, unless `EDGE_PORT=0` (a port picked at run time
+ *   cannot be known in advance: set `GATEWAY_ORIGINS` then);
+ * - the edge points the terminal at the core: `EDGE_CORE_URL` is
+ *   `http://127.0.0.1:<CORE_PORT>`, unless `CORE_PORT=0`;
+ * - the core creates the demo trader `DEMO` on a store with no account
+ *   (`DEMO_TRADER`; `none` for no demo), and prints its password once.
+ *
+ * Once the edge is ready, the starter prints the terminal's URL
+ * (`[start] terminal: http://127.0.0.1:8000/trade`).
  *
  * @module
  */
 
 import { lineageOf, PARENT_PID_ENV, type RunPs, runPs, watchAncestors } from "./app/supervision.ts";
+import { parseStatusLine } from "../schemas/status_line.ts";
 
 /** One child: its name, its script and the permissions it needs. */
 export interface ChildSpec {
   readonly name: string;
   readonly script: string;
   readonly permissions: readonly string[];
+  /** Variables set for it beside the inherited environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const ROOT = new URL("../", import.meta.url);
@@ -43,9 +60,48 @@ export const CORE_PERMISSIONS: readonly string[] = [
 ];
 
 /**
+ * What the starter sets for each child, beside the environment they
+ * inherit: only variables the user left unset (see the module documentation).
+ *
+ * @param env Looks a variable up (default `Deno.env.get`).
+ * @returns The core's and the edge's extra variables.
+ *
+ * @example
+ * ```ts
+ * import { childEnvironments } from "./start.ts";
+ * const { core, edge } = childEnvironments(() => undefined);
+ * if (core.GATEWAY_ORIGINS !== "http://127.0.0.1:8000,http://localhost:8000") throw new Error("no edge origin");
+ * if (core.DEMO_TRADER !== "DEMO" || edge.EDGE_CORE_URL !== "http://127.0.0.1:8080") throw new Error("bad defaults");
+ * const mine = childEnvironments((name) => ({ GATEWAY_ORIGINS: "https://t.example" })[name]);
+ * if ("GATEWAY_ORIGINS" in mine.core) throw new Error("the user's setting overridden");
+ * ```
+ */
+export function childEnvironments(
+  env: (name: string) => string | undefined = (name) => Deno.env.get(name),
+): { core: Record<string, string>; edge: Record<string, string> } {
+  const core: Record<string, string> = {};
+  const edge: Record<string, string> = {};
+  const unset = (name: string) => (env(name) ?? "") === "";
+  const edgePort = unset("EDGE_PORT") ? "8000" : env("EDGE_PORT")!.trim();
+  const corePort = unset("CORE_PORT") ? "8080" : env("CORE_PORT")!.trim();
+  // Ports are checked by the children; a port that is not a number makes no origin here.
+  if (/^[1-9][0-9]{0,4}$/.test(edgePort)) {
+    const origins = [`http://127.0.0.1:${edgePort}`, `http://localhost:${edgePort}`];
+    if (unset("GATEWAY_ORIGINS")) core.GATEWAY_ORIGINS = origins.join(",");
+    if (unset("EDGE_URL")) core.EDGE_URL = origins[0]!;
+  }
+  if (/^[1-9][0-9]{0,4}$/.test(corePort) && unset("EDGE_CORE_URL")) {
+    edge.EDGE_CORE_URL = `http://127.0.0.1:${corePort}`;
+  }
+  if (env("DEMO_TRADER") === undefined) core.DEMO_TRADER = "DEMO";
+  return { core, edge };
+}
+
+/**
  * The core's and the edge's processes.
  *
  * @param kvPath The KV file they share (the edge may write only its folder).
+ * @param env Looks a variable up, for {@linkcode childEnvironments} (default `Deno.env.get`).
  * @returns Their specifications, the core first.
  *
  * @example
@@ -57,19 +113,25 @@ export const CORE_PERMISSIONS: readonly string[] = [
  * }
  * ```
  */
-export function children(kvPath: string): ChildSpec[] {
+export function children(
+  kvPath: string,
+  env: (name: string) => string | undefined = (name) => Deno.env.get(name),
+): ChildSpec[] {
   const kvDir = kvPath.includes("/") ? kvPath.slice(0, kvPath.lastIndexOf("/")) : ".";
+  const extra = childEnvironments(env);
   return [
     {
       name: "core",
       script: new URL("core/main.ts", ROOT).pathname,
       permissions: CORE_PERMISSIONS,
+      env: extra.core,
     },
     {
       name: "edge",
       script: new URL("edge/main.ts", ROOT).pathname,
       // Deno opens a KV file read-write (SQLite's -wal and -shm files); the edge writes nothing.
       permissions: ["--allow-net", "--allow-read", "--allow-env", `--allow-write=${kvDir}`],
+      env: extra.edge,
     },
   ];
 }
@@ -98,6 +160,23 @@ async function relay(
     for (const line of lines) say(line);
   }
   if (rest !== "") say(rest);
+}
+
+/**
+ * Once the edge says it is ready (its status line, as relayed), prints where
+ * the trader terminal is.
+ */
+function announceTerminal(relayed: string): void {
+  const status = parseStatusLine(relayed.replace(/^\[edge\] /, ""));
+  if (status?.event !== "ready") return;
+  try {
+    console.log(
+      `[start] terminal: ${status.addresses.http}/trade (log in with an account of ` +
+        "deno task user, or the demo trader the core printed on a fresh data folder)",
+    );
+  } catch {
+    // Nowhere to write to any more.
+  }
 }
 
 /** Says something of the starter's own, unless there is nowhere left to say it. */
@@ -138,13 +217,16 @@ export async function runTogether(
   const running = specs.map((spec) => {
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", ...spec.permissions, spec.script],
-      env: { [PARENT_PID_ENV]: String(Deno.pid) },
+      env: { ...spec.env, [PARENT_PID_ENV]: String(Deno.pid) },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
     const output = Promise.all([
-      relay(spec.name, child.stdout, (line) => console.log(line)),
+      relay(spec.name, child.stdout, (line) => {
+        console.log(line);
+        if (spec.name === "edge") announceTerminal(line);
+      }),
       relay(spec.name, child.stderr, (line) => console.error(line)),
     ]);
     return { spec, child, output };

@@ -1,5 +1,6 @@
 import assert from "node:assert";
 import { encodeBase64Url } from "./gateway/_base64url.ts";
+import { childEnvironments, children } from "./start.ts";
 import {
   parseStatusLine,
   type ReadyLine,
@@ -339,4 +340,101 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("task start's children: the edge's origins let in by the core, the core named to the edge, a demo trader asked for; the user's settings win", () => {
+  const from = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.deepStrictEqual(childEnvironments(from({ EDGE_PORT: "9000", CORE_PORT: "9001" })), {
+    core: {
+      GATEWAY_ORIGINS: "http://127.0.0.1:9000,http://localhost:9000",
+      EDGE_URL: "http://127.0.0.1:9000",
+      DEMO_TRADER: "DEMO",
+    },
+    edge: { EDGE_CORE_URL: "http://127.0.0.1:9001" },
+  });
+  // Ports picked at run time cannot be named in advance; the user's own settings stay.
+  assert.deepStrictEqual(
+    childEnvironments(from({
+      EDGE_PORT: "0",
+      CORE_PORT: "0",
+      GATEWAY_ORIGINS: "https://t.example",
+      DEMO_TRADER: "none",
+    })),
+    { core: {}, edge: {} },
+  );
+  assert.deepStrictEqual(
+    childEnvironments(from({ GATEWAY_ORIGINS: "https://t.example", EDGE_URL: "https://q.example" }))
+      .core,
+    { DEMO_TRADER: "DEMO" },
+  );
+  const [core, edge] = children("data/core.kv", from({}));
+  assert.deepStrictEqual(core?.env?.GATEWAY_ORIGINS, "http://127.0.0.1:8000,http://localhost:8000");
+  assert.deepStrictEqual(edge?.env, { EDGE_CORE_URL: "http://127.0.0.1:8080" });
+});
+
+Deno.test("task start on a fresh data folder prints the terminal's URL and a demo trader's password, which logs in from the edge's origin", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tc-start-demo-" });
+  // A free port for the edge, so that its origin is known in advance.
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const edgePort = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-env", "--allow-run", START],
+    env: {
+      CORE_PORT: "0",
+      EDGE_PORT: String(edgePort),
+      SYNTHETIC_RATE: "0",
+      JOURNAL_DIR: "none",
+      KV_PATH: `${dir}/core.kv`,
+      GATEWAY_JWT_SECRET: encodeBase64Url(crypto.getRandomValues(new Uint8Array(32))),
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  const reading = (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) out += chunk;
+  })();
+  const stderr = new Response(child.stderr).text();
+  try {
+    const edgeUrl = `http://127.0.0.1:${edgePort}`;
+    const terminalLine = `[start] terminal: ${edgeUrl}/trade (`;
+    let core: string | undefined;
+    let demo: RegExpExecArray | null = null;
+    for (let waited = 0; waited < 20_000; waited += 50) {
+      core ??= statusIn(out, "core", "ready")?.addresses.http;
+      demo ??= /\[core\] demo trader: account DEMO, password ([A-Za-z0-9_-]{16}) \(shown once/
+        .exec(out);
+      if (core && demo && out.includes(terminalLine)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert(core !== undefined && demo !== null && out.includes(terminalLine), out);
+    const response = await fetch(`${core}/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: edgeUrl },
+      body: JSON.stringify({ account: "DEMO", password: demo[1] }),
+    });
+    assert.deepStrictEqual(response.status, 200, await response.clone().text());
+    assert.deepStrictEqual(response.headers.get("access-control-allow-origin"), edgeUrl);
+    const { role, account } = await response.json();
+    assert.deepStrictEqual([account, role], ["DEMO", "trader"]);
+    // The password appears once, and nowhere else in the log.
+    assert.deepStrictEqual(
+      out.split(demo[1]!).length,
+      2,
+      "the password was printed more than once",
+    );
+    child.kill("SIGTERM");
+    assert.deepStrictEqual((await child.status).code, 0, await stderr);
+    await reading;
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
 });
