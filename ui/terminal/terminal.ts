@@ -219,8 +219,9 @@ export class Terminal {
     }
     const body = await res.json().catch(() => undefined) as Record<string, unknown> | undefined;
     if (!res.ok || typeof body?.token !== "string") {
+      // The core's problem details already say "Cannot log in: …".
       const detail = typeof body?.detail === "string" ? body.detail : `status ${res.status}`;
-      return `Cannot log in: ${detail}`;
+      return /^Cannot log in\b/.test(detail) ? detail : `Cannot log in: ${detail}`;
     }
     const expires = body.expiresAt;
     this.#expiresAt = typeof expires === "number"

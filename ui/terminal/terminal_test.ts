@@ -37,17 +37,14 @@ function harness() {
   const timers: { fn: () => void; ms: number }[] = [];
   let now = 1_000_000;
   const env: TerminalEnvironment = {
+    ...harnessEnvironment(),
     openSocket: (url, protocols) => {
       const s = new FakeSocket(url, protocols);
       sockets.push(s);
       return s;
     },
-    fetch: () => Promise.reject(new Error("no fetch here")),
     frame: (fn) => frames.push(fn),
     setTimeout: (fn, ms) => timers.push({ fn, ms }),
-    clearTimeout: () => {},
-    setInterval: () => 0,
-    clearInterval: () => {},
     now: () => now,
   };
   const terminal = new Terminal({
@@ -183,3 +180,39 @@ Deno.test("terminal: logging out closes the socket and dials no more", () => {
   strictEqual(terminal.identity.value, undefined);
   strictEqual(timers.length, 0);
 });
+
+Deno.test("login() shows the core's refusal once, not prefixed twice", async () => {
+  const answer = (status: number, body: unknown) => () =>
+    Promise.resolve({ ok: status < 300, status, json: () => Promise.resolve(body) });
+  const make = (fetch: TerminalEnvironment["fetch"]) =>
+    new Terminal({
+      coreUrl: "http://127.0.0.1:8080",
+      symbols: ["AAPL"],
+      market: new MarketStore([]),
+      env: { ...harnessEnvironment(), fetch },
+    });
+  const refused = make(answer(401, { detail: "Cannot log in: wrong account name or password" }));
+  strictEqual(
+    await refused.login("ALICE", "nope"),
+    "Cannot log in: wrong account name or password",
+  );
+  const bare = make(answer(503, { detail: "the core is starting" }));
+  strictEqual(await bare.login("ALICE", "nope"), "Cannot log in: the core is starting");
+  const silent = make(answer(500, "not json"));
+  strictEqual(await silent.login("ALICE", "nope"), "Cannot log in: status 500");
+});
+
+function harnessEnvironment(): TerminalEnvironment {
+  return {
+    openSocket: () => {
+      throw new Error("no socket here");
+    },
+    fetch: () => Promise.reject(new Error("no fetch here")),
+    frame: (fn) => fn(),
+    setTimeout: () => 0,
+    clearTimeout: () => {},
+    setInterval: () => 0,
+    clearInterval: () => {},
+    now: () => 0,
+  };
+}
