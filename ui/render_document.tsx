@@ -53,6 +53,63 @@ const ESCAPES: Record<string, string> = {
   "'": "&#39;",
 };
 
+/** What {@linkcode documentShell} puts around an app rendered on the server. */
+export interface DocumentShell {
+  /** The page's title, as text (escaped here). */
+  readonly title: string;
+  /** The style sheet, inlined under the nonce. */
+  readonly css: string;
+  /** The answer's CSP nonce. */
+  readonly nonce: string;
+  /** The client bundle's path. */
+  readonly scriptPath: string;
+  /** The id of the element the app renders into, and its server-rendered HTML. */
+  readonly appId: string;
+  readonly body: string;
+  /** The id of the JSON state element, and the state as JSON safe inside `<script>`. */
+  readonly stateId: string;
+  readonly stateJson: string;
+}
+
+/**
+ * The one HTML document every page of ours is served in: the app rendered on
+ * the server, its state as JSON, the style sheet and the module script
+ * under the answer's nonce.
+ *
+ * @param shell What goes in it.
+ * @returns The document.
+ *
+ * @example
+ * ```ts
+ * import { documentShell } from "./render_document.tsx";
+ * const html = documentShell({
+ *   title: "A & B", css: "", nonce: "n", scriptPath: "/assets/x.js",
+ *   appId: "app", body: "<p>hi</p>", stateId: "state", stateJson: "{}",
+ * });
+ * if (!html.includes("<title>A &amp; B</title>")) throw new Error(html);
+ * ```
+ */
+export function documentShell(shell: DocumentShell): string {
+  const nonce = escapeHtml(shell.nonce);
+  // The empty icon keeps browsers from asking for /favicon.ico, which the edge does not serve.
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(shell.title)}</title>
+<link rel="icon" href="data:,">
+<style nonce="${nonce}">${shell.css}</style>
+<script type="module" nonce="${nonce}" src="${escapeHtml(shell.scriptPath)}"></script>
+</head>
+<body>
+<div id="${shell.appId}">${shell.body}</div>
+<script type="application/json" id="${shell.stateId}">${shell.stateJson}</script>
+</body>
+</html>
+`;
+}
+
 /**
  * Renders a page to a whole HTML document.
  *
@@ -82,22 +139,14 @@ export function renderDocument(state: PageState, options: RenderDocumentOptions)
   const body = renderToString(<App state={state} store={store} status={status} />);
   const quote = state.page === "quote" ? store.get(state.symbol)?.peek() : undefined;
   const title = quote === undefined ? OVERVIEW_TITLE : quoteTitle(quote);
-  const nonce = escapeHtml(options.nonce);
-  // The empty icon keeps browsers from asking for /favicon.ico, which the edge does not serve.
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<link rel="icon" href="data:,">
-<style nonce="${nonce}">${PAGE_CSS}</style>
-<script type="module" nonce="${nonce}" src="${escapeHtml(options.scriptPath)}"></script>
-</head>
-<body>
-<div id="${APP_ELEMENT_ID}">${body}</div>
-<script type="application/json" id="${STATE_ELEMENT_ID}">${serializeState(state)}</script>
-</body>
-</html>
-`;
+  return documentShell({
+    title,
+    css: PAGE_CSS,
+    nonce: options.nonce,
+    scriptPath: options.scriptPath,
+    appId: APP_ELEMENT_ID,
+    body,
+    stateId: STATE_ELEMENT_ID,
+    stateJson: serializeState(state),
+  });
 }

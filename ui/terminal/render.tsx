@@ -8,7 +8,7 @@
  */
 
 import { renderToString } from "preact-render-to-string";
-import { escapeHtml } from "../render_document.tsx";
+import { documentShell } from "../render_document.tsx";
 import { serializeJson } from "../page_state.ts";
 import { TerminalApp } from "./app.tsx";
 import { MarketStore } from "./market.ts";
@@ -83,21 +83,14 @@ export function renderTerminalDocument(
   const body = renderToString(
     <TerminalApp terminal={terminal} instruments={instruments} ask={() => false} />,
   );
-  const nonce = escapeHtml(options.nonce);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${TERMINAL_TITLE}</title>
-<link rel="icon" href="data:,">
-<style nonce="${nonce}">${TERMINAL_CSS}</style>
-<script type="module" nonce="${nonce}" src="${escapeHtml(options.scriptPath)}"></script>
-</head>
-<body>
-<div id="${TERMINAL_ELEMENT_ID}">${body}</div>
-<script type="application/json" id="${TERMINAL_STATE_ID}">${serializeJson(state)}</script>
-</body>
-</html>
-`;
+  return documentShell({
+    title: TERMINAL_TITLE,
+    css: TERMINAL_CSS,
+    nonce: options.nonce,
+    scriptPath: options.scriptPath,
+    appId: TERMINAL_ELEMENT_ID,
+    body,
+    stateId: TERMINAL_STATE_ID,
+    stateJson: serializeJson(state),
+  });
 }
