@@ -15,9 +15,11 @@ import { useComputed, useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { Blotter } from "./blotter.tsx";
 import { ConnectionBar } from "./connection_bar.tsx";
+import type { MoveRequest } from "./drag.ts";
 import { LoginForm } from "./login_form.tsx";
 import { OrderTicket } from "./order_ticket.tsx";
 import { PriceLadder } from "./price_ladder.tsx";
+import type { WorkingOrder } from "./session.ts";
 import type { Terminal } from "./terminal.ts";
 import { checkTicket, type Instrument, type TicketInput, unitsToText } from "./ticket.ts";
 import { TimeAndSales } from "./time_and_sales.tsx";
@@ -85,6 +87,16 @@ export function TerminalApp({ terminal, instruments, ask }: TerminalAppProps) {
   const cancel = (id: bigint) => {
     if (!terminal.cancel(id)) message.value = "Cannot cancel order: not connected to the core";
   };
+  const move = (o: WorkingOrder, to: MoveRequest) => {
+    const d = instrument.value.priceDecimals;
+    const what = `${o.side} ${to.quantity} ${o.symbol} from ${unitsToText(o.price, d)} to ${
+      unitsToText(to.price, d)
+    }`;
+    if (confirm.value && !ask(`Move: ${what}?`)) return;
+    message.value = terminal.replace(to.clientOrderId, to.price, to.quantity)
+      ? `Sent: move ${what}`
+      : "Cannot modify order: not connected to the core";
+  };
 
   useEffect(() => {
     const g = globalThis as unknown as {
@@ -128,6 +140,7 @@ export function TerminalApp({ terminal, instruments, ask }: TerminalAppProps) {
                   price: unitsToText(price, instrument.value.priceDecimals),
                 })}
               onCancel={cancel}
+              onMove={move}
             />
             <TimeAndSales instrument={instrument} market={terminal.market} />
             <OrderTicket

@@ -2,15 +2,19 @@
  * The price ladder (DOM): {@linkcode ladderRows} drawn once per animation
  * frame. Clicking a level's bid cell places a buy limit at its price, its
  * ask cell a sell limit (with the ticket's quantity, through the
- * confirmation setting); clicking an own order's marker cancels it.
+ * confirmation setting); clicking an own order's marker cancels it, and
+ * dragging it to another level moves it there ({@linkcode dragToMove}: a
+ * replace with the same open quantity).
  *
  * @module
  */
 
 import { type ReadonlySignal, useComputed } from "@preact/signals";
+import { useRef } from "preact/hooks";
+import { dragToMove, isDrag, type LevelBox, type MoveRequest } from "./drag.ts";
 import { ladderRows } from "./ladder.ts";
 import type { MarketStore } from "./market.ts";
-import type { SessionStore } from "./session.ts";
+import type { SessionStore, WorkingOrder } from "./session.ts";
 import { type Instrument, unitsToText } from "./ticket.ts";
 
 /** Props of {@linkcode PriceLadder}. */
@@ -22,6 +26,8 @@ export interface PriceLadderProps {
   readonly onPlace: (side: "buy" | "sell", price: number) => void;
   /** Cancel an own order. */
   readonly onCancel: (clientOrderId: bigint) => void;
+  /** Move an own order (dragged to another level). */
+  readonly onMove?: (order: WorkingOrder, move: MoveRequest) => void;
 }
 
 /**
@@ -30,7 +36,18 @@ export interface PriceLadderProps {
  * @param props The instrument, stores and actions.
  * @returns The ladder.
  */
-export function PriceLadder({ instrument, market, session, onPlace, onCancel }: PriceLadderProps) {
+export function PriceLadder(
+  { instrument, market, session, onPlace, onCancel, onMove }: PriceLadderProps,
+) {
+  const body = useRef<HTMLTableSectionElement>(null);
+  // The press on a marker, and whether its release was a drag (then its click cancels nothing).
+  const press = useRef<{ order: WorkingOrder; x: number; y: number } | undefined>(undefined);
+  const dragged = useRef(false);
+  const levels = (): LevelBox[] =>
+    [...(body.current?.querySelectorAll<HTMLElement>("tr[data-price]") ?? [])].map((tr) => {
+      const box = tr.getBoundingClientRect();
+      return { price: Number(tr.dataset.price), top: box.top, bottom: box.bottom };
+    });
   const view = useComputed(() => {
     market.tick.value;
     const i = instrument.value;
@@ -58,9 +75,13 @@ export function PriceLadder({ instrument, market, session, onPlace, onCancel }: 
             <th>Σ ask</th>
           </tr>
         </thead>
-        <tbody>
+        <tbody ref={body}>
           {rows.map((r) => (
-            <tr key={`${r.side}${r.price}`} class={`${r.side}${r.last ? " last" : ""}`}>
+            <tr
+              key={`${r.side}${r.price}`}
+              class={`${r.side}${r.last ? " last" : ""}`}
+              data-price={r.price}
+            >
               <td class="own">
                 {r.own.map((o) => (
                   <button
@@ -69,8 +90,27 @@ export function PriceLadder({ instrument, market, session, onPlace, onCancel }: 
                     class={`marker ${o.side}`}
                     title={`Cancel ${o.side} ${o.leavesQuantity} @ ${
                       unitsToText(o.price, i.priceDecimals)
-                    }`}
-                    onClick={() => onCancel(o.clientOrderId)}
+                    } (drag to move)`}
+                    onPointerDown={(e) => {
+                      press.current = { order: o, x: e.clientX, y: e.clientY };
+                      dragged.current = false;
+                      e.currentTarget.setPointerCapture(e.pointerId);
+                    }}
+                    onPointerUp={(e) => {
+                      const start = press.current;
+                      press.current = undefined;
+                      if (start === undefined) return;
+                      const end = { x: e.clientX, y: e.clientY };
+                      // A drag dropped nowhere moves nothing, and cancels nothing either.
+                      dragged.current = isDrag(start, end);
+                      const move = dragToMove(start.order, levels(), start, end);
+                      if (move !== undefined) onMove?.(start.order, move);
+                    }}
+                    onPointerCancel={() => press.current = undefined}
+                    onClick={() => {
+                      if (dragged.current) dragged.current = false;
+                      else onCancel(o.clientOrderId);
+                    }}
                   >
                     {o.side === "buy" ? "B" : "S"}
                     {o.leavesQuantity} ×
@@ -80,16 +120,14 @@ export function PriceLadder({ instrument, market, session, onPlace, onCancel }: 
               <td>{r.side === "buy" ? r.cumulative : ""}</td>
               <td
                 class="hit"
-                onClick={() =>
-                  onPlace("buy", r.price)}
+                onClick={() => onPlace("buy", r.price)}
               >
                 {r.side === "buy" ? r.size : ""}
               </td>
               <td class="price">{unitsToText(r.price, i.priceDecimals)}</td>
               <td
                 class="hit"
-                onClick={() =>
-                  onPlace("sell", r.price)}
+                onClick={() => onPlace("sell", r.price)}
               >
                 {r.side === "sell" ? r.size : ""}
               </td>

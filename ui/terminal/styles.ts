@@ -43,7 +43,7 @@ body { margin: 0; }
 tr.buy .price, tr.buy td.hit { color: var(--buy); } tr.sell .price, tr.sell td.hit { color: var(--sell); }
 .ladder td.hit { cursor: pointer; min-width: 4rem; } .ladder td.hit:hover { outline: 1px solid var(--accent); }
 .ladder tr.last { background: var(--last); } .ladder .price { text-align: center; font-weight: 600; }
-.ladder .marker { padding: 0 .3rem; margin-right: .2rem; } .marker.buy { border-color: var(--buy); }
+.ladder .marker { padding: 0 .3rem; margin-right: .2rem; cursor: grab; touch-action: none; } .marker.buy { border-color: var(--buy); }
 .marker.sell { border-color: var(--sell); } .stale { color: var(--sell); margin-left: .5rem; }
 .tape tr.buy td:nth-child(2) { color: var(--buy); } .tape tr.sell td:nth-child(2) { color: var(--sell); }
 .ticket form { display: grid; grid-template-columns: 1fr 1fr; gap: .4rem; }

@@ -287,6 +287,25 @@ export class Terminal {
   }
 
   /**
+   * Moves a working order: a replace at a new price and open quantity.
+   *
+   * @param clientOrderId The order's client order id.
+   * @param price The new price (price units).
+   * @param quantity The new open quantity (lots).
+   * @returns Whether it was sent.
+   */
+  replace(clientOrderId: bigint, price: number, quantity: number): boolean {
+    return this.#send({
+      type: "replace",
+      requestId: 0n,
+      sentAt: 0n,
+      clientOrderId,
+      price,
+      quantity,
+    });
+  }
+
+  /**
    * Cancels every working order, or one symbol's.
    *
    * @param symbol The symbol, or `""` for all.

@@ -94,6 +94,24 @@ Deno.test("terminal: opens with the bearer subprotocol, catches up, then is conn
   strictEqual(terminal.market.book("AAPL").bestBid()?.price, 10000);
 });
 
+Deno.test("terminal: replace() sends the order's new price and open quantity", () => {
+  const { terminal, sockets } = harness();
+  terminal.useToken(token);
+  strictEqual(terminal.replace(7n, 9_950, 3), false, "sent before the socket opened");
+  const socket = sockets[0]!;
+  socket.onopen?.({});
+  socket.sent = [];
+  strictEqual(terminal.replace(7n, 9_950, 3), true);
+  deepStrictEqual(socket.sent, [{
+    type: "replace",
+    requestId: socket.sent[0]?.requestId ?? 0n,
+    sentAt: 0n,
+    clientOrderId: 7n,
+    price: 9_950,
+    quantity: 3,
+  }]);
+});
+
 Deno.test("terminal: a gap asks for a snapshot once and resynchronises", () => {
   const { terminal, sockets, flush } = harness();
   terminal.useToken(token);
