@@ -1,6 +1,7 @@
 /**
  * The terminal's root: the login form until a session is open, then the
- * workspace (connection bar, watchlist, ladder, tape, ticket, blotter).
+ * workspace (connection bar, watchlist, ladder, tape, ticket, blotter,
+ * candle and depth charts).
  * Rendered by the edge for `/trade` (logged out) and hydrated in the
  * browser with the same state.
  *
@@ -14,7 +15,9 @@
 import { useComputed, useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { Blotter } from "./blotter.tsx";
+import { CandleChart, type MountCandles } from "./candle_chart.tsx";
 import { ConnectionBar } from "./connection_bar.tsx";
+import { DepthChart } from "./depth_chart.tsx";
 import type { MoveRequest } from "./drag.ts";
 import { LoginForm } from "./login_form.tsx";
 import { OrderTicket } from "./order_ticket.tsx";
@@ -32,6 +35,8 @@ export interface TerminalAppProps {
   readonly instruments: readonly Instrument[];
   /** Asks the trader to confirm (`window.confirm` in the browser). */
   readonly ask: (question: string) => boolean;
+  /** Draws the candle chart (the browser's, `candle_view.ts`); none on the server. */
+  readonly mountCandles?: MountCandles | undefined;
 }
 
 /** Whether a key event is one of the terminal's shortcuts, and which. */
@@ -48,7 +53,7 @@ export function shortcutOf(
  * @param props The terminal, instruments and confirmation prompt.
  * @returns The page's content.
  */
-export function TerminalApp({ terminal, instruments, ask }: TerminalAppProps) {
+export function TerminalApp({ terminal, instruments, ask, mountCandles }: TerminalAppProps) {
   const selected = useSignal(instruments[0]?.symbol ?? "");
   const theme = useSignal<"dark" | "light">("dark");
   const confirm = useSignal(true);
@@ -143,6 +148,13 @@ export function TerminalApp({ terminal, instruments, ask }: TerminalAppProps) {
               onMove={move}
             />
             <TimeAndSales instrument={instrument} market={terminal.market} />
+            <CandleChart
+              instrument={instrument}
+              market={terminal.market}
+              theme={theme}
+              mount={mountCandles}
+            />
+            <DepthChart instrument={instrument} market={terminal.market} />
             <OrderTicket
               instrument={instrument}
               ticket={ticket}

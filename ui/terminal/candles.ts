@@ -224,6 +224,20 @@ export class CandleSeries {
     return { candle, isLast: false };
   }
 
+  /** How many candles there are. */
+  get length(): number {
+    return this.#candles.length;
+  }
+
+  /**
+   * The newest candle.
+   *
+   * @returns It, or undefined before any trade.
+   */
+  last(): Candle | undefined {
+    return this.#candles[this.#candles.length - 1];
+  }
+
   /**
    * The candles, oldest first (a copy).
    *

@@ -83,6 +83,8 @@ Deno.test("CandleSeries keeps at most its maximum, dropping the oldest", () => {
   const series = new CandleSeries(1, 3);
   for (let i = 0n; i < 5n; i++) series.add({ price: Number(i) + 1, quantity: 1, time: i * S });
   deepStrictEqual(series.candles().map((c) => c.time), [2, 3, 4]);
+  strictEqual(series.length, 3);
+  strictEqual(series.last()?.close, 5);
 });
 
 Deno.test("CandleSeries refuses an interval that is not a whole number of seconds", () => {

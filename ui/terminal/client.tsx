@@ -9,6 +9,7 @@
 
 import { type ContainerNode, hydrate } from "preact";
 import { TerminalApp } from "./app.tsx";
+import { mountCandles } from "./candle_view.ts";
 import { parseTerminalState, TERMINAL_ELEMENT_ID, TERMINAL_STATE_ID } from "./page_state.ts";
 import { makeTerminal } from "./render.tsx";
 import type { SocketLike, TerminalEnvironment } from "./terminal.ts";
@@ -41,7 +42,12 @@ function start(): void {
   };
   const { terminal, instruments } = makeTerminal(state, env);
   hydrate(
-    <TerminalApp terminal={terminal} instruments={instruments} ask={(q) => g.confirm(q)} />,
+    <TerminalApp
+      terminal={terminal}
+      instruments={instruments}
+      ask={(q) => g.confirm(q)}
+      mountCandles={mountCandles}
+    />,
     root,
   );
 }

@@ -1,7 +1,9 @@
 /**
  * The market as the terminal sees it: one {@linkcode OrderBook} per
  * subscribed symbol, each symbol's last trade and day reference (for the
- * watchlist's change), and the time-and-sales tape. Fed the core's
+ * watchlist's change), the time-and-sales tape, and each symbol's trades
+ * since the page opened as candles ({@linkcode CandleSeries}) and as its
+ * sparkline's trail ({@linkcode PriceTrail}). Fed the core's
  * `bookSnapshot`, `bookDelta`, `trade`, `quote` and `resync` messages.
  *
  * Components do not watch the books themselves: {@linkcode MarketStore.tick}
@@ -14,6 +16,8 @@
 import { type ReadonlySignal, signal } from "@preact/signals";
 import type { ServerEvent, Side } from "../../schemas/wire/mod.ts";
 import { OrderBook } from "./book.ts";
+import { CandleSeries } from "./candles.ts";
+import { PriceTrail } from "./sparkline.ts";
 
 /** One print on the tape. */
 export interface TapeRow {
@@ -63,6 +67,8 @@ export class MarketStore {
     string,
     { last: number | undefined; reference: number | undefined }
   >();
+  readonly #candles = new Map<string, CandleSeries>();
+  readonly #trails = new Map<string, PriceTrail>();
   #tape: TapeRow[] = [];
   #dirty = false;
   readonly #tick = signal(0);
@@ -97,6 +103,30 @@ export class MarketStore {
     let book = this.#books.get(symbol);
     if (book === undefined) this.#books.set(symbol, book = new OrderBook(symbol));
     return book;
+  }
+
+  /**
+   * A symbol's candles from the trades seen since the page opened.
+   *
+   * @param symbol The symbol.
+   * @returns Its candles (made empty on first use).
+   */
+  candles(symbol: string): CandleSeries {
+    let series = this.#candles.get(symbol);
+    if (series === undefined) this.#candles.set(symbol, series = new CandleSeries());
+    return series;
+  }
+
+  /**
+   * A symbol's last prices since the page opened, for its sparkline.
+   *
+   * @param symbol The symbol.
+   * @returns Its trail (made empty on first use).
+   */
+  trail(symbol: string): PriceTrail {
+    let trail = this.#trails.get(symbol);
+    if (trail === undefined) this.#trails.set(symbol, trail = new PriceTrail());
+    return trail;
   }
 
   /**
@@ -140,6 +170,12 @@ export class MarketStore {
           if (ticker === undefined) {
             this.#tickers.set(event.symbol, { last: event.price, reference: undefined });
           } else ticker.last = event.price;
+          this.candles(event.symbol).add({
+            price: event.price,
+            quantity: event.quantity,
+            time: event.engineTime,
+          });
+          this.trail(event.symbol).add(event.price);
           this.#tape.unshift({
             tradeId: event.tradeId,
             symbol: event.symbol,

@@ -26,11 +26,21 @@ body { margin: 0; }
 .bar .rtt, .bar .last-message, .bar .who { color: var(--muted); }
 .workspace { display: grid; gap: .5rem; padding: .5rem;
   grid-template-columns: minmax(14rem, 1fr) minmax(20rem, 1.4fr) minmax(14rem, 1fr);
-  grid-template-areas: "watch ladder ticket" "watch ladder tape" "blotter blotter blotter"; }
+  grid-template-areas: "watch ladder ticket" "watch ladder tape" "chart chart depth"
+    "blotter blotter blotter"; }
 .watchlist { grid-area: watch; } .ladder { grid-area: ladder; } .ticket { grid-area: ticket; }
-.tape { grid-area: tape; } .blotter { grid-area: blotter; }
+.tape { grid-area: tape; } .blotter { grid-area: blotter; } .chart { grid-area: chart; }
+.depth { grid-area: depth; }
 @media (max-width: 60rem) { .workspace { grid-template-columns: 1fr;
-  grid-template-areas: "watch" "ladder" "ticket" "tape" "blotter"; } }
+  grid-template-areas: "watch" "ladder" "ticket" "tape" "chart" "depth" "blotter"; } }
+.chart .candles { height: 16rem; position: relative; }
+.chart h2 .attribution { color: var(--muted); text-transform: none; letter-spacing: 0; font-weight: 400; }
+.depth-chart { width: 100%; height: 10rem; display: block; }
+.depth-chart .bids { fill: var(--buy); fill-opacity: .35; stroke: var(--buy); }
+.depth-chart .asks { fill: var(--sell); fill-opacity: .35; stroke: var(--sell); }
+.depth-scale { display: flex; justify-content: space-between; color: var(--muted); }
+.watchlist td.spark { width: 4rem; padding: 0 .2rem; } .spark svg { width: 4rem; height: 1rem; display: block; }
+.spark polyline { fill: none; stroke: var(--accent); stroke-width: 1; vector-effect: non-scaling-stroke; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 4px; padding: .5rem;
   overflow: auto; }
 .panel h2 { font-size: .8rem; text-transform: uppercase; letter-spacing: .05em; color: var(--muted);

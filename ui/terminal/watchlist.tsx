@@ -1,12 +1,14 @@
 /**
  * The watchlist: each instrument's last price, change and change % from
- * the previous close; choosing a row sets the terminal's symbol.
+ * the previous close, and a sparkline of its last prices since the page
+ * opened (`sparkline.ts`); choosing a row sets the terminal's symbol.
  *
  * @module
  */
 
 import { type Signal, useComputed } from "@preact/signals";
 import type { MarketStore } from "./market.ts";
+import { sparklinePoints } from "./sparkline.ts";
 import { unitsToText } from "./ticket.ts";
 import type { Instrument } from "./ticket.ts";
 
@@ -71,6 +73,7 @@ export function Watchlist({ instruments, market, selected }: WatchlistProps) {
             <th>Last</th>
             <th>Chg</th>
             <th>Chg %</th>
+            <th aria-label="Since the page opened"></th>
           </tr>
         </thead>
         <tbody>
@@ -82,6 +85,9 @@ export function Watchlist({ instruments, market, selected }: WatchlistProps) {
     </section>
   );
 }
+
+const SPARK_WIDTH = 60;
+const SPARK_HEIGHT = 16;
 
 function WatchRow(
   { instrument, market, selected }: {
@@ -96,6 +102,10 @@ function WatchRow(
     return rowFigures(t.last, t.reference, instrument.priceDecimals);
   });
   const current = useComputed(() => selected.value === instrument.symbol);
+  const line = useComputed(() => {
+    market.tick.value;
+    return sparklinePoints(market.trail(instrument.symbol).points(), SPARK_WIDTH, SPARK_HEIGHT);
+  });
   return (
     <tr
       aria-selected={current}
@@ -106,6 +116,15 @@ function WatchRow(
       <td>{useComputed(() => figures.value.last)}</td>
       <td>{useComputed(() => figures.value.change)}</td>
       <td>{useComputed(() => figures.value.percent)}</td>
+      <td class="spark">
+        <svg
+          viewBox={`0 0 ${SPARK_WIDTH} ${SPARK_HEIGHT}`}
+          preserveAspectRatio="none"
+          aria-hidden="true"
+        >
+          <polyline points={line} />
+        </svg>
+      </td>
     </tr>
   );
 }
