@@ -9,7 +9,9 @@
  * gateway over real sockets (`gateway_bench.ts`: a core and its clients as
  * child processes on loopback), and the edge (`edge_bench.ts`: its quote
  * GET under wrk beside a bare `Deno.serve`, and a trade's way from the core
- * to the edge's API). Exits 1 if a subject's ratio to the
+ * to the edge's API), and the trader terminal in headless Chromium
+ * (`terminal_bench.ts`: longest task and message → paint at 1,000 messages
+ * a second). Exits 1 if a subject's ratio to the
  * reference fell by more than the tolerance, beyond the ratio's spread
  * (unless `--no-gate`), 2 on bad usage or if the reference subject itself
  * failed.
@@ -36,6 +38,8 @@
  *   and open sockets on 127.0.0.1);
  * - `--no-edge`: leave out the edge benchmarks (likewise; the load runs
  *   need wrk, and say so when it is missing);
+ * - `--no-terminal`: leave out the terminal benchmark (it starts Chromium,
+ *   and says it skipped when Chromium is missing; `--quick`: 3 s, not 10);
  * - `--count N` (default 1,000,000), `--seed S` (1), `--depth D` (500 levels per side),
  *   `--warmup N` (count / 5, at most 200,000), `--repeat R` (3);
  * - `--journal-pairs P` (7; 1 with `--quick`): alternating runs of the rings
@@ -104,7 +108,15 @@ import {
   MARKET_DATA_TARGETS,
   MATCHING_TARGETS,
   type TargetCheck,
+  TERMINAL_TARGETS,
 } from "./targets.ts";
+import {
+  runTerminalBench,
+  terminalConfig,
+  type TerminalFigures,
+  terminalLines,
+  terminalResults,
+} from "./terminal_bench.ts";
 import { marketDataResults, printMarketData, runMarketDataBench } from "./marketdata_bench.ts";
 import {
   gatewayConfig,
@@ -142,12 +154,14 @@ interface Flags {
   readonly gateTargets: boolean;
   readonly gateway: boolean;
   readonly edge: boolean;
+  readonly terminal: boolean;
   readonly json?: string;
 }
 
 const USAGE = `Usage: deno task bench [--quick] [--count N] [--seed S] [--depth D] [--warmup N]
        [--repeat R] [--journal-pairs P] [--tolerance T] [--max-samples N] [--baseline FILE]
-       [--update-baseline] [--no-gate] [--gate-targets] [--no-gateway] [--no-edge] [--json FILE]`;
+       [--update-baseline] [--no-gate] [--gate-targets] [--no-gateway] [--no-edge]
+       [--no-terminal] [--json FILE]`;
 
 /** The command line, as `node:util`'s `parseArgs` reads it. */
 const FLAGS = {
@@ -167,6 +181,7 @@ const FLAGS = {
   "gate-targets": { type: "boolean" },
   "no-gateway": { type: "boolean" },
   "no-edge": { type: "boolean" },
+  "no-terminal": { type: "boolean" },
   help: { type: "boolean" },
 } as const;
 
@@ -241,6 +256,7 @@ function parseFlags(args: readonly string[]): Flags {
     gateTargets: switches.has("gate-targets"),
     gateway: !switches.has("no-gateway"),
     edge: !switches.has("no-edge"),
+    terminal: !switches.has("no-terminal"),
     ...(json === undefined ? {} : { json }),
   };
 }
@@ -793,6 +809,18 @@ async function main(args: readonly string[]): Promise<number> {
     console.log();
   }
 
+  let terminal: TerminalFigures | undefined;
+  let terminalChecks: TargetCheck[] = [];
+  if (flags.terminal) {
+    log("terminal: the trader terminal in headless Chromium (a child process, 127.0.0.1)");
+    terminal = await runTerminalBench({ ...terminalConfig(flags.quick), log });
+    terminalChecks = checkTargets(terminalResults(terminal), TERMINAL_TARGETS);
+    console.log();
+    for (const line of terminalLines(terminal)) console.log(line);
+    for (const c of terminalChecks) console.log(`  ${c.status} ${c.target.label}: ${c.detail}`);
+    console.log();
+  }
+
   const reference = results.find((r) => r.name === SubjectNames.reference);
   if (reference === undefined || reference.error !== undefined) {
     console.log(`FAILED: the reference subject could not be measured, so no ratio can be taken`);
@@ -819,6 +847,9 @@ async function main(args: readonly string[]): Promise<number> {
       marketData: { figures: marketData, targets: marketDataChecks },
       ...(gateway === undefined ? {} : { gateway: { figures: gateway, targets: gatewayChecks } }),
       ...(edge === undefined ? {} : { edge: { figures: edge, targets: edgeChecks } }),
+      ...(terminal === undefined
+        ? {}
+        : { terminal: { figures: terminal, targets: terminalChecks } }),
       baseline: { ...comparison, remeasured: Object.fromEntries(remeasured) },
     };
     Deno.writeTextFileSync(flags.json, JSON.stringify(report, null, 2) + "\n");
@@ -831,6 +862,7 @@ async function main(args: readonly string[]): Promise<number> {
     ...marketDataChecks,
     ...gatewayChecks,
     ...edgeChecks,
+    ...terminalChecks,
   ].some((c) => c.status === "FAIL");
   if (comparison.regressions.length > 0 && flags.gate) return 1;
   if (targetFailed && flags.gateTargets && flags.gate) return 1;

@@ -38,6 +38,7 @@ Deno.test("bench exits 2 with the usage on stderr for bad usage, before measurin
     [["--count"], "--count needs a value"],
     [["--count", "--quick"], "--count needs a value"],
     [["--no-gate=yes"], "--no-gate takes no value"],
+    [["--no-terminal=yes"], "--no-terminal takes no value"],
     [["--count=0"], "--count must be an integer >= 1, got 0"],
     [["--tolerance", "1"], "--tolerance must be in [0, 1), got 1"],
   ];
@@ -52,4 +53,5 @@ Deno.test("bench --help prints the usage on stdout and exits 0", async () => {
   const run = await bench(["--help"]);
   assert.deepStrictEqual(run.code, 0, run.stderr);
   assert(run.stdout.startsWith("Usage: deno task bench [--quick]"), run.stdout);
+  assert(run.stdout.includes("[--no-terminal]"), run.stdout);
 });

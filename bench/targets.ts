@@ -1,5 +1,5 @@
 /**
- * The performance targets (matching, market data, gateway, edge), checked
+ * The performance targets (matching, market data, gateway, edge, terminal), checked
  * against a run's figures. Targets are absolute, so they depend on the
  * machine; they are reported as PASS/FAIL lines and gate the run only when
  * asked (`--gate-targets`), whereas the baseline's ratios always gate.
@@ -19,6 +19,7 @@ import { GatewaySubjects } from "./gateway_bench.ts";
 import type { SubjectResult } from "./matching_bench.ts";
 import { marketDataSubject } from "./marketdata_bench.ts";
 import { EdgeSubjects } from "./edge_bench.ts";
+import { TerminalSubjects } from "./terminal_bench.ts";
 import { formatNs, formatRate, formatRatio, SubjectNames } from "./subject.ts";
 
 /**
@@ -154,6 +155,32 @@ export const EDGE_TARGETS: readonly Target[] = [
     subject: EdgeSubjects.freshness,
     metric: "p99",
     max: 250e6,
+  },
+];
+
+/**
+ * The trader terminal's targets in headless Chromium at 1,000 messages a
+ * second for the watched symbol (`terminal_bench.ts`): no task over 50 ms,
+ * and an update painted within about one frame.
+ *
+ * @example
+ * ```ts
+ * import { TERMINAL_TARGETS } from "./targets.ts";
+ * for (const t of TERMINAL_TARGETS) console.log(t.label);
+ * ```
+ */
+export const TERMINAL_TARGETS: readonly Target[] = [
+  {
+    label: "terminal: no long task (over 50 ms) in the run",
+    subject: TerminalSubjects.longTasks,
+    metric: "count",
+    max: 0,
+  },
+  {
+    label: "terminal: message → paint p99 <= 20 ms",
+    subject: TerminalSubjects.paint,
+    metric: "p99",
+    max: 20e6,
   },
 ];
 
