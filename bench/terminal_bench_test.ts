@@ -1,7 +1,9 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { CHROMIUM } from "../ui/_testing/chromium.ts";
 import {
   messageToPaint,
   type PageReport,
+  runTerminalBench,
   summarise,
   terminalLines,
   terminalResults,
@@ -143,4 +145,29 @@ Deno.test("TERMINAL_TARGETS: PASS within a frame and no long task; FAIL on one l
     ),
     ["SKIP", "SKIP"],
   );
+});
+
+const chromiumFound = await Deno.stat(CHROMIUM).then(() => true, () => false);
+if (!chromiumFound) {
+  console.warn(`bench/terminal_bench_test.ts: page run skipped: no Chromium at ${CHROMIUM}`);
+}
+
+Deno.test({
+  name:
+    "the bench's page in Chromium: the charts draw under the terminal's CSP, with no violation or error",
+  ignore: !chromiumFound,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    // One short run of the real thing, at a low rate: nothing here depends on speed.
+    const figures = await runTerminalBench({ rate: 200, seconds: 1, warmupMs: 500, log: () => {} });
+    ok(figures.run?.ok, JSON.stringify(figures.run));
+    const run = figures.run.value;
+    deepStrictEqual([run.csp, run.errors], [[], []]);
+    ok(run.drawn.candles > 0, "the candle chart drew no canvas");
+    ok(run.drawn.depth > 0, "the depth chart drew no path");
+    ok(run.drawn.sparkline > 0, "the sparkline drew no line");
+    strictEqual(run.drawn.status, "connected");
+    ok(run.painted > 0 && run.messages > 0, JSON.stringify(run));
+  },
 });
