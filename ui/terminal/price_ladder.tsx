@@ -17,6 +17,12 @@ import type { MarketStore } from "./market.ts";
 import type { SessionStore, WorkingOrder } from "./session.ts";
 import { type Instrument, unitsToText } from "./ticket.ts";
 
+/** The window's listeners (the DOM library is not in the compiler options). */
+const g = globalThis as unknown as {
+  addEventListener(type: string, fn: (e: PointerEvent) => void): void;
+  removeEventListener(type: string, fn: (e: PointerEvent) => void): void;
+};
+
 /** Props of {@linkcode PriceLadder}. */
 export interface PriceLadderProps {
   readonly instrument: ReadonlySignal<Instrument>;
@@ -40,8 +46,7 @@ export function PriceLadder(
   { instrument, market, session, onPlace, onCancel, onMove }: PriceLadderProps,
 ) {
   const body = useRef<HTMLTableSectionElement>(null);
-  // The press on a marker, and whether its release was a drag (then its click cancels nothing).
-  const press = useRef<{ order: WorkingOrder; x: number; y: number } | undefined>(undefined);
+  // Whether a marker's press ended as a drag (then its click cancels nothing).
   const dragged = useRef(false);
   const levels = (): LevelBox[] =>
     [...(body.current?.querySelectorAll<HTMLElement>("tr[data-price]") ?? [])].map((tr) => {
@@ -92,21 +97,27 @@ export function PriceLadder(
                       unitsToText(o.price, i.priceDecimals)
                     } (drag to move)`}
                     onPointerDown={(e) => {
-                      press.current = { order: o, x: e.clientX, y: e.clientY };
+                      if (e.button !== 0) return;
                       dragged.current = false;
-                      e.currentTarget.setPointerCapture(e.pointerId);
+                      const start = { order: o, x: e.clientX, y: e.clientY };
+                      // The release is heard on the window, not the marker: the rows are
+                      // re-laid out as the book changes, and a marker moved in the DOM
+                      // loses its pointer capture.
+                      const stop = () => {
+                        g.removeEventListener("pointerup", up);
+                        g.removeEventListener("pointercancel", stop);
+                      };
+                      const up = (u: PointerEvent) => {
+                        stop();
+                        const end = { x: u.clientX, y: u.clientY };
+                        // A drag dropped nowhere moves nothing, and cancels nothing either.
+                        dragged.current = isDrag(start, end);
+                        const move = dragToMove(start.order, levels(), start, end);
+                        if (move !== undefined) onMove?.(start.order, move);
+                      };
+                      g.addEventListener("pointerup", up);
+                      g.addEventListener("pointercancel", stop);
                     }}
-                    onPointerUp={(e) => {
-                      const start = press.current;
-                      press.current = undefined;
-                      if (start === undefined) return;
-                      const end = { x: e.clientX, y: e.clientY };
-                      // A drag dropped nowhere moves nothing, and cancels nothing either.
-                      dragged.current = isDrag(start, end);
-                      const move = dragToMove(start.order, levels(), start, end);
-                      if (move !== undefined) onMove?.(start.order, move);
-                    }}
-                    onPointerCancel={() => press.current = undefined}
                     onClick={() => {
                       if (dragged.current) dragged.current = false;
                       else onCancel(o.clientOrderId);

@@ -11,6 +11,9 @@
  * the ledger's (exact averages from the fills) where its totals agree with
  * the core's `positions`, and the core's totals otherwise (fills older than
  * the core keeps). Fills older than the core keeps are kept from before.
+ * A core that restarted (its `executionSequence` below the last one seen)
+ * has forgotten every fill: all of them, and the positions they made, are
+ * kept from before, and the fills since the restart apply on top.
  *
  * # Invariants
  * - An execution report is applied once: a report at or below the last
@@ -234,15 +237,30 @@ export class SessionStore {
       return undefined;
     }
     if (event.more) return { next: event.throughSequence ?? next.sequence };
+    const through = event.executionSequence;
+    // A core that numbers below what was seen has restarted: it starts its
+    // reports at 1 again and has forgotten every fill before (its "Known
+    // limitations"). Those fills, and the positions they made, are kept.
+    const restarted = through < this.#live.sequence;
     // The last page: what the core no longer keeps comes from before.
     const oldest = event.oldestSequence ?? 1n;
-    const kept = this.#live.fills.filter((f) => f.sequence < oldest);
+    const kept = restarted ? this.#live.fills : this.#live.fills.filter((f) => f.sequence < oldest);
+    const since = next.fills;
     next.fills = [...next.fills, ...kept].slice(0, MAX_FILLS);
+    if (restarted) {
+      // The fills since the restart, oldest first, on top of the positions from before.
+      next.positions.clear();
+      for (const [symbol, p] of this.#live.positions) next.positions.set(symbol, p);
+      for (const f of [...since].reverse()) {
+        const before = next.positions.get(f.symbol) ?? FLAT;
+        next.positions.set(f.symbol, applyFill(before, f));
+      }
+    }
     // The core's positions are as of its executionSequence: live reports up
-    // to it before they are compared, later ones after.
-    const through = event.executionSequence;
+    // to it before they are compared, later ones after. After a restart its
+    // totals count only the fills since, so they are not compared.
     for (const report of this.#pending) if (report.sequence <= through) applyReport(next, report);
-    reconcile(next, event.positions);
+    if (!restarted) reconcile(next, event.positions);
     for (const report of this.#pending) if (report.sequence > through) applyReport(next, report);
     this.#pending = [];
     if (through > next.sequence) next.sequence = through;

@@ -162,3 +162,56 @@ Deno.test("session: where the fills behind a position are gone, the core's total
   // The old fill stays in the list: the core no longer has it.
   deepStrictEqual(s.fills.value.map((f) => f.sequence), [7n]);
 });
+
+Deno.test("session: after the core restarted, the fills and P&L from before stay, the new ones on top", () => {
+  const s = new SessionStore();
+  s.apply(report(1n, { leavesQuantity: 2 }));
+  s.apply(fill(2n, 2, 0, { cumQuantity: 2 })); // bought 2 @ 100.00
+  s.apply(report(3n, { clientOrderId: 2n, side: "sell", price: 10100, leavesQuantity: 2 }));
+  s.apply(fill(4n, 1, 1, { clientOrderId: 2n, side: "sell", lastPrice: 10100, cumQuantity: 1 }));
+  s.apply(report(5n, { clientOrderId: 3n, price: 9900, leavesQuantity: 3 })); // rests
+  // The core restarted: its reports start at 1 again, the working orders re-accepted.
+  s.beginRebuild();
+  s.apply(
+    report(1n, {
+      clientOrderId: 2n,
+      side: "sell",
+      price: 10100,
+      leavesQuantity: 1,
+      replayed: true,
+    }),
+  );
+  s.apply(report(2n, { clientOrderId: 3n, price: 9900, leavesQuantity: 3, replayed: true }));
+  s.apply(fill(3n, 1, 0, { clientOrderId: 2n, side: "sell", lastPrice: 10200, replayed: true }));
+  const done = s.apply(positions({
+    executionSequence: 3n,
+    oldestSequence: 1n,
+    throughSequence: 3n,
+    // Net from the engine; totals only since the restart.
+    positions: [{
+      symbol: "AAPL",
+      netQuantity: 0,
+      boughtQuantity: 0,
+      soldQuantity: 1,
+      boughtNotional: 0n,
+      soldNotional: 10200n,
+      openBuyQuantity: 3,
+      openSellQuantity: 0,
+    }],
+  }));
+  deepStrictEqual(done, { done: true });
+  deepStrictEqual(s.orders.value.map((o) => [o.clientOrderId, o.leavesQuantity]), [[3n, 3]]);
+  // Newest first: the fill since the restart, then those from before.
+  deepStrictEqual(s.fills.value.map((f) => [f.sequence, f.side]), [
+    [3n, "sell"],
+    [4n, "sell"],
+    [2n, "buy"],
+  ]);
+  const p = s.positions.value.get("AAPL")!;
+  // Bought 2 @ 100, sold 1 @ 101 and 1 @ 102: flat, 3.00 realised.
+  deepStrictEqual([p.net, formatAmount(p.realised, 2)], [0, "3.00"]);
+  strictEqual(s.executionSequence, 3n);
+  // Reports after the restart apply as usual.
+  s.apply(report(4n, { clientOrderId: 3n, execType: "cancelled", leavesQuantity: 0 }));
+  deepStrictEqual(s.orders.value, []);
+});
