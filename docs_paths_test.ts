@@ -52,6 +52,7 @@ const ALLOWED: Record<string, string> = {
   "data/journal": "the default JOURNAL_DIR, created at runtime",
   "data/jwt.secret": "the gateway's token secret, made once at runtime",
   "snapshots/": "the engine snapshots' folder inside a journal folder, made at runtime",
+  "terminal/artifacts/walk/": "the browser walk's screenshots (gitignored), made by its test run",
   "native/target/release/libtradecaptain_native.so":
     "the default TRADECAPTAIN_NATIVE_LIB, built by `deno task build:native`",
 };
