@@ -7,34 +7,20 @@
  * The drawing is passed in ({@linkcode MountCandles}): in the browser
  * `candle_view.ts` (lightweight-charts, on canvas), on the server nothing,
  * so server rendering shows the empty panel and never loads the library.
- * Once per animation frame the chart gets the last candle, or every
- * candle when an older one changed (a late print, the oldest dropped, a new
- * symbol, history arriving).
+ * What is drawn and when is {@linkcode CandleFeed}'s, run at every change
+ * of the market (once per animation frame), the symbol or the theme.
  *
  * @module
  */
 
-import { effect, type ReadonlySignal } from "@preact/signals";
+import { effect, type ReadonlySignal, signal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { type Candle, type CandleHistory, mergeCandles, NO_HISTORY } from "./candles.ts";
+import { CandleFeed, type MountCandles } from "./candle_feed.ts";
+import { type CandleHistory, NO_HISTORY } from "./candles.ts";
 import type { MarketStore } from "./market.ts";
 import type { Instrument } from "./ticket.ts";
 
-/** A chart drawn in an element. */
-export interface CandleView {
-  /** Draws these candles (oldest first), in place of any before. */
-  show(candles: readonly Candle[]): void;
-  /** Updates the last candle, or adds one after it. */
-  update(candle: Candle): void;
-  /** Removes the chart from its element. */
-  dispose(): void;
-}
-
-/** How a chart is made in an element, for an instrument and a theme. */
-export type MountCandles = (
-  element: unknown,
-  options: { instrument: Instrument; theme: "dark" | "light" },
-) => CandleView;
+export type { CandleView, MountCandles } from "./candle_feed.ts";
 
 /** Props of {@linkcode CandleChart}. */
 export interface CandleChartProps {
@@ -60,44 +46,31 @@ export function CandleChart(
   useEffect(() => {
     const element = box.current;
     if (mount === undefined || element === null) return;
-    let view: CandleView | undefined;
-    let shown = {
-      symbol: "",
-      theme: "",
-      version: -1,
-      length: 0,
-      last: undefined as Candle | undefined,
-    };
-    let older: readonly Candle[] = [];
+    const feed = new CandleFeed((options) => mount(element, options), history);
+    // Bumped by the timer when a frame's redraw was put off.
+    const later = signal(0);
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const stop = effect(() => {
       market.tick.value;
+      later.value;
       const i = instrument.value;
-      const t = theme.value;
-      const series = market.candles(i.symbol);
-      if (view === undefined || shown.symbol !== i.symbol || shown.theme !== t) {
-        view?.dispose();
-        view = mount(element, { instrument: i, theme: t });
-        if (shown.symbol !== i.symbol) {
-          older = [];
-          const symbol = i.symbol;
-          history.candles(symbol, series.intervalS).then((candles) => {
-            if (instrument.peek().symbol !== symbol || candles.length === 0) return;
-            older = candles;
-            shown = { ...shown, version: -1 }; // redraw all at the next frame
-            view?.show(mergeCandles(older, market.candles(symbol).candles()));
-          }, () => {}); // no history is not an error: the trades since the page opened remain
-        }
-        shown = { symbol: i.symbol, theme: t, version: -1, length: 0, last: undefined };
+      const wait = feed.step({
+        instrument: i,
+        theme: theme.value,
+        series: market.candles(i.symbol),
+        now: performance.now(),
+      });
+      if (wait > 0) {
+        timer ??= setTimeout(() => {
+          timer = undefined;
+          later.value++;
+        }, wait);
       }
-      const last = series.last();
-      if (series.version !== shown.version || series.length < shown.length) {
-        view.show(mergeCandles(older, series.candles()));
-      } else if (last !== undefined && last !== shown.last) view.update(last);
-      shown = { ...shown, version: series.version, length: series.length, last };
     });
     return () => {
       stop();
-      view?.dispose();
+      clearTimeout(timer);
+      feed.dispose();
     };
   }, []);
   return (

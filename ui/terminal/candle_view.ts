@@ -17,7 +17,7 @@ import {
   type UTCTimestamp,
 } from "lightweight-charts";
 import type { Candle } from "./candles.ts";
-import type { CandleView, MountCandles } from "./candle_chart.tsx";
+import type { CandleView, MountCandles } from "./candle_feed.ts";
 
 const THEMES = {
   dark: { bg: "#171b21", fg: "#8a93a0", line: "#2a313b", up: "#3fb968", down: "#ef5350" },
