@@ -30,6 +30,7 @@
  * @module
  */
 
+import os from "node:os";
 import { CHROMIUM } from "../ui/_testing/chromium.ts";
 import { attempt, type Outcome } from "./_parts.ts";
 import { Child } from "./_child.ts";
@@ -126,6 +127,8 @@ export interface TerminalRun {
 /** The bench's figures: skipped (no Chromium), or the run's outcome. */
 export interface TerminalFigures {
   readonly config: TerminalBenchConfig;
+  /** The machine's CPUs and 1-minute load average before and after the run (the bench shares it). */
+  readonly machine?: { readonly cpus: number; readonly load: readonly [number, number] };
   readonly skipped?: string;
   readonly run?: Outcome<TerminalRun>;
 }
@@ -234,6 +237,14 @@ export function terminalLines(f: TerminalFigures): string[] {
     `from a stub core sending recorded core frames; ${c.seconds} s measured after ` +
     `${c.warmupMs} ms of warm-up; the edge's /trade with the committed bundle and its CSP)`,
   ];
+  if (f.machine !== undefined) {
+    const [before, after] = f.machine.load;
+    lines.push(
+      `  machine: ${f.machine.cpus} CPUs, load average (1 min) ${before.toFixed(2)} before, ${
+        after.toFixed(2)
+      } after`,
+    );
+  }
   if (f.skipped !== undefined) return [...lines, `  SKIPPED: ${f.skipped}`];
   if (f.run === undefined) return lines;
   if (!f.run.ok) return [...lines, `  NOT MEASURED: ${f.run.error}`];
@@ -274,6 +285,7 @@ export async function runTerminalBench(
   if (!found) {
     return { config, skipped: `no Chromium at ${CHROMIUM} (apt-get install chromium)` };
   }
+  const before = os.loadavg()[0] ?? NaN;
   const run = await attempt("terminal", options.log, async () => {
     const child = Child.spawn("terminal page", Deno.execPath(), {
       args: [
@@ -305,5 +317,9 @@ export async function runTerminalBench(
       await child.stop();
     }
   });
-  return { config, run };
+  return {
+    config,
+    machine: { cpus: os.cpus().length, load: [before, os.loadavg()[0] ?? NaN] },
+    run,
+  };
 }

@@ -110,9 +110,11 @@ Deno.test("terminalLines() prints the configuration and the figures", () => {
   const run = summarise(report());
   const text = terminalLines({
     config: { rate: 1000, seconds: 10, warmupMs: 1000 },
+    machine: { cpus: 2, load: [1.5, 2.25] },
     run: { ok: true, value: run },
   }).join("\n");
   ok(text.includes("1,000 messages/s"), text);
+  ok(text.includes("2 CPUs, load average (1 min) 1.50 before, 2.25 after"), text);
   ok(text.includes("10 s measured after 1000 ms"), text);
   ok(text.includes("message → paint: p50 "), text);
   ok(text.includes("p99 "), text);
