@@ -67,11 +67,18 @@ pub struct Orders {
 
 impl Orders {
     /// Stores an order and returns its index.
+    ///
+    /// Indexes are `u32` below [`NIL`]: fewer than 2^32 − 1 orders can rest
+    /// at once. That bound is what keeps every level total and open
+    /// quantity below 2^53 (with quantities below 2^21, `crate::risk`), and
+    /// it is out of reach in memory: that many 64-byte orders would take
+    /// 256 GiB. Debug builds check it.
     pub fn insert(&mut self, order: Order) -> u32 {
         if let Some(i) = self.free.pop() {
             self.slots[i as usize] = order;
             i
         } else {
+            debug_assert!(self.slots.len() < NIL as usize, "order slab full: {} orders rest", self.slots.len());
             self.slots.push(order);
             (self.slots.len() - 1) as u32
         }
