@@ -21,8 +21,7 @@
 
 import { createEdge } from "../edge/create_edge.ts";
 import { SnapshotCache } from "../edge/snapshot_cache.ts";
-import { edgeStatusLine } from "../edge/status_line.ts";
-import { listenAddresses } from "../schemas/status_line.ts";
+import { listeningLines, stoppedLine } from "../edge/status_line.ts";
 import { quotePages } from "../ui/pages.ts";
 
 const kvPath = Deno.env.get("KV_PATH");
@@ -48,24 +47,11 @@ const server = Deno.serve({
   hostname: "127.0.0.1",
   port: 0,
   onListen: ({ hostname, port }) => {
-    console.log(`edge: listening on http://${hostname}:${port}/`);
-    console.log(edgeStatusLine({
-      event: "ready",
-      pid: Deno.pid,
-      addresses: listenAddresses(hostname, port),
-      symbols: cache.all().length,
-      version: cache.version,
-    }));
+    for (const line of listeningLines(cache, hostname, port)) console.log(line);
   },
 }, app.fetch);
 setTimeout(() => void stop(`RUN_FOR_MS=${runForMs}`), runForMs);
 await server.finished;
 kv.close();
-console.log(edgeStatusLine({
-  event: "stopped",
-  pid: Deno.pid,
-  why,
-  symbols: cache.all().length,
-  version: cache.version,
-}));
+console.log(stoppedLine(cache, why));
 Deno.exit(0); // the timer and the signal listener would hold the process

@@ -38,8 +38,7 @@ import {
   MIN_METRICS_TOKEN,
 } from "./create_edge.ts";
 import { SnapshotCache } from "./snapshot_cache.ts";
-import { edgeStatusLine } from "./status_line.ts";
-import { listenAddresses } from "../schemas/status_line.ts";
+import { listeningLines, stoppedLine } from "./status_line.ts";
 
 /**
  * Every environment variable the edge reads for its settings: the one list
@@ -255,14 +254,7 @@ async function main(config: MainConfig): Promise<void> {
     port: config.port,
     hostname: config.hostname,
     onListen: ({ hostname, port }) => {
-      console.log(`edge: listening on http://${hostname}:${port}/`);
-      console.log(edgeStatusLine({
-        event: "ready",
-        pid: Deno.pid,
-        addresses: listenAddresses(hostname, port),
-        symbols: cache.all().length,
-        version: cache.version,
-      }));
+      for (const line of listeningLines(cache, hostname, port)) console.log(line);
     },
   }, app.fetch);
 
@@ -287,13 +279,7 @@ async function main(config: MainConfig): Promise<void> {
   await server.finished;
   // The server finishes only when shut down: say why, once all is closed.
   const why = await shutdown("the server finished");
-  console.log(edgeStatusLine({
-    event: "stopped",
-    pid: Deno.pid,
-    why,
-    symbols: cache.all().length,
-    version: cache.version,
-  }));
+  console.log(stoppedLine(cache, why));
 }
 
 if (import.meta.main) {

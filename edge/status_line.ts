@@ -15,7 +15,12 @@
  * @module
  */
 
-import { formatStatusLine, type ReadyLine, type StoppedLine } from "../schemas/status_line.ts";
+import {
+  formatStatusLine,
+  listenAddresses,
+  type ReadyLine,
+  type StoppedLine,
+} from "../schemas/status_line.ts";
 
 /** The snapshots an edge holds. */
 export interface EdgeSnapshots {
@@ -59,4 +64,70 @@ export type EdgeStatus = EdgeReadyStatus | EdgeStoppedStatus;
  */
 export function edgeStatusLine(status: EdgeStatus): string {
   return formatStatusLine(status);
+}
+
+/** What the status lines read of a snapshot cache. */
+export interface SnapshotHolder {
+  all(): readonly unknown[];
+  readonly version: number;
+}
+
+/**
+ * What an edge prints once it listens: the line for people, then its ready
+ * status line with the address as bound and the snapshots it holds.
+ *
+ * @param cache The edge's snapshots.
+ * @param hostname The address it listens on, as bound.
+ * @param port The port, as bound.
+ * @returns The two lines, in order.
+ *
+ * @example
+ * ```ts
+ * import { listeningLines } from "./status_line.ts";
+ * const [human, status] = listeningLines({ all: () => [], version: 0 }, "127.0.0.1", 8000);
+ * if (human !== "edge: listening on http://127.0.0.1:8000/" || !status.includes('"ready"')) {
+ *   throw new Error(status);
+ * }
+ * ```
+ */
+export function listeningLines(
+  cache: SnapshotHolder,
+  hostname: string,
+  port: number,
+): [string, string] {
+  return [
+    `edge: listening on http://${hostname}:${port}/`,
+    edgeStatusLine({
+      event: "ready",
+      pid: Deno.pid,
+      addresses: listenAddresses(hostname, port),
+      symbols: cache.all().length,
+      version: cache.version,
+    }),
+  ];
+}
+
+/**
+ * The edge's stopped status line.
+ *
+ * @param cache The snapshots it held last.
+ * @param why Why it stopped.
+ * @returns The line.
+ *
+ * @example
+ * ```ts
+ * import { stoppedLine } from "./status_line.ts";
+ * if (!stoppedLine({ all: () => [1], version: 3 }, "SIGTERM").includes('"why":"SIGTERM"')) {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function stoppedLine(cache: SnapshotHolder, why: string): string {
+  return edgeStatusLine({
+    event: "stopped",
+    pid: Deno.pid,
+    why,
+    symbols: cache.all().length,
+    version: cache.version,
+  });
 }
