@@ -43,6 +43,7 @@ import type { LevelUpdate, ServerEvent } from "../schemas/wire/mod.ts";
 import { terminalBundle } from "../ui/assets.ts";
 import { quotePages } from "../ui/pages.ts";
 import { CHROMIUM } from "../ui/_testing/chromium.ts";
+import { mulberry32 } from "../core/synthetic/rng.ts";
 
 const SYMBOL = "AAPL";
 const MID = 10_000; // price units (2 decimals: 100.00)
@@ -61,21 +62,9 @@ const seconds = Number(values.seconds);
 const rate = Number(values.rate);
 const warmupMs = Number(values["warmup-ms"]);
 
-/** A seeded generator (mulberry32): the same stream every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The snapshot and the recorded messages after it, as the core's frames. */
 function record(count: number, startNs: bigint): { snapshot: Uint8Array; frames: Uint8Array[] } {
-  const next = random(1);
+  const next = mulberry32(1);
   const bids = new Map<number, number>();
   const asks = new Map<number, number>();
   for (let i = 1; i <= LEVELS; i++) {

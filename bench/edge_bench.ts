@@ -74,6 +74,7 @@ import { FrameProbe, Tag } from "./_frame_probe.ts";
 import { runWrk, WRK_MISSING, type WrkResult, wrkVersion } from "./_wrk.ts";
 import type { SubjectResult } from "./matching_bench.ts";
 import { formatNs, formatRatio, medianIndex, type Percentiles, percentiles } from "./subject.ts";
+import { mulberry32 } from "../core/synthetic/rng.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const CONFIG = new URL("../deno.json", import.meta.url);
@@ -308,31 +309,6 @@ export function matchSightings(
     snapshotToVisible.push(s.at - s.updated);
   }
   return { tradeToVisible, tradeToSnapshot, snapshotToVisible, unseen: 0 };
-}
-
-/**
- * A seeded generator of uniform numbers in [0, 1) (mulberry32), so that a
- * run's gaps are the same every time.
- *
- * @param seed The seed.
- * @returns The generator.
- *
- * @example
- * ```ts
- * import { seededRandom } from "./edge_bench.ts";
- * const a = seededRandom(1), b = seededRandom(1);
- * if (a() !== b()) throw new Error("not reproducible");
- * ```
- */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** A server child: where it listens, how to sample and stop it. */
@@ -807,7 +783,7 @@ async function freshnessRun(
     });
     await maker.request(order("sell", 1, c.trades), EXEC_ACCEPTED, 5_000);
     log(`freshness: ${c.trades} trades of 1 lot, ${c.minGapMs}–${c.maxGapMs} ms apart`);
-    const random = seededRandom(c.seed);
+    const random = mulberry32(c.seed);
     for (let k = 1; k <= c.trades; k++) {
       await sleep(c.minGapMs + random() * (c.maxGapMs - c.minGapMs));
       tradeTimes.push(await taker.request(order("buy", k, 1), EXEC_TRADE, 5_000));

@@ -10,7 +10,6 @@ import {
   type LoadFigures,
   matchSightings,
   printEdge,
-  seededRandom,
   type ServerFigures,
   startServer,
 } from "./edge_bench.ts";
@@ -44,16 +43,6 @@ Deno.test("matchSightings counts the trades no sighting reached as unseen", () =
     snapshotToVisible: [],
     unseen: 0,
   });
-});
-
-Deno.test("seededRandom is reproducible, in [0, 1), and differs by seed", () => {
-  const a = seededRandom(7);
-  const b = seededRandom(7);
-  const xs = Array.from({ length: 1_000 }, () => a());
-  assert.deepStrictEqual(xs, Array.from({ length: 1_000 }, () => b()));
-  assert(xs.every((x) => x >= 0 && x < 1), "out of range");
-  assert(new Set(xs).size > 990, "repeats");
-  assert(seededRandom(8)() !== seededRandom(7)(), "seed ignored");
 });
 
 /** A wrk result with a rate and p99, the rest plausible. */

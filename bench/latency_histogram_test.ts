@@ -1,22 +1,11 @@
 import assert from "node:assert";
 import { LatencyHistogram } from "./latency_histogram.ts";
 import { percentiles } from "./subject.ts";
-
-/** A seeded generator (mulberry32), for reproducible samples. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../core/synthetic/rng.ts";
 
 /** Long-tailed latencies from 0 ns to about 10 s. */
 function samples(n: number, seed: number): Float64Array {
-  const next = random(seed);
+  const next = mulberry32(seed);
   return Float64Array.from({ length: n }, () => Math.floor(Math.exp(next() * 23)));
 }
 

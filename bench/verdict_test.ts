@@ -1,17 +1,6 @@
 import assert from "node:assert/strict";
 import { exactRatio, judgeRatio, ratioInterval, settleRatio } from "./verdict.ts";
-
-/** A small seeded generator (mulberry32), so the simulations are the same every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../core/synthetic/rng.ts";
 
 /**
  * Ratio samples of a subject whose true ratio is `truth`, on a machine like
@@ -21,7 +10,7 @@ function random(seed: number): () => number {
  * one sample.
  */
 function machine(truth: number, seed: number): () => number {
-  const next = random(seed);
+  const next = mulberry32(seed);
   return () => {
     const jitter = 1 + 0.1 * (next() - 0.5);
     const disturbed = next() < 0.25 ? 1 - (0.3 + 0.15 * next()) : 1;

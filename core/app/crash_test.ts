@@ -11,6 +11,7 @@ import { loadInstruments, ReferenceMatcher } from "../matching/mod.ts";
 import { isTradingCommand, journalEntries, JournalKind, readCommand } from "../native/mod.ts";
 import { CORE_PERMISSIONS } from "../start.ts";
 import { parseStatusLine } from "./status.ts";
+import { mulberry32 } from "../synthetic/rng.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** The child's gateway secret (so that it writes no data/jwt.secret here): 32 bytes, base64url. */
@@ -33,16 +34,6 @@ function replayJournal(dir: string): { commands: number; hash: bigint } {
   const hash = matcher.stateHash();
   matcher.close();
   return { commands, hash };
-}
-
-/** A small seeded generator, so a failing run can be repeated. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Round {

@@ -30,6 +30,7 @@ import {
   TimeInForce,
   UNKNOWN_INSTRUMENT,
 } from "./types.ts";
+import { mulberry32 } from "../synthetic/rng.ts";
 
 /**
  * Registers the shared behaviour tests for one matcher implementation, each
@@ -1283,16 +1284,4 @@ function textLines(text: string): string[] {
   if (lines[0] === "") lines.shift();
   if (lines.at(-1) === "") lines.pop();
   return lines;
-}
-
-/** A tiny seeded PRNG (mulberry32): self-contained so streams never change with a dependency. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
 }
