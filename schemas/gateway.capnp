@@ -93,6 +93,7 @@ enum RequestType {
   requestSnapshot @7;
   requestOrders @8;
   ping @9;
+  reauthenticate @10;
 }
 
 enum ExecType {
@@ -146,6 +147,7 @@ struct ClientMessage {
     requestSnapshot @8 :RequestSnapshot;
     requestOrders @9 :RequestOrders;
     ping @10 :Ping;
+    reauthenticate @11 :Reauthenticate;
   }
 }
 
@@ -264,6 +266,21 @@ struct RequestOrders {
 struct Ping {
   # Liveness probe: answered by a Heartbeat that echoes the ClientMessage's
   # sentAt. No fields yet (new ones take new ordinals).
+}
+
+struct Reauthenticate {
+  # Replace the connection's token with a fresh one (from POST /auth/refresh)
+  # before the current one expires, without reconnecting. The core checks it
+  # as it checks a handshake's (signature, issuer, audience, expiry, the
+  # account store: registered, enabled, role, token epoch, not logged out)
+  # and requires the connection's own account and role. Accepted: the
+  # connection lives until the new token's expiry (and a logout of the new
+  # token closes it), answered by a Heartbeat with this request's requestId.
+  # Refused: a Reject (notAuthorised) saying why; the connection stays up
+  # until the old token expires.
+
+  token @0 :Text;
+  # The new token, a compact JWT: 1 to 4096 bytes.
 }
 
 # ---------------------------------------------------------------------------

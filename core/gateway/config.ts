@@ -23,8 +23,9 @@ export const SECRET_ENV = "GATEWAY_JWT_SECRET";
 /** The shortest secret accepted: 256 bits, the size of an HMAC-SHA256 output (RFC 7518 §3.2). */
 export const MIN_SECRET_BYTES = 32;
 
-/** The longest token read; longer ones are refused before any decoding. */
-export const MAX_TOKEN_BYTES = 4096;
+// The longest token read (4096 bytes) is the vocabulary's: the wire's
+// `reauthenticate` decoder refuses longer ones too.
+export { MAX_TOKEN_BYTES } from "../../schemas/vocabulary/names.ts";
 
 /** The subprotocol the server echoes: the wire of `schemas/gateway.capnp`, version 1. */
 export const SUBPROTOCOL = "tradecaptain.v1";

@@ -32,11 +32,20 @@
  * 4. **Requests.** Orders go to the {@linkcode OrderRouter}-like `orders`
  *    port (a viewer's are refused with `notAuthorised`); subscriptions and
  *    snapshots to the market data port; a `ping` is answered at once with a
- *    heartbeat echoing its `sentAt`.
+ *    heartbeat echoing its `sentAt`. A `reauthenticate` carries a fresh
+ *    token (from `POST /auth/refresh`): checked as a handshake's is (the
+ *    signature and claims, then `authorize`), it must name the connection's
+ *    own account and role; accepted, it replaces the connection's expiry
+ *    and token id (so a logout of the new token closes it) and is answered
+ *    with a heartbeat carrying its `requestId`; refused, a reject
+ *    (`notAuthorised`) says why and the connection lives on until the old
+ *    token expires. One is checked at a time per connection (another
+ *    meanwhile is refused); each counts against the message rates.
  * 5. **Heartbeats.** When nothing was sent on a connection for
  *    `heartbeatIntervalMs` (default 1,000), it gets a heartbeat carrying
  *    the account's latest execution sequence.
- * 6. **End.** A connection whose token expires (beyond the 30 s leeway)
+ * 6. **End.** A connection whose token (the latest it reauthenticated
+ *    with) expires (beyond the 30 s leeway)
  *    gets an `error` and is closed with 1008. {@linkcode Gateway.closeAccount}
  *    closes an account's connections (the core calls it when an admin
  *    disables the account or changes its role), with an `error` first.
@@ -79,7 +88,7 @@
 
 import { AUDIENCE, DEFAULT_LEEWAY_SECONDS, ISSUER, type Role, SUBPROTOCOL } from "./config.ts";
 import { authenticateUpgrade } from "./handshake.ts";
-import type { JwtClaims } from "./jwt.ts";
+import { type JwtClaims, VERIFY_MESSAGE_PREFIX, verifyJwt } from "./jwt.ts";
 import type { FrameSink, MarketDataPort } from "./market_data.ts";
 import type { OrderRequest, SessionClient } from "./orders.ts";
 import { problem, withSecurityHeaders } from "./_problem.ts";
@@ -88,7 +97,7 @@ import { nowNs } from "./_clock.ts";
 import { decodeClientFrame, type DecodeFailure } from "../wire/client.ts";
 import type { FrameLimits } from "../wire/frame.ts";
 import { encodeServerMessage } from "../wire/server.ts";
-import type { ClientRequest, Reason, RequestType } from "../wire/types.ts";
+import type { ClientRequest, Reason, ReauthenticateRequest, RequestType } from "../wire/types.ts";
 
 /** What the gateway needs of order routing (an {@linkcode OrderRouter}). */
 export interface OrderPort {
@@ -307,7 +316,16 @@ interface Settings {
    */
   readonly clock: { now: number };
   readonly onError: (error: unknown) => void;
+  /** Checks a `reauthenticate`'s token as a handshake's (signature, claims, `authorize`). */
+  readonly verifyToken: (token: string) => Promise<TokenCheck>;
 }
+
+/** A token checked for a `reauthenticate`: its claims, or why it was refused (in words). */
+type TokenCheck =
+  | { readonly ok: true; readonly claims: JwtClaims }
+  | { readonly ok: false; readonly message: string };
+
+const REAUTH = "Cannot reauthenticate: ";
 
 /** One WebSocket connection: a frame sink for market data, a client for order routing. */
 class Connection implements FrameSink, SessionClient {
@@ -331,15 +349,17 @@ class Connection implements FrameSink, SessionClient {
   shedBytes = 0;
   /** Undoes {@linkcode lingerOnClose}, once closing. */
   #unlinger: (() => void) | undefined;
-  /** The id (`jti`) of the token it was opened with, if it had one. */
+  /** The id (`jti`) of the token it was opened (or last reauthenticated) with, if it had one. */
   tokenId: string | undefined;
+  /** A `reauthenticate` is being checked: another meanwhile is refused. */
+  #reauthenticating = false;
 
   constructor(
     socket: WebSocket,
     readonly account: string,
     readonly role: Role,
-    /** The token's expiry, in seconds since the epoch. */
-    readonly expires: number,
+    /** The token's expiry, in seconds since the epoch; a `reauthenticate` moves it. */
+    public expires: number,
     /** The remote address it counts against, if known. */
     readonly address: string | undefined,
     /** Its account's count and shared message rate. */
@@ -566,6 +586,9 @@ class Connection implements FrameSink, SessionClient {
         // Idempotent: unsubscribing from what one never had changes nothing.
         marketData.unsubscribe(this, message.symbol);
         return;
+      case "reauthenticate":
+        void this.#reauthenticate(message);
+        return;
       case "requestSnapshot": {
         const refused = marketData.requestSnapshot(this, message.symbol, message.requestId);
         if (refused !== undefined) {
@@ -582,6 +605,70 @@ class Connection implements FrameSink, SessionClient {
       default:
         orders.handle(this, message);
     }
+  }
+
+  /**
+   * Checks a fresh token and, when it names this connection's account and
+   * role, makes it the connection's: its expiry and id. Answered with a
+   * heartbeat (this request's `requestId`, echoing its `sentAt`) or a
+   * reject (`notAuthorised`) saying why; never closes the connection.
+   */
+  async #reauthenticate(message: ReauthenticateRequest): Promise<void> {
+    const refuse = (why: string) =>
+      this.send(encodeServerMessage({
+        type: "reject",
+        requestId: message.requestId,
+        sentAt: nowNs(),
+        reason: "notAuthorised",
+        message: REAUTH + why,
+        request: "reauthenticate",
+      }));
+    if (this.#reauthenticating) {
+      refuse("the previous reauthenticate is still being checked; send one at a time");
+      return;
+    }
+    this.#reauthenticating = true;
+    let checked: TokenCheck;
+    try {
+      checked = await this.#settings.verifyToken(message.token);
+    } catch (error) {
+      this.#settings.onError(error);
+      checked = {
+        ok: false,
+        message: "the token could not be checked: the core failed; see its log",
+      };
+    } finally {
+      this.#reauthenticating = false;
+    }
+    if (!this.#open) return;
+    if (!checked.ok) {
+      refuse(checked.message);
+      return;
+    }
+    const { sub, role, exp, jti } = checked.claims;
+    if (sub !== this.account) {
+      refuse(
+        `the token is for account ${JSON.stringify(sub)}, this connection's is ` +
+          JSON.stringify(this.account),
+      );
+      return;
+    }
+    if (role !== this.role) {
+      refuse(`the token's role is ${role}, this connection's is ${this.role}; connect anew`);
+      return;
+    }
+    this.expires = exp;
+    this.tokenId = jti;
+    this.send(encodeServerMessage({
+      type: "heartbeat",
+      requestId: message.requestId,
+      sentAt: nowNs(),
+      intervalMs: this.#settings.intervalMs,
+      echoSentAt: message.sentAt,
+      executionSequence: this.role === "viewer"
+        ? 0n
+        : this.#settings.orders.executionSequence(this.account),
+    }));
   }
 
   #reject(
@@ -655,6 +742,22 @@ export function createGateway(options: GatewayOptions): Gateway {
     accountPerSecond: options.accountMessageRate?.perSecond ?? perSecond,
     clock: { now: performance.now() },
     onError: options.onError ?? ((error) => console.error(error)),
+    verifyToken: async (token) => {
+      const verified = await verifyJwt(token, options.key, {
+        issuer: options.issuer ?? ISSUER,
+        audience: options.audience ?? AUDIENCE,
+      });
+      if (!verified.ok) {
+        return { ok: false, message: verified.message.slice(VERIFY_MESSAGE_PREFIX.length) };
+      }
+      const { claims } = verified;
+      const refused = await options.authorize?.(claims.sub, claims.role, claims);
+      if (refused !== undefined) {
+        // The account store words it for a handshake ("Cannot accept connection: …").
+        return { ok: false, message: refused.message.replace(/^Cannot [^:]*: /, "") };
+      }
+      return { ok: true, claims };
+    },
   };
   const accountBurst = options.accountMessageRate?.burst ?? settings.accountPerSecond * 2;
   const budget = options.queueBudgetBytes ?? DEFAULT_QUEUE_BUDGET_BYTES;

@@ -566,3 +566,102 @@ Deno.test("gateway: closeAccount() closes every connection of the account, with 
     await eventually(() => h.gateway.connections === 1, "ALICE's connections gone");
   });
 });
+
+/** The next message answering `requestId`. */
+function answer(client: TestClient, requestId: bigint): Promise<ServerEvent> {
+  return client.next((m) => m.requestId === requestId);
+}
+
+Deno.test("gateway: reauthenticate with a fresh token keeps the connection open past the old token's expiry", async () => {
+  await withGateway(async (h) => {
+    // Expired 27 s ago: inside the 30 s leeway for about three more seconds.
+    const oldExp = Math.floor(Date.now() / 1000) - 27;
+    const old = await h.token("ALICE", "trader", { exp: oldExp, jti: "old" });
+    const client = await TestClient.open(h.url, [SUBPROTOCOL, BEARER_PREFIX + old]);
+    try {
+      const fresh = await h.token("ALICE", "trader", { jti: "fresh" });
+      client.send({ type: "reauthenticate", requestId: 31n, sentAt: 555n, token: fresh });
+      const beat = await answer(client, 31n);
+      assert.deepStrictEqual([beat.type, beat.type === "heartbeat" && beat.echoSentAt], [
+        "heartbeat",
+        555n,
+      ]);
+      // Past the old token's expiry and leeway: still open, still answering.
+      await eventually(() => Date.now() / 1000 > oldExp + 30.5, "the old token's end", 10_000);
+      await client.sync();
+      assert.deepStrictEqual(h.gateway.connections, 1);
+      // The connection now holds the new token: a logout of the old one leaves it,
+      // a logout of the new one closes it.
+      assert.deepStrictEqual(h.gateway.closeToken("old", 1008, "logged out"), 0);
+      assert.deepStrictEqual(h.gateway.closeToken("fresh", 1008, "logged out"), 1);
+      const closed = await client.closed;
+      assert.deepStrictEqual([closed.code, closed.reason], [1008, "logged out"]);
+    } finally {
+      await client.close();
+    }
+  }, { heartbeatIntervalMs: 100 });
+});
+
+Deno.test("gateway: reauthenticate refuses another account, another role, a revoked, expired or malformed token, and keeps the connection", async () => {
+  const asked: string[] = [];
+  await withGateway(async (h) => {
+    const client = await h.connect("ALICE");
+    const now = Math.floor(Date.now() / 1000);
+    const cases: [string, string, string][] = [
+      ["another account", await h.token("BOB", "trader"), 'for account "BOB"'],
+      ["another role", await h.token("ALICE", "viewer"), "role is viewer"],
+      [
+        "revoked",
+        await h.token("ALICE", "trader", { jti: "ended" }),
+        "the token was ended by a logout",
+      ],
+      ["expired", await h.token("ALICE", "trader", { exp: now - 3600 }), "expired"],
+      ["malformed", "not-a-jwt", "3 dot-separated parts"],
+      ["empty", "", "the token is missing"],
+    ];
+    let id = 40n;
+    for (const [name, token, includes] of cases) {
+      client.send({ type: "reauthenticate", requestId: ++id, sentAt: 0n, token });
+      const reject = await answer(client, id);
+      assert(reject.type === "reject", `${name}: ${show([reject])}`);
+      assert.deepStrictEqual(
+        [reject.reason, reject.request],
+        ["notAuthorised", "reauthenticate"],
+        name,
+      );
+      assert(reject.message.startsWith("Cannot reauthenticate: "), `${name}: ${reject.message}`);
+      assert(reject.message.includes(includes), `${name}: ${reject.message}`);
+    }
+    await client.sync();
+    assert.deepStrictEqual(h.gateway.connections, 1);
+    // The token the connection opened with is still its own.
+    assert.deepStrictEqual(h.gateway.closeToken("ended", 1008, "logged out"), 0);
+  }, {
+    authorize: (account, role, claims) => {
+      asked.push(`${account} ${role}`);
+      return Promise.resolve(
+        claims.jti === "ended"
+          ? {
+            status: 401,
+            reason: "token_revoked",
+            message: "Cannot accept connection: the token was ended by a logout",
+          }
+          : undefined,
+      );
+    },
+  });
+  // The handshake's check, then the reauthenticates' whose signature and claims checked out.
+  assert.deepStrictEqual(asked, ["ALICE trader", "BOB trader", "ALICE viewer", "ALICE trader"]);
+});
+
+Deno.test("gateway: reauthenticate frames count against the message rate", async () => {
+  await withGateway(async (h) => {
+    const client = await h.connect("ALICE");
+    const token = await h.token("ALICE", "trader");
+    for (let i = 0; i < 200; i++) {
+      client.send({ type: "reauthenticate", requestId: BigInt(i), sentAt: 0n, token });
+    }
+    const closed = await client.closed;
+    assert.deepStrictEqual([closed.code, closed.reason], [1008, "message rate over the limit"]);
+  }, { messageRate: { perSecond: 50, burst: 50 } });
+});

@@ -45,6 +45,7 @@ export const EVERY_REQUEST: readonly ClientRequest[] = [
   { type: "requestSnapshot", requestId: 11n, sentAt: 12n, symbol: "SPY" },
   { type: "requestOrders", requestId: 13n, sentAt: 14n, sinceSequence: 123_456n, maxReports: 500 },
   { type: "ping", requestId: 0xffff_ffff_ffff_ffffn, sentAt: -1n },
+  { type: "reauthenticate", requestId: 17n, sentAt: 18n, token: "aGVhZGVy.cGF5bG9hZA.c2ln" },
 ];
 
 /** A time: ns since the Unix epoch. */

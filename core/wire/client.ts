@@ -13,6 +13,7 @@ import * as gen from "../../schemas/gen/gateway.ts";
 import {
   accountNameFault,
   MAX_ACCOUNT_BYTES,
+  MAX_TOKEN_BYTES,
   SYMBOL_PATTERN,
   SYMBOL_RULE_TEXT,
 } from "../../schemas/vocabulary/names.ts";
@@ -79,7 +80,10 @@ const DEFAULT = {
   unsubscribe: new Message().initRoot(gen.Unsubscribe),
   requestSnapshot: new Message().initRoot(gen.RequestSnapshot),
   requestOrders: new Message().initRoot(gen.RequestOrders),
+  reauthenticate: new Message().initRoot(gen.Reauthenticate),
 };
+
+const UTF8 = new TextEncoder();
 
 /**
  * Decodes one client frame (one WebSocket binary message) into a checked
@@ -111,7 +115,10 @@ const DEFAULT = {
  *    - `cancelAll`: a symbol that is neither empty nor valid: `unknownSymbol`;
  *    - `subscribe`, `unsubscribe`, `requestSnapshot`: an invalid symbol:
  *      `unknownSymbol`;
- *    - `requestOrders`, `ping`: nothing to check.
+ *    - `requestOrders`, `ping`: nothing to check;
+ *    - `reauthenticate`: a token that is missing or over
+ *      {@linkcode MAX_TOKEN_BYTES} bytes: `notAuthorised` (the token itself
+ *      is the gateway's to verify).
  *
  * Whether a symbol is configured, an id is a duplicate, a price is on the
  * tick, or the session may use an account is for the gateway and engine.
@@ -248,6 +255,30 @@ export function decodeClientFrame(bytes: Uint8Array, limits?: FrameLimits): Deco
         // client's), there is nothing to read.
         request = "ping";
         return { ok: true, message: { type: "ping", requestId, sentAt } };
+      case gen.ClientMessage.REAUTHENTICATE: {
+        request = "reauthenticate";
+        part = "the reauthenticate pointer";
+        const token = text(
+          root._hasReauthenticate() ? root.reauthenticate : DEFAULT.reauthenticate,
+          0,
+          "token",
+        );
+        const fault = token === ""
+          ? "the token is missing"
+          : token.length > MAX_TOKEN_BYTES || UTF8.encode(token).byteLength > MAX_TOKEN_BYTES
+          ? `the token is over ${MAX_TOKEN_BYTES} bytes`
+          : undefined;
+        if (fault !== undefined) {
+          return failure(
+            "notAuthorised",
+            `Cannot reauthenticate: ${fault}`,
+            request,
+            requestId,
+            0n,
+          );
+        }
+        return { ok: true, message: { type: "reauthenticate", requestId, sentAt, token } };
+      }
       default:
         return failure(
           "unknownMessage",

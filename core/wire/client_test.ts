@@ -14,6 +14,7 @@ import { decodeClientFrame, type DecodeResult, encodeClientMessage } from "./cli
 import type { FrameLimits } from "./frame.ts";
 import type { ClientRequest, Reason, RequestType } from "./types.ts";
 import { EVERY_REQUEST, ORDER } from "./_fixtures.ts";
+import { MAX_TOKEN_BYTES } from "../../schemas/vocabulary/names.ts";
 
 /** Decodes `frame`, which must fail with `reason` and a message containing `includes`. */
 function refuse(
@@ -177,7 +178,7 @@ Deno.test("decodeClientFrame() refuses union members it does not know", () => {
   const frame = encodeClientMessage({ type: "ping", requestId: 77n, sentAt: 0n });
   const tag = rootData(frame) + 16;
   assert.deepStrictEqual(new DataView(frame.buffer).getUint16(tag, true), gen.ClientMessage.PING);
-  for (const unknown of [9, 10, 42, 0xffff]) {
+  for (const unknown of [10, 11, 42, 0xffff]) {
     refuse(patched(frame, tag, unknown, 2), "unknownMessage", `member ${unknown}`, {
       request: "unspecified",
       requestId: 77n,
@@ -194,11 +195,19 @@ Deno.test("decodeClientFrame() treats a missing (null) request struct as all def
       ["subscribe", "unknownSymbol", "Cannot subscribe: symbol is missing"],
       ["unsubscribe", "unknownSymbol", "Cannot unsubscribe: symbol is missing"],
       ["requestSnapshot", "unknownSymbol", "Cannot send a snapshot: symbol is missing"],
+      ["reauthenticate", "notAuthorised", "Cannot reauthenticate: the token is missing"],
     ] as const
   ) {
-    const tag = ["newOrder", "cancel", "replace", "subscribe", "unsubscribe", "requestSnapshot"]
-      .indexOf(request);
-    const code = [0, 1, 2, 4, 5, 6][tag]!;
+    const tag = [
+      "newOrder",
+      "cancel",
+      "replace",
+      "subscribe",
+      "unsubscribe",
+      "requestSnapshot",
+      "reauthenticate",
+    ].indexOf(request);
+    const code = [0, 1, 2, 4, 5, 6, 9][tag]!;
     refuse(framed(words(structPointer(0, 3, 1), 3n, 0n, BigInt(code), 0n)), reason, includes, {
       request,
       requestId: 3n,
@@ -373,4 +382,24 @@ Deno.test("decodeClientFrame() refuses text that is not NUL-terminated, as the r
     requestId: 4n,
   });
   refuse(patched(frame, at + 4, 0 << 3 | 2), "malformedFrame", "not NUL-terminated");
+});
+
+Deno.test("decodeClientFrame() reads a reauthenticate's token up to MAX_TOKEN_BYTES and refuses a missing or longer one", () => {
+  const at = (token: string) =>
+    encodeClientMessage({ type: "reauthenticate", requestId: 21n, sentAt: 0n, token });
+  const longest = "a".repeat(MAX_TOKEN_BYTES);
+  assert.deepStrictEqual(decodeClientFrame(at(longest)), {
+    ok: true,
+    message: { type: "reauthenticate", requestId: 21n, sentAt: 0n, token: longest },
+  });
+  const more = { request: "reauthenticate" as const, requestId: 21n };
+  refuse(
+    at(`${longest}a`),
+    "notAuthorised",
+    `Cannot reauthenticate: the token is over 4096 bytes`,
+    more,
+  );
+  // Under 4096 characters, over 4096 bytes of UTF-8.
+  refuse(at("é".repeat(2049)), "notAuthorised", "over 4096 bytes", more);
+  refuse(at(""), "notAuthorised", "Cannot reauthenticate: the token is missing", more);
 });

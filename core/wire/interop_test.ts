@@ -103,6 +103,15 @@ const CLIENT_CASES: [text: string, expected: ClientRequest][] = [
     },
   ],
   [`(requestId = 3, sentAt = -5, ping = ())`, { type: "ping", requestId: 3n, sentAt: -5n }],
+  [
+    `(requestId = 4, reauthenticate = (token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJBIn0.c2ln"))`,
+    {
+      type: "reauthenticate",
+      requestId: 4n,
+      sentAt: 0n,
+      token: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJBIn0.c2ln",
+    },
+  ],
 ];
 
 Deno.test("decodeClientFrame() reads what `capnp encode` writes from text, one segment or many", async () => {
@@ -145,6 +154,8 @@ Deno.test("decodeClientFrame() refuses bad requests that `capnp encode` writes f
     ],
     [`(cancel = ())`, "unknownOrder", "clientOrderId is missing"],
     [`(subscribe = (symbol = "WAY-TOO-LONG-SYMBOL"))`, "unknownSymbol", "1 to 12"],
+    [`(reauthenticate = ())`, "notAuthorised", "the token is missing"],
+    [`(reauthenticate = (token = "${"a".repeat(4097)}"))`, "notAuthorised", "over 4096 bytes"],
   ];
   for (const [text, reason, includes] of cases) {
     const result = decodeClientFrame(await encode(text));

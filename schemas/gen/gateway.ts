@@ -190,7 +190,8 @@ export const RequestType = {
   UNSUBSCRIBE: 6,
   REQUEST_SNAPSHOT: 7,
   REQUEST_ORDERS: 8,
-  PING: 9
+  PING: 9,
+  REAUTHENTICATE: 10
 } as const;
 export type RequestType = (typeof RequestType)[keyof typeof RequestType];
 /**
@@ -287,7 +288,8 @@ export const ClientMessage_Which = {
   UNSUBSCRIBE: 5,
   REQUEST_SNAPSHOT: 6,
   REQUEST_ORDERS: 7,
-  PING: 8
+  PING: 8,
+  REAUTHENTICATE: 9
 } as const;
 export type ClientMessage_Which = (typeof ClientMessage_Which)[keyof typeof ClientMessage_Which];
 /**
@@ -304,6 +306,7 @@ export class ClientMessage extends $.Struct {
   static readonly REQUEST_SNAPSHOT = ClientMessage_Which.REQUEST_SNAPSHOT;
   static readonly REQUEST_ORDERS = ClientMessage_Which.REQUEST_ORDERS;
   static readonly PING = ClientMessage_Which.PING;
+  static readonly REAUTHENTICATE = ClientMessage_Which.REAUTHENTICATE;
   static override readonly _capnp = {
     displayName: "ClientMessage",
     id: "81be4f2957320714",
@@ -554,6 +557,31 @@ export class ClientMessage extends $.Struct {
   }
   set ping(value: Ping) {
     $.utils.setUint16(16, 8, this);
+    $.utils.copyFrom(value, $.utils.getPointer(0, this));
+  }
+  _adoptReauthenticate(value: $.Orphan<Reauthenticate>): void {
+    $.utils.setUint16(16, 9, this);
+    $.utils.adopt(value, $.utils.getPointer(0, this));
+  }
+  _disownReauthenticate(): $.Orphan<Reauthenticate> {
+    return $.utils.disown(this.reauthenticate);
+  }
+  get reauthenticate(): Reauthenticate {
+    $.utils.testWhich("reauthenticate", $.utils.getUint16(16, this), 9, this);
+    return $.utils.getStruct(0, Reauthenticate, this);
+  }
+  _hasReauthenticate(): boolean {
+    return !$.utils.isNull($.utils.getPointer(0, this));
+  }
+  _initReauthenticate(): Reauthenticate {
+    $.utils.setUint16(16, 9, this);
+    return $.utils.initStructAt(0, Reauthenticate, this);
+  }
+  get _isReauthenticate(): boolean {
+    return $.utils.getUint16(16, this) === 9;
+  }
+  set reauthenticate(value: Reauthenticate) {
+    $.utils.setUint16(16, 9, this);
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
   override toString(): string { return "ClientMessage_" + super.toString(); }
@@ -873,6 +901,36 @@ export class Ping extends $.Struct {
     size: new $.ObjectSize(0, 0),
   };
   override toString(): string { return "Ping_" + super.toString(); }
+}
+/**
+* Replace the connection's token with a fresh one (from POST /auth/refresh)
+* before the current one expires, without reconnecting. The core checks it
+* as it checks a handshake's (signature, issuer, audience, expiry, the
+* account store: registered, enabled, role, token epoch, not logged out)
+* and requires the connection's own account and role. Accepted: the
+* connection lives until the new token's expiry (and a logout of the new
+* token closes it), answered by a Heartbeat with this request's requestId.
+* Refused: a Reject (notAuthorised) saying why; the connection stays up
+* until the old token expires.
+*
+*/
+export class Reauthenticate extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "Reauthenticate",
+    id: "8ae9d38ecac7c519",
+    size: new $.ObjectSize(0, 1),
+  };
+  /**
+* The new token, a compact JWT: 1 to 4096 bytes.
+*
+*/
+  get token(): string {
+    return $.utils.getText(0, this);
+  }
+  set token(value: string) {
+    $.utils.setText(0, value, this);
+  }
+  override toString(): string { return "Reauthenticate_" + super.toString(); }
 }
 /**
 * The root of every frame the core sends.

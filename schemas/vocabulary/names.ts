@@ -35,6 +35,12 @@ export const SYMBOL_RULE_TEXT = "1 to 12 of [A-Z0-9.-]";
  */
 export const MAX_ACCOUNT_BYTES = 48;
 
+/**
+ * Longest gateway token (a compact JWT) read, in bytes: at a handshake and in
+ * a `reauthenticate` frame; longer ones are refused before any decoding.
+ */
+export const MAX_TOKEN_BYTES = 4096;
+
 /** Why an account name cannot be journaled; see {@linkcode accountNameFault}. */
 export type AccountNameFault =
   | { readonly kind: "lone_surrogate" }

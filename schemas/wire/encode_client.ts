@@ -82,6 +82,9 @@ export function encodeClientMessage(request: ClientRequest): Uint8Array {
     case "ping":
       root._initPing();
       break;
+    case "reauthenticate":
+      root._initReauthenticate().token = request.token;
+      break;
     default: {
       const unknown: never = request;
       throw new TypeError(`Cannot encode request: unknown type ${JSON.stringify(unknown)}`);

@@ -61,6 +61,7 @@ export const RequestTypeCode = {
   requestSnapshot: 7,
   requestOrders: 8,
   ping: 9,
+  reauthenticate: 10,
 } as const;
 /** One of {@linkcode RequestTypeCode}'s names; `"unspecified"` when not known. */
 export type RequestType = keyof typeof RequestTypeCode;
@@ -184,6 +185,17 @@ export interface PingRequest extends RequestHeader {
   readonly type: "ping";
 }
 
+/**
+ * Replace the connection's token with a fresh one (from `POST /auth/refresh`)
+ * before it expires, without reconnecting. Answered by a heartbeat carrying
+ * the request's `requestId`, or a reject (`notAuthorised`) saying why.
+ */
+export interface ReauthenticateRequest extends RequestHeader {
+  readonly type: "reauthenticate";
+  /** The new token, a compact JWT: 1 to 4096 bytes of UTF-8 (`MAX_TOKEN_BYTES`). */
+  readonly token: string;
+}
+
 /** Every request a client frame can carry, discriminated by `type` (the schema's union member). */
 export type ClientRequest =
   | NewOrderRequest
@@ -194,7 +206,8 @@ export type ClientRequest =
   | UnsubscribeRequest
   | SnapshotRequest
   | OrdersRequest
-  | PingRequest;
+  | PingRequest
+  | ReauthenticateRequest;
 
 // ---------------------------------------------------------------------------
 // Server events (ServerMessage)
