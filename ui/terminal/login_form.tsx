@@ -1,7 +1,8 @@
 /**
  * The login form: account and password, sent to the core's
  * `POST /auth/login` by {@linkcode Terminal.login}; a refusal is shown as
- * the core words it.
+ * the core words it. After the terminal logged out by itself (the token
+ * expired unrefreshed), the form says so until the next attempt.
  *
  * @module
  */
@@ -54,7 +55,15 @@ export function LoginForm({ terminal }: { terminal: Terminal }) {
         />
       </label>
       <button type="submit" disabled={busy}>Log in</button>
-      <p class="error" role="alert">{error}</p>
+      <p class="error" role="alert">{error.value || loggedOutWhy(terminal)}</p>
     </form>
   );
+}
+
+/** Why the terminal logged out by itself ("Logged out: …"), or `""` after a login or logout. */
+function loggedOutWhy(terminal: Terminal): string {
+  const why = terminal.why.value;
+  return terminal.status.value === "stopped" && why !== "" && why !== "logged out"
+    ? `Logged out: ${why}`
+    : "";
 }

@@ -97,6 +97,7 @@ const VERBS: Partial<Record<RequestType, string>> = {
   subscribe: "subscribe",
   requestSnapshot: "get the book",
   requestOrders: "get the orders",
+  reauthenticate: "renew the session",
 };
 
 /**

@@ -15,6 +15,17 @@
  * in ms since the epoch, or an ISO date), or an `application/problem+json`
  * whose `detail` is shown.
  *
+ * Staying logged in: at {@linkcode REFRESH_AT} (75%) of the token's life the
+ * driver asks `POST {core}/auth/refresh` (`Authorization: Bearer <token>`,
+ * the same answer as a login) for a new token, sends it on the open socket
+ * as a `reauthenticate` (the core then keeps the connection past the old
+ * token's expiry) and dials with it from then on. A refresh that fails (the
+ * core unreachable, a refusal, the core's reject of the `reauthenticate`)
+ * is tried again with backoff ({@linkcode REFRESH_RETRY_MS}, doubling up to
+ * {@linkcode REFRESH_RETRY_MAX_MS}) until the token expires; then the
+ * terminal logs out ("the session has expired: log in again") and shows the
+ * login form.
+ *
  * @module
  */
 
@@ -36,6 +47,18 @@ export const SUBPROTOCOL = "tradecaptain.v1";
 /** How often the terminal pings the core, for the round trip (ms). */
 export const PING_INTERVAL_MS = 2_000;
 
+/** When, as a share of the token's life from its login or refresh, it is refreshed. */
+export const REFRESH_AT = 0.75;
+
+/** The first wait before a failed refresh is tried again (ms); it doubles each time. */
+export const REFRESH_RETRY_MS = 1_000;
+
+/** The longest wait between two tries of a refresh (ms). */
+export const REFRESH_RETRY_MAX_MS = 30_000;
+
+/** Why the terminal logged out by itself. */
+const EXPIRED = "the session has expired: log in again";
+
 /** The little of a browser WebSocket the driver uses. */
 export interface SocketLike {
   binaryType: string;
@@ -52,7 +75,7 @@ export interface TerminalEnvironment {
   readonly fetch: (url: string, init: {
     method: string;
     headers: Record<string, string>;
-    body: string;
+    body?: string;
   }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
   /** Runs `fn` before the next paint (`requestAnimationFrame`). */
   readonly frame: (fn: () => void) => void;
@@ -125,6 +148,15 @@ export function identityOf(token: string): Identity | undefined {
   }
 }
 
+/** A login's or refresh's `expiresAt` (ms since the epoch, or an ISO date) in ms; else never. */
+function expiryOf(expires: unknown): number {
+  return typeof expires === "number"
+    ? expires
+    : typeof expires === "string" && !Number.isNaN(Date.parse(expires))
+    ? Date.parse(expires)
+    : Infinity;
+}
+
 /**
  * The terminal's live state and actions.
  *
@@ -167,6 +199,14 @@ export class Terminal {
   #retry: unknown;
   #requestId = 0n;
   #orderSeq = 0n;
+  /** The timer of the next refresh (or its retry). */
+  #refreshTimer: unknown;
+  /** Refreshes failed in a row: the backoff's exponent. */
+  #refreshFailures = 0;
+  /** The `requestId` of the `reauthenticate` awaiting the core's answer, else 0n. */
+  #reauthId = 0n;
+  /** Bumped by a logout or a new login: an answer to an older refresh is dropped. */
+  #generation = 0;
 
   /**
    * @param options The core's URL, the symbols, the market store and the browser's functions.
@@ -223,14 +263,88 @@ export class Terminal {
       const detail = typeof body?.detail === "string" ? body.detail : `status ${res.status}`;
       return /^Cannot log in\b/.test(detail) ? detail : `Cannot log in: ${detail}`;
     }
-    const expires = body.expiresAt;
-    this.#expiresAt = typeof expires === "number"
-      ? expires
-      : typeof expires === "string" && !Number.isNaN(Date.parse(expires))
-      ? Date.parse(expires)
-      : Infinity;
+    this.#generation++;
+    this.#expiresAt = expiryOf(body.expiresAt);
+    this.#refreshFailures = 0;
     this.useToken(body.token);
+    this.#scheduleRefresh();
     return undefined;
+  }
+
+  /** Sets the timer of the next refresh: at {@linkcode REFRESH_AT} of what is left of the token's life. */
+  #scheduleRefresh(): void {
+    this.#env.clearTimeout(this.#refreshTimer);
+    const left = this.#expiresAt - this.#env.now();
+    if (!Number.isFinite(left)) return;
+    const generation = this.#generation;
+    this.#refreshTimer = this.#env.setTimeout(
+      () => void this.#refresh(generation),
+      Math.max(0, Math.floor(left * REFRESH_AT)),
+    );
+  }
+
+  /** Asks the core for a new token and hands it to the open connection. */
+  async #refresh(generation: number): Promise<void> {
+    const token = this.#token;
+    if (token === undefined || generation !== this.#generation) return;
+    if (this.#env.now() >= this.#expiresAt) {
+      this.#expire();
+      return;
+    }
+    let body: Record<string, unknown> | undefined;
+    try {
+      const res = await this.#env.fetch(new URL("/auth/refresh", this.#coreUrl).href, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const json = await res.json().catch(() => undefined) as Record<string, unknown> | undefined;
+      body = res.ok && typeof json?.token === "string" ? json : undefined;
+    } catch {
+      body = undefined; // unreachable: tried again below
+    }
+    if (generation !== this.#generation) return; // logged out (or in again) meanwhile
+    if (body === undefined) {
+      this.#refreshFailed();
+      return;
+    }
+    const fresh = body.token as string;
+    this.#token = fresh;
+    this.#expiresAt = expiryOf(body.expiresAt);
+    this.#identity.value = identityOf(fresh);
+    this.#refreshFailures = 0;
+    // The open connection takes the new token at once; a closed one dials with it.
+    const requestId = this.#requestId + 1n;
+    if (this.#send({ type: "reauthenticate", requestId: 0n, sentAt: 0n, token: fresh })) {
+      this.#reauthId = requestId;
+    }
+    this.#scheduleRefresh();
+  }
+
+  /** A refresh failed: tried again after the backoff, or the session ends with the token. */
+  #refreshFailed(): void {
+    this.#env.clearTimeout(this.#refreshTimer);
+    const now = this.#env.now();
+    if (now >= this.#expiresAt) {
+      this.#expire();
+      return;
+    }
+    const wait = Math.min(
+      REFRESH_RETRY_MAX_MS,
+      REFRESH_RETRY_MS * 2 ** Math.min(this.#refreshFailures++, 30),
+    );
+    const generation = this.#generation;
+    // The last try is at the expiry itself, which ends the session unless it succeeded before.
+    this.#refreshTimer = this.#env.setTimeout(
+      () => void this.#refresh(generation),
+      Math.min(wait, this.#expiresAt - now),
+    );
+  }
+
+  /** The token expired unrefreshed: logged out, with the login form and why. */
+  #expire(): void {
+    this.logout();
+    this.#machine.stop(EXPIRED);
+    this.#sync();
   }
 
   /**
@@ -248,6 +362,9 @@ export class Terminal {
   logout(): void {
     this.#machine.stop("logged out");
     this.#token = undefined;
+    this.#generation++;
+    this.#reauthId = 0n;
+    this.#env.clearTimeout(this.#refreshTimer);
     this.#env.clearTimeout(this.#retry);
     this.#env.clearInterval(this.#ping);
     this.#socket?.close(1000, "logged out");
@@ -381,11 +498,13 @@ export class Terminal {
   #closed(why: string): void {
     this.#env.clearInterval(this.#ping);
     // An expired token would be refused again: log in again instead.
+    this.#reauthId = 0n; // the new token, if any, is the one dialled with next
     const expired = this.#env.now() >= this.#expiresAt;
-    const wait = this.#machine.closed(this.#env.now(), {
-      refused: expired,
-      why: expired ? "the session has expired: log in again" : why,
-    });
+    if (expired) {
+      this.#expire();
+      return;
+    }
+    const wait = this.#machine.closed(this.#env.now(), { refused: false, why });
     if (wait !== undefined) {
       this.#retry = this.#env.setTimeout(() => {
         if (this.#machine.retry()) this.#dial();
@@ -413,6 +532,11 @@ export class Terminal {
   }
 
   #apply(event: ServerEvent): void {
+    if (this.#reauthId !== 0n && event.requestId === this.#reauthId) {
+      this.#reauthId = 0n;
+      // The core refused the new token: try another refresh while the old one lasts.
+      if (event.type === "reject") this.#refreshFailed();
+    }
     if (event.type === "heartbeat") {
       if (event.echoSentAt) {
         this.#machine.pong(Number(event.echoSentAt / 1_000_000n), this.#env.now());
