@@ -7,6 +7,7 @@ import assert from "node:assert";
 import { AccountStore, hashPassword } from "../admin/mod.ts";
 import { createCore, readConfig } from "../app/mod.ts";
 import { SUBPROTOCOL } from "../gateway/mod.ts";
+import { decodeServerMessage, encodeClientMessage, type ServerEvent } from "../wire/mod.ts";
 
 const EDGE = "http://127.0.0.1:8000";
 const CHEAP = { n: 1024, r: 8, p: 1 } as const;
@@ -152,5 +153,70 @@ Deno.test("the core answers the login API's preflight for the gateway's origins 
       [403, null],
     );
     await refused.body?.cancel();
+  });
+});
+
+/** Sends a reauthenticate on `socket` and waits for the message answering it. */
+async function reauthenticate(
+  socket: WebSocket,
+  token: string,
+  requestId: bigint,
+): Promise<ServerEvent> {
+  socket.binaryType = "arraybuffer";
+  const answer = new Promise<ServerEvent>((resolve) => {
+    socket.onmessage = (e) => {
+      const event = decodeServerMessage(new Uint8Array(e.data as ArrayBuffer));
+      if (event.requestId === requestId) resolve(event);
+    };
+  });
+  socket.send(encodeClientMessage({ type: "reauthenticate", requestId, sentAt: 0n, token }));
+  const event = await within(answer, 5_000);
+  assert(event !== "timeout", "no answer to the reauthenticate");
+  return event;
+}
+
+Deno.test("the core: a refreshed token reauthenticates an open connection, whose logout then closes it; an ended or another account's token is refused", async () => {
+  await withCore(async (base, ws) => {
+    const first = await login(base, "ALICE");
+    const a = await open(ws, first);
+    try {
+      const refreshed = await fetch(`${base}/auth/refresh`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${first}`, origin: EDGE },
+      });
+      assert.deepStrictEqual(refreshed.status, 200);
+      const second: string = (await refreshed.json()).token;
+      const accepted = await reauthenticate(a.socket, second, 1n);
+      assert.deepStrictEqual(
+        accepted.type,
+        "heartbeat",
+        JSON.stringify(accepted, (_, v) => typeof v === "bigint" ? `${v}` : v),
+      );
+      // The old token ended: its logout leaves the connection, which holds the new one.
+      const out = await fetch(`${base}/auth/logout`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${first}`, origin: EDGE },
+      });
+      assert.deepStrictEqual(out.status, 204);
+      const ended = await reauthenticate(a.socket, first, 2n);
+      assert(ended.type === "reject" && ended.reason === "notAuthorised");
+      assert.deepStrictEqual(
+        ended.message,
+        "Cannot reauthenticate: the token was ended by a logout; log in again",
+      );
+      const bob = await reauthenticate(a.socket, await login(base, "BOB"), 3n);
+      assert(bob.type === "reject" && bob.message.includes('account "BOB"'), bob.type);
+      assert.deepStrictEqual(await within(a.closed, 300), "timeout", "refusals closed it");
+      // The new token's logout closes it.
+      await fetch(`${base}/auth/logout`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${second}`, origin: EDGE },
+      });
+      const event = await within(a.closed, 5_000);
+      assert(event !== "timeout", "the new token's logout left the connection open");
+      assert.deepStrictEqual([event.code, event.reason], [1008, "logged out"]);
+    } finally {
+      a.socket.close();
+    }
   });
 });
