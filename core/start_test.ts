@@ -9,20 +9,31 @@ import {
 } from "../schemas/status_line.ts";
 
 const START = new URL("./start.ts", import.meta.url).pathname;
+/** `deno task start`'s command line, without the task runner. */
+const START_COMMAND = [Deno.execPath(), "run", "--allow-read", "--allow-env", "--allow-run", START];
+
+/**
+ * The environment every start here runs with: ports picked by the system,
+ * no journal, the KV file in `dir`, a fresh token secret; `settings` add
+ * to it or override it.
+ */
+function startEnv(dir: string, settings: Record<string, string> = {}): Record<string, string> {
+  return {
+    CORE_PORT: "0",
+    EDGE_PORT: "0",
+    JOURNAL_DIR: "none",
+    KV_PATH: `${dir}/core.kv`,
+    GATEWAY_JWT_SECRET: encodeBase64Url(crypto.getRandomValues(new Uint8Array(32))),
+    ...settings,
+  };
+}
 
 Deno.test("task start runs the core and the edge; the edge serves the core's quotes; both stop together", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tc-start-" });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "--allow-run", START],
-    env: {
-      CORE_PORT: "0",
-      EDGE_PORT: "0",
-      RUN_FOR_MS: "6000",
-      SYNTHETIC_RATE: "2000",
-      JOURNAL_DIR: "none",
-      KV_PATH: `${dir}/core.kv`,
-      GATEWAY_JWT_SECRET: encodeBase64Url(crypto.getRandomValues(new Uint8Array(32))),
-    },
+  const [program, ...args] = START_COMMAND;
+  const child = new Deno.Command(program!, {
+    args,
+    env: startEnv(dir, { RUN_FOR_MS: "6000", SYNTHETIC_RATE: "2000" }),
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -114,19 +125,10 @@ async function parentOf(pid: number): Promise<number> {
 
 /** Starts `start.ts` through the command line `wrap` makes of deno's. */
 async function launch(wrap: (command: string) => string[], dir: string): Promise<Started> {
-  const command = [Deno.execPath(), "run", "--allow-read", "--allow-env", "--allow-run", START]
-    .map((a) => `'${a}'`).join(" ");
-  const [program, ...args] = wrap(command);
+  const [program, ...args] = wrap(START_COMMAND.map((a) => `'${a}'`).join(" "));
   const child = new Deno.Command(program!, {
     args,
-    env: {
-      CORE_PORT: "0",
-      EDGE_PORT: "0",
-      SYNTHETIC_RATE: "200",
-      JOURNAL_DIR: "none",
-      KV_PATH: `${dir}/core.kv`,
-      GATEWAY_JWT_SECRET: encodeBase64Url(crypto.getRandomValues(new Uint8Array(32))),
-    },
+    env: startEnv(dir, { SYNTHETIC_RATE: "200" }),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -290,19 +292,12 @@ Deno.test({
   ignore: Deno.build.os !== "linux",
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "tc-start-" });
-    const command = [Deno.execPath(), "run", "--allow-read", "--allow-env", "--allow-run", START]
-      .map((a) => `'${a}'`).join(" ");
+    const command = START_COMMAND.map((a) => `'${a}'`).join(" ");
     // setsid: sh leads a job of its own (as npx does), and exits at once; the
     // rest of the job (as deno task after the build) starts start.ts a second later.
     const child = new Deno.Command("setsid", {
       args: ["sh", "-c", `(sleep 1; ${command}; echo "exit $?") & exit 0`],
-      env: {
-        CORE_PORT: "0",
-        EDGE_PORT: "0",
-        JOURNAL_DIR: "none",
-        KV_PATH: `${dir}/core.kv`,
-        GATEWAY_JWT_SECRET: encodeBase64Url(crypto.getRandomValues(new Uint8Array(32))),
-      },
+      env: startEnv(dir),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -378,16 +373,10 @@ Deno.test("task start on a fresh data folder prints the terminal's URL and a dem
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const edgePort = (probe.addr as Deno.NetAddr).port;
   probe.close();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "--allow-run", START],
-    env: {
-      CORE_PORT: "0",
-      EDGE_PORT: String(edgePort),
-      SYNTHETIC_RATE: "0",
-      JOURNAL_DIR: "none",
-      KV_PATH: `${dir}/core.kv`,
-      GATEWAY_JWT_SECRET: encodeBase64Url(crypto.getRandomValues(new Uint8Array(32))),
-    },
+  const [program, ...args] = START_COMMAND;
+  const child = new Deno.Command(program!, {
+    args,
+    env: startEnv(dir, { EDGE_PORT: String(edgePort), SYNTHETIC_RATE: "0" }),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
