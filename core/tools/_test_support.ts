@@ -8,9 +8,20 @@
 import { commandToJson, loadInstruments } from "../matching/mod.ts";
 import { benchFlow } from "../synthetic/mod.ts";
 
+/** Each tool's script and the permissions its task in `deno.json` gives it. */
 const TOOLS = {
-  match: new URL("./match.ts", import.meta.url).pathname,
-  journal: new URL("./journal.ts", import.meta.url).pathname,
+  match: {
+    script: new URL("./match.ts", import.meta.url).pathname,
+    permissions: ["--allow-read", "--allow-write", "--allow-ffi", "--allow-env"],
+  },
+  journal: {
+    script: new URL("./journal.ts", import.meta.url).pathname,
+    permissions: ["--allow-read", "--allow-write", "--allow-ffi", "--allow-env"],
+  },
+  user: {
+    script: new URL("./user.ts", import.meta.url).pathname,
+    permissions: ["--allow-read", "--allow-write", "--allow-env"],
+  },
 } as const;
 
 /** What a tool run printed and how it ended. */
@@ -27,24 +38,19 @@ export interface ToolRun {
  * @param tool Which tool.
  * @param args Its arguments.
  * @param stdin Its input (default none).
+ * @param env Variables set for it beside the inherited ones (default none).
  * @returns Exit code, stdout and stderr.
  */
 export async function runTool(
   tool: keyof typeof TOOLS,
   args: readonly string[],
   stdin = "",
+  env: Record<string, string> = {},
 ): Promise<ToolRun> {
+  const { script, permissions } = TOOLS[tool];
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-read",
-      "--allow-write",
-      "--allow-ffi",
-      "--allow-env",
-      TOOLS[tool],
-      ...args,
-    ],
+    args: ["run", "--quiet", ...permissions, script, ...args],
+    env,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

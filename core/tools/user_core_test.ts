@@ -5,22 +5,13 @@ import assert from "node:assert";
 import { parseStatusLine } from "../app/status.ts";
 import { SUBPROTOCOL } from "../gateway/mod.ts";
 import { withTempDir } from "../_testing/temp.ts";
+import { runTool } from "./_test_support.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const USER = new URL("./user.ts", import.meta.url).pathname;
 
 async function user(args: string[], stdin = ""): Promise<void> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--allow-read", "--allow-write", "--allow-env", USER, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(stdin));
-  await writer.close();
-  const { code, stderr } = await child.output();
-  assert.deepStrictEqual(code, 0, new TextDecoder().decode(stderr));
+  const run = await runTool("user", args, stdin);
+  assert.deepStrictEqual(run.code, 0, run.stderr);
 }
 
 Deno.test("deno task user disable, run beside a core, closes the account's live connections within seconds; its login is refused", async () => {

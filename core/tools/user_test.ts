@@ -1,24 +1,11 @@
 import assert from "node:assert";
 import { AccountStore, verifyPassword } from "../admin/mod.ts";
 import { withTempDir } from "../_testing/temp.ts";
+import { runTool } from "./_test_support.ts";
 
-const SCRIPT = new URL("./user.ts", import.meta.url).pathname;
-
-/** Runs `deno task user`'s script with `args`, `stdin` piped (not a terminal). */
-async function user(args: string[], stdin = "") {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--allow-read", "--allow-write", "--allow-env", SCRIPT, ...args],
-    env: { KV_PATH: "" },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(stdin));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  const text = new TextDecoder();
-  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
+/** Runs `deno task user`'s script with `args`, `stdin` piped (not a terminal), KV_PATH unset. */
+function user(args: string[], stdin = "") {
+  return runTool("user", args, stdin, { KV_PATH: "" });
 }
 
 async function withStore<T>(path: string, fn: (store: AccountStore) => Promise<T>): Promise<T> {
