@@ -5,8 +5,9 @@
  * @module
  */
 
-/** Every problem's `type` is this followed by its reason. */
-export const PROBLEM_TYPE_PREFIX = "urn:tradecaptain:problem:";
+import { problemResponse } from "../schemas/problem.ts";
+
+export { PROBLEM_TYPE_PREFIX } from "../schemas/problem.ts";
 
 /** The status and title of each reason the edge gives. */
 export const PROBLEMS = {
@@ -67,20 +68,9 @@ export function problem(
   options: { parameter?: string; headers?: Record<string, string> } = {},
 ): Response {
   const { status, title } = PROBLEMS[reason];
-  const body: Problem = {
-    type: PROBLEM_TYPE_PREFIX + reason,
-    title,
-    status,
-    detail,
-    reason,
-    ...(options.parameter === undefined ? {} : { parameter: options.parameter }),
-  };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      "content-type": "application/problem+json",
-      "cache-control": "no-store",
-      ...options.headers,
-    },
-  });
+  const extra = options.parameter === undefined ? undefined : { parameter: options.parameter };
+  return problemResponse(
+    { status, reason, title, detail, ...(extra && { extra }) },
+    options.headers,
+  );
 }

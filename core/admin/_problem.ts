@@ -5,6 +5,7 @@
  */
 
 import type { FaultReason } from "./fault.ts";
+import { problemResponse } from "../../schemas/problem.ts";
 
 /** Reasons only the HTTP layer gives. */
 export type HttpReason =
@@ -27,8 +28,7 @@ export type HttpReason =
 /** Every reason a problem may carry (plus the token verifier's own, passed through). */
 export type ProblemReason = FaultReason | HttpReason;
 
-/** Every problem's `type` is this followed by its reason. */
-export const PROBLEM_TYPE_PREFIX = "urn:tradecaptain:problem:";
+export { PROBLEM_TYPE_PREFIX } from "../../schemas/problem.ts";
 
 /** The status and title of each reason. */
 export const PROBLEMS: { readonly [R in ProblemReason]: { status: number; title: string } } = {
@@ -81,19 +81,6 @@ export function problem(
 ): Response {
   const known = (PROBLEMS as Record<string, { status: number; title: string }>)[reason];
   const status = options.status ?? known?.status ?? 400;
-  const body = {
-    type: `${PROBLEM_TYPE_PREFIX}${reason}`,
-    title: options.title ?? known?.title ?? "Request refused",
-    status,
-    detail,
-    reason,
-  };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      "content-type": "application/problem+json",
-      "cache-control": "no-store",
-      ...options.headers,
-    },
-  });
+  const title = options.title ?? known?.title ?? "Request refused";
+  return problemResponse({ status, reason, title, detail }, options.headers);
 }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { problemResponse } from "../../schemas/problem.ts";
+
 /** The status and title of each reason the login API gives itself. */
 const PROBLEMS: Readonly<Record<string, { status: number; title: string }>> = {
   malformed_json: { status: 400, title: "Malformed JSON" },
@@ -47,19 +49,6 @@ export function problem(
 ): Response {
   const known = PROBLEMS[reason];
   const code = status ?? known?.status ?? 400;
-  const body = {
-    type: `urn:tradecaptain:problem:${reason}`,
-    title: known?.title ?? TITLES[code] ?? "Request refused",
-    status: code,
-    detail,
-    reason,
-  };
-  return new Response(JSON.stringify(body), {
-    status: code,
-    headers: {
-      "content-type": "application/problem+json",
-      "cache-control": "no-store",
-      ...headers,
-    },
-  });
+  const title = known?.title ?? TITLES[code] ?? "Request refused";
+  return problemResponse({ status: code, reason, title, detail }, headers);
 }

@@ -6,8 +6,9 @@
  * @module
  */
 
-/** The prefix of every problem type: `urn:tradecaptain:problem:<reason>`, stable per reason. */
-export const PROBLEM_TYPE_PREFIX = "urn:tradecaptain:problem:";
+import { problemResponse } from "../../schemas/problem.ts";
+
+export { PROBLEM_TYPE_PREFIX } from "../../schemas/problem.ts";
 
 const TITLES: Readonly<Record<number, string>> = {
   400: "Bad Request",
@@ -77,19 +78,5 @@ export function problem(
   detail: string,
   headers: Record<string, string> = {},
 ): Response {
-  const body = {
-    type: PROBLEM_TYPE_PREFIX + reason,
-    title: TITLES[status] ?? "Error",
-    status,
-    detail,
-    reason,
-  };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      "content-type": "application/problem+json",
-      "cache-control": "no-store",
-      ...headers,
-    },
-  });
+  return problemResponse({ status, reason, title: TITLES[status] ?? "Error", detail }, headers);
 }
